@@ -1,0 +1,391 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "addr.h"
+#include "client.h"
+#include "idmap.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* One call waiting for its reply. */
+struct client_call {
+	struct client		*client;
+	uint64_t		 id;
+	struct event		 timer;
+	client_reply_cb		 callback;
+	void			*arg;
+	double			 timeout;
+};
+
+struct client {
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct limits		 limits;
+	char			*peer;
+	char			*lost_reason;	/* NULL while connected */
+	struct idmap		 calls;
+	uint64_t		 next_id;
+	void			(*lost_cb)(void *);
+	void			*lost_arg;
+	/* The last common timeout, to keep timer queues O(1). */
+	double			 common_seconds;
+	const struct timeval	*common_tv;
+};
+
+static void	client_lose(struct client *, const char *);
+
+/* End one call: take it out of the table and run its callback once. */
+static void
+client_call_finish(struct client_call *call, struct json_object *result,
+    struct json_object *error)
+{
+	idmap_remove(&call->client->calls, call->id);
+	event_del(&call->timer);
+	call->callback(result, error, call->arg);
+	free(call);
+}
+
+/* Fail one call with an error naming the peer. */
+static void
+client_call_fail(struct client_call *call, int code, const char *message)
+{
+	struct json_object	*error;
+
+	error = rpc_error_new(code, message,
+	    json_object_new_string(call->client->peer));
+	client_call_finish(call, NULL, error);
+	json_object_put(error);
+}
+
+/* A call's timer fired: it timed out, or the connection was already lost. */
+static void
+client_call_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_call	*call = arg;
+	struct client		*client = call->client;
+	char			*message;
+
+	(void)fd;
+	(void)events;
+	if (client->lost_reason != NULL) {
+		client_call_fail(call, RPC_CONNECTION_LOST,
+		    client->lost_reason);
+		return;
+	}
+	xasprintf(&message, "no reply from %s within %.3g s", client->peer,
+	    call->timeout);
+	client_call_fail(call, RPC_TIMED_OUT, message);
+	free(message);
+}
+
+/* Handle one reply object. */
+static void
+client_handle_reply(struct client *client, struct json_object *reply)
+{
+	struct client_call	*call;
+	struct json_object	*id, *result, *error;
+
+	if (!json_object_is_type(reply, json_type_object) ||
+	    !json_object_object_get_ex(reply, "id", &id) ||
+	    !json_object_is_type(id, json_type_int)) {
+		if (json_object_object_get_ex(reply, "error", &error))
+			log_warnx("%s: %s", client->peer,
+			    rpc_error_message(error));
+		return;
+	}
+	call = idmap_get(&client->calls, (uint64_t)json_object_get_int64(id));
+	if (call == NULL) {
+		log_debug("%s: reply to unknown id %" PRId64, client->peer,
+		    json_object_get_int64(id));
+		return;
+	}
+	if (json_object_object_get_ex(reply, "error", &error) &&
+	    error != NULL)
+		client_call_finish(call, NULL, error);
+	else {
+		json_object_object_get_ex(reply, "result", &result);
+		client_call_finish(call, result, NULL);
+	}
+}
+
+/* Read reply lines. */
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client		*client = arg;
+	struct evbuffer		*input = bufferevent_get_input(bev);
+	struct json_object	*value, *error;
+	size_t			 length, i;
+	char			*line;
+	int			 rc;
+
+	while ((line = evbuffer_readln(input, &length,
+	    EVBUFFER_EOL_LF)) != NULL) {
+		rc = rpc_parse_line(line, length, &value, &error);
+		free(line);
+		if (rc == -1) {
+			log_warnx("%s: %s", client->peer,
+			    rpc_error_message(error));
+			json_object_put(error);
+			client_lose(client, "unparseable reply");
+			return;
+		}
+		if (rc == 1)
+			continue;
+		if (json_object_is_type(value, json_type_array)) {
+			for (i = 0; i < json_object_array_length(value); i++)
+				client_handle_reply(client,
+				    json_object_array_get_idx(value, i));
+		} else
+			client_handle_reply(client, value);
+		json_object_put(value);
+		if (client->lost_reason != NULL)
+			return;
+	}
+	if (evbuffer_get_length(input) > client->limits.max_line)
+		client_lose(client, "reply exceeds max_line");
+}
+
+/* Connected, closed or failed. */
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*client = arg;
+	char		*reason;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		log_debug("%s: connected", client->peer);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		xasprintf(&reason, "connection to %s closed", client->peer);
+	else
+		xasprintf(&reason, "connection to %s failed: %s", client->peer,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	client_lose(client, reason);
+	free(reason);
+}
+
+/* Collect the calls in the table into an array. */
+static struct client_call **
+client_calls_snapshot(struct client *client, size_t *count)
+{
+	struct client_call	**calls;
+	size_t			  i;
+
+	*count = 0;
+	if (client->calls.count == 0)
+		return (NULL);
+	calls = xcalloc(client->calls.count, sizeof *calls);
+	for (i = 0; i < client->calls.capacity; i++) {
+		if (client->calls.values[i] != NULL)
+			calls[(*count)++] = client->calls.values[i];
+	}
+	return (calls);
+}
+
+/*
+ * The connection is gone: every call in flight fails now, later calls
+ * fail at once, and the owner hears of it.
+ */
+static void
+client_lose(struct client *client, const char *reason)
+{
+	struct client_call	**calls;
+	size_t			  count, i;
+
+	if (client->lost_reason != NULL)
+		return;
+	client->lost_reason = xstrdup(reason);
+	log_debug("%s", reason);
+	bufferevent_disable(client->bev, EV_READ | EV_WRITE);
+	calls = client_calls_snapshot(client, &count);
+	for (i = 0; i < count; i++)
+		client_call_fail(calls[i], RPC_CONNECTION_LOST, reason);
+	free(calls);
+	if (client->lost_cb != NULL)
+		client->lost_cb(client->lost_arg);
+}
+
+/* Start connecting to host:port; calls may be made at once. */
+struct client *
+client_new(struct event_base *base, const char *host, uint16_t port,
+    const struct limits *limits)
+{
+	struct client	*client;
+	struct addrinfo	 hints, *result;
+	char		 service[8], *reason;
+	int		 error;
+
+	client = xcalloc(1, sizeof *client);
+	client->base = base;
+	client->limits = *limits;
+	client->peer = addr_format_hostport(host, port);
+	client->next_id = 1;
+	idmap_init(&client->calls);
+	client->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (client->bev == NULL)
+		fatalx("%s: bufferevent_socket_new failed", __func__);
+	bufferevent_setcb(client->bev, client_read_cb, NULL, client_event_cb,
+	    client);
+	bufferevent_setwatermark(client->bev, EV_READ, 0,
+	    limits->max_line + 1);
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof service, "%u", port);
+	if ((error = getaddrinfo(host, service, &hints, &result)) != 0) {
+		xasprintf(&reason, "cannot resolve %s: %s", client->peer,
+		    gai_strerror(error));
+		client->lost_reason = reason;
+		return (client);
+	}
+	if (bufferevent_socket_connect(client->bev, result->ai_addr,
+	    result->ai_addrlen) != 0) {
+		xasprintf(&reason, "connection to %s failed: %s",
+		    client->peer, strerror(errno));
+		client->lost_reason = reason;
+	} else
+		bufferevent_enable(client->bev, EV_READ | EV_WRITE);
+	freeaddrinfo(result);
+	return (client);
+}
+
+/* Return a shared timeval for a duration, so timers use a common queue. */
+static const struct timeval *
+client_timeout_tv(struct client *client, double seconds)
+{
+	struct timeval	 tv;
+
+	if (client->common_tv != NULL && client->common_seconds == seconds)
+		return (client->common_tv);
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
+	client->common_tv = event_base_init_common_timeout(client->base, &tv);
+	client->common_seconds = seconds;
+	return (client->common_tv);
+}
+
+/*
+ * Send method(params) and call back with the reply, an error, or a
+ * timeout after seconds. Takes params. Never calls back before returning.
+ */
+void
+client_call(struct client *client, const char *method,
+    struct json_object *params, double seconds, client_reply_cb callback,
+    void *arg)
+{
+	struct client_call	*call;
+	struct json_object	*request;
+	struct evbuffer		*output;
+	const char		*text;
+	size_t			 length;
+	struct timeval		 now = { 0, 0 };
+
+	call = xcalloc(1, sizeof *call);
+	call->client = client;
+	call->id = client->next_id++;
+	call->callback = callback;
+	call->arg = arg;
+	call->timeout = seconds;
+	evtimer_assign(&call->timer, client->base, client_call_timer_cb, call);
+	idmap_put(&client->calls, call->id, call);
+	if (client->lost_reason != NULL) {
+		json_object_put(params);
+		evtimer_add(&call->timer, &now);
+		return;
+	}
+	request = rpc_request_new((int64_t)call->id, method, params);
+	text = rpc_serialize(request, &length);
+	output = bufferevent_get_output(client->bev);
+	evbuffer_add(output, text, length);
+	evbuffer_add(output, "\n", 1);
+	json_object_put(request);
+	evtimer_add(&call->timer, client_timeout_tv(client, seconds));
+}
+
+/* Be told once when the connection is lost. */
+void
+client_set_lost_cb(struct client *client, void (*lost)(void *), void *arg)
+{
+	client->lost_cb = lost;
+	client->lost_arg = arg;
+}
+
+/* Return 1 once the connection has failed or closed. */
+int
+client_is_lost(const struct client *client)
+{
+	return (client->lost_reason != NULL);
+}
+
+/* Return HOST:PORT of the peer. */
+const char *
+client_peer(const struct client *client)
+{
+	return (client->peer);
+}
+
+/* Return how many calls are waiting for a reply. */
+size_t
+client_pending(const struct client *client)
+{
+	return (client->calls.count);
+}
+
+/* Close the connection; calls still in flight fail with an error. */
+void
+client_free(struct client *client)
+{
+	struct client_call	**calls;
+	size_t			  count, i;
+
+	if (client == NULL)
+		return;
+	client->lost_cb = NULL;
+	if (client->lost_reason == NULL)
+		xasprintf(&client->lost_reason, "connection to %s closed",
+		    client->peer);
+	calls = client_calls_snapshot(client, &count);
+	for (i = 0; i < count; i++)
+		client_call_fail(calls[i], RPC_CONNECTION_LOST,
+		    client->lost_reason);
+	free(calls);
+	idmap_clear(&client->calls);
+	bufferevent_free(client->bev);
+	free(client->lost_reason);
+	free(client->peer);
+	free(client);
+}

@@ -1,0 +1,315 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonrpc.h"
+#include "xmalloc.h"
+
+#define RPC_MAX_DEPTH	64
+
+static const char	*rpc_type_names[] = {
+	"any", "a boolean", "an integer", "a number", "a string",
+	"an object", "an array"
+};
+
+/* Build an error object {code, message, data?}; takes the data reference. */
+struct json_object *
+rpc_error_new(int code, const char *message, struct json_object *data)
+{
+	struct json_object	*error;
+
+	error = json_object_new_object();
+	json_object_object_add(error, "code", json_object_new_int(code));
+	json_object_object_add(error, "message",
+	    json_object_new_string(message));
+	if (data != NULL)
+		json_object_object_add(error, "data", data);
+	return (error);
+}
+
+/* Build an error object with a formatted message. */
+struct json_object *
+rpc_error_newf(int code, struct json_object *data, const char *fmt, ...)
+{
+	struct json_object	*error;
+	va_list			 ap;
+	char			*message;
+
+	va_start(ap, fmt);
+	xvasprintf(&message, fmt, ap);
+	va_end(ap);
+	error = rpc_error_new(code, message, data);
+	free(message);
+	return (error);
+}
+
+/* Return an error object's code, or RPC_INTERNAL_ERROR if it has none. */
+int
+rpc_error_code(const struct json_object *error)
+{
+	struct json_object	*code;
+
+	if (json_object_object_get_ex(error, "code", &code) &&
+	    json_object_is_type(code, json_type_int))
+		return (json_object_get_int(code));
+	return (RPC_INTERNAL_ERROR);
+}
+
+/* Return an error object's message. */
+const char *
+rpc_error_message(const struct json_object *error)
+{
+	struct json_object	*message;
+
+	if (json_object_object_get_ex(error, "message", &message) &&
+	    json_object_is_type(message, json_type_string))
+		return (json_object_get_string(message));
+	return ("unknown error");
+}
+
+/*
+ * Build a response; id is borrowed, result or error (one of them) is
+ * taken.
+ */
+struct json_object *
+rpc_response_new(struct json_object *id, struct json_object *result,
+    struct json_object *error)
+{
+	struct json_object	*response;
+
+	response = json_object_new_object();
+	json_object_object_add(response, "jsonrpc",
+	    json_object_new_string("2.0"));
+	if (error != NULL)
+		json_object_object_add(response, "error", error);
+	else
+		json_object_object_add(response, "result", result);
+	json_object_object_add(response, "id", json_object_get(id));
+	return (response);
+}
+
+/* Build a request; a negative id makes a notification. Takes params. */
+struct json_object *
+rpc_request_new(int64_t id, const char *method, struct json_object *params)
+{
+	struct json_object	*request;
+
+	request = json_object_new_object();
+	json_object_object_add(request, "jsonrpc",
+	    json_object_new_string("2.0"));
+	json_object_object_add(request, "method",
+	    json_object_new_string(method));
+	if (params != NULL)
+		json_object_object_add(request, "params", params);
+	if (id >= 0)
+		json_object_object_add(request, "id",
+		    json_object_new_int64(id));
+	return (request);
+}
+
+/*
+ * Check one request and return its parts. On error fill error and leave
+ * the id (when it could be read) for the reply.
+ */
+int
+rpc_request_parse(struct json_object *object, struct rpc_request *request,
+    struct json_object **error)
+{
+	struct json_object	*version, *method, *id;
+
+	memset(request, 0, sizeof *request);
+	request->notification = 1;
+	if (!json_object_is_type(object, json_type_object)) {
+		*error = rpc_error_new(RPC_INVALID_REQUEST,
+		    "a request must be an object", NULL);
+		return (-1);
+	}
+	if (json_object_object_get_ex(object, "id", &id)) {
+		if (id != NULL && !json_object_is_type(id, json_type_int) &&
+		    !json_object_is_type(id, json_type_string) &&
+		    !json_object_is_type(id, json_type_double)) {
+			request->notification = 0;
+			*error = rpc_error_new(RPC_INVALID_REQUEST,
+			    "id must be a string, a number or null", NULL);
+			return (-1);
+		}
+		request->id = id;
+		request->notification = 0;
+	}
+	if (!json_object_object_get_ex(object, "jsonrpc", &version) ||
+	    !json_object_is_type(version, json_type_string) ||
+	    strcmp(json_object_get_string(version), "2.0") != 0) {
+		*error = rpc_error_new(RPC_INVALID_REQUEST,
+		    "jsonrpc must be \"2.0\"", NULL);
+		return (-1);
+	}
+	if (!json_object_object_get_ex(object, "method", &method) ||
+	    !json_object_is_type(method, json_type_string)) {
+		*error = rpc_error_new(RPC_INVALID_REQUEST,
+		    "method must be a string", NULL);
+		return (-1);
+	}
+	request->method = json_object_get_string(method);
+	if (json_object_object_get_ex(object, "params", &request->params) &&
+	    request->params != NULL &&
+	    !json_object_is_type(request->params, json_type_object)) {
+		*error = rpc_error_new(RPC_INVALID_PARAMS,
+		    "params must be an object of named parameters", NULL);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Return 1 if value has the type wanted. */
+static int
+rpc_type_matches(struct json_object *value, enum rpc_type type)
+{
+	switch (type) {
+	case RPC_ANY:
+		return (1);
+	case RPC_BOOLEAN:
+		return (json_object_is_type(value, json_type_boolean));
+	case RPC_INTEGER:
+		return (json_object_is_type(value, json_type_int));
+	case RPC_NUMBER:
+		return (json_object_is_type(value, json_type_int) ||
+		    json_object_is_type(value, json_type_double));
+	case RPC_STRING:
+		return (json_object_is_type(value, json_type_string));
+	case RPC_OBJECT:
+		return (json_object_is_type(value, json_type_object));
+	case RPC_ARRAY:
+		return (json_object_is_type(value, json_type_array));
+	}
+	return (0);
+}
+
+/*
+ * Check named params against a table: no unknown names, right types,
+ * required ones present. A null optional parameter counts as absent.
+ */
+int
+rpc_params_check(struct json_object *params, const struct rpc_param *table,
+    struct json_object **error)
+{
+	const struct rpc_param	*param;
+	struct json_object	*value;
+
+	if (params != NULL) {
+		json_object_object_foreach(params, key, item) {
+			for (param = table; param->name != NULL; param++) {
+				if (strcmp(param->name, key) == 0)
+					break;
+			}
+			if (param->name == NULL) {
+				*error = rpc_error_newf(RPC_INVALID_PARAMS,
+				    json_object_new_string(key),
+				    "unknown parameter '%s'", key);
+				return (-1);
+			}
+			if (item == NULL && !param->required)
+				continue;
+			if (!rpc_type_matches(item, param->type)) {
+				*error = rpc_error_newf(RPC_INVALID_PARAMS,
+				    json_object_new_string(key),
+				    "parameter '%s' must be %s", key,
+				    rpc_type_names[param->type]);
+				return (-1);
+			}
+		}
+	}
+	for (param = table; param->name != NULL; param++) {
+		if (!param->required)
+			continue;
+		if (params == NULL ||
+		    !json_object_object_get_ex(params, param->name, &value)) {
+			*error = rpc_error_newf(RPC_INVALID_PARAMS,
+			    json_object_new_string(param->name),
+			    "missing parameter '%s'", param->name);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Parse one line into a JSON value. Returns 0 with the value (NULL for
+ * JSON null), 1 for a blank line, -1 with a parse error.
+ */
+int
+rpc_parse_line(const char *line, size_t length, struct json_object **value,
+    struct json_object **error)
+{
+	struct json_tokener	*tokener;
+	enum json_tokener_error	 jerr;
+	size_t			 offset, i;
+
+	*value = NULL;
+	for (i = 0; i < length; i++) {
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	}
+	if (i == length)
+		return (1);
+	if (length > INT32_MAX) {
+		*error = rpc_error_new(RPC_PARSE_ERROR, "line too long", NULL);
+		return (-1);
+	}
+	tokener = json_tokener_new_ex(RPC_MAX_DEPTH);
+	if (tokener == NULL) {
+		*error = rpc_error_new(RPC_INTERNAL_ERROR, "out of memory",
+		    NULL);
+		return (-1);
+	}
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
+	*value = json_tokener_parse_ex(tokener, line, (int)length);
+	jerr = json_tokener_get_error(tokener);
+	offset = json_tokener_get_parse_end(tokener);
+	if (jerr == json_tokener_continue) {
+		/* A bare number at the end of input needs a terminator. */
+		*value = json_tokener_parse_ex(tokener, " ", 1);
+		jerr = json_tokener_get_error(tokener);
+		offset = length;
+		if (jerr == json_tokener_continue)
+			jerr = json_tokener_error_parse_eof;
+	}
+	for (; jerr == json_tokener_success && offset < length; offset++) {
+		if (line[offset] != ' ' && line[offset] != '\t' &&
+		    line[offset] != '\r')
+			jerr = json_tokener_error_parse_unexpected;
+	}
+	json_tokener_free(tokener);
+	if (jerr != json_tokener_success) {
+		json_object_put(*value);
+		*value = NULL;
+		*error = rpc_error_newf(RPC_PARSE_ERROR, NULL,
+		    "parse error: %s", json_tokener_error_desc(jerr));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Serialise a value as one line of plain JSON; the text belongs to it. */
+const char *
+rpc_serialize(struct json_object *value, size_t *length)
+{
+	return (json_object_to_json_string_length(value,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, length));
+}

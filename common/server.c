@@ -1,0 +1,658 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netdb.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define SERVER_PEER_MAX		(NI_MAXHOST + NI_MAXSERV + 4)
+#define SERVER_ACCEPT_RETRY	1	/* seconds to wait after EMFILE */
+
+struct server_conn;
+
+/* The replies of one batch, sent together once all are in. */
+struct server_batch {
+	struct json_object	*responses;
+	size_t			 outstanding;
+};
+
+/* One request in flight. */
+struct server_request {
+	LIST_ENTRY(server_request) entry;
+	struct server_conn	*conn;		/* NULL once it closed */
+	struct server_batch	*batch;		/* NULL outside a batch */
+	struct json_object	*object;	/* the parsed request */
+	struct json_object	*id;
+	int			 notification;
+};
+
+/* One client connection. */
+struct server_conn {
+	TAILQ_ENTRY(server_conn) entry;
+	struct server		*server;
+	struct bufferevent	*bev;
+	char			 peer[SERVER_PEER_MAX];
+	unsigned long		 inflight;
+	int			 reading;
+	int			 closing;
+	LIST_HEAD(, server_request) requests;
+};
+
+struct server {
+	struct event_base	*base;
+	struct limits		 limits;
+	server_dispatch_cb	 dispatch;
+	void			*dispatch_arg;
+	struct evconnlistener	*listener;
+	struct event		*accept_retry;
+	uint16_t		 port;
+	size_t			 count;
+	TAILQ_HEAD(, server_conn) conns;
+	struct event		*drain_timer;
+	void			(*drain_done)(void *);
+	void			*drain_arg;
+};
+
+static void	server_conn_free(struct server_conn *);
+static void	server_conn_update_reading(struct server_conn *);
+static void	server_conn_read_cb(struct bufferevent *, void *);
+
+/* Create a server that hands requests to dispatch. */
+struct server *
+server_new(struct event_base *base, const struct limits *limits,
+    server_dispatch_cb dispatch, void *arg)
+{
+	struct server	*server;
+
+	server = xcalloc(1, sizeof *server);
+	server->base = base;
+	server->limits = *limits;
+	server->dispatch = dispatch;
+	server->dispatch_arg = arg;
+	TAILQ_INIT(&server->conns);
+	return (server);
+}
+
+/* Return the port the server listens on (useful after port 0). */
+uint16_t
+server_port(const struct server *server)
+{
+	return (server->port);
+}
+
+/* Return how many connections are open. */
+size_t
+server_connection_count(const struct server *server)
+{
+	return (server->count);
+}
+
+/* Return the peer address of a request's connection, for logs. */
+const char *
+server_request_peer(const struct server_request *request)
+{
+	return (request->conn != NULL ? request->conn->peer : "(closed)");
+}
+
+/* Queue one JSON value as a line on a connection. */
+static void
+server_conn_send(struct server_conn *conn, struct json_object *value)
+{
+	struct evbuffer	*output = bufferevent_get_output(conn->bev);
+	const char	*text;
+	size_t		 length;
+
+	text = rpc_serialize(value, &length);
+	evbuffer_add(output, text, length);
+	evbuffer_add(output, "\n", 1);
+	server_conn_update_reading(conn);
+}
+
+/* Forget a request and let its connection read again if it was full. */
+static void
+server_request_free(struct server_request *request)
+{
+	struct server_conn	*conn = request->conn;
+
+	if (conn != NULL) {
+		LIST_REMOVE(request, entry);
+		conn->inflight--;
+		server_conn_update_reading(conn);
+	}
+	json_object_put(request->object);
+	free(request);
+}
+
+/* Deliver a response: alone, or into its batch, sent when complete. */
+static void
+server_request_finish(struct server_request *request,
+    struct json_object *response)
+{
+	struct server_batch	*batch = request->batch;
+	struct server_conn	*conn = request->conn;
+
+	if (batch == NULL) {
+		if (response != NULL && conn != NULL && !conn->closing)
+			server_conn_send(conn, response);
+		json_object_put(response);
+	} else {
+		if (response != NULL)
+			json_object_array_add(batch->responses, response);
+		if (--batch->outstanding == 0) {
+			if (conn != NULL && !conn->closing &&
+			    json_object_array_length(batch->responses) > 0)
+				server_conn_send(conn, batch->responses);
+			json_object_put(batch->responses);
+			free(batch);
+		}
+	}
+	server_request_free(request);
+}
+
+/* Answer a request with a result (taken); notifications get nothing. */
+void
+server_reply(struct server_request *request, struct json_object *result)
+{
+	struct json_object	*response = NULL;
+
+	if (!request->notification)
+		response = rpc_response_new(request->id, result, NULL);
+	else
+		json_object_put(result);
+	server_request_finish(request, response);
+}
+
+/* Answer a request with an error object (taken). */
+void
+server_reply_error(struct server_request *request, struct json_object *error)
+{
+	struct json_object	*response = NULL;
+
+	if (!request->notification)
+		response = rpc_response_new(request->id, NULL, error);
+	else
+		json_object_put(error);
+	server_request_finish(request, response);
+}
+
+/* Make a request handle for one element of the input. */
+static struct server_request *
+server_request_new(struct server_conn *conn, struct server_batch *batch,
+    struct json_object *object)
+{
+	struct server_request	*request;
+
+	request = xcalloc(1, sizeof *request);
+	request->conn = conn;
+	request->batch = batch;
+	request->object = json_object_get(object);
+	request->notification = 1;
+	LIST_INSERT_HEAD(&conn->requests, request, entry);
+	conn->inflight++;
+	if (batch != NULL)
+		batch->outstanding++;
+	return (request);
+}
+
+/* Check one request and hand it to the dispatcher, or answer its error. */
+static void
+server_handle_one(struct server_conn *conn, struct server_batch *batch,
+    struct json_object *object)
+{
+	struct server_request	*request;
+	struct rpc_request	 parsed;
+	struct json_object	*error;
+	struct server		*server = conn->server;
+
+	request = server_request_new(conn, batch, object);
+	if (rpc_request_parse(object, &parsed, &error) != 0) {
+		/* Invalid requests are answered even without an id. */
+		request->notification = 0;
+		request->id = parsed.id;
+		server_reply_error(request, error);
+		return;
+	}
+	request->id = parsed.id;
+	request->notification = parsed.notification;
+	server->dispatch(request, &parsed, server->dispatch_arg);
+}
+
+/* Handle one parsed line: a request or a batch of them. */
+static void
+server_handle_value(struct server_conn *conn, struct json_object *value)
+{
+	struct server_batch	*batch;
+	size_t			 i, count;
+
+	if (!json_object_is_type(value, json_type_array)) {
+		server_handle_one(conn, NULL, value);
+		return;
+	}
+	count = json_object_array_length(value);
+	if (count == 0) {
+		server_handle_one(conn, NULL, value);
+		return;
+	}
+	batch = xcalloc(1, sizeof *batch);
+	batch->responses = json_object_new_array();
+	/* Hold the batch open until every element has been handed out. */
+	batch->outstanding = 1;
+	for (i = 0; i < count; i++) {
+		server_handle_one(conn, batch,
+		    json_object_array_get_idx(value, i));
+	}
+	if (--batch->outstanding == 0) {
+		if (!conn->closing &&
+		    json_object_array_length(batch->responses) > 0)
+			server_conn_send(conn, batch->responses);
+		json_object_put(batch->responses);
+		free(batch);
+	}
+}
+
+/* Answer an error with id null outside any request. */
+static void
+server_conn_send_error(struct server_conn *conn, struct json_object *error)
+{
+	struct json_object	*response;
+
+	response = rpc_response_new(NULL, NULL, error);
+	server_conn_send(conn, response);
+	json_object_put(response);
+}
+
+/* Stop reading and close the connection once its output has drained. */
+static void
+server_conn_close_after_flush(struct server_conn *conn)
+{
+	conn->closing = 1;
+	server_conn_update_reading(conn);
+	bufferevent_setwatermark(conn->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+		server_conn_free(conn);
+}
+
+/* Read and handle complete lines while the connection may take more. */
+static void
+server_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct server_conn	*conn = arg;
+	struct evbuffer		*input = bufferevent_get_input(bev);
+	struct json_object	*value, *error;
+	size_t			 length, max_line = conn->server->limits.max_line;
+	char			*line;
+	int			 rc;
+
+	while (conn->reading) {
+		line = evbuffer_readln(input, &length, EVBUFFER_EOL_LF);
+		if (line == NULL) {
+			if (evbuffer_get_length(input) <= max_line)
+				return;
+			length = evbuffer_get_length(input);
+		}
+		if (length > max_line) {
+			free(line);
+			log_warnx("%s: line of %zu bytes or more is over the "
+			    "limit of %zu", conn->peer, length, max_line);
+			server_conn_send_error(conn, rpc_error_newf(
+			    RPC_PARSE_ERROR, NULL, "line exceeds max_line "
+			    "(%zu bytes); closing", max_line));
+			evbuffer_drain(input, evbuffer_get_length(input));
+			server_conn_close_after_flush(conn);
+			return;
+		}
+		rc = rpc_parse_line(line, length, &value, &error);
+		free(line);
+		if (rc == 1)
+			continue;
+		if (rc == -1) {
+			server_conn_send_error(conn, error);
+			continue;
+		}
+		server_handle_value(conn, value);
+		json_object_put(value);
+	}
+}
+
+/* Read when nothing is full; resume handling lines already buffered. */
+static void
+server_conn_update_reading(struct server_conn *conn)
+{
+	const struct limits	*limits = &conn->server->limits;
+	size_t			 queued;
+	int			 reading;
+
+	queued = evbuffer_get_length(bufferevent_get_output(conn->bev));
+	reading = !conn->closing && conn->inflight < limits->max_inflight &&
+	    queued <= limits->max_output;
+	if (reading == conn->reading)
+		return;
+	conn->reading = reading;
+	if (reading) {
+		bufferevent_enable(conn->bev, EV_READ);
+		bufferevent_trigger(conn->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	} else
+		bufferevent_disable(conn->bev, EV_READ);
+}
+
+/* Output drained below the watermark: read again, or finish closing. */
+static void
+server_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct server_conn	*conn = arg;
+
+	if (conn->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			server_conn_free(conn);
+		return;
+	}
+	server_conn_update_reading(conn);
+}
+
+/* End of file, error or timeout on a connection. */
+static void
+server_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct server_conn	*conn = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    conn->inflight > 0) {
+		/* Waiting for our answer is not being idle. */
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("%s: idle timeout", conn->peer);
+	else if (what & BEV_EVENT_ERROR)
+		log_debug("%s: %s", conn->peer,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	server_conn_free(conn);
+}
+
+/* Tear a connection down; its requests in flight are answered to no one. */
+static void
+server_conn_free(struct server_conn *conn)
+{
+	struct server		*server = conn->server;
+	struct server_request	*request;
+
+	while ((request = LIST_FIRST(&conn->requests)) != NULL) {
+		LIST_REMOVE(request, entry);
+		request->conn = NULL;
+	}
+	TAILQ_REMOVE(&server->conns, conn, entry);
+	server->count--;
+	bufferevent_free(conn->bev);
+	free(conn);
+	if (server->count < server->limits.max_connections &&
+	    server->listener != NULL && server->accept_retry != NULL &&
+	    !evtimer_pending(server->accept_retry, NULL))
+		evconnlistener_enable(server->listener);
+	if (server->drain_done != NULL && server->count == 0) {
+		void	(*done)(void *) = server->drain_done;
+
+		server->drain_done = NULL;
+		done(server->drain_arg);
+	}
+}
+
+/* Format a socket address as HOST:PORT. */
+static void
+server_format_peer(const struct sockaddr *sa, socklen_t salen, char *peer,
+    size_t size)
+{
+	char	 host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getnameinfo(sa, salen, host, sizeof host, port, sizeof port,
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(peer, size, "unknown");
+	else if (sa->sa_family == AF_INET6)
+		snprintf(peer, size, "[%s]:%s", host, port);
+	else
+		snprintf(peer, size, "%s:%s", host, port);
+}
+
+/* Refuse a connection over the limit with an error line. */
+static void
+server_refuse(evutil_socket_t fd, const char *peer, unsigned long limit)
+{
+	char	 line[160];
+	int	 length;
+
+	length = snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":null,"
+	    "\"error\":{\"code\":%d,\"message\":\"too many connections "
+	    "(max_connections %lu)\"}}\n", RPC_BUSY, limit);
+	if (write(fd, line, length) == -1)
+		log_debug("%s: refusing: %s", peer, strerror(errno));
+	evutil_closesocket(fd);
+}
+
+/* Accept a connection and start reading requests from it. */
+static void
+server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server		*server = arg;
+	struct server_conn	*conn;
+	struct timeval		 idle;
+	char			 peer[SERVER_PEER_MAX];
+
+	(void)listener;
+	server_format_peer(sa, salen, peer, sizeof peer);
+	if (server->count >= server->limits.max_connections ||
+	    server->drain_done != NULL) {
+		log_warnx("%s: refused: %zu connections open", peer,
+		    server->count);
+		server_refuse(fd, peer, server->limits.max_connections);
+		return;
+	}
+	conn = xcalloc(1, sizeof *conn);
+	conn->server = server;
+	memcpy(conn->peer, peer, sizeof conn->peer);
+	LIST_INIT(&conn->requests);
+	conn->bev = bufferevent_socket_new(server->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (conn->bev == NULL) {
+		log_warnx("%s: cannot create a buffer event", peer);
+		evutil_closesocket(fd);
+		free(conn);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&server->conns, conn, entry);
+	server->count++;
+	bufferevent_setcb(conn->bev, server_conn_read_cb, server_conn_write_cb,
+	    server_conn_event_cb, conn);
+	/* Stop pulling bytes once a line could be over the limit. */
+	bufferevent_setwatermark(conn->bev, EV_READ, 0,
+	    server->limits.max_line + 1);
+	bufferevent_setwatermark(conn->bev, EV_WRITE,
+	    server->limits.max_output / 2, 0);
+	if (server->limits.idle_timeout > 0) {
+		idle.tv_sec = (time_t)server->limits.idle_timeout;
+		idle.tv_usec = (suseconds_t)((server->limits.idle_timeout -
+		    idle.tv_sec) * 1e6);
+		bufferevent_set_timeouts(conn->bev, &idle, &idle);
+	}
+	conn->reading = 1;
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	log_debug("%s: connected", peer);
+}
+
+/* Accept again once the pause after running out of descriptors is over. */
+static void
+server_accept_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*server = arg;
+
+	(void)fd;
+	(void)events;
+	if (server->listener != NULL)
+		evconnlistener_enable(server->listener);
+}
+
+/* An accept failed: pause on EMFILE and friends, as relayd does. */
+static void
+server_accept_error_cb(struct evconnlistener *listener, void *arg)
+{
+	struct server	*server = arg;
+	struct timeval	 retry = { SERVER_ACCEPT_RETRY, 0 };
+	int		 error = EVUTIL_SOCKET_ERROR();
+
+	log_warnx("accept: %s; pausing for %d s",
+	    evutil_socket_error_to_string(error), SERVER_ACCEPT_RETRY);
+	evconnlistener_disable(listener);
+	evtimer_add(server->accept_retry, &retry);
+}
+
+/* Bind and listen on host:port; port 0 picks a free one. */
+int
+server_listen(struct server *server, const char *host, uint16_t port,
+    char **cause)
+{
+	struct addrinfo		 hints, *result;
+	struct sockaddr_storage	 bound;
+	socklen_t		 length = sizeof bound;
+	char			 service[8];
+	int			 error;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(service, sizeof service, "%u", port);
+	if ((error = getaddrinfo(host, service, &hints, &result)) != 0) {
+		xasprintf(cause, "%s: %s", host, gai_strerror(error));
+		return (-1);
+	}
+	server->listener = evconnlistener_new_bind(server->base,
+	    server_accept_cb, server, LEV_OPT_REUSEABLE |
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511,
+	    result->ai_addr, result->ai_addrlen);
+	if (server->listener == NULL) {
+		xasprintf(cause, "cannot listen on %s port %u: %s", host, port,
+		    strerror(errno));
+		freeaddrinfo(result);
+		return (-1);
+	}
+	freeaddrinfo(result);
+	evconnlistener_set_error_cb(server->listener, server_accept_error_cb);
+	server->accept_retry = evtimer_new(server->base,
+	    server_accept_retry_cb, server);
+	if (getsockname(evconnlistener_get_fd(server->listener),
+	    (struct sockaddr *)&bound, &length) == 0) {
+		if (bound.ss_family == AF_INET6)
+			server->port = ntohs(
+			    ((struct sockaddr_in6 *)&bound)->sin6_port);
+		else
+			server->port = ntohs(
+			    ((struct sockaddr_in *)&bound)->sin_port);
+	}
+	return (0);
+}
+
+/* The drain took too long: close what is left. */
+static void
+server_drain_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server		*server = arg;
+	struct server_conn	*conn;
+
+	(void)fd;
+	(void)events;
+	while ((conn = TAILQ_FIRST(&server->conns)) != NULL)
+		server_conn_free(conn);
+	if (server->drain_done != NULL) {
+		void	(*done)(void *) = server->drain_done;
+
+		server->drain_done = NULL;
+		done(server->drain_arg);
+	}
+}
+
+/*
+ * Stop accepting, let every connection flush what it has queued, then
+ * call done; connections still open after grace seconds are closed.
+ */
+void
+server_drain(struct server *server, double grace, void (*done)(void *),
+    void *arg)
+{
+	struct server_conn	*conn, *next;
+	struct timeval		 tv;
+
+	if (server->listener != NULL) {
+		evconnlistener_free(server->listener);
+		server->listener = NULL;
+	}
+	server->drain_done = done;
+	server->drain_arg = arg;
+	for (conn = TAILQ_FIRST(&server->conns); conn != NULL; conn = next) {
+		next = TAILQ_NEXT(conn, entry);
+		server_conn_close_after_flush(conn);
+	}
+	if (server->drain_done == NULL)
+		return;
+	if (server->count == 0) {
+		server->drain_done = NULL;
+		done(arg);
+		return;
+	}
+	tv.tv_sec = (time_t)grace;
+	tv.tv_usec = (suseconds_t)((grace - tv.tv_sec) * 1e6);
+	server->drain_timer = evtimer_new(server->base,
+	    server_drain_timeout_cb, server);
+	evtimer_add(server->drain_timer, &tv);
+}
+
+/* Close the listener and every connection, and free the server. */
+void
+server_free(struct server *server)
+{
+	struct server_conn	*conn;
+
+	if (server == NULL)
+		return;
+	server->drain_done = NULL;
+	while ((conn = TAILQ_FIRST(&server->conns)) != NULL)
+		server_conn_free(conn);
+	if (server->listener != NULL)
+		evconnlistener_free(server->listener);
+	if (server->accept_retry != NULL)
+		event_free(server->accept_retry);
+	if (server->drain_timer != NULL)
+		event_free(server->drain_timer);
+	free(server);
+}

@@ -1,0 +1,247 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "addr.h"
+#include "creamasd.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * Agents and the part of the public agent API that concerns one agent.
+ * An agent is small: its type, a pointer to extras that most agents never
+ * need, its number and its state, so a million noop agents stay cheap.
+ */
+
+/* Make an agent of a type with zeroed state. */
+struct cr_agent *
+agent_new(const struct cr_agent_type *type, uint32_t id)
+{
+	struct cr_agent	*agent;
+
+	agent = xcalloc(1, sizeof *agent + type->state_size);
+	agent->type = type;
+	agent->id = id;
+	return (agent);
+}
+
+/* Free an agent and its extras. */
+void
+agent_free(struct cr_agent *agent)
+{
+	if (agent == NULL)
+		return;
+	if (agent->extra != NULL) {
+		json_object_put(agent->extra->connections);
+		if (agent->extra->log != NULL)
+			evbuffer_free(agent->extra->log);
+		free(agent->extra);
+	}
+	free(agent);
+}
+
+/* Return the extras of an agent, making them on first use. */
+struct agent_extra *
+agent_extra(struct cr_agent *agent)
+{
+	if (agent->extra == NULL)
+		agent->extra = xcalloc(1, sizeof *agent->extra);
+	return (agent->extra);
+}
+
+/* Return a new string with the agent's address. */
+char *
+agent_address(const struct cr_agent *agent)
+{
+	char	*address;
+
+	xasprintf(&address, "%s%u", env->prefix, agent->id);
+	return (address);
+}
+
+/* Run the type's close and write the agent's log into the folder. */
+void
+agent_close(struct cr_agent *agent, const char *log_folder)
+{
+	struct evbuffer	*log;
+	char		*path;
+	FILE		*file;
+
+	if (agent->type->close != NULL)
+		agent->type->close(agent, log_folder);
+	if (log_folder == NULL || agent->extra == NULL ||
+	    (log = agent->extra->log) == NULL)
+		return;
+	xasprintf(&path, "%s/agent_%u_%u.log", log_folder, env->port,
+	    agent->id);
+	if ((file = fopen(path, "w")) == NULL)
+		log_warn("%s: %s", __func__, path);
+	else {
+		if (fwrite(evbuffer_pullup(log, -1), 1,
+		    evbuffer_get_length(log), file) != evbuffer_get_length(log))
+			log_warn("%s: %s", __func__, path);
+		if (fclose(file) != 0)
+			log_warn("%s: %s", __func__, path);
+	}
+	free(path);
+}
+
+/* Return the agent's state. */
+void *
+cr_agent_state(struct cr_agent *agent)
+{
+	return (agent->type->state_size > 0 ? agent->state : NULL);
+}
+
+/* Return the agent's number, N in tcp://HOST:PORT/N. */
+long
+cr_agent_id(const struct cr_agent *agent)
+{
+	return ((long)agent->id);
+}
+
+/* Return the name of the agent's type. */
+const char *
+cr_agent_type_name(const struct cr_agent *agent)
+{
+	return (agent->type->name);
+}
+
+/* Write the agent's address into a buffer, as snprintf does. */
+int
+cr_agent_address(const struct cr_agent *agent, char *buffer, size_t size)
+{
+	return (snprintf(buffer, size, "%s%u", env->prefix, agent->id));
+}
+
+/* Return the address of the agent's environment manager. */
+const char *
+cr_agent_env_address(const struct cr_agent *agent)
+{
+	static char	*manager;
+
+	if (manager == NULL)
+		xasprintf(&manager, "%s0", env->prefix);
+	return (manager);
+}
+
+/* Return the number of the round running, or of the last one. */
+uint64_t
+cr_agent_round(const struct cr_agent *agent)
+{
+	return (env->round_number);
+}
+
+/* Return the environment's time. */
+double
+cr_agent_time(const struct cr_agent *agent)
+{
+	return (env->time);
+}
+
+/* Return the agent's connections (address -> data), or NULL if none. */
+struct json_object *
+cr_agent_connections(const struct cr_agent *agent)
+{
+	if (agent->extra == NULL)
+		return (NULL);
+	return (agent->extra->connections);
+}
+
+/* Connect the agent to an address; 1 added, 0 already there, -1 bad. */
+int
+cr_agent_add_connection(struct cr_agent *agent, const char *address,
+    struct json_object *data)
+{
+	struct agent_extra	*extra;
+	struct addr		 parsed;
+	char			*cause;
+
+	if (addr_parse(address, &parsed, &cause) != 0) {
+		free(cause);
+		json_object_put(data);
+		return (-1);
+	}
+	extra = agent_extra(agent);
+	if (extra->connections == NULL)
+		extra->connections = json_object_new_object();
+	if (json_object_object_get_ex(extra->connections, address, NULL)) {
+		json_object_put(data);
+		return (0);
+	}
+	if (data == NULL)
+		data = json_object_new_object();
+	json_object_object_add(extra->connections, address, data);
+	return (1);
+}
+
+/* Disconnect the agent from an address; 1 removed, 0 absent. */
+int
+cr_agent_remove_connection(struct cr_agent *agent, const char *address)
+{
+	struct json_object	*connections = cr_agent_connections(agent);
+
+	if (connections == NULL ||
+	    !json_object_object_get_ex(connections, address, NULL))
+		return (0);
+	json_object_object_del(connections, address);
+	return (1);
+}
+
+/* Publish an artifact (taken) with its creator, time and round. */
+void
+cr_agent_publish(struct cr_agent *agent, struct json_object *artifact)
+{
+	struct json_object	*entry;
+	char			*creator;
+
+	creator = agent_address(agent);
+	entry = json_object_new_object();
+	json_object_object_add(entry, "creator",
+	    json_object_new_string(creator));
+	free(creator);
+	json_object_object_add(entry, "obj", artifact);
+	json_object_object_add(entry, "time", json_object_new_double(env->time));
+	json_object_object_add(entry, "round",
+	    json_object_new_int64((int64_t)env->round_number));
+	json_object_array_add(env->artifacts, entry);
+}
+
+/* Add a line to the agent's log, written out when the agent closes. */
+void
+cr_agent_log(struct cr_agent *agent, const char *fmt, ...)
+{
+	struct agent_extra	*extra = agent_extra(agent);
+	va_list			 ap;
+
+	if (extra->log == NULL)
+		extra->log = evbuffer_new();
+	if (evbuffer_get_length(extra->log) >= AGENT_LOG_MAX)
+		return;
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(extra->log, fmt, ap);
+	va_end(ap);
+	evbuffer_add(extra->log, "\n", 1);
+	if (evbuffer_get_length(extra->log) >= AGENT_LOG_MAX)
+		evbuffer_add_printf(extra->log, "(log truncated at %d bytes)\n",
+		    AGENT_LOG_MAX);
+}

@@ -1,0 +1,267 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/resource.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "creamasd.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* creamasd: a Creamas environment as a daemon. */
+
+/* Print the usage to stderr (an error) or stdout (--help) and exit. */
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr, "usage: creamasd [-dv] [-f file] [-o key=value] "
+	    "[--role slave]\n"
+	    "                [--listen host:port] [--advertise host] "
+	    "[--plugin path]\n"
+	    "                [--log-folder dir]\n");
+	exit(status);
+}
+
+/* Set one configuration key; used by the file and by -o. */
+static int
+config_set(const char *key, const char *value, void *arg, char **cause)
+{
+	struct daemon_config	*config = arg;
+	char			**slot = NULL;
+
+	if (strcmp(key, "role") == 0) {
+		if (strcmp(value, "slave") != 0) {
+			xasprintf(cause, "unknown role '%s' (this build "
+			    "serves: slave)", value);
+			return (-1);
+		}
+		slot = &config->role;
+	} else if (strcmp(key, "listen") == 0)
+		slot = &config->listen;
+	else if (strcmp(key, "advertise") == 0)
+		slot = &config->advertise;
+	else if (strcmp(key, "log_folder") == 0)
+		slot = &config->log_folder;
+	else if (strcmp(key, "plugin") == 0) {
+		config->plugins = xreallocarray(config->plugins,
+		    config->nplugins + 1, sizeof *config->plugins);
+		config->plugins[config->nplugins++] = xstrdup(value);
+		return (0);
+	} else if (strcmp(key, "round_timeout") == 0) {
+		if (config_parse_seconds(value, &config->round_timeout,
+		    cause) != 0)
+			return (-1);
+		if (config->round_timeout <= 0) {
+			xasprintf(cause, "must be above 0");
+			return (-1);
+		}
+		return (0);
+	} else if (limit_is_key(key))
+		return (limit_set(&config->limits, key, value, cause));
+	else {
+		xasprintf(cause, "unknown key");
+		return (-1);
+	}
+	if (*value == '\0') {
+		xasprintf(cause, "empty value");
+		return (-1);
+	}
+	free(*slot);
+	*slot = xstrdup(value);
+	return (0);
+}
+
+/* Apply "-o key=value". */
+static void
+config_option(struct daemon_config *config, const char *option)
+{
+	char	*key, *value, *cause;
+
+	key = xstrdup(option);
+	if ((value = strchr(key, '=')) == NULL) {
+		fprintf(stderr, "creamasd: -o %s: expected key=value\n",
+		    option);
+		exit(2);
+	}
+	*value++ = '\0';
+	if (config_set(key, value, config, &cause) != 0) {
+		fprintf(stderr, "creamasd: -o %s: %s\n", key, cause);
+		exit(2);
+	}
+	free(key);
+}
+
+/* A signal: TERM and INT stop gracefully, HUP reopens logs. */
+static void
+signal_cb(evutil_socket_t signo, short events, void *arg)
+{
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: stopping", (int)signo);
+		env_stop(NULL);
+		break;
+	case SIGHUP:
+		log_reopen();
+		log_info("SIGHUP: logs reopened");
+		break;
+	}
+}
+
+/* Allow as many descriptors as the hard limit permits. */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("setrlimit");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 options[] = {
+		{ "advertise", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "log-folder", required_argument, NULL, 'F' },
+		{ "plugin", required_argument, NULL, 'P' },
+		{ "role", required_argument, NULL, 'R' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon_config	 config, cli;
+	struct event_base	*base;
+	struct event		*signals[3];
+	const int		 signos[3] = { SIGTERM, SIGINT, SIGHUP };
+	const char		*file = NULL;
+	char			**overrides = NULL, *cause;
+	size_t			 noverrides = 0, i;
+	int			 ch;
+
+	memset(&config, 0, sizeof config);
+	limit_default(&config.limits);
+	config.round_timeout = DEFAULT_ROUND_TIMEOUT;
+	memset(&cli, 0, sizeof cli);
+
+	/* Options are applied after the file, so that they win. */
+	while ((ch = getopt_long(argc, argv, "df:ho:vV", options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			config.foreground = 1;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'v':
+			config.verbose++;
+			break;
+		case 'V':
+			printf("creamasd %s\n", CREAMASD_VERSION);
+			return (0);
+		case 'o':
+		case 'A':
+		case 'L':
+		case 'F':
+		case 'P':
+		case 'R':
+			overrides = xreallocarray(overrides, noverrides + 1,
+			    sizeof *overrides);
+			xasprintf(&overrides[noverrides++], "%s=%s",
+			    ch == 'o' ? "" : ch == 'A' ? "advertise" :
+			    ch == 'L' ? "listen" : ch == 'F' ? "log_folder" :
+			    ch == 'P' ? "plugin" : "role", optarg);
+			break;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	log_init(1, config.verbose, "creamasd");
+
+	if (file != NULL && config_parse_file(file, config_set, &config,
+	    &cause) != 0) {
+		fprintf(stderr, "creamasd: %s\n", cause);
+		return (1);
+	}
+	for (i = 0; i < noverrides; i++) {
+		config_option(&config, overrides[i][0] == '=' ?
+		    overrides[i] + 1 : overrides[i]);
+		free(overrides[i]);
+	}
+	free(overrides);
+	if (config.role == NULL)
+		config.role = xstrdup("slave");
+	if (config.listen == NULL)
+		config.listen = xstrdup(DEFAULT_LISTEN);
+
+	detach_start(config.foreground);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	if ((base = event_base_new()) == NULL)
+		detach_fail("cannot create an event base");
+	env_init(base, &config);
+	call_init();
+	builtin_register();
+	for (i = 0; i < config.nplugins; i++) {
+		if (plugin_load(config.plugins[i], &cause) != 0)
+			detach_fail("%s", cause);
+	}
+	if (env_listen(&cause) != 0)
+		detach_fail("%s", cause);
+	for (i = 0; i < 3; i++) {
+		signals[i] = evsignal_new(base, signos[i], signal_cb, NULL);
+		evsignal_add(signals[i], NULL);
+	}
+	detach_ready(config.foreground, env->port);
+	log_info("%s environment at %s0", config.role, env->prefix);
+
+	event_base_dispatch(base);
+
+	log_info("stopped");
+	for (i = 0; i < 3; i++)
+		event_free(signals[i]);
+	env_free();
+	round_free_cache();
+	types_free();
+	plugin_unload_all();
+	event_base_free(base);
+	for (i = 0; i < config.nplugins; i++)
+		free(config.plugins[i]);
+	free(config.plugins);
+	free(config.role);
+	free(config.listen);
+	free(config.advertise);
+	free(config.log_folder);
+	return (0);
+}

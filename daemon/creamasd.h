@@ -1,0 +1,198 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef CREAMASD_H
+#define CREAMASD_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "creamas/agent.h"
+#include "client.h"
+#include "jsonrpc.h"
+#include "limit.h"
+#include "server.h"
+
+#define CREAMASD_VERSION	"0.1.0"
+#define DEFAULT_LISTEN		"127.0.0.1:7000"
+#define DEFAULT_ROUND_TIMEOUT	60.0
+#define STOP_GRACE		5.0	/* seconds to flush replies on stop */
+#define AGENT_LOG_MAX		(1024 * 1024)
+
+/* What the command line and the configuration file set. */
+struct daemon_config {
+	char		*role;
+	char		*listen;
+	char		*advertise;
+	char		**plugins;
+	size_t		 nplugins;
+	char		*log_folder;
+	struct limits	 limits;
+	double		 round_timeout;
+	int		 foreground;
+	int		 verbose;
+};
+
+/* The rarely used parts of an agent, allocated on first use. */
+struct agent_extra {
+	struct json_object	*connections;	/* address -> data */
+	struct evbuffer		*log;
+};
+
+/* An agent: its type, optional extras, its number and its state. */
+struct cr_agent {
+	const struct cr_agent_type *type;
+	struct agent_extra	*extra;
+	uint32_t		 id;
+	max_align_t		 state[];
+};
+
+/* A request to a managing function, from a socket or from an agent. */
+struct request {
+	struct server_request	*server;
+	void			(*done)(struct json_object *,
+				    struct json_object *, void *);
+	void			*done_arg;
+};
+
+/* A trigger_all in progress. */
+struct round {
+	struct request		*request;
+	uint64_t		 sequence;	/* unique, for its calls */
+	uint64_t		 number;	/* what agents see */
+	int			 given;		/* number came from the caller */
+	int			 acting;
+	size_t			 pending;	/* agent calls unanswered */
+	size_t			 failed;
+	struct json_object	*results;	/* NULL unless asked for */
+	struct json_object	*errors;
+	uint64_t		 start_us;
+	struct event		*timer;
+};
+
+/* The environment: one per process. */
+struct env {
+	struct event_base	*base;
+	struct server		*server;
+	struct daemon_config	*config;
+	char			*host;		/* advertised */
+	uint16_t		 port;
+	char			*prefix;	/* tcp://HOST:PORT/ */
+	struct cr_agent		**agents;	/* [0] is NULL: the manager */
+	size_t			 nagents;	/* counting the manager */
+	size_t			 agents_size;
+	struct json_object	*artifacts;
+	double			 time;
+	char			*host_manager;
+	char			*log_folder;
+	FILE			*log_file;
+	struct round		*round;
+	uint64_t		 rounds;
+	uint64_t		 last_round_us;
+	uint64_t		 round_number;	/* of the round running or last */
+	uint64_t		 started_us;
+	int			 stopping;
+	uint32_t		 random_state;
+};
+
+extern struct env	*env;
+
+/* agent.c */
+struct cr_agent	*agent_new(const struct cr_agent_type *, uint32_t);
+void		 agent_free(struct cr_agent *);
+char		*agent_address(const struct cr_agent *);
+struct agent_extra *agent_extra(struct cr_agent *);
+void		 agent_close(struct cr_agent *, const char *);
+
+/* agent_methods.c */
+int		 agent_dispatch(struct cr_agent *, const char *,
+		    struct json_object *, struct json_object **,
+		    struct json_object **);
+struct json_object *agent_get_connections(struct cr_agent *, int);
+struct json_object *agent_add_connection_list(struct cr_agent *,
+		    struct json_object *, struct json_object **);
+
+/* builtin.c */
+void		 builtin_register(void);
+
+/* call.c */
+void		 call_init(void);
+void		 call_free_all(void);
+
+/* detach.c */
+void		 detach_start(int);
+void		 detach_ready(int, uint16_t);
+void		 detach_fail(const char *, ...)
+		    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* env.c */
+void		 env_init(struct event_base *, struct daemon_config *);
+int		 env_listen(char **);
+struct cr_agent	*env_agent(size_t);
+struct cr_agent	*env_find_agent(struct json_object *, struct json_object **);
+int		 env_spawn(const char *, struct json_object *,
+		    struct cr_agent **, struct json_object **);
+int		 env_set_log_folder(const char *, char **);
+void		 env_log(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 env_stop(const char *);
+void		 env_free(void);
+uint64_t	 env_now_us(void);
+uint32_t	 env_random(uint32_t);
+
+/* methods.c */
+void		 methods_dispatch(struct request *, const char *,
+		    struct json_object *);
+void		 methods_server_dispatch(struct server_request *,
+		    const struct rpc_request *, void *);
+
+/* plugin.c */
+int		 plugin_load(const char *, char **);
+void		 plugin_unload_all(void);
+
+/* request.c */
+struct request	*request_from_server(struct server_request *);
+struct request	*request_local(void (*)(struct json_object *,
+		    struct json_object *, void *), void *);
+void		 request_reply(struct request *, struct json_object *);
+void		 request_error(struct request *, struct json_object *);
+
+/* round.c */
+void		 round_start(struct request *, struct json_object *);
+void		 round_call_started(void);
+void		 round_call_done(uint64_t, const struct cr_agent *,
+		    const struct json_object *);
+void		 round_abort(const char *);
+void		 round_free_cache(void);
+
+/* status.c */
+struct json_object *status_get(void);
+size_t		 status_rss_bytes(void);
+
+/* types.c */
+int		 types_register(const struct cr_agent_type *, char **);
+const struct cr_agent_type *types_find(const char *);
+struct json_object *types_names(void);
+void		 types_free(void);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "creamasd.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * The environment: the agents of this process, their artifacts, its time
+ * and its log, and the way it stops.
+ */
+
+struct env	*env;
+
+static void	env_stop_drained(void *);
+
+/* Return a monotonic clock in microseconds. */
+uint64_t
+env_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* Return a pseudo-random number below bound (xorshift; not for secrets). */
+uint32_t
+env_random(uint32_t bound)
+{
+	uint32_t	 x = env->random_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	env->random_state = x;
+	return (bound == 0 ? x : x % bound);
+}
+
+/* Create the environment; it listens only once env_listen() is called. */
+void
+env_init(struct event_base *base, struct daemon_config *config)
+{
+	env = xcalloc(1, sizeof *env);
+	env->base = base;
+	env->config = config;
+	env->agents_size = 1024;
+	env->agents = xcalloc(env->agents_size, sizeof *env->agents);
+	env->nagents = 1;	/* /0 is the manager */
+	env->artifacts = json_object_new_array();
+	env->started_us = env_now_us();
+	env->random_state = (uint32_t)getpid() ^ (uint32_t)time(NULL) ^
+	    0x9e3779b9U;
+	if (env->random_state == 0)
+		env->random_state = 1;
+}
+
+/* Pick the host to advertise: as configured, or the listen host. */
+static char *
+env_advertised_host(const char *listen_host)
+{
+	char	 name[256];
+
+	if (env->config->advertise != NULL)
+		return (xstrdup(env->config->advertise));
+	if (strcmp(listen_host, "0.0.0.0") == 0 ||
+	    strcmp(listen_host, "::") == 0 || *listen_host == '\0') {
+		if (gethostname(name, sizeof name) == 0) {
+			name[sizeof name - 1] = '\0';
+			return (xstrdup(name));
+		}
+	}
+	return (xstrdup(listen_host));
+}
+
+/* Start listening and fix the environment's address. */
+int
+env_listen(char **cause)
+{
+	struct addr	 listen;
+	char		*hostport;
+
+	if (addr_parse_hostport(env->config->listen, &listen, cause) != 0)
+		return (-1);
+	env->server = server_new(env->base, &env->config->limits,
+	    methods_server_dispatch, NULL);
+	if (server_listen(env->server, listen.host, listen.port, cause) != 0)
+		return (-1);
+	env->port = server_port(env->server);
+	env->host = env_advertised_host(listen.host);
+	hostport = addr_format_hostport(env->host, env->port);
+	xasprintf(&env->prefix, "tcp://%s/", hostport);
+	free(hostport);
+	if (env->config->log_folder != NULL &&
+	    env_set_log_folder(env->config->log_folder, cause) != 0)
+		return (-1);
+	env_log("started: %s0, pid %ld", env->prefix, (long)getpid());
+	return (0);
+}
+
+/* Return agent N, or NULL (the manager /0 is no agent). */
+struct cr_agent *
+env_agent(size_t id)
+{
+	if (id == 0 || id >= env->nagents)
+		return (NULL);
+	return (env->agents[id]);
+}
+
+/*
+ * Find the agent a request names in its "agent" parameter: a number N or
+ * an address of this environment. Fills error when there is none.
+ */
+struct cr_agent *
+env_find_agent(struct json_object *which, struct json_object **error)
+{
+	struct cr_agent	*agent = NULL;
+	const char	*address;
+	struct addr	 parsed;
+	char		*cause;
+	int64_t		 id = -1;
+
+	if (json_object_is_type(which, json_type_int))
+		id = json_object_get_int64(which);
+	else if (json_object_is_type(which, json_type_string)) {
+		address = json_object_get_string(which);
+		if (strncmp(address, env->prefix, strlen(env->prefix)) != 0 ||
+		    addr_parse(address, &parsed, &cause) != 0) {
+			*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
+			    json_object_new_string(address), "no agent %s in "
+			    "this environment (%s0)", address, env->prefix);
+			return (NULL);
+		}
+		id = parsed.agent;
+	} else {
+		*error = rpc_error_new(RPC_INVALID_PARAMS, "parameter 'agent' "
+		    "must be an agent number or address",
+		    json_object_new_string("agent"));
+		return (NULL);
+	}
+	if (id > 0 && (uint64_t)id < env->nagents)
+		agent = env->agents[id];
+	if (agent == NULL)
+		*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
+		    json_object_new_int64(id), "no agent %s%lld", env->prefix,
+		    (long long)id);
+	return (agent);
+}
+
+/* Spawn an agent of a type; fills error on failure. */
+int
+env_spawn(const char *type_name, struct json_object *params,
+    struct cr_agent **spawned, struct json_object **error)
+{
+	const struct cr_agent_type	*type;
+	struct cr_agent			*agent;
+	int				 rc;
+
+	if ((type = types_find(type_name)) == NULL) {
+		*error = rpc_error_newf(RPC_TYPE_NOT_FOUND,
+		    json_object_new_string(type_name),
+		    "unknown agent type '%s'", type_name);
+		return (-1);
+	}
+	if (env->nagents >= UINT32_MAX) {
+		*error = rpc_error_new(RPC_TOO_LARGE, "too many agents", NULL);
+		return (-1);
+	}
+	agent = agent_new(type, (uint32_t)env->nagents);
+	if (type->init != NULL && (rc = type->init(agent, params)) != CR_OK) {
+		*error = rpc_error_newf(rc == CR_BAD_PARAMS ?
+		    RPC_INVALID_PARAMS : RPC_AGENT_FAILED,
+		    json_object_new_string(type_name), "%s: init %s",
+		    type_name, rc == CR_BAD_PARAMS ? "refused its params" :
+		    "failed");
+		agent_free(agent);
+		return (-1);
+	}
+	if (env->nagents == env->agents_size) {
+		env->agents_size *= 2;
+		env->agents = xreallocarray(env->agents, env->agents_size,
+		    sizeof *env->agents);
+	}
+	env->agents[env->nagents++] = agent;
+	*spawned = agent;
+	return (0);
+}
+
+/* Set the log folder (made if missing) and open the environment's log. */
+int
+env_set_log_folder(const char *path, char **cause)
+{
+	char	*file_path;
+	FILE	*file;
+
+	if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+		xasprintf(cause, "cannot create log folder %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	xasprintf(&file_path, "%s/env_%u.log", path, env->port);
+	if ((file = fopen(file_path, "a")) == NULL) {
+		xasprintf(cause, "cannot open %s: %s", file_path,
+		    strerror(errno));
+		free(file_path);
+		return (-1);
+	}
+	free(file_path);
+	if (env->log_file != NULL)
+		fclose(env->log_file);
+	env->log_file = file;
+	free(env->log_folder);
+	env->log_folder = xstrdup(path);
+	return (0);
+}
+
+/* Write a line to the environment's log, if it has a folder. */
+void
+env_log(const char *fmt, ...)
+{
+	va_list		 ap;
+	time_t		 now;
+	char		 stamp[32];
+
+	if (env->log_file == NULL)
+		return;
+	now = time(NULL);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", localtime(&now));
+	fprintf(env->log_file, "%s ", stamp);
+	va_start(ap, fmt);
+	vfprintf(env->log_file, fmt, ap);
+	va_end(ap);
+	fputc('\n', env->log_file);
+}
+
+/*
+ * Stop: refuse new work, end a running round, let replies (the stop's
+ * own among them) flush, then close every agent and leave the loop.
+ */
+void
+env_stop(const char *log_folder)
+{
+	char	*cause;
+
+	if (env->stopping)
+		return;
+	env->stopping = 1;
+	if (log_folder != NULL && env_set_log_folder(log_folder, &cause) != 0) {
+		log_warnx("stop: %s", cause);
+		free(cause);
+	}
+	log_info("stopping");
+	round_abort("the environment is shutting down");
+	server_drain(env->server, STOP_GRACE, env_stop_drained, NULL);
+}
+
+/* Every reply has gone: close the agents and end the event loop. */
+static void
+env_stop_drained(void *arg)
+{
+	size_t	 i;
+
+	for (i = 1; i < env->nagents; i++)
+		agent_close(env->agents[i], env->log_folder);
+	env_log("stopped: %zu agents, %llu rounds", env->nagents - 1,
+	    (unsigned long long)env->rounds);
+	if (env->log_file != NULL) {
+		if (fclose(env->log_file) != 0)
+			log_warn("%s: closing the environment log", __func__);
+		env->log_file = NULL;
+	}
+	event_base_loopexit(env->base, NULL);
+}
+
+/* Free the environment and everything in it. */
+void
+env_free(void)
+{
+	size_t	 i;
+
+	call_free_all();
+	for (i = 1; i < env->nagents; i++)
+		agent_free(env->agents[i]);
+	free(env->agents);
+	server_free(env->server);
+	json_object_put(env->artifacts);
+	if (env->log_file != NULL)
+		fclose(env->log_file);
+	free(env->log_folder);
+	free(env->host_manager);
+	free(env->prefix);
+	free(env->host);
+	free(env);
+	env = NULL;
+}

@@ -1,0 +1,548 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "creamasd.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * The managing functions of a slave environment, Creamas' names kept, and
+ * the dispatch of agent.NAME calls to one agent.
+ */
+
+#define SPAWN_N_MAX	100000000
+
+typedef void	(*method_fn)(struct request *, struct json_object *);
+
+struct method {
+	const char		*name;
+	const struct rpc_param	*params;
+	method_fn		 handler;
+};
+
+/* Return a parameter (borrowed) or NULL when absent or null. */
+static struct json_object *
+param(struct json_object *params, const char *name)
+{
+	struct json_object	*value = NULL;
+
+	if (params != NULL)
+		json_object_object_get_ex(params, name, &value);
+	return (value);
+}
+
+/* Answer an error from a message in cause, freeing it. */
+static void
+reply_cause(struct request *request, int code, char *cause)
+{
+	request_error(request, rpc_error_new(code, cause, NULL));
+	free(cause);
+}
+
+/* is_ready: a plain slave is always ready. */
+static void
+method_is_ready(struct request *request, struct json_object *params)
+{
+	request_reply(request, json_object_new_boolean(1));
+}
+
+/* get_agents: every agent's address, optionally of one type. */
+static void
+method_get_agents(struct request *request, struct json_object *params)
+{
+	struct json_object	*type = param(params, "type"), *list;
+	const char		*name = NULL;
+	char			*address;
+	size_t			 i;
+
+	if (type != NULL)
+		name = json_object_get_string(type);
+	list = json_object_new_array();
+	for (i = 1; i < env->nagents; i++) {
+		if (name != NULL &&
+		    strcmp(env->agents[i]->type->name, name) != 0)
+			continue;
+		address = agent_address(env->agents[i]);
+		json_object_array_add(list, json_object_new_string(address));
+		free(address);
+	}
+	request_reply(request, list);
+}
+
+/* spawn: one agent; its address. */
+static void
+method_spawn(struct request *request, struct json_object *params)
+{
+	struct cr_agent		*agent;
+	struct json_object	*error;
+	char			*address;
+
+	if (env_spawn(json_object_get_string(param(params, "type")),
+	    param(params, "params"), &agent, &error) != 0) {
+		request_error(request, error);
+		return;
+	}
+	address = agent_address(agent);
+	request_reply(request, json_object_new_string(address));
+	free(address);
+}
+
+/* spawn_n: n agents of a type; their addresses. */
+static void
+method_spawn_n(struct request *request, struct json_object *params)
+{
+	struct cr_agent		*agent;
+	struct json_object	*error, *list;
+	int64_t			 count, i;
+	char			*address;
+
+	count = json_object_get_int64(param(params, "n"));
+	if (count < 0 || count > SPAWN_N_MAX) {
+		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("n"), "n must be in 0..%d",
+		    SPAWN_N_MAX));
+		return;
+	}
+	list = json_object_new_array_ext((int)count);
+	for (i = 0; i < count; i++) {
+		if (env_spawn(json_object_get_string(param(params, "type")),
+		    param(params, "params"), &agent, &error) != 0) {
+			json_object_put(list);
+			request_error(request, error);
+			return;
+		}
+		address = agent_address(agent);
+		json_object_array_add(list, json_object_new_string(address));
+		free(address);
+	}
+	request_reply(request, list);
+}
+
+/* trigger_all: see round.c. */
+static void
+method_trigger_all(struct request *request, struct json_object *params)
+{
+	round_start(request, params);
+}
+
+/* trigger_act: one agent's act. */
+static void
+method_trigger_act(struct request *request, struct json_object *params)
+{
+	struct cr_agent		*agent;
+	struct json_object	*result, *error, *args;
+
+	if ((agent = env_find_agent(param(params, "agent"), &error)) == NULL) {
+		request_error(request, error);
+		return;
+	}
+	args = json_object_new_object();
+	if (param(params, "args") != NULL)
+		json_object_object_add(args, "args",
+		    json_object_get(param(params, "args")));
+	if (agent_dispatch(agent, "act", args, &result, &error) != 0)
+		request_error(request, error);
+	else
+		request_reply(request, result);
+	json_object_put(args);
+}
+
+/* set_host_manager: remember the address of the node's manager. */
+static void
+method_set_host_manager(struct request *request, struct json_object *params)
+{
+	const char	*address = json_object_get_string(param(params, "addr"));
+	struct addr	 parsed;
+	char		*cause;
+
+	if (addr_parse(address, &parsed, &cause) != 0) {
+		reply_cause(request, RPC_INVALID_PARAMS, cause);
+		return;
+	}
+	free(env->host_manager);
+	env->host_manager = xstrdup(address);
+	request_reply(request, NULL);
+}
+
+/* host_manager: the address set, or null. */
+static void
+method_host_manager(struct request *request, struct json_object *params)
+{
+	request_reply(request, env->host_manager != NULL ?
+	    json_object_new_string(env->host_manager) : NULL);
+}
+
+/* get_connections: [[agent, connections]...] for every agent. */
+static void
+method_get_connections(struct request *request, struct json_object *params)
+{
+	struct json_object	*list, *pair;
+	int			 with_data;
+	char			*address;
+	size_t			 i;
+
+	with_data = json_object_get_boolean(param(params, "data"));
+	list = json_object_new_array_ext((int)(env->nagents - 1));
+	for (i = 1; i < env->nagents; i++) {
+		address = agent_address(env->agents[i]);
+		pair = json_object_new_array_ext(2);
+		json_object_array_add(pair, json_object_new_string(address));
+		json_object_array_add(pair,
+		    agent_get_connections(env->agents[i], with_data));
+		json_object_array_add(list, pair);
+		free(address);
+	}
+	request_reply(request, list);
+}
+
+/*
+ * create_connections: for each agent of this environment named in the
+ * map, add its list of connections; one list of booleans per such agent.
+ */
+static void
+method_create_connections(struct request *request, struct json_object *params)
+{
+	struct json_object	*map = param(params, "map"), *results, *added;
+	struct json_object	*error = NULL;
+	struct cr_agent		*agent;
+	struct addr		 parsed;
+	char			*cause;
+
+	json_object_object_foreach(map, address, list) {
+		if (!json_object_is_type(list, json_type_array)) {
+			request_error(request, rpc_error_newf(
+			    RPC_INVALID_PARAMS, json_object_new_string(address),
+			    "map: the connections of %s must be a list",
+			    address));
+			return;
+		}
+		if (addr_parse(address, &parsed, &cause) != 0) {
+			reply_cause(request, RPC_INVALID_PARAMS, cause);
+			return;
+		}
+	}
+	results = json_object_new_array();
+	json_object_object_foreach(map, key, connections) {
+		if (strncmp(key, env->prefix, strlen(env->prefix)) != 0)
+			continue;
+		if (addr_parse(key, &parsed, &cause) != 0 ||
+		    (agent = env_agent((size_t)parsed.agent)) == NULL) {
+			json_object_put(results);
+			request_error(request, rpc_error_newf(
+			    RPC_AGENT_NOT_FOUND, json_object_new_string(key),
+			    "no agent %s", key));
+			return;
+		}
+		if ((added = agent_add_connection_list(agent, connections,
+		    &error)) == NULL) {
+			json_object_put(results);
+			request_error(request, error);
+			return;
+		}
+		json_object_array_add(results, added);
+	}
+	request_reply(request, results);
+}
+
+/* Return 1 if value is among the first count of picked. */
+static int
+picked_contains(const uint32_t *picked, size_t count, uint32_t value)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++) {
+		if (picked[i] == value)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * create_random_connections: every agent connects to n distinct other
+ * agents of this environment, drawn with Floyd's sampling over the
+ * agents but itself. As in Creamas, a pick it already had adds nothing.
+ */
+static void
+method_create_random_connections(struct request *request,
+    struct json_object *params)
+{
+	int64_t		 count = json_object_get_int64(param(params, "n"));
+	size_t		 agents = env->nagents - 1, i, made;
+	uint32_t	*picked, others, j, pick;
+	char		*address;
+
+	if (count < 0 || (agents > 0 && (uint64_t)count >= agents) ||
+	    (agents == 0 && count > 0)) {
+		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("n"), "n must be in 0..%zu: each "
+		    "agent connects to n others of %zu", agents > 0 ?
+		    agents - 1 : 0, agents));
+		return;
+	}
+	if (count == 0) {
+		request_reply(request, NULL);
+		return;
+	}
+	others = (uint32_t)agents - 1;
+	picked = xcalloc((size_t)count, sizeof *picked);
+	for (i = 1; i < env->nagents; i++) {
+		/* Pick n of 1..others, then skip over the agent itself. */
+		made = 0;
+		for (j = others - (uint32_t)count + 1; j <= others; j++) {
+			pick = 1 + env_random(j);
+			if (picked_contains(picked, made, pick))
+				pick = j;
+			picked[made++] = pick;
+		}
+		for (j = 0; j < made; j++) {
+			pick = picked[j] >= i ? picked[j] + 1 : picked[j];
+			xasprintf(&address, "%s%u", env->prefix, pick);
+			cr_agent_add_connection(env->agents[i], address, NULL);
+			free(address);
+		}
+	}
+	free(picked);
+	request_reply(request, NULL);
+}
+
+/* clear_connections: every agent forgets its connections. */
+static void
+method_clear_connections(struct request *request, struct json_object *params)
+{
+	size_t	 i;
+
+	for (i = 1; i < env->nagents; i++) {
+		if (env->agents[i]->extra != NULL) {
+			json_object_put(env->agents[i]->extra->connections);
+			env->agents[i]->extra->connections = NULL;
+		}
+	}
+	request_reply(request, NULL);
+}
+
+/* get_artifacts: everything published, optionally by one creator. */
+static void
+method_get_artifacts(struct request *request, struct json_object *params)
+{
+	struct json_object	*creator = param(params, "creator"), *list;
+	struct json_object	*entry, *by;
+	size_t			 i, count;
+
+	list = json_object_new_array();
+	count = json_object_array_length(env->artifacts);
+	for (i = 0; i < count; i++) {
+		entry = json_object_array_get_idx(env->artifacts, i);
+		json_object_object_get_ex(entry, "creator", &by);
+		if (creator != NULL && strcmp(json_object_get_string(by),
+		    json_object_get_string(creator)) != 0)
+			continue;
+		json_object_array_add(list, json_object_get(entry));
+	}
+	request_reply(request, list);
+}
+
+/* set_log_folder: where logs go on stop. */
+static void
+method_set_log_folder(struct request *request, struct json_object *params)
+{
+	char	*cause;
+
+	if (env_set_log_folder(json_object_get_string(param(params, "path")),
+	    &cause) != 0) {
+		reply_cause(request, RPC_FAILED, cause);
+		return;
+	}
+	request_reply(request, NULL);
+}
+
+/* set_time: the environment's time. */
+static void
+method_set_time(struct request *request, struct json_object *params)
+{
+	env->time = json_object_get_double(param(params, "t"));
+	request_reply(request, NULL);
+}
+
+/* get_time: the environment's time. */
+static void
+method_get_time(struct request *request, struct json_object *params)
+{
+	request_reply(request, json_object_new_double(env->time));
+}
+
+/* status: see status.c. */
+static void
+method_status(struct request *request, struct json_object *params)
+{
+	request_reply(request, status_get());
+}
+
+/* stop: answer true, then close every agent and exit. */
+static void
+method_stop(struct request *request, struct json_object *params)
+{
+	struct json_object	*folder = param(params, "log_folder");
+
+	request_reply(request, json_object_new_boolean(1));
+	env_stop(folder != NULL ? json_object_get_string(folder) : NULL);
+}
+
+static const struct rpc_param no_params[] = {
+	{ NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param get_agents_params[] = {
+	{ "type", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param spawn_params[] = {
+	{ "type", RPC_STRING, 1 }, { "params", RPC_ANY, 0 },
+	{ NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param spawn_n_params[] = {
+	{ "type", RPC_STRING, 1 }, { "n", RPC_INTEGER, 1 },
+	{ "params", RPC_ANY, 0 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param trigger_all_params[] = {
+	{ "args", RPC_ANY, 0 }, { "results", RPC_BOOLEAN, 0 },
+	{ "timeout", RPC_NUMBER, 0 }, { "round", RPC_INTEGER, 0 },
+	{ NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param trigger_act_params[] = {
+	{ "agent", RPC_ANY, 1 }, { "args", RPC_ANY, 0 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param addr_params[] = {
+	{ "addr", RPC_STRING, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param data_params[] = {
+	{ "data", RPC_BOOLEAN, 0 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param map_params[] = {
+	{ "map", RPC_OBJECT, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param n_params[] = {
+	{ "n", RPC_INTEGER, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param creator_params[] = {
+	{ "creator", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param path_params[] = {
+	{ "path", RPC_STRING, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param time_params[] = {
+	{ "t", RPC_NUMBER, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param stop_params[] = {
+	{ "log_folder", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
+};
+
+static const struct method methods[] = {
+	{ "clear_connections", no_params, method_clear_connections },
+	{ "create_connections", map_params, method_create_connections },
+	{ "create_random_connections", n_params,
+	    method_create_random_connections },
+	{ "get_agents", get_agents_params, method_get_agents },
+	{ "get_artifacts", creator_params, method_get_artifacts },
+	{ "get_connections", data_params, method_get_connections },
+	{ "get_time", no_params, method_get_time },
+	{ "host_manager", no_params, method_host_manager },
+	{ "is_ready", no_params, method_is_ready },
+	{ "set_host_manager", addr_params, method_set_host_manager },
+	{ "set_log_folder", path_params, method_set_log_folder },
+	{ "set_time", time_params, method_set_time },
+	{ "spawn", spawn_params, method_spawn },
+	{ "spawn_n", spawn_n_params, method_spawn_n },
+	{ "status", no_params, method_status },
+	{ "stop", stop_params, method_stop },
+	{ "trigger_act", trigger_act_params, method_trigger_act },
+	{ "trigger_all", trigger_all_params, method_trigger_all },
+};
+
+/* Compare a method name with a table entry, for bsearch. */
+static int
+method_compare(const void *key, const void *entry)
+{
+	return (strcmp(key, ((const struct method *)entry)->name));
+}
+
+/* agent.NAME: find the agent, drop "agent" from params, dispatch. */
+static void
+methods_agent_call(struct request *request, const char *name,
+    struct json_object *params)
+{
+	struct cr_agent		*agent;
+	struct json_object	*result, *error, *which;
+
+	if (params == NULL ||
+	    !json_object_object_get_ex(params, "agent", &which)) {
+		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
+		    "missing parameter 'agent'",
+		    json_object_new_string("agent")));
+		return;
+	}
+	if ((agent = env_find_agent(which, &error)) == NULL) {
+		request_error(request, error);
+		return;
+	}
+	json_object_object_del(params, "agent");
+	if (agent_dispatch(agent, name, params, &result, &error) != 0)
+		request_error(request, error);
+	else
+		request_reply(request, result);
+}
+
+/* Run a managing function or an agent.NAME call. */
+void
+methods_dispatch(struct request *request, const char *name,
+    struct json_object *params)
+{
+	const struct method	*method;
+	struct json_object	*error;
+
+	if (env->stopping) {
+		request_error(request, rpc_error_new(RPC_SHUTTING_DOWN,
+		    "the environment is shutting down", NULL));
+		return;
+	}
+	if (strncmp(name, "agent.", 6) == 0 && name[6] != '\0') {
+		methods_agent_call(request, name + 6, params);
+		return;
+	}
+	method = bsearch(name, methods, sizeof methods / sizeof methods[0],
+	    sizeof methods[0], method_compare);
+	if (method == NULL) {
+		request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
+		    json_object_new_string(name), "unknown method '%s'", name));
+		return;
+	}
+	if (rpc_params_check(params, method->params, &error) != 0) {
+		request_error(request, error);
+		return;
+	}
+	method->handler(request, params);
+}
+
+/* The server's entry point: a request from a socket. */
+void
+methods_server_dispatch(struct server_request *server_request,
+    const struct rpc_request *rpc, void *arg)
+{
+	log_debug("%s: %s", server_request_peer(server_request), rpc->method);
+	methods_dispatch(request_from_server(server_request), rpc->method,
+	    rpc->params);
+}

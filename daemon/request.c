@@ -1,0 +1,70 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdlib.h>
+
+#include "creamasd.h"
+#include "xmalloc.h"
+
+/* Wrap a request that came over a socket. */
+struct request *
+request_from_server(struct server_request *server_request)
+{
+	struct request	*request;
+
+	request = xcalloc(1, sizeof *request);
+	request->server = server_request;
+	return (request);
+}
+
+/* Make a request whose answer goes to a callback in this process. */
+struct request *
+request_local(void (*done)(struct json_object *, struct json_object *,
+    void *), void *arg)
+{
+	struct request	*request;
+
+	request = xcalloc(1, sizeof *request);
+	request->done = done;
+	request->done_arg = arg;
+	return (request);
+}
+
+/* Answer with a result (taken) and free the request. */
+void
+request_reply(struct request *request, struct json_object *result)
+{
+	if (request->server != NULL)
+		server_reply(request->server, result);
+	else {
+		request->done(result, NULL, request->done_arg);
+		json_object_put(result);
+	}
+	free(request);
+}
+
+/* Answer with an error (taken) and free the request. */
+void
+request_error(struct request *request, struct json_object *error)
+{
+	if (request->server != NULL)
+		server_reply_error(request->server, error);
+	else {
+		request->done(NULL, error, request->done_arg);
+		json_object_put(error);
+	}
+	free(request);
+}

@@ -1,0 +1,244 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "creamasd.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * trigger_all: every agent acts once, in creation order; the round ends
+ * when every act has returned and every call those acts started has been
+ * answered or has failed, or when the round times out.
+ */
+
+static uint64_t			 round_sequence;
+/* The last round run with a number from the caller, and its reply. */
+static int64_t			 round_cached_number = -1;
+static struct json_object	*round_cached_reply;
+
+static void	round_finish(struct round *);
+
+/* Add an error entry for an agent (or for none). */
+static void
+round_add_error(struct round *round, const struct cr_agent *agent, int code,
+    const char *message)
+{
+	struct json_object	*entry;
+	char			*address;
+
+	entry = json_object_new_object();
+	if (agent != NULL) {
+		address = agent_address(agent);
+		json_object_object_add(entry, "agent",
+		    json_object_new_string(address));
+		free(address);
+	} else
+		json_object_object_add(entry, "agent", NULL);
+	json_object_object_add(entry, "code", json_object_new_int(code));
+	json_object_object_add(entry, "message",
+	    json_object_new_string(message));
+	json_object_array_add(round->errors, entry);
+}
+
+/* The round's time is up: end it with what has been answered. */
+static void
+round_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct round	*round = arg;
+	char		*message;
+
+	xasprintf(&message, "round timed out with %zu agent calls "
+	    "unanswered", round->pending);
+	round_add_error(round, NULL, RPC_TIMED_OUT, message);
+	free(message);
+	round_finish(round);
+}
+
+/* Run every agent's act; the reply waits for the calls they start. */
+static void
+round_act_all(struct round *round, struct json_object *args)
+{
+	struct cr_agent		*agent;
+	struct json_object	*result;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 1; i < env->nagents; i++) {
+		agent = env->agents[i];
+		result = NULL;
+		rc = agent->type->act(agent, args, &result);
+		if (rc != CR_OK) {
+			round->failed++;
+			round_add_error(round, agent, RPC_AGENT_FAILED,
+			    result != NULL && json_object_is_type(result,
+			    json_type_string) ? json_object_get_string(result) :
+			    "act failed");
+			json_object_put(result);
+			result = NULL;
+		}
+		if (round->results != NULL)
+			json_object_array_add(round->results, result);
+		else if (result != NULL)
+			json_object_put(result);
+	}
+}
+
+/* Start a round for a trigger_all request. */
+void
+round_start(struct request *request, struct json_object *params)
+{
+	struct round		*round;
+	struct json_object	*args = NULL, *results = NULL, *timeout = NULL;
+	struct json_object	*number = NULL;
+	struct timeval		 tv;
+	double			 seconds = env->config->round_timeout;
+
+	if (params != NULL) {
+		json_object_object_get_ex(params, "args", &args);
+		json_object_object_get_ex(params, "results", &results);
+		json_object_object_get_ex(params, "timeout", &timeout);
+		json_object_object_get_ex(params, "round", &number);
+	}
+	if (number != NULL && round_cached_reply != NULL &&
+	    json_object_get_int64(number) == round_cached_number) {
+		/* A retry of a round already run: the same answer again. */
+		request_reply(request, json_object_get(round_cached_reply));
+		return;
+	}
+	if (env->round != NULL) {
+		request_error(request, rpc_error_new(RPC_BUSY,
+		    "a round is already running", NULL));
+		return;
+	}
+	if (timeout != NULL) {
+		seconds = json_object_get_double(timeout);
+		if (seconds <= 0 || seconds > 1e6) {
+			request_error(request, rpc_error_new(
+			    RPC_INVALID_PARAMS, "timeout must be in (0, 1e6] "
+			    "seconds", json_object_new_string("timeout")));
+			return;
+		}
+	}
+	round = xcalloc(1, sizeof *round);
+	round->request = request;
+	round->sequence = ++round_sequence;
+	env->round_number = number != NULL ? (uint64_t)json_object_get_int64(
+	    number) : env->round_number + 1;
+	round->number = env->round_number;
+	round->given = number != NULL;
+	round->errors = json_object_new_array();
+	if (json_object_get_boolean(results))
+		round->results = json_object_new_array_ext(
+		    (int)(env->nagents - 1));
+	round->start_us = env_now_us();
+	env->round = round;
+
+	round->acting = 1;
+	round_act_all(round, args);
+	round->acting = 0;
+
+	if (round->pending == 0) {
+		round_finish(round);
+		return;
+	}
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
+	round->timer = evtimer_new(env->base, round_timeout_cb, round);
+	evtimer_add(round->timer, &tv);
+}
+
+/* Reply to the round's request and forget the round. */
+static void
+round_finish(struct round *round)
+{
+	struct json_object	*reply;
+	uint64_t		 elapsed = env_now_us() - round->start_us;
+
+	reply = json_object_new_object();
+	json_object_object_add(reply, "agents",
+	    json_object_new_int64((int64_t)env->nagents - 1));
+	json_object_object_add(reply, "failed",
+	    json_object_new_int64((int64_t)round->failed));
+	json_object_object_add(reply, "elapsed_us",
+	    json_object_new_int64((int64_t)elapsed));
+	json_object_object_add(reply, "round",
+	    json_object_new_int64((int64_t)round->number));
+	json_object_object_add(reply, "errors", round->errors);
+	if (round->results != NULL)
+		json_object_object_add(reply, "results", round->results);
+	env->rounds++;
+	env->last_round_us = elapsed;
+	env->round = NULL;
+	env_log("round %llu: %zu agents, %zu failed, %zu errors, %llu us",
+	    (unsigned long long)round->number, env->nagents - 1,
+	    round->failed, json_object_array_length(round->errors),
+	    (unsigned long long)elapsed);
+	if (round->given) {
+		json_object_put(round_cached_reply);
+		round_cached_reply = json_object_get(reply);
+		round_cached_number = (int64_t)round->number;
+	}
+	if (round->timer != NULL)
+		event_free(round->timer);
+	request_reply(round->request, reply);
+	free(round);
+}
+
+/* An agent started a call during the round. */
+void
+round_call_started(void)
+{
+	env->round->pending++;
+}
+
+/* A call of round sequence ended; an error becomes an error entry. */
+void
+round_call_done(uint64_t sequence, const struct cr_agent *caller,
+    const struct json_object *error)
+{
+	struct round	*round = env->round;
+
+	if (round == NULL || round->sequence != sequence)
+		return;	/* the round ended (timed out) before this call */
+	if (error != NULL)
+		round_add_error(round, caller, rpc_error_code(error),
+		    rpc_error_message(error));
+	round->pending--;
+	if (!round->acting && round->pending == 0)
+		round_finish(round);
+}
+
+/* End a running round at once, saying why (on stop). */
+void
+round_abort(const char *reason)
+{
+	if (env->round == NULL)
+		return;
+	round_add_error(env->round, NULL, RPC_SHUTTING_DOWN, reason);
+	round_finish(env->round);
+}
+
+/* Forget the cached reply (at exit). */
+void
+round_free_cache(void)
+{
+	json_object_put(round_cached_reply);
+	round_cached_reply = NULL;
+}
