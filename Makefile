@@ -41,7 +41,8 @@ LIBS_CHECK :=	$(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CFLAGS_CHECK :=	$(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CPPFLAGS +=	$(CFLAGS_EVENT)
 
-COMMON_SRCS =	common/addr.c common/client.c common/config.c common/idmap.c \
+COMMON_SRCS =	common/addr.c common/client.c common/config.c common/fanout.c \
+		common/idmap.c \
 		common/jsonrpc.c common/limit.c common/log.c \
 		common/server.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)
@@ -66,13 +67,19 @@ TESTS =		$(BUILD)/tests/run_tests
 
 all: $(CREAMASD) $(CREAMASCTL)
 
+ifneq ($(V),1)
+Q =		@
+QUIET_CC =	@echo "  CC      $@";
+QUIET_LINK =	@echo "  LINK    $@";
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests -I$(BUILD)/tests $(CFLAGS_CHECK) $(CFLAGS) \
+	$(QUIET_CC)$(CC) $(CPPFLAGS) -Itests -I$(BUILD)/tests $(CFLAGS_CHECK) $(CFLAGS) \
 	    -c -o $@ $<
 
 # The list of suites, rewritten only when it changes.
@@ -86,26 +93,26 @@ $(BUILD)/tests/check_main.o: $(BUILD)/tests/suites.h
 FORCE:
 
 $(BUILD)/libcommon.a: $(COMMON_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)rm -f $@
+	$(QUIET_LINK)$(AR) rcs $@ $^
 
 # creamasd exports its agent API to plugins (-rdynamic).
 $(CREAMASD): $(DAEMON_OBJS) $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_EVENT) -ldl -lm
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_EVENT) -ldl -lm
 
 $(CREAMASCTL): $(CTL_OBJS) $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_EVENT) $(LIBS_SSH) -lm
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_EVENT) $(LIBS_SSH) -lm
 
 $(BUILD)/plugins/%.so: tests/plugins/%.c include/creamas/agent.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
 $(TESTS): $(TEST_OBJS) $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK) $(LIBS_EVENT) -lm
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK) $(LIBS_EVENT) -lm
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
 
 check: all $(TESTS) $(PLUGINS)
 	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \

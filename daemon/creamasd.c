@@ -40,7 +40,8 @@ usage(int status)
 	    "[--role slave]\n"
 	    "                [--listen host:port] [--advertise host] "
 	    "[--plugin path]\n"
-	    "                [--log-folder dir]\n");
+	    "                [--log-folder dir] [--slaves n|auto] "
+	    "[--slave-ports first|any]\n");
 	exit(status);
 }
 
@@ -50,15 +51,37 @@ config_set(const char *key, const char *value, void *arg, char **cause)
 {
 	struct daemon_config	*config = arg;
 	char			**slot = NULL;
+	unsigned long		  count;
 
 	if (strcmp(key, "role") == 0) {
-		if (strcmp(value, "slave") != 0) {
-			xasprintf(cause, "unknown role '%s' (this build "
-			    "serves: slave)", value);
+		if (strcmp(value, "slave") != 0 &&
+		    strcmp(value, "master") != 0) {
+			xasprintf(cause, "unknown role '%s' (slave or master)",
+			    value);
 			return (-1);
 		}
 		slot = &config->role;
-	} else if (strcmp(key, "listen") == 0)
+	} else if (strcmp(key, "slaves") == 0) {
+		if (strcmp(value, "auto") == 0) {
+			config->slaves = 0;
+			return (0);
+		}
+		return (config_parse_count(value, 0, 1024, &config->slaves,
+		    cause));
+	} else if (strcmp(key, "slave_ports") == 0) {
+		if (strcmp(value, "any") == 0) {
+			config->slave_ports = 0;
+			return (0);
+		}
+		if (config_parse_count(value, 1, 65535, &count, cause) != 0)
+			return (-1);
+		config->slave_ports = (long)count;
+		return (0);
+	} else if (strcmp(key, "idle_exit") == 0)
+		return (config_parse_seconds(value, &config->idle_exit, cause));
+	else if (strcmp(key, "stop_grace") == 0)
+		return (config_parse_seconds(value, &config->stop_grace, cause));
+	else if (strcmp(key, "listen") == 0)
 		slot = &config->listen;
 	else if (strcmp(key, "advertise") == 0)
 		slot = &config->advertise;
@@ -153,6 +176,10 @@ main(int argc, char **argv)
 		{ "log-folder", required_argument, NULL, 'F' },
 		{ "plugin", required_argument, NULL, 'P' },
 		{ "role", required_argument, NULL, 'R' },
+		{ "slave-of-master", no_argument, NULL, 'M' },
+		{ "slave-ports", required_argument, NULL, 'S' },
+		{ "slaves", required_argument, NULL, 'N' },
+		{ "syslog", no_argument, NULL, 'Y' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -168,6 +195,8 @@ main(int argc, char **argv)
 	memset(&config, 0, sizeof config);
 	limit_default(&config.limits);
 	config.round_timeout = DEFAULT_ROUND_TIMEOUT;
+	config.stop_grace = DEFAULT_STOP_GRACE;
+	config.slave_ports = -1;
 	memset(&cli, 0, sizeof cli);
 
 	/* Options are applied after the file, so that they win. */
@@ -183,6 +212,12 @@ main(int argc, char **argv)
 		case 'v':
 			config.verbose++;
 			break;
+		case 'M':
+			config.slave_of_master = 1;
+			break;
+		case 'Y':
+			config.syslog = 1;
+			break;
 		case 'V':
 			printf("creamasd %s\n", CREAMASD_VERSION);
 			return (0);
@@ -192,12 +227,15 @@ main(int argc, char **argv)
 		case 'F':
 		case 'P':
 		case 'R':
+		case 'S':
+		case 'N':
 			overrides = xreallocarray(overrides, noverrides + 1,
 			    sizeof *overrides);
 			xasprintf(&overrides[noverrides++], "%s=%s",
 			    ch == 'o' ? "" : ch == 'A' ? "advertise" :
 			    ch == 'L' ? "listen" : ch == 'F' ? "log_folder" :
-			    ch == 'P' ? "plugin" : "role", optarg);
+			    ch == 'P' ? "plugin" : ch == 'S' ? "slave_ports" :
+			    ch == 'N' ? "slaves" : "role", optarg);
 			break;
 		case 'h':
 			usage(0);
@@ -225,7 +263,9 @@ main(int argc, char **argv)
 	if (config.listen == NULL)
 		config.listen = xstrdup(DEFAULT_LISTEN);
 
-	detach_start(config.foreground);
+	if (config.syslog)
+		log_set_foreground(0);
+	detach_start(config.foreground, config.slave_of_master);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	if ((base = event_base_new()) == NULL)
@@ -239,12 +279,20 @@ main(int argc, char **argv)
 	}
 	if (env_listen(&cause) != 0)
 		detach_fail("%s", cause);
+	if (config.slave_of_master)
+		env_watch_stdin();
 	for (i = 0; i < 3; i++) {
 		signals[i] = evsignal_new(base, signos[i], signal_cb, NULL);
 		evsignal_add(signals[i], NULL);
 	}
-	detach_ready(config.foreground, env->port);
-	log_info("%s environment at %s0", config.role, env->prefix);
+	if (strcmp(config.role, "master") == 0) {
+		/* Ready only once every slave answers: see master.c. */
+		if (master_start(&cause) != 0)
+			detach_fail("%s", cause);
+	} else {
+		detach_ready(config.foreground, env->port);
+		log_info("%s environment at %s0", config.role, env->prefix);
+	}
 
 	event_base_dispatch(base);
 

@@ -17,6 +17,7 @@
 #ifndef CREAMASD_H
 #define CREAMASD_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 
 #include <stddef.h>
@@ -37,6 +38,7 @@
 #define DEFAULT_LISTEN		"127.0.0.1:7000"
 #define DEFAULT_ROUND_TIMEOUT	60.0
 #define STOP_GRACE		5.0	/* seconds to flush replies on stop */
+#define DEFAULT_STOP_GRACE	10.0	/* master: seconds for slaves to close */
 #define AGENT_LOG_MAX		(1024 * 1024)
 
 /* What the command line and the configuration file set. */
@@ -49,8 +51,50 @@ struct daemon_config {
 	char		*log_folder;
 	struct limits	 limits;
 	double		 round_timeout;
+	unsigned long	 slaves;	/* master: 0 means one per core */
+	long		 slave_ports;	/* master: first port; 0 any; -1 port+1 */
+	double		 idle_exit;	/* stop after this long idle; 0 never */
+	double		 stop_grace;	/* master: wait for slaves to close */
 	int		 foreground;
+	int		 syslog;
+	int		 slave_of_master;
 	int		 verbose;
+};
+
+enum slave_state {
+	SLAVE_STARTING,
+	SLAVE_READY,
+	SLAVE_LOST,
+	SLAVE_STOPPED,
+};
+
+/* One slave environment of a master. */
+struct slave {
+	size_t			 index;
+	pid_t			 pid;
+	uint16_t		 port;
+	char			*address;	/* tcp://HOST:PORT/0 */
+	struct client		*client;
+	enum slave_state	 state;
+	char			*reason;	/* why it was lost */
+	int			 exited;
+	int			 status;	/* from waitpid */
+	int			 killed;	/* had to be signalled */
+	uint64_t		 agents;	/* as far as the master knows */
+	int			 stdin_fd;
+	int			 stdout_fd;
+};
+
+/* The master of a node: its slaves and what it does with them. */
+struct master {
+	struct slave		*slaves;
+	size_t			 nslaves;
+	struct event		*sigchld;
+	struct event		*stop_timer;
+	int			 stop_phase;
+	struct request		*stop_request;
+	uint64_t		 stop_started_us;
+	struct json_object	*reports;
 };
 
 /* The rarely used parts of an agent, allocated on first use. */
@@ -97,6 +141,10 @@ struct env {
 	struct daemon_config	*config;
 	char			*host;		/* advertised */
 	uint16_t		 port;
+	char			*listen_host;
+	uint16_t		 listen_port;	/* as asked: 0 for any */
+	struct event		*idle_timer;
+	struct event		*stdin_event;
 	char			*prefix;	/* tcp://HOST:PORT/ */
 	struct cr_agent		**agents;	/* [0] is NULL: the manager */
 	size_t			 nagents;	/* counting the manager */
@@ -116,6 +164,7 @@ struct env {
 };
 
 extern struct env	*env;
+extern struct master	*master;
 
 /* agent.c */
 struct cr_agent	*agent_new(const struct cr_agent_type *, uint32_t);
@@ -140,7 +189,7 @@ void		 call_init(void);
 void		 call_free_all(void);
 
 /* detach.c */
-void		 detach_start(int);
+void		 detach_start(int, int);
 void		 detach_ready(int, uint16_t);
 void		 detach_fail(const char *, ...)
 		    __attribute__((noreturn, format(printf, 1, 2)));
@@ -156,9 +205,21 @@ int		 env_set_log_folder(const char *, char **);
 void		 env_log(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 env_stop(const char *);
+void		 env_stop_finish(void);
+void		 env_touch(void);
+void		 env_watch_stdin(void);
 void		 env_free(void);
 uint64_t	 env_now_us(void);
 uint32_t	 env_random(uint32_t);
+
+/* master.c */
+int		 master_start(char **);
+void		 master_dispatch(struct request *, const char *,
+		    struct json_object *);
+void		 master_route(struct request *, const char *,
+		    struct json_object *);
+void		 master_stop(const char *);
+void		 master_free(void);
 
 /* methods.c */
 void		 methods_dispatch(struct request *, const char *,
@@ -184,6 +245,14 @@ void		 round_call_done(uint64_t, const struct cr_agent *,
 		    const struct json_object *);
 void		 round_abort(const char *);
 void		 round_free_cache(void);
+
+/* slaves.c */
+int		 slaves_start(const char *, uint16_t, char **);
+void		 slaves_lost(struct slave *, const char *);
+void		 slaves_reap(void);
+int		 slaves_all_exited(void);
+void		 slaves_signal_remaining(int);
+void		 slaves_free(void);
 
 /* status.c */
 struct json_object *status_get(void);

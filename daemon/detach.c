@@ -38,6 +38,7 @@
  */
 
 static int	detach_pipe = -1;
+static int	detach_errors_on_stdout;	/* a slave tells its master */
 
 /* Wait in the parent for the child's word and exit with it. */
 static void
@@ -68,13 +69,17 @@ detach_wait_child(int fd)
 	_exit(1);
 }
 
-/* Fork into the background unless in the foreground. */
+/*
+ * Fork into the background unless in the foreground. A slave started by
+ * a master reports a failed start-up on stdout, where the master reads.
+ */
 void
-detach_start(int foreground)
+detach_start(int foreground, int errors_on_stdout)
 {
 	int	 fds[2];
 	pid_t	 pid;
 
+	detach_errors_on_stdout = errors_on_stdout;
 	if (foreground)
 		return;
 	if (pipe2(fds, O_CLOEXEC) == -1)
@@ -173,6 +178,10 @@ detach_fail(const char *fmt, ...)
 		free(message);
 	} else
 		log_warnx("%s", reason);
+	if (detach_errors_on_stdout) {
+		printf("ERR %s\n", reason);
+		fflush(stdout);
+	}
 	free(reason);
 	exit(1);
 }

@@ -111,6 +111,8 @@ env_listen(char **cause)
 	if (server_listen(env->server, listen.host, listen.port, cause) != 0)
 		return (-1);
 	env->port = server_port(env->server);
+	env->listen_host = xstrdup(listen.host);
+	env->listen_port = listen.port;
 	env->host = env_advertised_host(listen.host);
 	hostport = addr_format_hostport(env->host, env->port);
 	xasprintf(&env->prefix, "tcp://%s/", hostport);
@@ -258,8 +260,9 @@ env_log(const char *fmt, ...)
 }
 
 /*
- * Stop: refuse new work, end a running round, let replies (the stop's
- * own among them) flush, then close every agent and leave the loop.
+ * Stop: refuse new work, end a running round, stop a master's slaves,
+ * let replies (the stop's own among them) flush, then close every agent
+ * and leave the loop.
  */
 void
 env_stop(const char *log_folder)
@@ -275,7 +278,65 @@ env_stop(const char *log_folder)
 	}
 	log_info("stopping");
 	round_abort("the environment is shutting down");
+	if (master != NULL)
+		master_stop(log_folder);
+	else
+		env_stop_finish();
+}
+
+/* The last step of a stop: flush every connection, then close. */
+void
+env_stop_finish(void)
+{
 	server_drain(env->server, STOP_GRACE, env_stop_drained, NULL);
+}
+
+/* Nothing was asked for idle_exit seconds: stop. */
+static void
+env_idle_cb(evutil_socket_t fd, short events, void *arg)
+{
+	log_info("idle for %g s: stopping", env->config->idle_exit);
+	env_stop(NULL);
+}
+
+/* A request came: restart the idle countdown. */
+void
+env_touch(void)
+{
+	struct timeval	 tv;
+	double		 idle = env->config->idle_exit;
+
+	if (idle <= 0 || env->stopping)
+		return;
+	if (env->idle_timer == NULL)
+		env->idle_timer = evtimer_new(env->base, env_idle_cb, NULL);
+	tv.tv_sec = (time_t)idle;
+	tv.tv_usec = (suseconds_t)((idle - tv.tv_sec) * 1e6);
+	evtimer_add(env->idle_timer, &tv);
+}
+
+/* Our master's end of the stdin pipe closed: the master is gone. */
+static void
+env_stdin_cb(evutil_socket_t fd, short events, void *arg)
+{
+	char	 buffer[256];
+	ssize_t	 length;
+
+	length = read(fd, buffer, sizeof buffer);
+	if (length > 0)
+		return;
+	log_warnx("the master is gone: stopping");
+	event_del(env->stdin_event);
+	env_stop(NULL);
+}
+
+/* Stop when stdin (a pipe from the master) reaches its end. */
+void
+env_watch_stdin(void)
+{
+	env->stdin_event = event_new(env->base, STDIN_FILENO,
+	    EV_READ | EV_PERSIST, env_stdin_cb, NULL);
+	event_add(env->stdin_event, NULL);
 }
 
 /* Every reply has gone: close the agents and end the event loop. */
@@ -303,6 +364,11 @@ env_free(void)
 	size_t	 i;
 
 	call_free_all();
+	master_free();
+	if (env->idle_timer != NULL)
+		event_free(env->idle_timer);
+	if (env->stdin_event != NULL)
+		event_free(env->stdin_event);
 	for (i = 1; i < env->nagents; i++)
 		agent_free(env->agents[i]);
 	free(env->agents);
@@ -313,6 +379,7 @@ env_free(void)
 	free(env->log_folder);
 	free(env->host_manager);
 	free(env->prefix);
+	free(env->listen_host);
 	free(env->host);
 	free(env);
 	env = NULL;

@@ -31,10 +31,15 @@
 
 typedef void	(*method_fn)(struct request *, struct json_object *);
 
+/*
+ * A managing function: its parameters, what a slave does, and whether a
+ * master runs the same handler on itself (1) or fans it out (0).
+ */
 struct method {
 	const char		*name;
 	const struct rpc_param	*params;
-	method_fn		 handler;
+	method_fn		 handler;	/* NULL: a master's only */
+	int			 master_local;
 };
 
 /* Return a parameter (borrowed) or NULL when absent or null. */
@@ -114,6 +119,12 @@ method_spawn_n(struct request *request, struct json_object *params)
 	char			*address;
 
 	count = json_object_get_int64(param(params, "n"));
+	if (param(params, "slave") != NULL) {
+		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
+		    "'slave' is for a master: this is a slave",
+		    json_object_new_string("slave")));
+		return;
+	}
 	if (count < 0 || count > SPAWN_N_MAX) {
 		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
 		    json_object_new_string("n"), "n must be in 0..%d",
@@ -416,7 +427,11 @@ static const struct rpc_param spawn_params[] = {
 };
 static const struct rpc_param spawn_n_params[] = {
 	{ "type", RPC_STRING, 1 }, { "n", RPC_INTEGER, 1 },
-	{ "params", RPC_ANY, 0 }, { NULL, RPC_ANY, 0 }
+	{ "params", RPC_ANY, 0 }, { "slave", RPC_INTEGER, 0 },
+	{ NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param report_params[] = {
+	{ "data", RPC_ANY, 1 }, { NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param trigger_all_params[] = {
 	{ "args", RPC_ANY, 0 }, { "results", RPC_BOOLEAN, 0 },
@@ -452,25 +467,28 @@ static const struct rpc_param stop_params[] = {
 };
 
 static const struct method methods[] = {
-	{ "clear_connections", no_params, method_clear_connections },
-	{ "create_connections", map_params, method_create_connections },
+	{ "clear_connections", no_params, method_clear_connections, 0 },
+	{ "create_connections", map_params, method_create_connections, 0 },
 	{ "create_random_connections", n_params,
-	    method_create_random_connections },
-	{ "get_agents", get_agents_params, method_get_agents },
-	{ "get_artifacts", creator_params, method_get_artifacts },
-	{ "get_connections", data_params, method_get_connections },
-	{ "get_time", no_params, method_get_time },
-	{ "host_manager", no_params, method_host_manager },
-	{ "is_ready", no_params, method_is_ready },
-	{ "set_host_manager", addr_params, method_set_host_manager },
-	{ "set_log_folder", path_params, method_set_log_folder },
-	{ "set_time", time_params, method_set_time },
-	{ "spawn", spawn_params, method_spawn },
-	{ "spawn_n", spawn_n_params, method_spawn_n },
-	{ "status", no_params, method_status },
-	{ "stop", stop_params, method_stop },
-	{ "trigger_act", trigger_act_params, method_trigger_act },
-	{ "trigger_all", trigger_all_params, method_trigger_all },
+	    method_create_random_connections, 0 },
+	{ "get_agents", get_agents_params, method_get_agents, 0 },
+	{ "get_artifacts", creator_params, method_get_artifacts, 0 },
+	{ "get_connections", data_params, method_get_connections, 0 },
+	{ "get_slave_managers", no_params, NULL, 0 },
+	{ "get_time", no_params, method_get_time, 1 },
+	{ "host_manager", no_params, method_host_manager, 1 },
+	{ "is_ready", no_params, method_is_ready, 0 },
+	{ "report", report_params, NULL, 0 },
+	{ "set_host_manager", addr_params, method_set_host_manager, 1 },
+	{ "set_host_managers", no_params, NULL, 0 },
+	{ "set_log_folder", path_params, method_set_log_folder, 0 },
+	{ "set_time", time_params, method_set_time, 0 },
+	{ "spawn", spawn_params, method_spawn, 0 },
+	{ "spawn_n", spawn_n_params, method_spawn_n, 0 },
+	{ "status", no_params, method_status, 0 },
+	{ "stop", stop_params, method_stop, 0 },
+	{ "trigger_act", trigger_act_params, method_trigger_act, 0 },
+	{ "trigger_all", trigger_all_params, method_trigger_all, 0 },
 };
 
 /* Compare a method name with a table entry, for bsearch. */
@@ -520,7 +538,10 @@ methods_dispatch(struct request *request, const char *name,
 		return;
 	}
 	if (strncmp(name, "agent.", 6) == 0 && name[6] != '\0') {
-		methods_agent_call(request, name + 6, params);
+		if (master != NULL)
+			master_route(request, name, params);
+		else
+			methods_agent_call(request, name + 6, params);
 		return;
 	}
 	method = bsearch(name, methods, sizeof methods / sizeof methods[0],
@@ -534,7 +555,14 @@ methods_dispatch(struct request *request, const char *name,
 		request_error(request, error);
 		return;
 	}
-	method->handler(request, params);
+	if (master != NULL && !method->master_local)
+		master_dispatch(request, name, params);
+	else if (method->handler == NULL)
+		request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
+		    json_object_new_string(name), "'%s' is served by a "
+		    "master only", name));
+	else
+		method->handler(request, params);
 }
 
 /* The server's entry point: a request from a socket. */
@@ -543,6 +571,7 @@ methods_server_dispatch(struct server_request *server_request,
     const struct rpc_request *rpc, void *arg)
 {
 	log_debug("%s: %s", server_request_peer(server_request), rpc->method);
+	env_touch();
 	methods_dispatch(request_from_server(server_request), rpc->method,
 	    rpc->params);
 }

@@ -1,0 +1,944 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/types.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "creamasd.h"
+#include "fanout.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/*
+ * A master (Creamas' MultiEnvironment): every managing function is sent
+ * to all slaves at once through the fan-out, and the answers are put
+ * together in slave order, then agent order.
+ */
+
+#define MASTER_READY_TIMEOUT	10.0
+#define MASTER_REPORTS_MAX	100
+
+struct master	*master;
+
+/* A fan-out on behalf of one request. */
+struct master_call {
+	struct request		*request;
+	struct json_object	*params;	/* kept for the combination */
+	uint64_t		 start_us;
+	size_t			 target;	/* a single slave's index */
+};
+
+typedef void	(*master_method_fn)(struct request *, struct json_object *);
+
+/* Return a parameter (borrowed) or NULL. */
+static struct json_object *
+master_param(struct json_object *params, const char *name)
+{
+	struct json_object	*value = NULL;
+
+	if (params != NULL)
+		json_object_object_get_ex(params, name, &value);
+	return (value);
+}
+
+/* Describe a slave's failure as an entry {slave, code, message}. */
+static struct json_object *
+master_slave_error(const struct slave *slave, const struct json_object *error)
+{
+	struct json_object	*entry;
+	int			 code = rpc_error_code(error);
+	const char		*message = rpc_error_message(error);
+
+	if (code == RPC_CONNECTION_LOST || slave->state == SLAVE_LOST) {
+		code = RPC_SLAVE_LOST;
+		if (slave->reason != NULL)
+			message = slave->reason;
+	}
+	entry = json_object_new_object();
+	json_object_object_add(entry, "slave",
+	    json_object_new_string(slave->address));
+	json_object_object_add(entry, "code", json_object_new_int(code));
+	json_object_object_add(entry, "message",
+	    json_object_new_string(message));
+	return (entry);
+}
+
+/* Build one error for a request some slaves failed: the first one named. */
+static struct json_object *
+master_failure(const struct fanout_reply *replies, size_t count)
+{
+	struct json_object	*failures, *first = NULL, *entry;
+	size_t			 i;
+
+	failures = json_object_new_array();
+	for (i = 0; i < count; i++) {
+		if (replies[i].error == NULL)
+			continue;
+		entry = master_slave_error(&master->slaves[i],
+		    replies[i].error);
+		if (first == NULL)
+			first = entry;
+		json_object_array_add(failures, entry);
+	}
+	return (rpc_error_newf(
+	    json_object_get_int(json_object_object_get(first, "code")),
+	    failures, "slave %s: %s",
+	    json_object_get_string(json_object_object_get(first, "slave")),
+	    json_object_get_string(json_object_object_get(first, "message"))));
+}
+
+/* Start a fan-out of method to every slave still there. */
+static void
+master_fanout(struct master_call *call, const char *method,
+    struct json_object **params, double timeout, fanout_done_cb done)
+{
+	struct client	**clients;
+	size_t		  i;
+
+	clients = xcalloc(master->nslaves, sizeof *clients);
+	for (i = 0; i < master->nslaves; i++) {
+		if (master->slaves[i].state != SLAVE_LOST &&
+		    master->slaves[i].state != SLAVE_STOPPED)
+			clients[i] = master->slaves[i].client;
+	}
+	fanout_call(env->base, clients, master->nslaves, method, params,
+	    timeout, done, call);
+	free(clients);
+}
+
+/* Fan the same params (borrowed) out to every slave. */
+static void
+master_fanout_all(struct master_call *call, const char *method,
+    struct json_object *params, double timeout, fanout_done_cb done)
+{
+	struct json_object	**each;
+	size_t			  i;
+
+	each = xcalloc(master->nslaves, sizeof *each);
+	for (i = 0; i < master->nslaves; i++)
+		each[i] = params != NULL ? json_object_get(params) : NULL;
+	master_fanout(call, method, each, timeout, done);
+	free(each);
+}
+
+/* Make the context of a fan-out for a request. */
+static struct master_call *
+master_call_new(struct request *request, struct json_object *params)
+{
+	struct master_call	*call;
+
+	call = xcalloc(1, sizeof *call);
+	call->request = request;
+	call->params = json_object_get(params);
+	call->start_us = env_now_us();
+	return (call);
+}
+
+/* Free a fan-out's context. */
+static void
+master_call_free(struct master_call *call)
+{
+	json_object_put(call->params);
+	free(call);
+}
+
+/* Done: an error if any slave failed, else the arrays concatenated. */
+static void
+master_done_concat(struct fanout_reply *replies, size_t count, void *arg)
+{
+	struct master_call	*call = arg;
+
+	if (fanout_failures(replies, count) > 0)
+		request_error(call->request, master_failure(replies, count));
+	else
+		request_reply(call->request, fanout_concat(replies, count));
+	master_call_free(call);
+}
+
+/* Done: an error if any slave failed, else null. */
+static void
+master_done_null(struct fanout_reply *replies, size_t count, void *arg)
+{
+	struct master_call	*call = arg;
+
+	if (fanout_failures(replies, count) > 0)
+		request_error(call->request, master_failure(replies, count));
+	else
+		request_reply(call->request, NULL);
+	master_call_free(call);
+}
+
+/* Forward a method to every slave and concatenate the answers. */
+static void
+master_method_concat(struct request *request, struct json_object *params,
+    const char *method)
+{
+	master_fanout_all(master_call_new(request, params), method, params,
+	    env->config->limits.call_timeout, master_done_concat);
+}
+
+/* get_agents: every slave's agents, in slave order. */
+static void
+master_get_agents(struct request *request, struct json_object *params)
+{
+	master_method_concat(request, params, "get_agents");
+}
+
+/* get_connections: every slave's agents' connections. */
+static void
+master_get_connections(struct request *request, struct json_object *params)
+{
+	master_method_concat(request, params, "get_connections");
+}
+
+/* get_artifacts: every slave's artifacts. */
+static void
+master_get_artifacts(struct request *request, struct json_object *params)
+{
+	master_method_concat(request, params, "get_artifacts");
+}
+
+/* create_connections: the whole map to every slave; each takes its own. */
+static void
+master_create_connections(struct request *request,
+    struct json_object *params)
+{
+	master_method_concat(request, params, "create_connections");
+}
+
+/* Forward a method to every slave; null when all succeed. */
+static void
+master_method_null(struct request *request, struct json_object *params,
+    const char *method)
+{
+	master_fanout_all(master_call_new(request, params), method, params,
+	    env->config->limits.call_timeout, master_done_null);
+}
+
+/* clear_connections on every slave. */
+static void
+master_clear_connections(struct request *request, struct json_object *params)
+{
+	master_method_null(request, params, "clear_connections");
+}
+
+/* set_log_folder on every slave. */
+static void
+master_set_log_folder(struct request *request, struct json_object *params)
+{
+	master_method_null(request, params, "set_log_folder");
+}
+
+/* set_time: the master's own time and every slave's. */
+static void
+master_set_time(struct request *request, struct json_object *params)
+{
+	env->time = json_object_get_double(master_param(params, "t"));
+	master_method_null(request, params, "set_time");
+}
+
+/* is_ready: true when every slave is there and ready. */
+static void
+master_done_is_ready(struct fanout_reply *replies, size_t count, void *arg)
+{
+	struct master_call	*call = arg;
+	size_t			 i;
+	int			 ready = 1;
+
+	for (i = 0; i < count; i++) {
+		if (replies[i].error != NULL ||
+		    !json_object_get_boolean(replies[i].result))
+			ready = 0;
+		else if (master->slaves[i].state == SLAVE_STARTING)
+			master->slaves[i].state = SLAVE_READY;
+	}
+	request_reply(call->request, json_object_new_boolean(ready));
+	master_call_free(call);
+}
+
+/* is_ready: ask every slave. */
+static void
+master_is_ready(struct request *request, struct json_object *params)
+{
+	master_fanout_all(master_call_new(request, params), "is_ready", NULL,
+	    env->config->limits.call_timeout, master_done_is_ready);
+}
+
+/* Add the agent addresses in a result array to the slave's count. */
+static void
+master_count_spawned(size_t index, const struct json_object *result)
+{
+	if (json_object_is_type(result, json_type_array))
+		master->slaves[index].agents +=
+		    json_object_array_length(result);
+	else if (json_object_is_type(result, json_type_string))
+		master->slaves[index].agents++;
+}
+
+/* spawn_n done: count each slave's new agents, then concatenate. */
+static void
+master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++)
+		master_count_spawned(i, replies[i].result);
+	master_done_concat(replies, count, arg);
+}
+
+/* spawn_n: n agents spread evenly over the slaves, or all on one. */
+static void
+master_spawn_n(struct request *request, struct json_object *params)
+{
+	struct json_object	**each, *slave_param, *copy;
+	int64_t			  total, share, index = -1;
+	size_t			  i, live = 0;
+
+	total = json_object_get_int64(master_param(params, "n"));
+	if ((slave_param = master_param(params, "slave")) != NULL) {
+		index = json_object_get_int64(slave_param);
+		if (index < 0 || (size_t)index >= master->nslaves) {
+			request_error(request, rpc_error_newf(
+			    RPC_INVALID_PARAMS, json_object_new_string("slave"),
+			    "slave must be in 0..%zu", master->nslaves - 1));
+			return;
+		}
+	}
+	for (i = 0; i < master->nslaves; i++) {
+		if (master->slaves[i].state != SLAVE_LOST)
+			live++;
+	}
+	if (total < 0 || live == 0) {
+		request_error(request, rpc_error_new(live == 0 ?
+		    RPC_SLAVE_LOST : RPC_INVALID_PARAMS, live == 0 ?
+		    "no slave left" : "n must not be negative", NULL));
+		return;
+	}
+	each = xcalloc(master->nslaves, sizeof *each);
+	for (i = 0; i < master->nslaves; i++) {
+		if (index >= 0)
+			share = (size_t)index == i ? total : 0;
+		else
+			share = total / (int64_t)master->nslaves +
+			    ((int64_t)i < total % (int64_t)master->nslaves);
+		copy = json_object_new_object();
+		json_object_object_add(copy, "type", json_object_get(
+		    master_param(params, "type")));
+		json_object_object_add(copy, "n", json_object_new_int64(share));
+		if (master_param(params, "params") != NULL)
+			json_object_object_add(copy, "params", json_object_get(
+			    master_param(params, "params")));
+		each[i] = copy;
+	}
+	master_fanout(master_call_new(request, params), "spawn_n", each,
+	    env->config->limits.call_timeout, master_done_spawn);
+	free(each);
+}
+
+/* A call to one slave. */
+struct master_single {
+	struct request		*request;
+	size_t			 index;
+	int			 counts_spawn;
+};
+
+/* Answer an error for a slave that cannot be asked any more. */
+static struct json_object *
+master_lost_error(const struct slave *slave)
+{
+	return (rpc_error_newf(RPC_SLAVE_LOST,
+	    json_object_new_string(slave->address), "slave %s lost: %s",
+	    slave->address, slave->reason != NULL ? slave->reason : "gone"));
+}
+
+/* A single slave answered: pass its answer on, naming it in errors. */
+static void
+master_single_done(struct json_object *result, struct json_object *error,
+    void *arg)
+{
+	struct master_single	*single = arg;
+	struct slave		*slave = &master->slaves[single->index];
+	struct json_object	*entry;
+
+	if (error != NULL) {
+		entry = master_slave_error(slave, error);
+		request_error(single->request, rpc_error_new(
+		    json_object_get_int(json_object_object_get(entry, "code")),
+		    json_object_get_string(json_object_object_get(entry,
+		    "message")), entry));
+	} else {
+		if (single->counts_spawn)
+			master_count_spawned(single->index, result);
+		request_reply(single->request, json_object_get(result));
+	}
+	free(single);
+}
+
+/* Send method(params, borrowed) to one slave and pass its answer on. */
+static void
+master_forward(struct request *request, size_t index, const char *method,
+    struct json_object *params, int counts_spawn)
+{
+	struct slave		*slave = &master->slaves[index];
+	struct master_single	*single;
+
+	if (slave->state == SLAVE_LOST || slave->state == SLAVE_STOPPED) {
+		request_error(request, master_lost_error(slave));
+		return;
+	}
+	single = xcalloc(1, sizeof *single);
+	single->request = request;
+	single->index = index;
+	single->counts_spawn = counts_spawn;
+	client_call(slave->client, method, json_object_get(params),
+	    env->config->limits.call_timeout, master_single_done, single);
+}
+
+/* spawn: one agent on the slave with the fewest. */
+static void
+master_spawn(struct request *request, struct json_object *params)
+{
+	size_t	 i, best = master->nslaves;
+
+	for (i = 0; i < master->nslaves; i++) {
+		if (master->slaves[i].state == SLAVE_LOST)
+			continue;
+		if (best == master->nslaves ||
+		    master->slaves[i].agents < master->slaves[best].agents)
+			best = i;
+	}
+	if (best == master->nslaves) {
+		request_error(request, rpc_error_new(RPC_SLAVE_LOST,
+		    "no slave left", NULL));
+		return;
+	}
+	master_forward(request, best, "spawn", params, 1);
+}
+
+/* Find the slave holding an agent address; fills error if none does. */
+static int
+master_find_slave(struct json_object *which, size_t *index,
+    struct json_object **error)
+{
+	struct addr	 parsed;
+	char		*cause;
+	size_t		 i;
+
+	if (!json_object_is_type(which, json_type_string)) {
+		*error = rpc_error_new(RPC_INVALID_PARAMS, "a master needs "
+		    "the agent's address in 'agent'",
+		    json_object_new_string("agent"));
+		return (-1);
+	}
+	if (addr_parse(json_object_get_string(which), &parsed, &cause) != 0) {
+		*error = rpc_error_new(RPC_INVALID_PARAMS, cause,
+		    json_object_new_string("agent"));
+		free(cause);
+		return (-1);
+	}
+	for (i = 0; i < master->nslaves; i++) {
+		if (master->slaves[i].port == parsed.port) {
+			*index = i;
+			return (0);
+		}
+	}
+	*error = rpc_error_newf(RPC_AGENT_NOT_FOUND, json_object_get(which),
+	    "no slave of this master holds %s",
+	    json_object_get_string(which));
+	return (-1);
+}
+
+/* agent.NAME and trigger_act: forward to the slave holding the agent. */
+void
+master_route(struct request *request, const char *method,
+    struct json_object *params)
+{
+	struct json_object	*which = NULL, *error;
+	size_t			 index;
+
+	if (params != NULL)
+		json_object_object_get_ex(params, "agent", &which);
+	if (master_find_slave(which, &index, &error) != 0) {
+		request_error(request, error);
+		return;
+	}
+	master_forward(request, index, method, params, 0);
+}
+
+/* trigger_all done: add the slaves' counts up and list every failure. */
+static void
+master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
+{
+	struct master_call	*call = arg;
+	struct json_object	*reply, *errors, *results = NULL, *item;
+	int64_t			 agents = 0, failed = 0, round = 0;
+	uint64_t		 elapsed = env_now_us() - call->start_us;
+	size_t			 i, j;
+
+	errors = json_object_new_array();
+	if (json_object_get_boolean(master_param(call->params, "results")))
+		results = json_object_new_array();
+	for (i = 0; i < count; i++) {
+		if (replies[i].error != NULL) {
+			json_object_array_add(errors, master_slave_error(
+			    &master->slaves[i], replies[i].error));
+			continue;
+		}
+		agents += json_object_get_int64(json_object_object_get(
+		    replies[i].result, "agents"));
+		failed += json_object_get_int64(json_object_object_get(
+		    replies[i].result, "failed"));
+		round = json_object_get_int64(json_object_object_get(
+		    replies[i].result, "round"));
+		item = json_object_object_get(replies[i].result, "errors");
+		for (j = 0; j < json_object_array_length(item); j++)
+			json_object_array_add(errors, json_object_get(
+			    json_object_array_get_idx(item, j)));
+		item = json_object_object_get(replies[i].result, "results");
+		for (j = 0; results != NULL &&
+		    j < json_object_array_length(item); j++)
+			json_object_array_add(results, json_object_get(
+			    json_object_array_get_idx(item, j)));
+	}
+	reply = json_object_new_object();
+	json_object_object_add(reply, "agents", json_object_new_int64(agents));
+	json_object_object_add(reply, "failed", json_object_new_int64(failed));
+	json_object_object_add(reply, "elapsed_us",
+	    json_object_new_int64((int64_t)elapsed));
+	json_object_object_add(reply, "round", json_object_new_int64(round));
+	json_object_object_add(reply, "errors", errors);
+	if (results != NULL)
+		json_object_object_add(reply, "results", results);
+	env->rounds++;
+	env->last_round_us = elapsed;
+	env->round_number = (uint64_t)round;
+	request_reply(call->request, reply);
+	master_call_free(call);
+}
+
+/* trigger_all: a round on every slave at once. */
+static void
+master_trigger_all(struct request *request, struct json_object *params)
+{
+	struct json_object	*timeout = master_param(params, "timeout");
+	double			 seconds = env->config->round_timeout;
+
+	if (timeout != NULL)
+		seconds = json_object_get_double(timeout);
+	/* Slaves end their rounds at the timeout; allow for the trip. */
+	master_fanout_all(master_call_new(request, params), "trigger_all",
+	    params, seconds + 1.0, master_done_trigger);
+}
+
+/* create_random_connections, second half: apply the drawn map. */
+static void
+master_done_random_agents(struct fanout_reply *replies, size_t count,
+    void *arg)
+{
+	struct master_call	*call = arg, *apply;
+	struct json_object	*agents, *map, *list, *params;
+	int64_t			 n;
+	size_t			 total, i, made, j, pick;
+	size_t			*picked;
+
+	if (fanout_failures(replies, count) > 0) {
+		request_error(call->request, master_failure(replies, count));
+		master_call_free(call);
+		return;
+	}
+	agents = fanout_concat(replies, count);
+	total = json_object_array_length(agents);
+	n = json_object_get_int64(master_param(call->params, "n"));
+	if (n < 0 || (total > 0 && (size_t)n >= total) ||
+	    (total == 0 && n > 0)) {
+		request_error(call->request, rpc_error_newf(
+		    RPC_INVALID_PARAMS, json_object_new_string("n"),
+		    "n must be below the number of agents (%zu)", total));
+		json_object_put(agents);
+		master_call_free(call);
+		return;
+	}
+	map = json_object_new_object();
+	picked = xcalloc((size_t)n + 1, sizeof *picked);
+	for (i = 0; i < total; i++) {
+		/* Floyd's sampling of n among the others, as in a slave. */
+		made = 0;
+		for (j = total - 1 - (size_t)n + 1; j <= total - 1; j++) {
+			pick = 1 + env_random((uint32_t)j);
+			for (size_t k = 0; k < made; k++) {
+				if (picked[k] == pick) {
+					pick = j;
+					break;
+				}
+			}
+			picked[made++] = pick;
+		}
+		list = json_object_new_array();
+		for (j = 0; j < made; j++) {
+			pick = picked[j] - 1;
+			if (pick >= i)
+				pick++;
+			json_object_array_add(list, json_object_get(
+			    json_object_array_get_idx(agents, pick)));
+		}
+		json_object_object_add(map, json_object_get_string(
+		    json_object_array_get_idx(agents, i)), list);
+	}
+	free(picked);
+	params = json_object_new_object();
+	json_object_object_add(params, "map", map);
+	apply = master_call_new(call->request, NULL);
+	master_fanout_all(apply, "create_connections", params,
+	    env->config->limits.call_timeout, master_done_null);
+	json_object_put(params);
+	json_object_put(agents);
+	master_call_free(call);
+}
+
+/*
+ * create_random_connections: n distinct random connections for every
+ * agent among all the agents of all slaves.
+ */
+static void
+master_create_random_connections(struct request *request,
+    struct json_object *params)
+{
+	master_fanout_all(master_call_new(request, params), "get_agents",
+	    NULL, env->config->limits.call_timeout,
+	    master_done_random_agents);
+}
+
+/* get_slave_managers: the /0 address of every slave. */
+static void
+master_get_slave_managers(struct request *request,
+    struct json_object *params)
+{
+	struct json_object	*list;
+	size_t			 i;
+
+	list = json_object_new_array();
+	for (i = 0; i < master->nslaves; i++)
+		json_object_array_add(list,
+		    json_object_new_string(master->slaves[i].address));
+	request_reply(request, list);
+}
+
+/* set_host_managers: every slave learns this master's /0. */
+static void
+master_set_host_managers(struct request *request, struct json_object *params)
+{
+	struct json_object	*each;
+	char			*manager;
+
+	xasprintf(&manager, "%s0", env->prefix);
+	each = json_object_new_object();
+	json_object_object_add(each, "addr", json_object_new_string(manager));
+	free(manager);
+	master_fanout_all(master_call_new(request, params), "set_host_manager",
+	    each, env->config->limits.call_timeout, master_done_null);
+	json_object_put(each);
+}
+
+/* report: a slave (or anyone) tells the master something; kept a while. */
+static void
+master_report(struct request *request, struct json_object *params)
+{
+	struct json_object	*entry;
+
+	entry = json_object_new_object();
+	json_object_object_add(entry, "data",
+	    json_object_get(master_param(params, "data")));
+	json_object_object_add(entry, "time", json_object_new_double(
+	    (env_now_us() - env->started_us) / 1e6));
+	if (json_object_array_length(master->reports) >= MASTER_REPORTS_MAX)
+		json_object_array_del_idx(master->reports, 0, 1);
+	json_object_array_add(master->reports, entry);
+	request_reply(request, NULL);
+}
+
+/* Name a slave state. */
+static const char *
+master_state_name(enum slave_state state)
+{
+	switch (state) {
+	case SLAVE_STARTING:
+		return ("starting");
+	case SLAVE_READY:
+		return ("ready");
+	case SLAVE_LOST:
+		return ("lost");
+	case SLAVE_STOPPED:
+		return ("stopped");
+	}
+	return ("unknown");
+}
+
+/* status done: the master's own status with one entry per slave. */
+static void
+master_done_status(struct fanout_reply *replies, size_t count, void *arg)
+{
+	struct master_call	*call = arg;
+	struct json_object	*status, *slaves, *entry;
+	struct slave		*slave;
+	int64_t			 agents = 0;
+	size_t			 i;
+
+	status = status_get();
+	slaves = json_object_new_array();
+	for (i = 0; i < count; i++) {
+		slave = &master->slaves[i];
+		entry = replies[i].result != NULL ?
+		    json_object_get(replies[i].result) :
+		    json_object_new_object();
+		json_object_object_add(entry, "address",
+		    json_object_new_string(slave->address));
+		json_object_object_add(entry, "pid",
+		    json_object_new_int(slave->pid));
+		json_object_object_add(entry, "state",
+		    json_object_new_string(master_state_name(slave->state)));
+		if (slave->reason != NULL)
+			json_object_object_add(entry, "reason",
+			    json_object_new_string(slave->reason));
+		if (replies[i].error != NULL)
+			json_object_object_add(entry, "error",
+			    json_object_get(replies[i].error));
+		agents += json_object_get_int64(json_object_object_get(entry,
+		    "agents"));
+		json_object_array_add(slaves, entry);
+	}
+	json_object_object_add(status, "agents", json_object_new_int64(agents));
+	json_object_object_add(status, "slaves", slaves);
+	json_object_object_add(status, "reports",
+	    json_object_get(master->reports));
+	request_reply(call->request, status);
+	master_call_free(call);
+}
+
+/* status: the master and every slave. */
+static void
+master_status(struct request *request, struct json_object *params)
+{
+	master_fanout_all(master_call_new(request, params), "status", NULL,
+	    env->config->limits.call_timeout, master_done_status);
+}
+
+/* stop: reply once every slave has closed, then stop the master. */
+static void
+master_stop_method(struct request *request, struct json_object *params)
+{
+	struct json_object	*folder = master_param(params, "log_folder");
+
+	master->stop_request = request;
+	env_stop(folder != NULL ? json_object_get_string(folder) : NULL);
+}
+
+static const struct {
+	const char		*name;
+	master_method_fn	 handler;
+} master_methods[] = {
+	{ "clear_connections", master_clear_connections },
+	{ "create_connections", master_create_connections },
+	{ "create_random_connections", master_create_random_connections },
+	{ "get_agents", master_get_agents },
+	{ "get_artifacts", master_get_artifacts },
+	{ "get_connections", master_get_connections },
+	{ "get_slave_managers", master_get_slave_managers },
+	{ "is_ready", master_is_ready },
+	{ "report", master_report },
+	{ "set_host_managers", master_set_host_managers },
+	{ "set_log_folder", master_set_log_folder },
+	{ "set_time", master_set_time },
+	{ "spawn", master_spawn },
+	{ "spawn_n", master_spawn_n },
+	{ "status", master_status },
+	{ "stop", master_stop_method },
+	{ "trigger_all", master_trigger_all },
+};
+
+/*
+ * Run a managing function on a master; returns without answering when
+ * the master has no fan-out of its own for it (the caller runs the
+ * environment's own handler then).
+ */
+void
+master_dispatch(struct request *request, const char *name,
+    struct json_object *params)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof master_methods / sizeof master_methods[0];
+	    i++) {
+		if (strcmp(master_methods[i].name, name) == 0) {
+			master_methods[i].handler(request, params);
+			return;
+		}
+	}
+	if (strcmp(name, "trigger_act") == 0) {
+		master_route(request, name, params);
+		return;
+	}
+	request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
+	    json_object_new_string(name), "'%s' is not served by a master",
+	    name));
+}
+
+/* SIGCHLD: reap slaves. */
+static void
+master_sigchld_cb(evutil_socket_t fd, short events, void *arg)
+{
+	slaves_reap();
+}
+
+/* The first is_ready came back: the node is up, or it failed. */
+static void
+master_done_ready(struct fanout_reply *replies, size_t count, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++) {
+		if (replies[i].error == NULL &&
+		    json_object_get_boolean(replies[i].result)) {
+			master->slaves[i].state = SLAVE_READY;
+			continue;
+		}
+		slaves_signal_remaining(SIGKILL);
+		detach_fail("slave %s is not ready: %s",
+		    master->slaves[i].address, replies[i].error != NULL ?
+		    rpc_error_message(replies[i].error) : "is_ready is false");
+	}
+	detach_ready(env->config->foreground, env->port);
+	log_info("master at %s0 with %zu slaves", env->prefix,
+	    master->nslaves);
+}
+
+/* Start the slaves; the node is announced ready once all answer. */
+int
+master_start(char **cause)
+{
+	struct daemon_config	*config = env->config;
+	uint16_t		 first;
+	long			 cores;
+
+	master = xcalloc(1, sizeof *master);
+	master->reports = json_object_new_array();
+	master->nslaves = config->slaves;
+	if (master->nslaves == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		master->nslaves = cores > 0 ? (size_t)cores : 1;
+	}
+	master->slaves = xcalloc(master->nslaves, sizeof *master->slaves);
+	master->sigchld = evsignal_new(env->base, SIGCHLD, master_sigchld_cb,
+	    NULL);
+	evsignal_add(master->sigchld, NULL);
+	if (config->slave_ports >= 0)
+		first = (uint16_t)config->slave_ports;
+	else
+		first = env->listen_port == 0 ? 0 : env->port + 1;
+	if (slaves_start(env->listen_host, first, cause) != 0)
+		return (-1);
+	master_fanout_all(NULL, "is_ready", NULL, MASTER_READY_TIMEOUT,
+	    master_done_ready);
+	return (0);
+}
+
+/* Check on the stopping slaves; signal the ones that linger. */
+static void
+master_stop_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	 tv = { 0, 100000 };
+	uint64_t	 waited;
+	double		 grace = env->config->stop_grace;
+
+	slaves_reap();
+	waited = env_now_us() - master->stop_started_us;
+	if (!slaves_all_exited()) {
+		if (master->stop_phase == 0 && waited > grace * 1e6) {
+			slaves_signal_remaining(SIGTERM);
+			master->stop_phase = 1;
+		} else if (master->stop_phase == 1 &&
+		    waited > (grace + 2.0) * 1e6) {
+			slaves_signal_remaining(SIGKILL);
+			master->stop_phase = 2;
+		}
+		evtimer_add(master->stop_timer, &tv);
+		return;
+	}
+	log_info("every slave has stopped");
+	if (master->stop_request != NULL) {
+		request_reply(master->stop_request, json_object_new_boolean(1));
+		master->stop_request = NULL;
+	}
+	env_stop_finish();
+}
+
+/* The stop calls came back; the timer watches the processes go. */
+static void
+master_done_stop(struct fanout_reply *replies, size_t count, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++) {
+		if (replies[i].error != NULL &&
+		    master->slaves[i].state != SLAVE_STOPPED &&
+		    master->slaves[i].state != SLAVE_LOST)
+			log_warnx("stop %s: %s", master->slaves[i].address,
+			    rpc_error_message(replies[i].error));
+	}
+}
+
+/* Stop every slave in parallel; env_stop_finish() follows when done. */
+void
+master_stop(const char *log_folder)
+{
+	struct json_object	*params = NULL;
+	struct timeval		 tv = { 0, 100000 };
+
+	if (log_folder != NULL) {
+		params = json_object_new_object();
+		json_object_object_add(params, "log_folder",
+		    json_object_new_string(log_folder));
+	}
+	master->stop_started_us = env_now_us();
+	master_fanout_all(NULL, "stop", params, env->config->stop_grace,
+	    master_done_stop);
+	json_object_put(params);
+	master->stop_timer = evtimer_new(env->base, master_stop_timer_cb,
+	    NULL);
+	evtimer_add(master->stop_timer, &tv);
+}
+
+/* Free the master (after every slave has exited). */
+void
+master_free(void)
+{
+	if (master == NULL)
+		return;
+	slaves_free();
+	if (master->sigchld != NULL)
+		event_free(master->sigchld);
+	if (master->stop_timer != NULL)
+		event_free(master->stop_timer);
+	json_object_put(master->reports);
+	free(master);
+	master = NULL;
+}
