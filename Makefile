@@ -13,6 +13,11 @@ INCLUDEDIR ?=	$(PREFIX)/include
 MANDIR ?=	$(PREFIX)/share/man
 LIBEXECDIR ?=	$(PREFIX)/libexec/creamas
 
+# Debian packages needed to build, test and run (make deps, as root).
+DEBIAN_DEPS =	build-essential pkg-config libevent-dev libjson-c-dev \
+		libssh-dev check openssh-server openssh-client groff-base \
+		iproute2 procps
+
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
 
@@ -34,11 +39,11 @@ CPPFLAGS +=	-D_GNU_SOURCE -Icommon -Iinclude -Idaemon -Ictl
 CFLAGS +=	-std=gnu11 $(OPTFLAGS) $(WARNINGS) $(SANFLAGS) -MMD -MP
 LDFLAGS +=	$(SANFLAGS)
 
-LIBS_EVENT :=	$(shell $(PKG_CONFIG) --libs libevent json-c 2>/dev/null)
-CFLAGS_EVENT :=	$(shell $(PKG_CONFIG) --cflags libevent json-c 2>/dev/null)
-LIBS_SSH :=	$(shell $(PKG_CONFIG) --libs libssh 2>/dev/null)
-LIBS_CHECK :=	$(shell $(PKG_CONFIG) --libs check 2>/dev/null)
-CFLAGS_CHECK :=	$(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+LIBS_EVENT =	$(shell $(PKG_CONFIG) --libs libevent json-c 2>/dev/null)
+CFLAGS_EVENT =	$(shell $(PKG_CONFIG) --cflags libevent json-c 2>/dev/null)
+LIBS_SSH =	$(shell $(PKG_CONFIG) --libs libssh 2>/dev/null)
+LIBS_CHECK =	$(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+CFLAGS_CHECK =	$(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CPPFLAGS +=	$(CFLAGS_EVENT)
 
 COMMON_SRCS =	common/addr.c common/client.c common/config.c common/fanout.c \
@@ -52,6 +57,14 @@ SUITE_NAMES =	$(sort $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.
 PLUGIN_SRCS =	$(wildcard tests/plugins/*.c)
 BENCH_SRCS =	$(wildcard bench/*.c)
 
+ifeq ($(shell $(PKG_CONFIG) --exists libevent json-c libssh check \
+    2>/dev/null && echo yes),)
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+$(error libevent, json-c, libssh or check is missing: run 'make deps' \
+    as root (apt-get install -y $(DEBIAN_DEPS)))
+endif
+endif
+
 COMMON_OBJS =	$(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
@@ -63,7 +76,7 @@ CREAMASD =	$(BUILD)/creamasd
 CREAMASCTL =	$(BUILD)/creamasctl
 TESTS =		$(BUILD)/tests/run_tests
 
-.PHONY: all check bench install uninstall clean manlint FORCE
+.PHONY: all check bench demo deps install uninstall clean manlint FORCE
 
 all: $(CREAMASD) $(CREAMASCTL)
 
@@ -122,6 +135,18 @@ check: all $(TESTS) $(PLUGINS)
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do \
 	    CREAMASD=$(abspath $(CREAMASD)) $$b || exit 1; done
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then \
+	    echo "make deps installs Debian packages: run it as root" \
+	        "(or: apt-get install -y $(DEBIAN_DEPS))"; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    --no-install-recommends $(DEBIAN_DEPS)
+
+demo: all
+	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \
+	    examples/demo.sh
 
 manlint:
 	@for m in man/*.[0-9]; do groff -mdoc -ww -z $$m || exit 1; done
