@@ -148,6 +148,7 @@ signal_cb(evutil_socket_t signo, short events, void *arg)
 		break;
 	case SIGHUP:
 		log_reopen();
+		env_reopen_log();
 		log_info("SIGHUP: logs reopened");
 		break;
 	}

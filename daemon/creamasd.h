@@ -207,6 +207,7 @@ void		 env_log(const char *, ...)
 void		 env_stop(const char *);
 void		 env_stop_finish(void);
 void		 env_touch(void);
+void		 env_reopen_log(void);
 void		 env_watch_stdin(void);
 void		 env_free(void);
 uint64_t	 env_now_us(void);

@@ -240,6 +240,22 @@ env_set_log_folder(const char *path, char **cause)
 	return (0);
 }
 
+/* Reopen the environment's log after SIGHUP (it may have been rotated). */
+void
+env_reopen_log(void)
+{
+	char	*folder, *cause;
+
+	if (env->log_folder == NULL)
+		return;
+	folder = xstrdup(env->log_folder);
+	if (env_set_log_folder(folder, &cause) != 0) {
+		log_warnx("%s: %s", __func__, cause);
+		free(cause);
+	}
+	free(folder);
+}
+
 /* Write a line to the environment's log, if it has a folder. */
 void
 env_log(const char *fmt, ...)
