@@ -125,7 +125,8 @@ $(TESTS): $(TEST_OBJS) $(BUILD)/libcommon.a
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ \
+	    $(filter %.c %.a,$^) $(LIBS_EVENT) -lm
 
 check: all $(TESTS) $(PLUGINS)
 	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \

@@ -32,22 +32,61 @@
  * need, its number and its state, so a million noop agents stay cheap.
  */
 
+/*
+ * Agents live in large zeroed slabs, in creation order, so a round walks
+ * memory forwards and a noop agent costs no allocator header. They are
+ * freed all at once, at exit.
+ */
+#define AGENT_SLAB_SIZE	(1024 * 1024)
+
+struct agent_slab {
+	struct agent_slab	*next;
+	size_t			 used;
+	size_t			 size;
+	max_align_t		 data[];
+};
+
+static struct agent_slab	*agent_slabs;	/* the newest first */
+
+/* Return the bytes an agent of a type takes, aligned for its state. */
+static size_t
+agent_size(const struct cr_agent_type *type)
+{
+	size_t	 size = sizeof(struct cr_agent) + type->state_size;
+	size_t	 align = _Alignof(max_align_t);
+
+	return ((size + align - 1) / align * align);
+}
+
 /* Make an agent of a type with zeroed state. */
 struct cr_agent *
 agent_new(const struct cr_agent_type *type, uint32_t id)
 {
-	struct cr_agent	*agent;
+	struct agent_slab	*slab = agent_slabs;
+	struct cr_agent		*agent;
+	size_t			 size = agent_size(type), capacity;
 
-	agent = xcalloc(1, sizeof *agent + type->state_size);
+	if (slab == NULL || slab->size - slab->used < size) {
+		capacity = size > AGENT_SLAB_SIZE / 4 ? size : AGENT_SLAB_SIZE;
+		slab = xcalloc(1, sizeof *slab + capacity);
+		slab->size = capacity;
+		slab->next = agent_slabs;
+		agent_slabs = slab;
+	}
+	agent = (struct cr_agent *)((char *)slab->data + slab->used);
+	slab->used += size;
 	agent->type = type;
 	agent->id = id;
 	return (agent);
 }
 
-/* Free an agent and its extras. */
+/* Free an agent's extras; the newest agent also gives its space back. */
 void
 agent_free(struct cr_agent *agent)
 {
+	struct agent_slab	*slab = agent_slabs;
+	size_t			 size;
+
 	if (agent == NULL)
 		return;
 	if (agent->extra != NULL) {
@@ -55,8 +94,26 @@ agent_free(struct cr_agent *agent)
 		if (agent->extra->log != NULL)
 			evbuffer_free(agent->extra->log);
 		free(agent->extra);
+		agent->extra = NULL;
 	}
-	free(agent);
+	size = agent_size(agent->type);
+	if (slab != NULL && slab->used >= size &&
+	    (char *)agent == (char *)slab->data + slab->used - size) {
+		memset(agent, 0, size);
+		slab->used -= size;
+	}
+}
+
+/* Free every agent's memory (after agent_free() of each, at exit). */
+void
+agent_free_slabs(void)
+{
+	struct agent_slab	*slab;
+
+	while ((slab = agent_slabs) != NULL) {
+		agent_slabs = slab->next;
+		free(slab);
+	}
 }
 
 /* Return the extras of an agent, making them on first use. */

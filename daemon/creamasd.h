@@ -169,6 +169,7 @@ extern struct master	*master;
 /* agent.c */
 struct cr_agent	*agent_new(const struct cr_agent_type *, uint32_t);
 void		 agent_free(struct cr_agent *);
+void		 agent_free_slabs(void);
 char		*agent_address(const struct cr_agent *);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);

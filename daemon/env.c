@@ -387,6 +387,7 @@ env_free(void)
 		event_free(env->stdin_event);
 	for (i = 1; i < env->nagents; i++)
 		agent_free(env->agents[i]);
+	agent_free_slabs();
 	free(env->agents);
 	server_free(env->server);
 	json_object_put(env->artifacts);
