@@ -144,6 +144,8 @@ slaves_fork(struct slave *slave, const char *listen_host, char **cause)
 		    (null_fd = open("/dev/null", O_WRONLY)) != -1)
 			dup2(null_fd, STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		/* Only the master speaks to systemd. */
+		unsetenv("NOTIFY_SOCKET");
 		execv(exe, argv);
 		_exit(127);
 	}
