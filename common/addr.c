@@ -14,6 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <limits.h>
@@ -34,8 +35,7 @@ addr_parse_number(const char *start, const char *end, long min, long max,
 	char	*stop;
 	long	 number;
 
-	if (start == end || *start == '-' || *start == '+' ||
-	    *start == ' ') {
+	if (start == end || !isdigit((unsigned char)*start)) {
 		xasprintf(cause, "missing %s", what);
 		return (-1);
 	}

@@ -62,6 +62,15 @@ struct client {
 	const struct timeval	*common_tv;
 };
 
+/*
+ * libevent allows 256 common timeout queues per base and complains past
+ * that; a process uses a few (call_timeout, round timeouts) and falls
+ * back to plain timers beyond this many.
+ */
+#define CLIENT_COMMON_TIMEOUTS_MAX	64
+
+static int	client_common_timeouts;
+
 static void	client_lose(struct client *, const char *);
 
 /* End one call: take it out of the table and run its callback once. */
@@ -283,19 +292,29 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	return (client);
 }
 
-/* Return a shared timeval for a duration, so timers use a common queue. */
+/*
+ * Return a shared timeval for a duration, so timers of one duration sit
+ * in one O(1) queue; NULL when libevent has no common queue left.
+ */
 static const struct timeval *
 client_timeout_tv(struct client *client, double seconds)
 {
-	struct timeval	 tv;
+	const struct timeval	*common;
+	struct timeval		 tv;
 
 	if (client->common_tv != NULL && client->common_seconds == seconds)
 		return (client->common_tv);
+	if (client_common_timeouts >= CLIENT_COMMON_TIMEOUTS_MAX)
+		return (NULL);
 	tv.tv_sec = (time_t)seconds;
 	tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
-	client->common_tv = event_base_init_common_timeout(client->base, &tv);
+	if ((common = event_base_init_common_timeout(client->base,
+	    &tv)) == NULL)
+		return (NULL);
+	client_common_timeouts++;
+	client->common_tv = common;
 	client->common_seconds = seconds;
-	return (client->common_tv);
+	return (common);
 }
 
 /*
@@ -312,7 +331,8 @@ client_call(struct client *client, const char *method,
 	struct evbuffer		*output;
 	const char		*text;
 	size_t			 length;
-	struct timeval		 now = { 0, 0 };
+	struct timeval		 now = { 0, 0 }, tv;
+	const struct timeval	*common;
 
 	call = xcalloc(1, sizeof *call);
 	call->client = client;
@@ -333,7 +353,12 @@ client_call(struct client *client, const char *method,
 	evbuffer_add(output, text, length);
 	evbuffer_add(output, "\n", 1);
 	json_object_put(request);
-	evtimer_add(&call->timer, client_timeout_tv(client, seconds));
+	if ((common = client_timeout_tv(client, seconds)) == NULL) {
+		tv.tv_sec = (time_t)seconds;
+		tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
+		common = &tv;
+	}
+	evtimer_add(&call->timer, common);
 }
 
 /* Be told once when the connection is lost. */

@@ -51,12 +51,16 @@ config_parse_line(char *line, const char *name, size_t number,
 {
 	char	*key, *value, *equals, *hash, *why;
 	size_t	 length;
+	int	 quoted;
 
-	if ((hash = strchr(line, '#')) != NULL) {
-		/* A '#' inside a quoted value is kept. */
-		equals = strchr(line, '"');
-		if (equals == NULL || hash < equals)
+	/* A '#' starts a comment, except inside double quotes. */
+	for (hash = line, quoted = 0; *hash != '\0'; hash++) {
+		if (*hash == '"')
+			quoted = !quoted;
+		else if (*hash == '#' && !quoted) {
 			*hash = '\0';
+			break;
+		}
 	}
 	line = config_trim(line);
 	if (*line == '\0')

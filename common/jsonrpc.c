@@ -249,6 +249,72 @@ rpc_params_check(struct json_object *params, const struct rpc_param *table,
 	return (0);
 }
 
+/* Return 1 if text is a number as JSON (RFC 8259) writes one. */
+static int
+rpc_is_json_number(const char *text)
+{
+	const char	*p = text;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9') {
+		while (*p >= '0' && *p <= '9')
+			p++;
+	} else
+		return (0);
+	if (*p == '.') {
+		if (*++p < '0' || *p > '9')
+			return (0);
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		if (*++p == '+' || *p == '-')
+			p++;
+		if (*p < '0' || *p > '9')
+			return (0);
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return (*p == '\0');
+}
+
+/*
+ * Reject what json-c takes but JSON has not (NaN, Infinity, "1."): every
+ * double must have been written as a JSON number. Depth is bounded by
+ * the tokener.
+ */
+static int
+rpc_check_numbers(struct json_object *value)
+{
+	size_t	 i, length;
+
+	switch (json_object_get_type(value)) {
+	case json_type_double:
+		return (rpc_is_json_number(json_object_get_string(value)));
+	case json_type_array:
+		length = json_object_array_length(value);
+		for (i = 0; i < length; i++) {
+			if (!rpc_check_numbers(
+			    json_object_array_get_idx(value, i)))
+				return (0);
+		}
+		return (1);
+	case json_type_object: {
+		json_object_object_foreach(value, key, item) {
+			(void)key;
+			if (!rpc_check_numbers(item))
+				return (0);
+		}
+		return (1);
+	}
+	default:
+		return (1);
+	}
+}
+
 /*
  * Parse one line into a JSON value. Returns 0 with the value (NULL for
  * JSON null), 1 for a blank line, -1 with a parse error.
@@ -296,6 +362,8 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 			jerr = json_tokener_error_parse_unexpected;
 	}
 	json_tokener_free(tokener);
+	if (jerr == json_tokener_success && !rpc_check_numbers(*value))
+		jerr = json_tokener_error_parse_number;
 	if (jerr != json_tokener_success) {
 		json_object_put(*value);
 		*value = NULL;

@@ -65,8 +65,10 @@ struct server_conn {
 	struct bufferevent	*bev;
 	char			 peer[SERVER_PEER_MAX];
 	unsigned long		 inflight;
-	int			 reading;
-	int			 closing;
+	int			 reading;	/* may handle more requests */
+	int			 closing;	/* flushing, then closed */
+	int			 eof;		/* the peer sent all it will */
+	int			 in_read_cb;
 	LIST_HEAD(, server_request) requests;
 };
 
@@ -88,6 +90,19 @@ struct server {
 static void	server_conn_free(struct server_conn *);
 static void	server_conn_update_reading(struct server_conn *);
 static void	server_conn_read_cb(struct bufferevent *, void *);
+static void	server_conn_close_after_flush(struct server_conn *);
+
+/*
+ * After the peer's end of file, close once every request has been
+ * answered and the answers have gone out.
+ */
+static void
+server_conn_maybe_finish(struct server_conn *conn)
+{
+	if (conn->eof && conn->inflight == 0 && !conn->closing &&
+	    !conn->in_read_cb)
+		server_conn_close_after_flush(conn);
+}
 
 /* Create a server that hands requests to dispatch. */
 struct server *
@@ -146,13 +161,15 @@ server_request_free(struct server_request *request)
 {
 	struct server_conn	*conn = request->conn;
 
-	if (conn != NULL) {
+	if (conn != NULL)
 		LIST_REMOVE(request, entry);
-		conn->inflight--;
-		server_conn_update_reading(conn);
-	}
 	json_object_put(request->object);
 	free(request);
+	if (conn != NULL) {
+		conn->inflight--;
+		server_conn_update_reading(conn);
+		server_conn_maybe_finish(conn);
+	}
 }
 
 /* Deliver a response: alone, or into its batch, sent when complete. */
@@ -223,6 +240,7 @@ server_request_new(struct server_conn *conn, struct server_batch *batch,
 	conn->inflight++;
 	if (batch != NULL)
 		batch->outstanding++;
+	server_conn_update_reading(conn);
 	return (request);
 }
 
@@ -315,11 +333,12 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 	char			*line;
 	int			 rc;
 
+	conn->in_read_cb = 1;
 	while (conn->reading) {
 		line = evbuffer_readln(input, &length, EVBUFFER_EOL_LF);
 		if (line == NULL) {
 			if (evbuffer_get_length(input) <= max_line)
-				return;
+				break;
 			length = evbuffer_get_length(input);
 		}
 		if (length > max_line) {
@@ -330,6 +349,7 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 			    RPC_PARSE_ERROR, NULL, "line exceeds max_line "
 			    "(%zu bytes); closing", max_line));
 			evbuffer_drain(input, evbuffer_get_length(input));
+			conn->in_read_cb = 0;
 			server_conn_close_after_flush(conn);
 			return;
 		}
@@ -344,6 +364,8 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 		server_handle_value(conn, value);
 		json_object_put(value);
 	}
+	conn->in_read_cb = 0;
+	server_conn_maybe_finish(conn);
 }
 
 /* Read when nothing is full; resume handling lines already buffered. */
@@ -361,7 +383,9 @@ server_conn_update_reading(struct server_conn *conn)
 		return;
 	conn->reading = reading;
 	if (reading) {
-		bufferevent_enable(conn->bev, EV_READ);
+		if (!conn->eof)
+			bufferevent_enable(conn->bev, EV_READ);
+		/* Lines may be waiting in the input already. */
 		bufferevent_trigger(conn->bev, EV_READ,
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	} else
@@ -387,15 +411,27 @@ static void
 server_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct server_conn	*conn = arg;
+	size_t			 queued;
 
+	queued = evbuffer_get_length(bufferevent_get_output(bev));
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
-	    conn->inflight > 0) {
+	    (conn->inflight > 0 || queued > 0)) {
 		/* Waiting for our answer is not being idle. */
-		bufferevent_enable(bev, EV_READ);
+		if (!conn->eof && conn->reading)
+			bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		/* A half-close: answer what was asked, then close. */
+		log_debug("%s: end of input", conn->peer);
+		conn->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		server_conn_maybe_finish(conn);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("%s: idle timeout", conn->peer);
+		log_debug("%s: %s timeout", conn->peer,
+		    (what & BEV_EVENT_WRITING) ? "write" : "idle");
 	else if (what & BEV_EVENT_ERROR)
 		log_debug("%s: %s", conn->peer,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
