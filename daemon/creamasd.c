@@ -251,7 +251,7 @@ main(int argc, char **argv)
 	if (file != NULL && config_parse_file(file, config_set, &config,
 	    &cause) != 0) {
 		fprintf(stderr, "creamasd: %s\n", cause);
-		return (1);
+		exit(1);
 	}
 	for (i = 0; i < noverrides; i++) {
 		config_option(&config, overrides[i][0] == '=' ?

@@ -40,6 +40,7 @@
 #define STOP_GRACE		5.0	/* seconds to flush replies on stop */
 #define DEFAULT_STOP_GRACE	10.0	/* master: seconds for slaves to close */
 #define AGENT_LOG_MAX		(1024 * 1024)
+#define ENV_LOG_PENDING_MAX	(1024 * 1024)
 
 /* What the command line and the configuration file set. */
 struct daemon_config {
@@ -154,6 +155,7 @@ struct env {
 	char			*host_manager;
 	char			*log_folder;
 	FILE			*log_file;
+	struct evbuffer		*log_pending;	/* lines before a folder */
 	struct round		*round;
 	uint64_t		 rounds;
 	uint64_t		 last_round_us;

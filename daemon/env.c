@@ -166,10 +166,12 @@ env_find_agent(struct json_object *which, struct json_object **error)
 	}
 	if (id > 0 && (uint64_t)id < env->nagents)
 		agent = env->agents[id];
-	if (agent == NULL)
+	if (agent == NULL) {
+		xasprintf(&cause, "%s%lld", env->prefix, (long long)id);
 		*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
-		    json_object_new_int64(id), "no agent %s%lld", env->prefix,
-		    (long long)id);
+		    json_object_new_string(cause), "no agent %s", cause);
+		free(cause);
+	}
 	return (agent);
 }
 
@@ -235,6 +237,13 @@ env_set_log_folder(const char *path, char **cause)
 	if (env->log_file != NULL)
 		fclose(env->log_file);
 	env->log_file = file;
+	/* What was logged before there was a folder goes first. */
+	if (env->log_pending != NULL) {
+		fwrite(evbuffer_pullup(env->log_pending, -1), 1,
+		    evbuffer_get_length(env->log_pending), file);
+		evbuffer_free(env->log_pending);
+		env->log_pending = NULL;
+	}
 	free(env->log_folder);
 	env->log_folder = xstrdup(path);
 	return (0);
@@ -256,23 +265,32 @@ env_reopen_log(void)
 	free(folder);
 }
 
-/* Write a line to the environment's log, if it has a folder. */
+/*
+ * Write a line to the environment's log; until there is a folder, keep
+ * it (up to ENV_LOG_PENDING_MAX bytes) to write when one is set.
+ */
 void
 env_log(const char *fmt, ...)
 {
 	va_list		 ap;
 	time_t		 now;
-	char		 stamp[32];
+	char		 stamp[32], *line;
 
-	if (env->log_file == NULL)
-		return;
 	now = time(NULL);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", localtime(&now));
-	fprintf(env->log_file, "%s ", stamp);
 	va_start(ap, fmt);
-	vfprintf(env->log_file, fmt, ap);
+	xvasprintf(&line, fmt, ap);
 	va_end(ap);
-	fputc('\n', env->log_file);
+	if (env->log_file != NULL)
+		fprintf(env->log_file, "%s %s\n", stamp, line);
+	else {
+		if (env->log_pending == NULL)
+			env->log_pending = evbuffer_new();
+		if (evbuffer_get_length(env->log_pending) < ENV_LOG_PENDING_MAX)
+			evbuffer_add_printf(env->log_pending, "%s %s\n", stamp,
+			    line);
+	}
+	free(line);
 }
 
 /*
@@ -300,11 +318,22 @@ env_stop(const char *log_folder)
 		env_stop_finish();
 }
 
-/* The last step of a stop: flush every connection, then close. */
+/* Drain the server, from the event loop. */
+static void
+env_drain_cb(evutil_socket_t fd, short events, void *arg)
+{
+	server_drain(env->server, STOP_GRACE, env_stop_drained, NULL);
+}
+
+/*
+ * The last step of a stop: flush every connection, then close. It waits
+ * for the next turn of the loop, so requests already read behind the
+ * stop are answered "shutting down" rather than dropped.
+ */
 void
 env_stop_finish(void)
 {
-	server_drain(env->server, STOP_GRACE, env_stop_drained, NULL);
+	event_base_once(env->base, -1, EV_TIMEOUT, env_drain_cb, NULL, NULL);
 }
 
 /* Nothing was asked for idle_exit seconds: stop. */
@@ -393,6 +422,8 @@ env_free(void)
 	json_object_put(env->artifacts);
 	if (env->log_file != NULL)
 		fclose(env->log_file);
+	if (env->log_pending != NULL)
+		evbuffer_free(env->log_pending);
 	free(env->log_folder);
 	free(env->host_manager);
 	free(env->prefix);
