@@ -49,7 +49,7 @@ CPPFLAGS +=	$(CFLAGS_EVENT)
 COMMON_SRCS =	common/addr.c common/client.c common/config.c common/fanout.c \
 		common/idmap.c \
 		common/jsonrpc.c common/limit.c common/log.c \
-		common/server.c common/xmalloc.c
+		common/server.c common/socket.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)
 CTL_SRCS =	$(wildcard ctl/*.c)
 TEST_SRCS =	$(wildcard tests/*.c)
@@ -114,14 +114,16 @@ $(CREAMASD): $(DAEMON_OBJS) $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_EVENT) -ldl -lm
 
 $(CREAMASCTL): $(CTL_OBJS) $(BUILD)/libcommon.a
-	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_EVENT) $(LIBS_SSH) -lm
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_EVENT) \
+	    $(LIBS_SSH) -lm
 
 $(BUILD)/plugins/%.so: tests/plugins/%.c include/creamas/agent.h
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
-$(TESTS): $(TEST_OBJS) $(BUILD)/libcommon.a
-	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CHECK) $(LIBS_EVENT) -lm
+$(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(BUILD)/libcommon.a
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) \
+	    $(LIBS_EVENT) $(LIBS_SSH) -lm
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)

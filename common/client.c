@@ -35,6 +35,7 @@
 #include "idmap.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "socket.h"
 #include "xmalloc.h"
 
 /* One call waiting for its reply. */
@@ -181,8 +182,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		if (client->lost_reason != NULL)
 			return;
 	}
-	if (evbuffer_get_length(input) > client->limits.max_line)
-		client_lose(client, "reply exceeds max_line");
+	if (evbuffer_get_length(input) > client->limits.max_reply)
+		client_lose(client, "reply exceeds max_reply");
 }
 
 /* Connected, closed or failed. */
@@ -195,6 +196,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		log_debug("%s: connected", client->peer);
+		socket_set_nodelay(bufferevent_getfd(bev));
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -239,12 +241,13 @@ client_lose(struct client *client, const char *reason)
 	client->lost_reason = xstrdup(reason);
 	log_debug("%s", reason);
 	bufferevent_disable(client->bev, EV_READ | EV_WRITE);
+	/* The owner hears first, so callbacks see the peer as lost. */
+	if (client->lost_cb != NULL)
+		client->lost_cb(client->lost_arg);
 	calls = client_calls_snapshot(client, &count);
 	for (i = 0; i < count; i++)
 		client_call_fail(calls[i], RPC_CONNECTION_LOST, reason);
 	free(calls);
-	if (client->lost_cb != NULL)
-		client->lost_cb(client->lost_arg);
 }
 
 /* Start connecting to host:port; calls may be made at once. */
@@ -269,7 +272,7 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	bufferevent_setcb(client->bev, client_read_cb, NULL, client_event_cb,
 	    client);
 	bufferevent_setwatermark(client->bev, EV_READ, 0,
-	    limits->max_line + 1);
+	    limits->max_reply + 1);
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;

@@ -76,7 +76,8 @@ fanout_finish_cb(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Call method on every client, with params[i] (taken; may be NULL) for
- * client i. A NULL client is answered with a "no connection" error. The
+ * client i. A NULL client is left out (neither result nor error) when
+ * its params are NULL, and answered "no connection" otherwise. The
  * callback runs once, after this returns, when every peer has answered,
  * failed or timed out.
  */
@@ -97,8 +98,10 @@ fanout_call(struct event_base *base, struct client **clients, size_t count,
 	fanout->outstanding = 1;	/* held until every call is made */
 	for (i = 0; i < count; i++) {
 		if (clients[i] == NULL) {
-			fanout->replies[i].error = rpc_error_new(
-			    RPC_CONNECTION_LOST, "no connection", NULL);
+			/* Params for no client: that peer is gone. */
+			if (params[i] != NULL)
+				fanout->replies[i].error = rpc_error_new(
+				    RPC_CONNECTION_LOST, "no connection", NULL);
 			json_object_put(params[i]);
 			continue;
 		}

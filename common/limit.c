@@ -26,6 +26,7 @@ limit_default(struct limits *limits)
 {
 	limits->max_line = LIMITS_MAX_LINE;
 	limits->max_output = LIMITS_MAX_OUTPUT;
+	limits->max_reply = LIMITS_MAX_REPLY;
 	limits->max_inflight = LIMITS_MAX_INFLIGHT;
 	limits->max_connections = LIMITS_MAX_CONNECTIONS;
 	limits->idle_timeout = LIMITS_IDLE_TIMEOUT;
@@ -36,7 +37,7 @@ limit_default(struct limits *limits)
 int
 limit_is_key(const char *key)
 {
-	static const char	*keys[] = { "max_line", "max_output",
+	static const char	*keys[] = { "max_line", "max_output", "max_reply",
 	    "max_inflight", "max_connections", "idle_timeout",
 	    "call_timeout" };
 	size_t			 i;
@@ -55,6 +56,8 @@ limit_set(struct limits *limits, const char *key, const char *value,
 {
 	if (strcmp(key, "max_line") == 0)
 		return (config_parse_size(value, &limits->max_line, cause));
+	if (strcmp(key, "max_reply") == 0)
+		return (config_parse_size(value, &limits->max_reply, cause));
 	if (strcmp(key, "max_output") == 0)
 		return (config_parse_size(value, &limits->max_output, cause));
 	if (strcmp(key, "max_inflight") == 0)

@@ -22,6 +22,7 @@
 /* Protocol limits; every one has a configuration key of the same name. */
 struct limits {
 	size_t		 max_line;	   /* longest request line, bytes */
+	size_t		 max_reply;	   /* longest reply line a client takes */
 	size_t		 max_output;	   /* output queued before reads stop */
 	unsigned long	 max_inflight;	   /* requests in flight per connection */
 	unsigned long	 max_connections;  /* connections accepted at once */
@@ -31,6 +32,7 @@ struct limits {
 
 #define LIMITS_MAX_LINE		(16UL * 1024 * 1024)
 #define LIMITS_MAX_OUTPUT	(16UL * 1024 * 1024)
+#define LIMITS_MAX_REPLY	(1024UL * 1024 * 1024)
 #define LIMITS_MAX_INFLIGHT	1024
 #define LIMITS_MAX_CONNECTIONS	4096
 #define LIMITS_IDLE_TIMEOUT	600.0

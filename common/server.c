@@ -34,6 +34,7 @@
 #include <event2/listener.h>
 
 #include "log.h"
+#include "socket.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -132,6 +133,18 @@ size_t
 server_connection_count(const struct server *server)
 {
 	return (server->count);
+}
+
+/* Return how many requests wait for an answer on all connections. */
+size_t
+server_requests_in_flight(const struct server *server)
+{
+	const struct server_conn	*conn;
+	size_t				 count = 0;
+
+	TAILQ_FOREACH(conn, &server->conns, entry)
+		count += conn->inflight;
+	return (count);
 }
 
 /* Return the peer address of a request's connection, for logs. */
@@ -515,6 +528,7 @@ server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 		server_refuse(fd, peer, server->limits.max_connections);
 		return;
 	}
+	socket_set_nodelay(fd);
 	conn = xcalloc(1, sizeof *conn);
 	conn->server = server;
 	memcpy(conn->peer, peer, sizeof conn->peer);

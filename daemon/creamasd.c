@@ -36,12 +36,14 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status == 0 ? stdout : stderr, "usage: creamasd [-dv] [-f file] [-o key=value] "
-	    "[--role slave]\n"
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: creamasd [-dv] [-f file] [-o key=value] "
+	    "[--role slave|master]\n"
 	    "                [--listen host:port] [--advertise host] "
 	    "[--plugin path]\n"
 	    "                [--log-folder dir] [--slaves n|auto] "
-	    "[--slave-ports first|any]\n");
+	    "[--slave-ports first|any]\n"
+	    "                [--syslog]\n");
 	exit(status);
 }
 
@@ -149,6 +151,8 @@ signal_cb(evutil_socket_t signo, short events, void *arg)
 	case SIGHUP:
 		log_reopen();
 		env_reopen_log();
+		if (master != NULL)
+			slaves_signal_all(SIGHUP);
 		log_info("SIGHUP: logs reopened");
 		break;
 	}
@@ -286,6 +290,7 @@ main(int argc, char **argv)
 		signals[i] = evsignal_new(base, signos[i], signal_cb, NULL);
 		evsignal_add(signals[i], NULL);
 	}
+	env_touch();	/* idle_exit counts from the start */
 	if (strcmp(config.role, "master") == 0) {
 		/* Ready only once every slave answers: see master.c. */
 		if (master_start(&cause) != 0)
@@ -298,6 +303,9 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	log_info("stopped");
+	/* A late SIGTERM (a master's death) must not cut the exit short. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	for (i = 0; i < 3; i++)
 		event_free(signals[i]);
 	env_free();

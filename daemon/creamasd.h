@@ -92,6 +92,7 @@ struct master {
 	size_t			 nslaves;
 	struct event		*sigchld;
 	struct event		*stop_timer;
+	struct event		*heartbeat;
 	int			 stop_phase;
 	struct request		*stop_request;
 	uint64_t		 stop_started_us;
@@ -251,7 +252,9 @@ void		 round_abort(const char *);
 void		 round_free_cache(void);
 
 /* slaves.c */
-int		 slaves_start(const char *, uint16_t, char **);
+int		 slaves_start(const char *, long, char **);
+void		 slaves_kill_all(void);
+void		 slaves_signal_all(int);
 void		 slaves_lost(struct slave *, const char *);
 void		 slaves_reap(void);
 int		 slaves_all_exited(void);

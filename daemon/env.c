@@ -336,10 +336,17 @@ env_stop_finish(void)
 	event_base_once(env->base, -1, EV_TIMEOUT, env_drain_cb, NULL, NULL);
 }
 
-/* Nothing was asked for idle_exit seconds: stop. */
+/*
+ * Nothing was asked for idle_exit seconds: stop, unless a request is
+ * still being worked on (a long round is not idleness).
+ */
 static void
 env_idle_cb(evutil_socket_t fd, short events, void *arg)
 {
+	if (server_requests_in_flight(env->server) > 0 || env->round != NULL) {
+		env_touch();
+		return;
+	}
 	log_info("idle for %g s: stopping", env->config->idle_exit);
 	env_stop(NULL);
 }

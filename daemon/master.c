@@ -37,6 +37,7 @@
 
 #define MASTER_READY_TIMEOUT	10.0
 #define MASTER_REPORTS_MAX	100
+#define MASTER_HEARTBEAT	30.0	/* seconds, at most */
 
 struct master	*master;
 
@@ -49,6 +50,8 @@ struct master_call {
 };
 
 typedef void	(*master_method_fn)(struct request *, struct json_object *);
+
+static void	master_heartbeat_schedule(void);
 
 /* Return a parameter (borrowed) or NULL. */
 static struct json_object *
@@ -107,7 +110,10 @@ master_failure(const struct fanout_reply *replies, size_t count)
 	    json_object_get_string(json_object_object_get(first, "message"))));
 }
 
-/* Start a fan-out of method to every slave still there. */
+/*
+ * Start a fan-out of method to every slave: a slave still there gets
+ * params[i] (taken), a lost one answers an error.
+ */
 static void
 master_fanout(struct master_call *call, const char *method,
     struct json_object **params, double timeout, fanout_done_cb done)
@@ -120,6 +126,9 @@ master_fanout(struct master_call *call, const char *method,
 		if (master->slaves[i].state != SLAVE_LOST &&
 		    master->slaves[i].state != SLAVE_STOPPED)
 			clients[i] = master->slaves[i].client;
+		else if (params[i] == NULL)
+			/* Not left out: a slave gone answers an error. */
+			params[i] = json_object_new_object();
 	}
 	fanout_call(env->base, clients, master->nslaves, method, params,
 	    timeout, done, call);
@@ -242,10 +251,18 @@ master_clear_connections(struct request *request, struct json_object *params)
 	master_method_null(request, params, "clear_connections");
 }
 
-/* set_log_folder on every slave. */
+/* set_log_folder: the master's own log and every slave's. */
 static void
 master_set_log_folder(struct request *request, struct json_object *params)
 {
+	char	*cause;
+
+	if (env_set_log_folder(json_object_get_string(master_param(params,
+	    "path")), &cause) != 0) {
+		request_error(request, rpc_error_new(RPC_FAILED, cause, NULL));
+		free(cause);
+		return;
+	}
 	master_method_null(request, params, "set_log_folder");
 }
 
@@ -306,15 +323,43 @@ master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
 	master_done_concat(replies, count, arg);
 }
 
-/* spawn_n: n agents spread evenly over the slaves, or all on one. */
+/* Build spawn_n's params for one slave: type, n and params, no "slave". */
+static struct json_object *
+master_spawn_n_params(struct json_object *params, int64_t share)
+{
+	struct json_object	*copy;
+
+	copy = json_object_new_object();
+	json_object_object_add(copy, "type",
+	    json_object_get(master_param(params, "type")));
+	json_object_object_add(copy, "n", json_object_new_int64(share));
+	if (master_param(params, "params") != NULL)
+		json_object_object_add(copy, "params",
+		    json_object_get(master_param(params, "params")));
+	return (copy);
+}
+
+static void	master_forward(struct request *, size_t, const char *,
+		    struct json_object *, int);
+
+/*
+ * spawn_n: n agents spread evenly over the slaves still there, or all on
+ * the one named by "slave".
+ */
 static void
 master_spawn_n(struct request *request, struct json_object *params)
 {
-	struct json_object	**each, *slave_param, *copy;
-	int64_t			  total, share, index = -1;
-	size_t			  i, live = 0;
+	struct json_object	**each, *slave_param, *single;
+	struct client		**clients;
+	int64_t			  total, share, live = 0, rank = 0, index;
+	size_t			  i;
 
 	total = json_object_get_int64(master_param(params, "n"));
+	if (total < 0) {
+		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
+		    "n must not be negative", json_object_new_string("n")));
+		return;
+	}
 	if ((slave_param = master_param(params, "slave")) != NULL) {
 		index = json_object_get_int64(slave_param);
 		if (index < 0 || (size_t)index >= master->nslaves) {
@@ -323,36 +368,40 @@ master_spawn_n(struct request *request, struct json_object *params)
 			    "slave must be in 0..%zu", master->nslaves - 1));
 			return;
 		}
+		single = master_spawn_n_params(params, total);
+		master_forward(request, (size_t)index, "spawn_n", single, 1);
+		json_object_put(single);
+		return;
 	}
+	clients = xcalloc(master->nslaves, sizeof *clients);
 	for (i = 0; i < master->nslaves; i++) {
-		if (master->slaves[i].state != SLAVE_LOST)
+		if (master->slaves[i].state == SLAVE_STARTING ||
+		    master->slaves[i].state == SLAVE_READY) {
+			clients[i] = master->slaves[i].client;
 			live++;
+		}
 	}
-	if (total < 0 || live == 0) {
-		request_error(request, rpc_error_new(live == 0 ?
-		    RPC_SLAVE_LOST : RPC_INVALID_PARAMS, live == 0 ?
-		    "no slave left" : "n must not be negative", NULL));
+	if (live == 0) {
+		free(clients);
+		request_error(request, rpc_error_new(RPC_SLAVE_LOST,
+		    "no slave left", NULL));
 		return;
 	}
 	each = xcalloc(master->nslaves, sizeof *each);
 	for (i = 0; i < master->nslaves; i++) {
-		if (index >= 0)
-			share = (size_t)index == i ? total : 0;
+		if (clients[i] == NULL)
+			continue;
+		share = total / live + (rank++ < total % live);
+		if (share > 0)
+			each[i] = master_spawn_n_params(params, share);
 		else
-			share = total / (int64_t)master->nslaves +
-			    ((int64_t)i < total % (int64_t)master->nslaves);
-		copy = json_object_new_object();
-		json_object_object_add(copy, "type", json_object_get(
-		    master_param(params, "type")));
-		json_object_object_add(copy, "n", json_object_new_int64(share));
-		if (master_param(params, "params") != NULL)
-			json_object_object_add(copy, "params", json_object_get(
-			    master_param(params, "params")));
-		each[i] = copy;
+			clients[i] = NULL;	/* nothing for it: left out */
 	}
-	master_fanout(master_call_new(request, params), "spawn_n", each,
-	    env->config->limits.call_timeout, master_done_spawn);
+	fanout_call(env->base, clients, master->nslaves, "spawn_n", each,
+	    env->config->limits.call_timeout, master_done_spawn,
+	    master_call_new(request, params));
 	free(each);
+	free(clients);
 }
 
 /* A call to one slave. */
@@ -490,7 +539,7 @@ static void
 master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
-	struct json_object	*reply, *errors, *results = NULL, *item;
+	struct json_object	*reply, *errors, *results = NULL, *item, *entry;
 	int64_t			 agents = 0, failed = 0, round = 0;
 	uint64_t		 elapsed = env_now_us() - call->start_us;
 	size_t			 i, j;
@@ -511,9 +560,15 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 		round = json_object_get_int64(json_object_object_get(
 		    replies[i].result, "round"));
 		item = json_object_object_get(replies[i].result, "errors");
-		for (j = 0; j < json_object_array_length(item); j++)
-			json_object_array_add(errors, json_object_get(
-			    json_object_array_get_idx(item, j)));
+		for (j = 0; j < json_object_array_length(item); j++) {
+			entry = json_object_array_get_idx(item, j);
+			/* An error of no agent says which slave it was. */
+			if (json_object_object_get(entry, "agent") == NULL)
+				json_object_object_add(entry, "slave",
+				    json_object_new_string(
+				    master->slaves[i].address));
+			json_object_array_add(errors, json_object_get(entry));
+		}
 		item = json_object_object_get(replies[i].result, "results");
 		for (j = 0; results != NULL &&
 		    j < json_object_array_length(item); j++)
@@ -543,8 +598,15 @@ master_trigger_all(struct request *request, struct json_object *params)
 	struct json_object	*timeout = master_param(params, "timeout");
 	double			 seconds = env->config->round_timeout;
 
-	if (timeout != NULL)
+	if (timeout != NULL) {
 		seconds = json_object_get_double(timeout);
+		if (!(seconds > 0 && seconds <= 1e6)) {
+			request_error(request, rpc_error_new(
+			    RPC_INVALID_PARAMS, "timeout must be in (0, 1e6] "
+			    "seconds", json_object_new_string("timeout")));
+			return;
+		}
+	}
 	/* Slaves end their rounds at the timeout; allow for the trip. */
 	master_fanout_all(master_call_new(request, params), "trigger_all",
 	    params, seconds + 1.0, master_done_trigger);
@@ -809,6 +871,44 @@ master_sigchld_cb(evutil_socket_t fd, short events, void *arg)
 	slaves_reap();
 }
 
+/* Heartbeat answers: nothing to do; a lost slave is noticed anyway. */
+static void
+master_done_heartbeat(struct fanout_reply *replies, size_t count, void *arg)
+{
+}
+
+/*
+ * Ask every slave is_ready now and then: it keeps the connections from
+ * looking idle to the slaves (idle_timeout) and finds a dead one early.
+ */
+static void
+master_heartbeat_cb(evutil_socket_t fd, short events, void *arg)
+{
+	if (env->stopping)
+		return;
+	master_fanout_all(NULL, "is_ready", NULL,
+	    env->config->limits.call_timeout, master_done_heartbeat);
+	master_heartbeat_schedule();
+}
+
+/* Arm the next heartbeat, well within the slaves' idle timeout. */
+static void
+master_heartbeat_schedule(void)
+{
+	double		 every = MASTER_HEARTBEAT;
+	double		 idle = env->config->limits.idle_timeout;
+	struct timeval	 tv;
+
+	if (idle > 0 && idle / 3 < every)
+		every = idle / 3;
+	tv.tv_sec = (time_t)every;
+	tv.tv_usec = (suseconds_t)((every - tv.tv_sec) * 1e6);
+	if (master->heartbeat == NULL)
+		master->heartbeat = evtimer_new(env->base,
+		    master_heartbeat_cb, NULL);
+	evtimer_add(master->heartbeat, &tv);
+}
+
 /* The first is_ready came back: the node is up, or it failed. */
 static void
 master_done_ready(struct fanout_reply *replies, size_t count, void *arg)
@@ -821,7 +921,7 @@ master_done_ready(struct fanout_reply *replies, size_t count, void *arg)
 			master->slaves[i].state = SLAVE_READY;
 			continue;
 		}
-		slaves_signal_remaining(SIGKILL);
+		slaves_kill_all();
 		detach_fail("slave %s is not ready: %s",
 		    master->slaves[i].address, replies[i].error != NULL ?
 		    rpc_error_message(replies[i].error) : "is_ready is false");
@@ -829,6 +929,7 @@ master_done_ready(struct fanout_reply *replies, size_t count, void *arg)
 	detach_ready(env->config->foreground, env->port);
 	log_info("master at %s0 with %zu slaves", env->prefix,
 	    master->nslaves);
+	master_heartbeat_schedule();
 }
 
 /* Start the slaves; the node is announced ready once all answer. */
@@ -836,8 +937,7 @@ int
 master_start(char **cause)
 {
 	struct daemon_config	*config = env->config;
-	uint16_t		 first;
-	long			 cores;
+	long			 first, cores;
 
 	master = xcalloc(1, sizeof *master);
 	master->reports = json_object_new_array();
@@ -851,9 +951,9 @@ master_start(char **cause)
 	    NULL);
 	evsignal_add(master->sigchld, NULL);
 	if (config->slave_ports >= 0)
-		first = (uint16_t)config->slave_ports;
+		first = config->slave_ports;
 	else
-		first = env->listen_port == 0 ? 0 : env->port + 1;
+		first = env->listen_port == 0 ? 0 : (long)env->port + 1;
 	if (slaves_start(env->listen_host, first, cause) != 0)
 		return (-1);
 	master_fanout_all(NULL, "is_ready", NULL, MASTER_READY_TIMEOUT,
@@ -938,6 +1038,8 @@ master_free(void)
 		event_free(master->sigchld);
 	if (master->stop_timer != NULL)
 		event_free(master->stop_timer);
+	if (master->heartbeat != NULL)
+		event_free(master->heartbeat);
 	json_object_put(master->reports);
 	free(master);
 	master = NULL;

@@ -178,8 +178,9 @@ slaves_read_ports(char **cause)
 		timeout = (int)((deadline - env_now_us()) / 1000);
 		if (env_now_us() >= deadline || poll(fds, master->nslaves,
 		    timeout) == 0) {
-			xasprintf(cause, "%zu slaves did not start within %d s",
-			    waiting, SLAVE_START_TIMEOUT / 1000);
+			xasprintf(cause, "%zu of %zu slaves did not start "
+			    "within %d s", waiting, master->nslaves,
+			    SLAVE_START_TIMEOUT / 1000);
 			rc = -1;
 			break;
 		}
@@ -196,9 +197,10 @@ slaves_read_ports(char **cause)
 				slave->port = (uint16_t)strtoul(line, NULL, 10);
 				continue;
 			}
-			xasprintf(cause, "slave %zu (port %u) failed to start: "
-			    "%s", i + 1, slave->port, strncmp(line, "ERR ", 4)
-			    == 0 ? line + 4 : "it exited");
+			xasprintf(cause, "slave %zu (pid %ld, port %u) failed "
+			    "to start: %s", i, (long)slave->pid, slave->port,
+			    strncmp(line, "ERR ", 4) == 0 ? line + 4 :
+			    "it exited");
 			rc = -1;
 		}
 	}
@@ -211,7 +213,7 @@ slaves_read_ports(char **cause)
 }
 
 /* Kill and reap every slave started so far (a failed start-up). */
-static void
+void
 slaves_kill_all(void)
 {
 	struct slave	*slave;
@@ -251,7 +253,7 @@ slaves_connection_lost(void *arg)
 
 /* Start every slave and connect to each; the caller waits for is_ready. */
 int
-slaves_start(const char *listen_host, uint16_t first_port, char **cause)
+slaves_start(const char *listen_host, long first_port, char **cause)
 {
 	struct slave	*slave;
 	const char	*connect_host = listen_host;
@@ -262,7 +264,7 @@ slaves_start(const char *listen_host, uint16_t first_port, char **cause)
 		slave->index = i;
 		slave->stdin_fd = slave->stdout_fd = -1;
 		slave->port = first_port == 0 ? 0 : (uint16_t)(first_port + i);
-		if (first_port != 0 && first_port + i > UINT16_MAX) {
+		if (first_port != 0 && first_port + (long)i > UINT16_MAX) {
 			xasprintf(cause, "slave ports run past 65535");
 			goto fail;
 		}
@@ -339,6 +341,18 @@ slaves_all_exited(void)
 			return (0);
 	}
 	return (1);
+}
+
+/* Pass a signal on to every slave still running (SIGHUP). */
+void
+slaves_signal_all(int signo)
+{
+	size_t	 i;
+
+	for (i = 0; i < master->nslaves; i++) {
+		if (!master->slaves[i].exited && master->slaves[i].pid > 0)
+			kill(master->slaves[i].pid, signo);
+	}
 }
 
 /* Signal every slave still running; name them in the log. */

@@ -1,0 +1,927 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Benchmark of creamasd --role master: trigger_all through a master with
+ * 1, 2 and 4 slaves on 0, 1,000 and 1,000,000 noop agents spread over
+ * them, beside the same agents triggered directly on one slave in the
+ * same run. For every round through a master, the fan-out overhead is
+ * the client's round trip minus the slowest slave's own elapsed_us
+ * (read back from the master's status, which carries each slave's
+ * last_round_us); it is printed in microseconds and in units of the
+ * loopback is_ready round trip to one of that master's slaves, measured
+ * in the same run. The speed-up is the round trip with one slave over
+ * the round trip with S slaves. Every set-up runs at once and they take
+ * their rounds in turn, so that the noise of a shared machine falls on
+ * all of them alike.
+ *
+ * Timings are medians, reported and never asserted: the program fails
+ * only when a daemon misbehaves functionally (a wrong reply, a count
+ * that does not add up, a process that does not exit 0 or is left).
+ */
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "xmalloc.h"
+
+#define BENCH_SPAWN_CHUNK	100000	/* agents per spawn_n, at most */
+#define BENCH_SLAVES_MAX	4
+#define BENCH_LINE_MAX		(256 * 1024 * 1024)
+#define BENCH_READ_TIMEOUT	120	/* seconds without a byte from a peer */
+#define BENCH_START_TIMEOUT	30000	/* milliseconds to print a port */
+#define BENCH_STOP_TIMEOUT	30	/* seconds for a daemon to exit */
+#define BENCH_READY_WARMUP	200
+#define BENCH_READY_SAMPLES	2000
+
+/* A blocking line-oriented connection. */
+struct bench_conn {
+	int		 fd;
+	char		*buf;
+	size_t		 size;
+	size_t		 start;		/* first byte not yet returned */
+	size_t		 end;		/* one past the last byte read */
+	const char	*peer;
+};
+
+/* A creamasd started by the benchmark: a plain slave or a master. */
+struct bench_daemon {
+	pid_t			 pid;
+	int			 reaped;
+	int			 status;
+	uint16_t		 port;
+	char			 name[32];
+	char			 log_path[64];
+	struct bench_conn	 conn;
+	int64_t			 next_id;
+	size_t			 nslaves;	/* 0: a plain slave */
+	pid_t			 slave_pids[BENCH_SLAVES_MAX];
+	uint16_t		 slave_ports[BENCH_SLAVES_MAX];
+};
+
+/* A number of agents and the rounds measured on it. */
+struct bench_size {
+	size_t	agents;
+	size_t	warmup;
+	size_t	rounds;
+};
+
+static const struct bench_size bench_sizes[] = {
+	{ 0, 100, 2001 },
+	{ 1000, 100, 2001 },
+	{ 1000000, 3, 101 },
+};
+#define BENCH_NSIZES	(sizeof bench_sizes / sizeof bench_sizes[0])
+
+/* The set-ups compared: a plain slave, then masters with S slaves. */
+static const size_t bench_setups[] = { 0, 1, 2, 4 };
+#define BENCH_NSETUPS	(sizeof bench_setups / sizeof bench_setups[0])
+
+/* What one set-up measured at one size (medians, microseconds). */
+struct bench_result {
+	double	rtt;		/* the client's trigger_all round trip */
+	double	rtt_p90;
+	double	slowest;	/* the slowest slave's elapsed_us */
+	double	elapsed;	/* the reply's own elapsed_us */
+	double	overhead;	/* rtt - slowest, per round */
+	double	ready;		/* is_ready to a slave between rounds */
+	double	spawn_s;	/* seconds to spawn up to this size */
+};
+
+/* What one set-up measured besides rounds. */
+struct bench_setup_result {
+	double			 ready_slave;	/* is_ready to a slave (us) */
+	double			 ready_master;	/* is_ready to the master */
+	struct bench_result	 sizes[BENCH_NSIZES];
+};
+
+static const char		*bench_creamasd;
+static struct bench_daemon	*bench_daemons[BENCH_NSETUPS];
+static struct bench_conn	 bench_unit_conns[BENCH_NSETUPS];
+static int64_t			 bench_unit_ids[BENCH_NSETUPS];
+static int64_t			 bench_rounds[BENCH_NSETUPS];
+static struct bench_setup_result bench_results[BENCH_NSETUPS];
+
+static void	bench_fatal(const char *, ...)
+		    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Return the monotonic clock in nanoseconds. */
+static uint64_t
+bench_now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+/* Sleep for a number of milliseconds. */
+static void
+bench_sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/* Return 1 if a process exists and is not a zombie. */
+static int
+bench_pid_alive(pid_t pid)
+{
+	char	 path[64], buf[512], *paren, state;
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((paren = strrchr(buf, ')')) == NULL ||
+	    sscanf(paren + 1, " %c", &state) != 1)
+		return (0);
+	return (state != 'Z' && state != 'X');
+}
+
+/* Print the last lines a daemon wrote on stderr. */
+static void
+bench_print_log(const struct bench_daemon *daemon)
+{
+	char	 lines[20][512], line[512];
+	size_t	 n = 0, i;
+	FILE	*f;
+
+	if ((f = fopen(daemon->log_path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL)
+		memcpy(lines[n++ % 20], line, sizeof line);
+	fclose(f);
+	fprintf(stderr, "bench_master: last stderr lines of %s (pid %ld):\n",
+	    daemon->name, (long)daemon->pid);
+	for (i = n > 20 ? n - 20 : 0; i < n; i++)
+		fprintf(stderr, "  | %s", lines[i % 20]);
+}
+
+/* Kill a daemon and its slaves by pid and reap it. */
+static void
+bench_kill(struct bench_daemon *daemon)
+{
+	size_t	 i;
+
+	if (!daemon->reaped) {
+		kill(daemon->pid, SIGKILL);
+		while (waitpid(daemon->pid, &daemon->status, 0) == -1 &&
+		    errno == EINTR)
+			continue;
+		daemon->reaped = 1;
+	}
+	for (i = 0; i < daemon->nslaves; i++) {
+		if (daemon->slave_pids[i] > 0 &&
+		    bench_pid_alive(daemon->slave_pids[i]))
+			kill(daemon->slave_pids[i], SIGKILL);
+	}
+}
+
+/* Give up: say why, show the daemons' logs, kill what runs. */
+static void
+bench_fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 i;
+
+	fprintf(stderr, "bench_master: FATAL: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		if (bench_daemons[i] == NULL)
+			continue;
+		bench_print_log(bench_daemons[i]);
+		bench_kill(bench_daemons[i]);
+		unlink(bench_daemons[i]->log_path);
+	}
+	exit(1);
+}
+
+/* Connect to 127.0.0.1:port, blocking, with a read timeout. */
+static void
+bench_conn_open(struct bench_conn *conn, uint16_t port, const char *peer)
+{
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { BENCH_READ_TIMEOUT, 0 };
+	int			 fd, one = 1;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		bench_fatal("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+		bench_fatal("%s: connect to port %u: %s", peer, port,
+		    strerror(errno));
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1)
+		bench_fatal("%s: setsockopt: %s", peer, strerror(errno));
+	conn->fd = fd;
+	conn->size = 64 * 1024;
+	conn->buf = xmalloc(conn->size);
+	conn->start = conn->end = 0;
+	conn->peer = peer;
+}
+
+/* Close a connection and free its buffer. */
+static void
+bench_conn_close(struct bench_conn *conn)
+{
+	if (conn->fd != -1)
+		close(conn->fd);
+	conn->fd = -1;
+	free(conn->buf);
+	conn->buf = NULL;
+}
+
+/* Write all of buf, blocking. */
+static void
+bench_conn_write(struct bench_conn *conn, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(conn->fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			bench_fatal("%s: write: %s", conn->peer,
+			    strerror(errno));
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Read one line, blocking; return it NUL-terminated without its newline
+ * (valid until the next read), or NULL at end of file.
+ */
+static char *
+bench_conn_read_line(struct bench_conn *conn)
+{
+	char	*line, *newline;
+	size_t	 scanned = conn->start;
+	ssize_t	 n;
+
+	for (;;) {
+		newline = memchr(conn->buf + scanned, '\n',
+		    conn->end - scanned);
+		if (newline != NULL) {
+			line = conn->buf + conn->start;
+			*newline = '\0';
+			conn->start = (size_t)(newline + 1 - conn->buf);
+			return (line);
+		}
+		if (conn->start == conn->end)
+			conn->start = conn->end = 0;
+		else if (conn->end == conn->size && conn->start > 0) {
+			memmove(conn->buf, conn->buf + conn->start,
+			    conn->end - conn->start);
+			conn->end -= conn->start;
+			conn->start = 0;
+		} else if (conn->end == conn->size) {
+			if (conn->size >= BENCH_LINE_MAX)
+				bench_fatal("%s: line longer than %d bytes",
+				    conn->peer, BENCH_LINE_MAX);
+			conn->size *= 2;
+			conn->buf = xrealloc(conn->buf, conn->size);
+		}
+		scanned = conn->end;
+		n = read(conn->fd, conn->buf + conn->end,
+		    conn->size - conn->end);
+		if (n == 0)
+			return (NULL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				bench_fatal("%s: no reply within %d s",
+				    conn->peer, BENCH_READ_TIMEOUT);
+			bench_fatal("%s: read: %s", conn->peer,
+			    strerror(errno));
+		}
+		conn->end += (size_t)n;
+	}
+}
+
+/*
+ * Call method(params as JSON text, or NULL) on a connection and return
+ * its result (a reference the caller owns); an error reply is fatal.
+ * The round trip goes in rtt_ns if given.
+ */
+static struct json_object *
+bench_call(struct bench_conn *conn, int64_t *next_id, const char *method,
+    const char *params, uint64_t *rtt_ns)
+{
+	struct json_object	*reply, *value, *result;
+	char			*request, *line;
+	int64_t			 id = (*next_id)++;
+	uint64_t		 start;
+
+	xasprintf(&request, "{\"jsonrpc\":\"2.0\",\"id\":%" PRId64
+	    ",\"method\":\"%s\",\"params\":%s}\n", id, method,
+	    params != NULL ? params : "{}");
+	start = bench_now_ns();
+	bench_conn_write(conn, request, strlen(request));
+	free(request);
+	if ((line = bench_conn_read_line(conn)) == NULL)
+		bench_fatal("%s: connection closed during %s", conn->peer,
+		    method);
+	if (rtt_ns != NULL)
+		*rtt_ns = bench_now_ns() - start;
+	if ((reply = json_tokener_parse(line)) == NULL ||
+	    !json_object_is_type(reply, json_type_object))
+		bench_fatal("%s: %s: unparseable reply '%.200s'", conn->peer,
+		    method, line);
+	if (!json_object_object_get_ex(reply, "id", &value) ||
+	    json_object_get_int64(value) != id)
+		bench_fatal("%s: %s: reply with the wrong id: '%.200s'",
+		    conn->peer, method, line);
+	if (json_object_object_get_ex(reply, "error", &value))
+		bench_fatal("%s: %s: error %s", conn->peer, method,
+		    json_object_to_json_string_ext(value,
+		    JSON_C_TO_STRING_PLAIN));
+	if (!json_object_object_get_ex(reply, "result", &result))
+		bench_fatal("%s: %s: no result in '%.200s'", conn->peer,
+		    method, line);
+	json_object_get(result);
+	json_object_put(reply);
+	return (result);
+}
+
+/* bench_call() on a daemon's own connection. */
+static struct json_object *
+bench_rpc(struct bench_daemon *daemon, const char *method,
+    const char *params, uint64_t *rtt_ns)
+{
+	return (bench_call(&daemon->conn, &daemon->next_id, method, params,
+	    rtt_ns));
+}
+
+/* Return an integer member of an object; a missing one is fatal. */
+static int64_t
+bench_int(struct json_object *object, const char *key, const char *what)
+{
+	struct json_object	*value;
+
+	if (!json_object_object_get_ex(object, key, &value) ||
+	    !json_object_is_type(value, json_type_int))
+		bench_fatal("%s: no integer '%s' in %.300s", what, key,
+		    json_object_to_json_string_ext(object,
+		    JSON_C_TO_STRING_PLAIN));
+	return (json_object_get_int64(value));
+}
+
+/* Return the port of a tcp://127.0.0.1:PORT/N address. */
+static uint16_t
+bench_address_port(const char *address)
+{
+	const char	*colon;
+
+	if (strncmp(address, "tcp://", 6) != 0 ||
+	    (colon = strrchr(address, ':')) == NULL)
+		bench_fatal("bad address %s", address);
+	return ((uint16_t)strtoul(colon + 1, NULL, 10));
+}
+
+/* Learn a master's slaves (pids and ports) from its status. */
+static void
+bench_read_slaves(struct bench_daemon *daemon, size_t expected)
+{
+	struct json_object	*status, *slaves, *slave, *address;
+	size_t			 i;
+
+	status = bench_rpc(daemon, "status", NULL, NULL);
+	if (!json_object_object_get_ex(status, "slaves", &slaves) ||
+	    json_object_array_length(slaves) != expected)
+		bench_fatal("%s: status lists no %zu slaves: %.300s",
+		    daemon->name, expected, json_object_to_json_string(status));
+	daemon->nslaves = expected;
+	for (i = 0; i < expected; i++) {
+		slave = json_object_array_get_idx(slaves, i);
+		daemon->slave_pids[i] = (pid_t)bench_int(slave, "pid",
+		    daemon->name);
+		if (!json_object_object_get_ex(slave, "address", &address))
+			bench_fatal("%s: slave %zu without an address",
+			    daemon->name, i);
+		daemon->slave_ports[i] = bench_address_port(
+		    json_object_get_string(address));
+	}
+	json_object_put(status);
+}
+
+/*
+ * Start creamasd -d --listen 127.0.0.1:0, as a master with slaves
+ * slaves unless slaves is 0, read its port and connect to it.
+ */
+static struct bench_daemon *
+bench_start(size_t slaves)
+{
+	struct bench_daemon	*daemon;
+	struct pollfd		 pfd;
+	char			 line[64], count[16], *end;
+	size_t			 used = 0, i;
+	ssize_t			 n;
+	long			 port;
+	int			 out[2], logfd;
+
+	daemon = xcalloc(1, sizeof *daemon);
+	if (slaves == 0)
+		snprintf(daemon->name, sizeof daemon->name, "slave");
+	else
+		snprintf(daemon->name, sizeof daemon->name, "master S=%zu",
+		    slaves);
+	snprintf(count, sizeof count, "%zu", slaves);
+	snprintf(daemon->log_path, sizeof daemon->log_path,
+	    "/tmp/bench_master.XXXXXX");
+	if ((logfd = mkstemp(daemon->log_path)) == -1)
+		bench_fatal("mkstemp: %s", strerror(errno));
+	if (pipe2(out, O_CLOEXEC) == -1)
+		bench_fatal("pipe: %s", strerror(errno));
+	fflush(NULL);
+	switch (daemon->pid = fork()) {
+	case -1:
+		bench_fatal("fork: %s", strerror(errno));
+	case 0:
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(out[1], STDOUT_FILENO) == -1 ||
+		    dup2(logfd, STDERR_FILENO) == -1)
+			_exit(127);
+		if (slaves == 0)
+			execl(bench_creamasd, bench_creamasd, "-d", "--listen",
+			    "127.0.0.1:0", (char *)NULL);
+		else
+			execl(bench_creamasd, bench_creamasd, "-d", "--listen",
+			    "127.0.0.1:0", "--role", "master", "--slaves",
+			    count, (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", bench_creamasd,
+		    strerror(errno));
+		_exit(127);
+	default:
+		break;
+	}
+	close(out[1]);
+	close(logfd);
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		if (bench_daemons[i] == NULL) {
+			bench_daemons[i] = daemon;
+			break;
+		}
+	}
+
+	/* The first stdout line is the port, once every slave is ready. */
+	pfd.fd = out[0];
+	pfd.events = POLLIN;
+	while (memchr(line, '\n', used) == NULL) {
+		if (used == sizeof line - 1 ||
+		    poll(&pfd, 1, BENCH_START_TIMEOUT) != 1)
+			bench_fatal("%s: no port line on stdout", daemon->name);
+		n = read(out[0], line + used, sizeof line - 1 - used);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			bench_fatal("%s: stdout closed before the port line",
+			    daemon->name);
+		used += (size_t)n;
+	}
+	close(out[0]);
+	line[used] = '\0';
+	port = strtol(line, &end, 10);
+	if (end == line || *end != '\n' || port <= 0 || port > 65535)
+		bench_fatal("%s: bad port line '%s'", daemon->name, line);
+	daemon->port = (uint16_t)port;
+	daemon->next_id = 1;
+	bench_conn_open(&daemon->conn, daemon->port, daemon->name);
+	if (slaves > 0)
+		bench_read_slaves(daemon, slaves);
+	return (daemon);
+}
+
+/*
+ * Stop a daemon with the stop method: it must answer true, exit 0 and,
+ * for a master, leave no slave running.
+ */
+static void
+bench_stop(struct bench_daemon *daemon)
+{
+	struct json_object	*result;
+	uint64_t		 deadline;
+	pid_t			 pid;
+	size_t			 i;
+
+	result = bench_rpc(daemon, "stop", NULL, NULL);
+	if (!json_object_get_boolean(result))
+		bench_fatal("%s: stop answered %s", daemon->name,
+		    json_object_to_json_string(result));
+	json_object_put(result);
+	deadline = bench_now_ns() + (uint64_t)BENCH_STOP_TIMEOUT * 1000000000;
+	while ((pid = waitpid(daemon->pid, &daemon->status, WNOHANG)) == 0) {
+		if (bench_now_ns() > deadline)
+			bench_fatal("%s (pid %ld) did not exit within %d s "
+			    "of stop", daemon->name, (long)daemon->pid,
+			    BENCH_STOP_TIMEOUT);
+		bench_sleep_ms(5);
+	}
+	daemon->reaped = 1;
+	if (pid == -1 || !WIFEXITED(daemon->status) ||
+	    WEXITSTATUS(daemon->status) != 0)
+		bench_fatal("%s (pid %ld) did not exit 0 (status %#x)",
+		    daemon->name, (long)daemon->pid, daemon->status);
+	for (i = 0; i < daemon->nslaves; i++) {
+		if (bench_pid_alive(daemon->slave_pids[i]))
+			bench_fatal("%s: slave pid %ld outlives it",
+			    daemon->name, (long)daemon->slave_pids[i]);
+	}
+	bench_conn_close(&daemon->conn);
+	unlink(daemon->log_path);
+	free(daemon);
+}
+
+/* Compare two doubles, for qsort. */
+static int
+bench_compare(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Return the q-quantile (0.5: the median) of samples, sorting them. */
+static double
+bench_quantile(double *samples, size_t n, double q)
+{
+	qsort(samples, n, sizeof *samples, bench_compare);
+	return (samples[(size_t)(q * (double)(n - 1) + 0.5)]);
+}
+
+/* Median is_ready round trip (us) on a connection. */
+static double
+bench_ready_rtt(struct bench_conn *conn, int64_t *next_id)
+{
+	struct json_object	*result;
+	double			*samples, median;
+	uint64_t		 rtt;
+	size_t			 i;
+
+	samples = xcalloc(BENCH_READY_SAMPLES, sizeof *samples);
+	for (i = 0; i < BENCH_READY_WARMUP + BENCH_READY_SAMPLES; i++) {
+		result = bench_call(conn, next_id, "is_ready", NULL, &rtt);
+		if (!json_object_get_boolean(result))
+			bench_fatal("%s: is_ready is false", conn->peer);
+		json_object_put(result);
+		if (i >= BENCH_READY_WARMUP)
+			samples[i - BENCH_READY_WARMUP] = rtt / 1e3;
+	}
+	median = bench_quantile(samples, BENCH_READY_SAMPLES, 0.5);
+	free(samples);
+	return (median);
+}
+
+/* Spawn noop agents in chunks until the daemon holds want of them. */
+static void
+bench_spawn_to(struct bench_daemon *daemon, size_t have, size_t want)
+{
+	struct json_object	*result;
+	char			 params[64];
+	size_t			 chunk;
+
+	while (have < want) {
+		chunk = want - have < BENCH_SPAWN_CHUNK ? want - have :
+		    BENCH_SPAWN_CHUNK;
+		snprintf(params, sizeof params, "{\"type\":\"noop\",\"n\":%zu}",
+		    chunk);
+		result = bench_rpc(daemon, "spawn_n", params, NULL);
+		if (!json_object_is_type(result, json_type_array) ||
+		    json_object_array_length(result) != chunk)
+			bench_fatal("%s: spawn_n of %zu gave %zu addresses",
+			    daemon->name, chunk, json_object_is_type(result,
+			    json_type_array) ?
+			    json_object_array_length(result) : 0);
+		json_object_put(result);
+		have += chunk;
+	}
+}
+
+/*
+ * Run one trigger_all, check it, and return the client's round trip;
+ * the reply's elapsed_us goes in elapsed_us and the slowest slave's in
+ * slowest_us: the reply's own for a plain slave, the largest
+ * last_round_us in a master's status.
+ */
+static uint64_t
+bench_round(struct bench_daemon *daemon, size_t agents, int64_t round,
+    int64_t *slowest_us, int64_t *elapsed_us)
+{
+	struct json_object	*result, *errors, *status, *slaves, *slave;
+	uint64_t		 rtt;
+	int64_t			 elapsed;
+	size_t			 i;
+
+	result = bench_rpc(daemon, "trigger_all", NULL, &rtt);
+	if (bench_int(result, "agents", daemon->name) != (int64_t)agents ||
+	    bench_int(result, "failed", daemon->name) != 0 ||
+	    bench_int(result, "round", daemon->name) != round ||
+	    !json_object_object_get_ex(result, "errors", &errors) ||
+	    json_object_array_length(errors) != 0)
+		bench_fatal("%s: trigger_all %" PRId64 " on %zu agents: "
+		    "%.300s", daemon->name, round, agents,
+		    json_object_to_json_string(result));
+	elapsed = bench_int(result, "elapsed_us", daemon->name);
+	*elapsed_us = elapsed;
+	json_object_put(result);
+	if (daemon->nslaves == 0) {
+		*slowest_us = elapsed;
+		return (rtt);
+	}
+	status = bench_rpc(daemon, "status", NULL, NULL);
+	json_object_object_get_ex(status, "slaves", &slaves);
+	*slowest_us = 0;
+	for (i = 0; i < daemon->nslaves; i++) {
+		slave = json_object_array_get_idx(slaves, i);
+		if (bench_int(slave, "rounds", daemon->name) != round)
+			bench_fatal("%s: slave %zu ran %" PRId64 " rounds, "
+			    "not %" PRId64, daemon->name, i, bench_int(slave,
+			    "rounds", daemon->name), round);
+		elapsed = bench_int(slave, "last_round_us", daemon->name);
+		if (elapsed > *slowest_us)
+			*slowest_us = elapsed;
+	}
+	json_object_put(status);
+	return (rtt);
+}
+
+/* Start every set-up and measure is_ready round trips on each. */
+static void
+bench_start_all(void)
+{
+	struct bench_setup_result	*out;
+	struct bench_daemon		*daemon;
+	size_t				 i;
+
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		out = &bench_results[i];
+		daemon = bench_daemons[i] = bench_start(bench_setups[i]);
+		/* A second connection to a slave: the unit round trip. */
+		bench_conn_open(&bench_unit_conns[i], daemon->nslaves > 0 ?
+		    daemon->slave_ports[0] : daemon->port, "slave 0");
+		out->ready_slave = bench_ready_rtt(&bench_unit_conns[i],
+		    &bench_unit_ids[i]);
+		out->ready_master = daemon->nslaves > 0 ?
+		    bench_ready_rtt(&daemon->conn, &daemon->next_id) : -1;
+	}
+}
+
+/*
+ * Bring every set-up to a size, then run its rounds, one set-up after
+ * the other in turn, so that the machine's noise falls on all alike.
+ */
+static void
+bench_measure(size_t s)
+{
+	const struct bench_size	*size = &bench_sizes[s];
+	struct bench_result	*out;
+	struct json_object	*result;
+	double			*rtts[BENCH_NSETUPS], *slowest[BENCH_NSETUPS];
+	double			*overheads[BENCH_NSETUPS];
+	double			*ready[BENCH_NSETUPS], *elapsed[BENCH_NSETUPS];
+	uint64_t		 start, rtt;
+	int64_t			 slowest_us, elapsed_us;
+	size_t			 i, r, have;
+
+	have = s == 0 ? 0 : bench_sizes[s - 1].agents;
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		start = bench_now_ns();
+		bench_spawn_to(bench_daemons[i], have, size->agents);
+		bench_results[i].sizes[s].spawn_s =
+		    (bench_now_ns() - start) / 1e9;
+		rtts[i] = xcalloc(size->rounds, sizeof *rtts[i]);
+		slowest[i] = xcalloc(size->rounds, sizeof *slowest[i]);
+		overheads[i] = xcalloc(size->rounds, sizeof *overheads[i]);
+		ready[i] = xcalloc(size->rounds, sizeof *ready[i]);
+		elapsed[i] = xcalloc(size->rounds, sizeof *elapsed[i]);
+	}
+	for (r = 0; r < size->warmup; r++) {
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			bench_round(bench_daemons[i], size->agents,
+			    ++bench_rounds[i], &slowest_us, &elapsed_us);
+	}
+	for (r = 0; r < size->rounds; r++) {
+		for (i = 0; i < BENCH_NSETUPS; i++) {
+			rtt = bench_round(bench_daemons[i], size->agents,
+			    ++bench_rounds[i], &slowest_us, &elapsed_us);
+			rtts[i][r] = rtt / 1e3;
+			elapsed[i][r] = (double)elapsed_us;
+			slowest[i][r] = (double)slowest_us;
+			overheads[i][r] = rtts[i][r] - slowest[i][r];
+			result = bench_call(&bench_unit_conns[i],
+			    &bench_unit_ids[i], "is_ready", NULL, &rtt);
+			json_object_put(result);
+			ready[i][r] = rtt / 1e3;
+		}
+	}
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		out = &bench_results[i].sizes[s];
+		out->rtt_p90 = bench_quantile(rtts[i], size->rounds, 0.9);
+		out->rtt = bench_quantile(rtts[i], size->rounds, 0.5);
+		out->slowest = bench_quantile(slowest[i], size->rounds, 0.5);
+		out->overhead = bench_quantile(overheads[i], size->rounds,
+		    0.5);
+		out->ready = bench_quantile(ready[i], size->rounds, 0.5);
+		out->elapsed = bench_quantile(elapsed[i], size->rounds, 0.5);
+		free(elapsed[i]);
+		free(rtts[i]);
+		free(slowest[i]);
+		free(overheads[i]);
+		free(ready[i]);
+	}
+	printf("# %zu noop agents: %zu rounds per set-up after %zu warm-up, "
+	    "in turn\n", size->agents, size->rounds, size->warmup);
+}
+
+/* Stop every set-up by its stop method and check nothing is left. */
+static void
+bench_stop_all(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		bench_conn_close(&bench_unit_conns[i]);
+		bench_stop(bench_daemons[i]);
+		bench_daemons[i] = NULL;
+	}
+}
+
+/* Print one row: a label, then one formatted number per set-up. */
+static void
+bench_print_row(const char *label, const char *format, const double *values)
+{
+	char	 cell[32];
+	size_t	 i;
+
+	printf("%-34s", label);
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		if (values[i] < 0)
+			snprintf(cell, sizeof cell, "-");
+		else
+			snprintf(cell, sizeof cell, format, values[i]);
+		printf(" | %11s", cell);
+	}
+	printf("\n");
+}
+
+/* Print the tables of every set-up side by side. */
+static void
+bench_print(void)
+{
+	double	 values[BENCH_NSETUPS];
+	char	 label[64];
+	size_t	 i, s;
+
+	printf("\n%-34s", "");
+	for (i = 0; i < BENCH_NSETUPS; i++) {
+		if (bench_setups[i] == 0)
+			printf(" | %11s", "slave alone");
+		else
+			printf(" | master S=%zu", bench_setups[i]);
+	}
+	printf("\n%.34s", "----------------------------------------");
+	for (i = 0; i < BENCH_NSETUPS; i++)
+		printf("-+------------");
+	printf("\n");
+	for (i = 0; i < BENCH_NSETUPS; i++)
+		values[i] = bench_results[i].ready_slave;
+	bench_print_row("is_ready to a slave (us)", "%.1f", values);
+	for (i = 0; i < BENCH_NSETUPS; i++)
+		values[i] = bench_results[i].ready_master;
+	bench_print_row("is_ready to the master (us)", "%.1f", values);
+	for (s = 0; s < BENCH_NSIZES; s++) {
+		printf("-- %zu noop agents\n", bench_sizes[s].agents);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].rtt;
+		bench_print_row("  trigger_all round trip (us)", "%.0f",
+		    values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].rtt_p90;
+		bench_print_row("  round trip p90 (us)", "%.0f", values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].elapsed;
+		bench_print_row("  reply's elapsed_us", "%.0f", values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].slowest;
+		bench_print_row("  slowest slave elapsed_us", "%.0f", values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].overhead;
+		bench_print_row("  overhead = RT - slowest (us)", "%.0f",
+		    values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].ready;
+		bench_print_row("  is_ready to a slave = 1 RT (us)", "%.1f",
+		    values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].overhead /
+			    bench_results[i].sizes[s].ready;
+		bench_print_row("  overhead in RTs (target < 2)", "%.2f",
+		    values);
+		for (i = 0; i < BENCH_NSETUPS; i++) {
+			values[i] = bench_setups[i] == 0 ? -1 :
+			    bench_results[1].sizes[s].rtt /
+			    bench_results[i].sizes[s].rtt;
+		}
+		snprintf(label, sizeof label, "  speed-up over S=1 (x)");
+		bench_print_row(label, "%.2f", values);
+		for (i = 0; i < BENCH_NSETUPS; i++) {
+			values[i] = bench_results[0].sizes[s].rtt /
+			    bench_results[i].sizes[s].rtt;
+		}
+		bench_print_row("  speed-up over slave alone (x)", "%.2f",
+		    values);
+		for (i = 0; i < BENCH_NSETUPS; i++)
+			values[i] = bench_results[i].sizes[s].spawn_s;
+		bench_print_row("  spawn_n up to this size (s)", "%.2f",
+		    values);
+	}
+	printf("\nRound trips are the client's, medians. \"slave alone\" is "
+	    "one slave called\ndirectly: its overhead is its round trip minus "
+	    "its own elapsed_us, one\nloopback round trip and the JSON. A "
+	    "master's reply's elapsed_us is its own\ntime from request to "
+	    "answer, the fan-out and the slaves' rounds; the\nslowest slave's "
+	    "elapsed_us is the largest last_round_us in the master's\nstatus "
+	    "after each round. The unit RT is the median is_ready round trip "
+	    "to\none of the set-up's slaves on a second connection, one after "
+	    "each round.\nThe client, the masters and the slaves share this "
+	    "machine's %ld online\nCPUs, unpinned: with more slaves than CPUs "
+	    "a slave waiting for a CPU is not\nin its elapsed_us, so the "
+	    "overhead then includes that wait. Medians on a\nshared machine: "
+	    "reported, not asserted.\n", sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+int
+main(int argc, char *argv[])
+{
+	uint64_t	 start = bench_now_ns();
+	size_t		 i;
+
+	if ((bench_creamasd = getenv("CREAMASD")) == NULL ||
+	    *bench_creamasd == '\0') {
+		fprintf(stderr, "usage: CREAMASD=/path/to/creamasd %s\n",
+		    argv[0]);
+		return (1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("bench_master: %s, %ld online CPUs\n", bench_creamasd,
+	    sysconf(_SC_NPROCESSORS_ONLN));
+	bench_start_all();
+	for (i = 0; i < BENCH_NSIZES; i++)
+		bench_measure(i);
+	bench_stop_all();
+	bench_print();
+	printf("\nwall time %.1f s\n", (bench_now_ns() - start) / 1e9);
+	return (0);
+}

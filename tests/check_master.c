@@ -1,0 +1,1270 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * End-to-end tests of creamasd --role master, the node manager: Creamas'
+ * multi-environment test ported (a master with two slaves, 40 spawns
+ * split 20/20, spawn_n, trigger_all in slave-then-agent order, a random
+ * graph written with create_connections and read back), and the rest of
+ * what a master does that is not a fault: routing agent.NAME by address,
+ * spawn_n to one slave, status per slave, --slaves auto, the slave ports
+ * and start-up without -d. The faults are in check_master_faults.c.
+ *
+ * Every test starts its own master on an ephemeral loopback port, stops
+ * it by pid (the stop method, or SIGTERM) and checks that the master and
+ * every slave are gone: the test process adopts orphans, so a slave that
+ * outlives its master shows up as a stray child.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "testlib.h"
+
+#define CM_SLAVES_MAX		64
+#define CM_TEST_TIMEOUT		120	/* seconds per test */
+#define CM_STOP_WAIT		20.0	/* seconds for a master to exit */
+#define CM_GRAPH_NODES		50
+#define CM_GRAPH_SEED		20260101ULL
+
+Suite	*suite_master(void);
+
+/* A master under test, its connection and what it says of its slaves. */
+struct cm_node {
+	struct tl_daemon	*daemon;
+	struct tl_conn		*conn;
+	char			*manager;	/* tcp://127.0.0.1:PORT/0 */
+	size_t			 nslaves;
+	pid_t			 pids[CM_SLAVES_MAX];
+	uint16_t		 ports[CM_SLAVES_MAX];
+	char			*managers[CM_SLAVES_MAX];
+	char			*prefixes[CM_SLAVES_MAX];  /* without N */
+};
+
+/* Duplicate a string or fail the test. */
+static char *
+cm_strdup(const char *s)
+{
+	char	*copy;
+
+	ck_assert_msg((copy = strdup(s)) != NULL, "out of memory");
+	return (copy);
+}
+
+/* Format a new string or fail the test. */
+static char * __attribute__((format(printf, 1, 2)))
+cm_printf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(rc != -1, "out of memory");
+	return (s);
+}
+
+/* Return the port of a tcp://127.0.0.1:PORT/N address. */
+static uint16_t
+cm_address_port(const char *address)
+{
+	unsigned long	 port;
+	char		*end;
+
+	ck_assert_msg(strncmp(address, "tcp://127.0.0.1:", 16) == 0,
+	    "address %s is not on 127.0.0.1", address);
+	port = strtoul(address + 16, &end, 10);
+	ck_assert_msg(*end == '/' && port > 0 && port <= 65535,
+	    "no port in address %s", address);
+	return ((uint16_t)port);
+}
+
+/* Return the agent number N of a tcp://HOST:PORT/N address. */
+static long
+cm_address_agent(const char *address)
+{
+	const char	*slash = strrchr(address, '/');
+	char		*end;
+	long		 n;
+
+	ck_assert_msg(slash != NULL && slash[1] != '\0', "no agent number in "
+	    "%s", address);
+	n = strtol(slash + 1, &end, 10);
+	ck_assert_msg(*end == '\0' && n >= 0, "bad agent number in %s",
+	    address);
+	return (n);
+}
+
+/* Return the index of the slave holding an address, failing if none. */
+static size_t
+cm_slave_of(const struct cm_node *node, const char *address)
+{
+	size_t	 i;
+
+	for (i = 0; i < node->nslaves; i++) {
+		if (strncmp(address, node->prefixes[i],
+		    strlen(node->prefixes[i])) == 0)
+			return (i);
+	}
+	ck_abort_msg("%s is on no slave of the master", address);
+	return (0);
+}
+
+/* Read the slaves' addresses and pids from the master's status. */
+static void
+cm_read_slaves(struct cm_node *node)
+{
+	struct json_object	*status, *slaves, *slave;
+	const char		*address;
+	size_t			 i, j;
+
+	status = tl_ok(node->conn, "status", NULL);
+	ck_assert_str_eq(tl_string(status, "role"), "master");
+	ck_assert_int_eq(tl_int(status, "pid"), node->daemon->pid);
+	ck_assert_str_eq(tl_string(status, "address"), node->manager);
+	slaves = tl_member(status, "slaves");
+	ck_assert_msg(json_object_is_type(slaves, json_type_array),
+	    "status: slaves is no array: %s", tl_json_text(status));
+	node->nslaves = json_object_array_length(slaves);
+	ck_assert_msg(node->nslaves > 0 && node->nslaves <= CM_SLAVES_MAX,
+	    "status lists %zu slaves", node->nslaves);
+	for (i = 0; i < node->nslaves; i++) {
+		slave = tl_index(slaves, i);
+		address = tl_string(slave, "address");
+		node->managers[i] = cm_strdup(address);
+		node->prefixes[i] = cm_strdup(address);
+		node->prefixes[i][strlen(address) - 1] = '\0';
+		ck_assert_msg(cm_address_agent(address) == 0, "slave address "
+		    "%s is no /0", address);
+		node->ports[i] = cm_address_port(address);
+		node->pids[i] = (pid_t)tl_int(slave, "pid");
+		ck_assert_msg(node->pids[i] > 0 && tl_pid_alive(node->pids[i]),
+		    "slave %s: pid %ld is not running", address,
+		    (long)node->pids[i]);
+		ck_assert_msg(node->pids[i] != node->daemon->pid,
+		    "slave %s has the master's pid", address);
+		for (j = 0; j < i; j++) {
+			ck_assert_msg(node->pids[j] != node->pids[i] &&
+			    node->ports[j] != node->ports[i], "slaves %zu and "
+			    "%zu share a pid or a port: %s", j, i,
+			    tl_json_text(slaves));
+		}
+	}
+	json_object_put(status);
+}
+
+/*
+ * Start a master with a number of slaves and more arguments (NULL-
+ * terminated), in the foreground on an ephemeral port, and learn its
+ * slaves. The test process adopts orphans from now on.
+ */
+static struct cm_node *
+cm_start(const char *slaves, ...)
+{
+	const char	*args[64], *arg;
+	struct cm_node	*node;
+	va_list		 ap;
+	size_t		 n = 0;
+
+	tl_adopt_orphans();
+	args[n++] = "--role";
+	args[n++] = "master";
+	args[n++] = "--slaves";
+	args[n++] = slaves;
+	va_start(ap, slaves);
+	while ((arg = va_arg(ap, const char *)) != NULL) {
+		ck_assert_msg(n < 63, "too many arguments");
+		args[n++] = arg;
+	}
+	va_end(ap);
+	args[n] = NULL;
+	ck_assert_msg((node = calloc(1, sizeof *node)) != NULL,
+	    "out of memory");
+	node->daemon = tl_daemon_startv(args);
+	node->conn = tl_connect(node->daemon->port);
+	node->manager = cm_printf("tcp://127.0.0.1:%u/0", node->daemon->port);
+	cm_read_slaves(node);
+	return (node);
+}
+
+/* Call a method and fail unless its result is the JSON text expected. */
+static void
+cm_expect(struct tl_conn *conn, const char *method, const char *params,
+    const char *expected)
+{
+	struct json_object	*result;
+
+	result = tl_ok(conn, method, params);
+	ck_assert_msg(tl_json_equal(result, expected), "%s %s: expected %s, "
+	    "got %.1000s", method, params != NULL ? params : "", expected,
+	    tl_json_text(result));
+	json_object_put(result);
+}
+
+/* cm_expect() with params formatted. */
+static void __attribute__((format(printf, 4, 5)))
+cm_expectf(struct tl_conn *conn, const char *expected, const char *method,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*params;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&params, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(rc != -1, "out of memory");
+	cm_expect(conn, method, params, expected);
+	free(params);
+}
+
+/* Call an error-expecting method and drop the error. */
+static void
+cm_expect_error(struct tl_conn *conn, int code, const char *method,
+    const char *params)
+{
+	json_object_put(tl_err(conn, code, method, params));
+}
+
+/* Fail unless no slave process of the node is left and no stray child. */
+static void
+cm_assert_all_gone(const struct cm_node *node)
+{
+	pid_t	 stray;
+	size_t	 i;
+
+	for (i = 0; i < node->nslaves; i++) {
+		ck_assert_msg(!tl_pid_alive(node->pids[i]), "slave %s (pid %ld)"
+		    " is still running", node->managers[i],
+		    (long)node->pids[i]);
+	}
+	stray = tl_stray_child();
+	ck_assert_msg(stray == 0, "process %ld is left running",
+	    (long)stray);
+}
+
+/* Free a node's memory (the processes are gone). */
+static void
+cm_free(struct cm_node *node)
+{
+	size_t	 i;
+
+	tl_close(node->conn);
+	for (i = 0; i < node->nslaves; i++) {
+		free(node->managers[i]);
+		free(node->prefixes[i]);
+	}
+	free(node->manager);
+	tl_daemon_free(node->daemon);
+	free(node);
+}
+
+/*
+ * Stop a master with the stop method: true comes only once every slave
+ * has exited, then the master exits 0 and nothing is left.
+ */
+static void
+cm_stop(struct cm_node *node)
+{
+	struct tl_exit	 e;
+	size_t		 i;
+
+	node->conn->timeout = CM_STOP_WAIT;
+	cm_expect(node->conn, "stop", NULL, "true");
+	for (i = 0; i < node->nslaves; i++) {
+		ck_assert_msg(!tl_pid_alive(node->pids[i]), "stop answered "
+		    "true while slave %s (pid %ld) still runs",
+		    node->managers[i], (long)node->pids[i]);
+	}
+	e = tl_daemon_wait(node->daemon, CM_STOP_WAIT);
+	ck_assert_msg(tl_exit_ok(&e), "master after stop: %s",
+	    tl_exit_string(&e));
+	cm_assert_all_gone(node);
+	cm_free(node);
+}
+
+/* Call a slave directly: method(params) on its own port; the result. */
+static struct json_object *
+cm_slave_ok(const struct cm_node *node, size_t slave, const char *method,
+    const char *params)
+{
+	struct json_object	*result;
+	struct tl_conn		*conn;
+
+	conn = tl_connect(node->ports[slave]);
+	result = tl_ok(conn, method, params);
+	tl_close(conn);
+	return (result);
+}
+
+/* Call a slave directly and fail unless the result is as expected. */
+static void
+cm_slave_expect(const struct cm_node *node, size_t slave, const char *method,
+    const char *params, const char *expected)
+{
+	struct tl_conn	*conn;
+
+	conn = tl_connect(node->ports[slave]);
+	cm_expect(conn, method, params, expected);
+	tl_close(conn);
+}
+
+/* Fail unless value is an array of n strings; return n. */
+static size_t
+cm_assert_strings(struct json_object *value, size_t n, const char *what)
+{
+	size_t	 i;
+
+	ck_assert_msg(json_object_is_type(value, json_type_array) &&
+	    json_object_array_length(value) == n, "%s: expected %zu "
+	    "addresses, got %.1000s", what, n, tl_json_text(value));
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(json_object_is_type(json_object_array_get_idx(
+		    value, i), json_type_string), "%s: element %zu is no "
+		    "string in %.1000s", what, i, tl_json_text(value));
+	}
+	return (n);
+}
+
+/*
+ * Fail unless agents (from get_agents) are in slave order, then agent
+ * order, with counts[i] agents on slave i, numbered from 1.
+ */
+static void
+cm_assert_agent_order(const struct cm_node *node, struct json_object *agents,
+    const size_t *counts)
+{
+	const char	*address;
+	size_t		 slave, j = 0, k, total = 0;
+
+	for (slave = 0; slave < node->nslaves; slave++)
+		total += counts[slave];
+	cm_assert_strings(agents, total, "get_agents");
+	for (slave = 0; slave < node->nslaves; slave++) {
+		for (k = 1; k <= counts[slave]; k++, j++) {
+			address = json_object_get_string(
+			    json_object_array_get_idx(agents, j));
+			ck_assert_msg(cm_slave_of(node, address) == slave &&
+			    cm_address_agent(address) == (long)k,
+			    "get_agents[%zu] is %s, expected %s%zu", j,
+			    address, node->prefixes[slave], k);
+		}
+	}
+}
+
+/* A small deterministic generator (xorshift64*) for the test graph. */
+static uint64_t
+cm_random(uint64_t *state)
+{
+	uint64_t	 x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return (x * 2685821657736338717ULL);
+}
+
+/* Spawn n counters spread by spawn_n; return get_agents. */
+static struct json_object *
+cm_spawn_counters(struct cm_node *node, size_t n)
+{
+	struct json_object	*spawned, *agents;
+
+	spawned = tl_okf(node->conn, "spawn_n", "{\"type\":\"counter\","
+	    "\"n\":%zu}", n);
+	cm_assert_strings(spawned, n, "spawn_n");
+	json_object_put(spawned);
+	agents = tl_ok(node->conn, "get_agents", NULL);
+	cm_assert_strings(agents, n, "get_agents");
+	return (agents);
+}
+
+/*
+ * The master is ready with its two slaves, lists their /0 addresses with
+ * get_slave_managers, and set_host_managers makes the master's /0 every
+ * slave's host_manager (asked of each slave directly).
+ */
+START_TEST(test_managers)
+{
+	struct cm_node		*node;
+	struct json_object	*result;
+	size_t			 i;
+
+	node = cm_start("2", NULL);
+	ck_assert_uint_eq(node->nslaves, 2);
+	cm_expect(node->conn, "is_ready", NULL, "true");
+
+	result = tl_ok(node->conn, "get_slave_managers", NULL);
+	cm_assert_strings(result, 2, "get_slave_managers");
+	for (i = 0; i < 2; i++) {
+		ck_assert_str_eq(json_object_get_string(
+		    json_object_array_get_idx(result, i)), node->managers[i]);
+		ck_assert_msg(node->ports[i] != node->daemon->port,
+		    "slave %zu listens on the master's port", i);
+	}
+	json_object_put(result);
+
+	for (i = 0; i < 2; i++) {
+		cm_slave_expect(node, i, "host_manager", NULL, "null");
+		cm_slave_expect(node, i, "is_ready", NULL, "true");
+	}
+	cm_expect(node->conn, "set_host_managers", NULL, "null");
+	for (i = 0; i < 2; i++) {
+		result = cm_slave_ok(node, i, "host_manager", NULL);
+		ck_assert_msg(json_object_is_type(result, json_type_string) &&
+		    strcmp(json_object_get_string(result), node->manager) == 0,
+		    "slave %s: host_manager is %s, expected \"%s\"",
+		    node->managers[i], tl_json_text(result), node->manager);
+		json_object_put(result);
+	}
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * Creamas' multi-environment test: 40 spawn calls split 20/20 over two
+ * slaves, spawn_n of 10 makes 50, and trigger_all with args returns 50
+ * results in slave-then-agent order: counters started at distinct
+ * values, acted with {"by": K}, matched against get_agents.
+ */
+START_TEST(test_spawn_and_trigger)
+{
+	struct cm_node		*node;
+	struct json_object	*result, *starts, *agents, *results, *start;
+	const size_t		 counts[2] = { 25, 25 };
+	size_t			 per_slave[2] = { 0, 0 }, i;
+	int64_t			 expected;
+	char			*address;
+
+	node = cm_start("2", NULL);
+	starts = json_object_new_object();
+	for (i = 0; i < 40; i++) {
+		result = tl_okf(node->conn, "spawn", "{\"type\":\"counter\","
+		    "\"params\":{\"start\":%zu}}", 1000 * (i + 1));
+		ck_assert_msg(json_object_is_type(result, json_type_string),
+		    "spawn: %s", tl_json_text(result));
+		address = cm_strdup(json_object_get_string(result));
+		per_slave[cm_slave_of(node, address)]++;
+		json_object_object_add(starts, address,
+		    json_object_new_int64(1000 * ((int64_t)i + 1)));
+		free(address);
+		json_object_put(result);
+	}
+	ck_assert_msg(per_slave[0] == 20 && per_slave[1] == 20, "40 spawns "
+	    "split %zu/%zu, expected 20/20", per_slave[0], per_slave[1]);
+
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"counter\","
+	    "\"n\":10,\"params\":{\"start\":7}}");
+	cm_assert_strings(result, 10, "spawn_n");
+	per_slave[0] = per_slave[1] = 0;
+	for (i = 0; i < 10; i++) {
+		address = cm_strdup(json_object_get_string(
+		    json_object_array_get_idx(result, i)));
+		per_slave[cm_slave_of(node, address)]++;
+		json_object_object_add(starts, address,
+		    json_object_new_int64(7));
+		free(address);
+	}
+	json_object_put(result);
+	ck_assert_msg(per_slave[0] == 5 && per_slave[1] == 5, "spawn_n 10 "
+	    "split %zu/%zu, expected 5/5", per_slave[0], per_slave[1]);
+
+	agents = tl_ok(node->conn, "get_agents", NULL);
+	cm_assert_agent_order(node, agents, counts);
+	cm_expect(node->conn, "get_agents", "{\"type\":\"noop\"}", "[]");
+
+	/* Two rounds with results, then one without. */
+	result = tl_ok(node->conn, "trigger_all", "{\"args\":{\"by\":3},"
+	    "\"results\":true}");
+	ck_assert_int_eq(tl_int(result, "agents"), 50);
+	ck_assert_int_eq(tl_int(result, "failed"), 0);
+	ck_assert_int_eq(tl_int(result, "round"), 1);
+	ck_assert_msg(tl_int(result, "elapsed_us") >= 0, "elapsed_us < 0");
+	tl_assert_json(tl_member(result, "errors"), "[]");
+	results = tl_member(result, "results");
+	ck_assert_msg(json_object_is_type(results, json_type_array) &&
+	    json_object_array_length(results) == 50, "results: %.1000s",
+	    tl_json_text(results));
+	for (i = 0; i < 50; i++) {
+		start = tl_member(starts, json_object_get_string(
+		    json_object_array_get_idx(agents, i)));
+		expected = json_object_get_int64(start) + 3;
+		ck_assert_msg(json_object_is_type(json_object_array_get_idx(
+		    results, i), json_type_int) && json_object_get_int64(
+		    json_object_array_get_idx(results, i)) == expected,
+		    "results[%zu] (agent %s) is %s, expected %lld: results are"
+		    " not in slave-then-agent order: %.1000s", i,
+		    json_object_get_string(json_object_array_get_idx(agents,
+		    i)), tl_json_text(json_object_array_get_idx(results, i)),
+		    (long long)expected, tl_json_text(results));
+	}
+	json_object_put(result);
+
+	result = tl_ok(node->conn, "trigger_all", "{\"args\":{\"by\":5},"
+	    "\"results\":true}");
+	ck_assert_int_eq(tl_int(result, "round"), 2);
+	results = tl_member(result, "results");
+	for (i = 0; i < 50; i++) {
+		start = tl_member(starts, json_object_get_string(
+		    json_object_array_get_idx(agents, i)));
+		ck_assert_int_eq(json_object_get_int64(
+		    json_object_array_get_idx(results, i)),
+		    json_object_get_int64(start) + 8);
+	}
+	json_object_put(result);
+
+	result = tl_ok(node->conn, "trigger_all", NULL);
+	ck_assert_int_eq(tl_int(result, "agents"), 50);
+	ck_assert_int_eq(tl_int(result, "round"), 3);
+	ck_assert_msg(!json_object_object_get_ex(result, "results", NULL),
+	    "results without results:true: %s", tl_json_text(result));
+	json_object_put(result);
+
+	/* Each slave holds its 25, each acted three times. */
+	for (i = 0; i < 2; i++) {
+		result = cm_slave_ok(node, i, "agent.get", "{\"agent\":25}");
+		start = tl_member(starts, json_object_get_string(
+		    json_object_array_get_idx(agents, 25 * i + 24)));
+		ck_assert_int_eq(json_object_get_int64(result),
+		    json_object_get_int64(start) + 9);
+		json_object_put(result);
+	}
+	json_object_put(agents);
+	json_object_put(starts);
+	cm_stop(node);
+}
+END_TEST
+
+/* Return 1 if the connections (array of strings) hold address. */
+static int
+cm_list_has(struct json_object *list, const char *address)
+{
+	size_t	 i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		if (strcmp(json_object_get_string(
+		    json_object_array_get_idx(list, i)), address) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * A random 50-node graph (edge probability 0.4, fixed seed) sent whole
+ * to the master with create_connections comes back the same from
+ * get_connections; sent again, nothing is added; clear_connections
+ * empties it.
+ */
+START_TEST(test_graph)
+{
+	struct cm_node		*node;
+	struct json_object	*agents, *map, *list, *params, *result, *pair;
+	struct json_object	*added, *conns;
+	static int		 edge[CM_GRAPH_NODES][CM_GRAPH_NODES];
+	uint64_t		 state = CM_GRAPH_SEED;
+	size_t			 i, j, k, degree, edges = 0, crossing = 0;
+	const char		*address;
+
+	node = cm_start("2", NULL);
+	agents = cm_spawn_counters(node, CM_GRAPH_NODES);
+	memset(edge, 0, sizeof edge);
+	for (i = 0; i < CM_GRAPH_NODES; i++) {
+		for (j = i + 1; j < CM_GRAPH_NODES; j++) {
+			if (cm_random(&state) % 1000 < 400) {
+				edge[i][j] = edge[j][i] = 1;
+				edges++;
+			}
+		}
+	}
+	ck_assert_msg(edges > 300 && edges < 680, "the test graph has %zu "
+	    "edges of 1225", edges);
+
+	map = json_object_new_object();
+	for (i = 0; i < CM_GRAPH_NODES; i++) {
+		list = json_object_new_array();
+		for (j = 0; j < CM_GRAPH_NODES; j++) {
+			if (!edge[i][j])
+				continue;
+			json_object_array_add(list, json_object_get(
+			    json_object_array_get_idx(agents, j)));
+			if (cm_slave_of(node, json_object_get_string(
+			    json_object_array_get_idx(agents, i))) !=
+			    cm_slave_of(node, json_object_get_string(
+			    json_object_array_get_idx(agents, j))))
+				crossing++;
+		}
+		json_object_object_add(map, json_object_get_string(
+		    json_object_array_get_idx(agents, i)), list);
+	}
+	ck_assert_msg(crossing > 0, "no edge crosses slaves");
+	params = json_object_new_object();
+	json_object_object_add(params, "map", map);
+
+	/* One list of booleans per agent, in slave and map order. */
+	node->conn->timeout = 30;
+	added = tl_ok(node->conn, "create_connections", tl_json_text(params));
+	ck_assert_msg(json_object_is_type(added, json_type_array) &&
+	    json_object_array_length(added) == CM_GRAPH_NODES,
+	    "create_connections: %.1000s", tl_json_text(added));
+	for (i = 0; i < CM_GRAPH_NODES; i++) {
+		list = json_object_array_get_idx(added, i);
+		for (j = degree = 0; j < CM_GRAPH_NODES; j++)
+			degree += edge[i][j];
+		ck_assert_msg(json_object_is_type(list, json_type_array) &&
+		    json_object_array_length(list) == degree,
+		    "create_connections[%zu]: %s for %zu connections", i,
+		    tl_json_text(list), degree);
+		for (k = 0; k < degree; k++)
+			tl_assert_json(json_object_array_get_idx(list, k),
+			    "true");
+	}
+	json_object_put(added);
+
+	result = tl_ok(node->conn, "get_connections", NULL);
+	ck_assert_msg(json_object_is_type(result, json_type_array) &&
+	    json_object_array_length(result) == CM_GRAPH_NODES,
+	    "get_connections: %.1000s", tl_json_text(result));
+	for (i = 0; i < CM_GRAPH_NODES; i++) {
+		pair = json_object_array_get_idx(result, i);
+		address = json_object_get_string(tl_index(pair, 0));
+		ck_assert_str_eq(address, json_object_get_string(
+		    json_object_array_get_idx(agents, i)));
+		conns = tl_index(pair, 1);
+		for (j = degree = 0; j < CM_GRAPH_NODES; j++) {
+			degree += edge[i][j];
+			ck_assert_msg(cm_list_has(conns, json_object_get_string(
+			    json_object_array_get_idx(agents, j))) ==
+			    edge[i][j], "%s: connection to agent %zu %s in "
+			    "%.1000s", address, j, edge[i][j] ? "missing" :
+			    "not in the graph", tl_json_text(conns));
+		}
+		ck_assert_msg(json_object_array_length(conns) == degree,
+		    "%s: %zu connections, expected %zu", address,
+		    json_object_array_length(conns), degree);
+	}
+	json_object_put(result);
+
+	/* The same map again adds nothing. */
+	added = tl_ok(node->conn, "create_connections", tl_json_text(params));
+	for (i = 0; i < CM_GRAPH_NODES; i++) {
+		list = json_object_array_get_idx(added, i);
+		for (k = 0; k < json_object_array_length(list); k++)
+			tl_assert_json(json_object_array_get_idx(list, k),
+			    "false");
+	}
+	json_object_put(added);
+	json_object_put(params);
+
+	cm_expect(node->conn, "clear_connections", NULL, "null");
+	result = tl_ok(node->conn, "get_connections", NULL);
+	for (i = 0; i < CM_GRAPH_NODES; i++)
+		tl_assert_json(tl_index(tl_index(result, i), 1), "[]");
+	json_object_put(result);
+	json_object_put(agents);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * create_random_connections on a master draws among the agents of every
+ * slave: each agent gets exactly n distinct connections, none to itself,
+ * all to agents of the node, some across slaves; n >= agents is refused.
+ */
+START_TEST(test_random_connections)
+{
+	struct cm_node		*node;
+	struct json_object	*agents, *result, *pair, *conns;
+	const char		*address, *to;
+	size_t			 i, j, k, crossing = 0;
+	const int64_t		 n = 5;
+
+	node = cm_start("2", NULL);
+	agents = cm_spawn_counters(node, 50);
+	cm_expectf(node->conn, "null", "create_random_connections",
+	    "{\"n\":%lld}", (long long)n);
+	result = tl_ok(node->conn, "get_connections", NULL);
+	ck_assert_msg(json_object_array_length(result) == 50,
+	    "get_connections: %.1000s", tl_json_text(result));
+	for (i = 0; i < 50; i++) {
+		pair = tl_index(result, i);
+		address = json_object_get_string(tl_index(pair, 0));
+		conns = tl_index(pair, 1);
+		ck_assert_msg(json_object_is_type(conns, json_type_array) &&
+		    json_object_array_length(conns) == (size_t)n,
+		    "%s has %s, expected %lld connections", address,
+		    tl_json_text(conns), (long long)n);
+		for (j = 0; j < (size_t)n; j++) {
+			to = json_object_get_string(
+			    json_object_array_get_idx(conns, j));
+			ck_assert_msg(strcmp(to, address) != 0, "%s is "
+			    "connected to itself", address);
+			ck_assert_msg(cm_list_has(agents, to), "%s is "
+			    "connected to %s, no agent of the node", address,
+			    to);
+			for (k = 0; k < j; k++) {
+				ck_assert_msg(strcmp(to, json_object_get_string(
+				    json_object_array_get_idx(conns, k))) != 0,
+				    "%s has %s twice", address, to);
+			}
+			if (cm_slave_of(node, to) != cm_slave_of(node, address))
+				crossing++;
+		}
+	}
+	json_object_put(result);
+	ck_assert_msg(crossing > 0, "no random connection crosses slaves");
+
+	cm_expect_error(node->conn, -32602,
+	    "create_random_connections", "{\"n\":50}");
+	cm_expect_error(node->conn, -32602,
+	    "create_random_connections", "{\"n\":-1}");
+	json_object_put(agents);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * agent.NAME and trigger_act on a master take the agent's address and
+ * reach the slave that holds it; a number, an address of no slave, an
+ * agent a slave lacks and a method the type lacks are errors.
+ */
+START_TEST(test_agent_routing)
+{
+	struct cm_node		*node;
+	struct json_object	*agents, *result;
+	const char		*a[4];
+	char			*unknown;
+	size_t			 i;
+
+	node = cm_start("2", NULL);
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"counter\",\"n\":4,"
+	    "\"params\":{\"start\":10}}");
+	json_object_put(result);
+	agents = tl_ok(node->conn, "get_agents", NULL);
+	cm_assert_strings(agents, 4, "get_agents");
+	for (i = 0; i < 4; i++)
+		a[i] = json_object_get_string(json_object_array_get_idx(agents,
+		    i));
+	ck_assert_uint_eq(cm_slave_of(node, a[0]), 0);
+	ck_assert_uint_eq(cm_slave_of(node, a[3]), 1);
+
+	cm_expectf(node->conn, "10", "agent.get", "{\"agent\":\"%s\"}", a[2]);
+	cm_expectf(node->conn, "14", "agent.act", "{\"agent\":\"%s\","
+	    "\"args\":{\"by\":4}}", a[3]);
+	cm_expectf(node->conn, "12", "trigger_act", "{\"agent\":\"%s\","
+	    "\"args\":{\"by\":2}}", a[0]);
+	cm_expectf(node->conn, "null", "agent.reset", "{\"agent\":\"%s\"}",
+	    a[1]);
+
+	/* The calls reached the slaves that hold the agents. */
+	cm_slave_expect(node, 0, "agent.get", "{\"agent\":1}", "12");
+	cm_slave_expect(node, 0, "agent.get", "{\"agent\":2}", "0");
+	cm_slave_expect(node, 1, "agent.get", "{\"agent\":1}", "10");
+	cm_slave_expect(node, 1, "agent.get", "{\"agent\":2}", "14");
+
+	/* Connections across slaves, set and read through the master. */
+	cm_expectf(node->conn, "true", "agent.add_connection", "{\"agent\":"
+	    "\"%s\",\"addr\":\"%s\",\"data\":{\"w\":1}}", a[0], a[3]);
+	cm_expectf(node->conn, "false", "agent.add_connection", "{\"agent\":"
+	    "\"%s\",\"addr\":\"%s\"}", a[0], a[3]);
+	result = tl_okf(node->conn, "agent.get_connections", "{\"agent\":"
+	    "\"%s\",\"data\":true}", a[0]);
+	ck_assert_msg(json_object_is_type(result, json_type_object) &&
+	    json_object_object_length(result) == 1 && tl_json_equal(
+	    tl_member(result, a[3]), "{\"w\":1}"), "agent.get_connections: "
+	    "%s", tl_json_text(result));
+	json_object_put(result);
+	result = cm_slave_ok(node, 0, "agent.get_connections", "{\"agent\":1}");
+	ck_assert_msg(json_object_array_length(result) == 1 &&
+	    strcmp(json_object_get_string(json_object_array_get_idx(result,
+	    0)), a[3]) == 0, "slave 0 agent 1: %s", tl_json_text(result));
+	json_object_put(result);
+	cm_expectf(node->conn, "true", "agent.remove_connection", "{\"agent\":"
+	    "\"%s\",\"addr\":\"%s\"}", a[0], a[3]);
+
+	/* What cannot be routed. */
+	cm_expect_error(node->conn, -32602, "agent.get",
+	    "{\"agent\":1}");
+	cm_expect_error(node->conn, -32602, "agent.get", "{}");
+	cm_expect_error(node->conn, -32602, "trigger_act",
+	    "{\"agent\":2}");
+	cm_expect_error(node->conn, -32602, "agent.get",
+	    "{\"agent\":\"not an address\"}");
+	cm_expect_error(node->conn, -32001, "agent.get",
+	    "{\"agent\":\"tcp://127.0.0.1:1/1\"}");
+	unknown = cm_printf("%s99", node->prefixes[1]);
+	json_object_put(tl_errf(node->conn, -32001, "agent.get",
+	    "{\"agent\":\"%s\"}", unknown));
+	json_object_put(tl_errf(node->conn, -32001, "trigger_act",
+	    "{\"agent\":\"%s\"}", unknown));
+	free(unknown);
+	json_object_put(tl_errf(node->conn, -32601, "agent.no_such_method",
+	    "{\"agent\":\"%s\"}", a[1]));
+	json_object_put(agents);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * spawn_n with "slave" puts every agent on that slave; spawn then goes
+ * to the least-loaded slave; spawn_n without it spreads evenly; a slave
+ * index out of range, a negative n and an unknown type are errors.
+ */
+START_TEST(test_spawn_n_slave)
+{
+	struct cm_node		*node;
+	struct json_object	*result;
+	const char		*address;
+	size_t			 i, per_slave[2] = { 0, 0 };
+
+	node = cm_start("2", NULL);
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"counter\",\"n\":7,"
+	    "\"slave\":1}");
+	cm_assert_strings(result, 7, "spawn_n to slave 1");
+	for (i = 0; i < 7; i++) {
+		address = json_object_get_string(json_object_array_get_idx(
+		    result, i));
+		ck_assert_msg(cm_slave_of(node, address) == 1 &&
+		    cm_address_agent(address) == (long)i + 1, "spawn_n to "
+		    "slave 1: %s", tl_json_text(result));
+	}
+	json_object_put(result);
+	cm_slave_expect(node, 0, "get_agents", NULL, "[]");
+
+	/* Slave 0 has fewer agents: the next seven spawns go there. */
+	for (i = 0; i < 7; i++) {
+		result = tl_ok(node->conn, "spawn", "{\"type\":\"noop\"}");
+		ck_assert_msg(cm_slave_of(node, json_object_get_string(
+		    result)) == 0, "spawn %zu with 0+%zu vs 7 agents went to "
+		    "%s", i, i, tl_json_text(result));
+		json_object_put(result);
+	}
+
+	cm_expect(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":0}", "[]");
+	cm_expect(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":0,"
+	    "\"slave\":0}", "[]");
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":3}");
+	cm_assert_strings(result, 3, "spawn_n 3");
+	for (i = 0; i < 3; i++)
+		per_slave[cm_slave_of(node, json_object_get_string(
+		    json_object_array_get_idx(result, i)))]++;
+	ck_assert_msg(per_slave[0] + per_slave[1] == 3 &&
+	    (per_slave[0] == 2 || per_slave[1] == 2), "spawn_n 3 split "
+	    "%zu/%zu", per_slave[0], per_slave[1]);
+	json_object_put(result);
+	result = tl_ok(node->conn, "get_agents", "{\"type\":\"counter\"}");
+	cm_assert_strings(result, 7, "get_agents of type counter");
+	json_object_put(result);
+
+	cm_expect_error(node->conn, -32602, "spawn_n",
+	    "{\"type\":\"noop\",\"n\":1,\"slave\":2}");
+	cm_expect_error(node->conn, -32602, "spawn_n",
+	    "{\"type\":\"noop\",\"n\":1,\"slave\":-1}");
+	cm_expect_error(node->conn, -32602, "spawn_n",
+	    "{\"type\":\"noop\",\"n\":-1}");
+	cm_expect_error(node->conn, -32602, "spawn_n",
+	    "{\"type\":\"noop\",\"n\":1,\"slave\":\"1\"}");
+	cm_expect_error(node->conn, -32011, "spawn_n",
+	    "{\"type\":\"no_such_type\",\"n\":2}");
+	cm_expect_error(node->conn, -32011, "spawn",
+	    "{\"type\":\"no_such_type\"}");
+	result = tl_ok(node->conn, "status", NULL);
+	ck_assert_int_eq(tl_int(result, "agents"), 17);
+	json_object_put(result);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * status on a master: its own fields, then per slave its address, pid,
+ * state and the slave's own status (agents, rounds, last round time).
+ */
+START_TEST(test_status)
+{
+	struct cm_node		*node;
+	struct json_object	*status, *slaves, *slave, *result;
+	size_t			 i;
+
+	node = cm_start("2", NULL);
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"counter\","
+	    "\"n\":6}");
+	json_object_put(result);
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":2,"
+	    "\"slave\":0}");
+	json_object_put(result);
+	result = tl_ok(node->conn, "trigger_all", NULL);
+	json_object_put(result);
+	result = tl_ok(node->conn, "trigger_all", NULL);
+	json_object_put(result);
+
+	status = tl_ok(node->conn, "status", NULL);
+	ck_assert_str_eq(tl_string(status, "role"), "master");
+	ck_assert_int_eq(tl_int(status, "pid"), node->daemon->pid);
+	ck_assert_str_eq(tl_string(status, "address"), node->manager);
+	ck_assert_int_eq(tl_int(status, "agents"), 8);
+	ck_assert_int_eq(tl_int(status, "rounds"), 2);
+	ck_assert_msg(json_object_is_type(tl_member(status, "uptime"),
+	    json_type_double) || json_object_is_type(tl_member(status,
+	    "uptime"), json_type_int), "uptime: %s", tl_json_text(status));
+	slaves = tl_member(status, "slaves");
+	ck_assert_uint_eq(json_object_array_length(slaves), 2);
+	for (i = 0; i < 2; i++) {
+		slave = tl_index(slaves, i);
+		ck_assert_str_eq(tl_string(slave, "address"),
+		    node->managers[i]);
+		ck_assert_int_eq(tl_int(slave, "pid"), node->pids[i]);
+		ck_assert_str_eq(tl_string(slave, "state"), "ready");
+		ck_assert_str_eq(tl_string(slave, "role"), "slave");
+		ck_assert_int_eq(tl_int(slave, "agents"), i == 0 ? 5 : 3);
+		ck_assert_int_eq(tl_int(slave, "rounds"), 2);
+		ck_assert_msg(tl_int(slave, "last_round_us") >= 0,
+		    "last_round_us: %s", tl_json_text(slave));
+		ck_assert_msg(!json_object_object_get_ex(slave, "reason",
+		    NULL) && !json_object_object_get_ex(slave, "error", NULL),
+		    "a healthy slave with a reason or error: %s",
+		    tl_json_text(slave));
+	}
+	json_object_put(status);
+
+	/* The slave's own status agrees. */
+	result = cm_slave_ok(node, 1, "status", NULL);
+	ck_assert_int_eq(tl_int(result, "pid"), node->pids[1]);
+	ck_assert_int_eq(tl_int(result, "agents"), 3);
+	ck_assert_str_eq(tl_string(result, "address"), node->managers[1]);
+	json_object_put(result);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * report {data} is a master's: it keeps what it is told and shows it in
+ * status; a slave refuses report and get_slave_managers, and "slave" in
+ * spawn_n.
+ */
+START_TEST(test_report)
+{
+	struct cm_node		*node;
+	struct json_object	*status, *reports;
+	struct tl_conn		*slave;
+
+	node = cm_start("2", NULL);
+	cm_expect(node->conn, "report", "{\"data\":{\"from\":\"test\","
+	    "\"n\":1}}", "null");
+	cm_expect(node->conn, "report", "{\"data\":[2]}", "null");
+	status = tl_ok(node->conn, "status", NULL);
+	reports = tl_member(status, "reports");
+	ck_assert_msg(json_object_array_length(reports) == 2 &&
+	    tl_json_equal(tl_member(tl_index(reports, 0), "data"),
+	    "{\"from\":\"test\",\"n\":1}") && tl_json_equal(tl_member(
+	    tl_index(reports, 1), "data"), "[2]"), "status reports: %s",
+	    tl_json_text(reports));
+	json_object_put(status);
+	cm_expect_error(node->conn, -32602, "report", "{}");
+
+	slave = tl_connect(node->ports[0]);
+	cm_expect_error(slave, -32601, "report", "{\"data\":1}");
+	cm_expect_error(slave, -32601, "get_slave_managers", NULL);
+	cm_expect_error(slave, -32601, "set_host_managers", NULL);
+	cm_expect_error(slave, -32602, "spawn_n", "{\"type\":\"noop\","
+	    "\"n\":1,\"slave\":0}");
+	tl_close(slave);
+	cm_stop(node);
+}
+END_TEST
+
+/* Fail unless get_time answers the number expected. */
+static void
+cm_expect_time(struct tl_conn *conn, double expected)
+{
+	struct json_object	*result;
+
+	result = tl_ok(conn, "get_time", NULL);
+	ck_assert_msg((json_object_is_type(result, json_type_double) ||
+	    json_object_is_type(result, json_type_int)) &&
+	    json_object_get_double(result) == expected, "port %u: get_time "
+	    "is %s, expected %g", conn->port, tl_json_text(result), expected);
+	json_object_put(result);
+}
+
+/*
+ * set_time reaches every slave and the master (get_time is the
+ * master's own); get_artifacts gathers every slave's artifacts in slave
+ * order, and filters by creator through the slaves.
+ */
+START_TEST(test_time_and_artifacts)
+{
+	struct cm_node		*node;
+	struct json_object	*artifacts, *agents, *result;
+	struct tl_conn		*slave;
+	const char		*plugin = tl_plugin_path("pingpong");
+	size_t			 i;
+
+	node = cm_start("2", "--plugin", plugin, NULL);
+	cm_expect_time(node->conn, 0);
+	cm_expect(node->conn, "set_time", "{\"t\":12.5}", "null");
+	cm_expect_time(node->conn, 12.5);
+	for (i = 0; i < 2; i++) {
+		slave = tl_connect(node->ports[i]);
+		cm_expect_time(slave, 12.5);
+		tl_close(slave);
+	}
+
+	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"publisher\","
+	    "\"n\":4}");
+	json_object_put(result);
+	agents = tl_ok(node->conn, "get_agents", NULL);
+	result = tl_ok(node->conn, "trigger_all", NULL);
+	tl_assert_json(tl_member(result, "errors"), "[]");
+	json_object_put(result);
+	artifacts = tl_ok(node->conn, "get_artifacts", NULL);
+	ck_assert_msg(json_object_array_length(artifacts) == 4,
+	    "get_artifacts: %.1000s", tl_json_text(artifacts));
+	for (i = 0; i < 4; i++) {
+		result = tl_index(artifacts, i);
+		ck_assert_str_eq(tl_string(result, "creator"),
+		    json_object_get_string(json_object_array_get_idx(agents,
+		    i)));
+		ck_assert_msg(json_object_get_double(tl_member(result,
+		    "time")) == 12.5 && tl_int(result, "round") == 1,
+		    "artifact %zu: %s", i, tl_json_text(result));
+	}
+	json_object_put(artifacts);
+	artifacts = tl_okf(node->conn, "get_artifacts", "{\"creator\":"
+	    "\"%s\"}", json_object_get_string(json_object_array_get_idx(
+	    agents, 3)));
+	ck_assert_msg(json_object_array_length(artifacts) == 1,
+	    "get_artifacts of one creator: %.1000s", tl_json_text(artifacts));
+	json_object_put(artifacts);
+	json_object_put(agents);
+	cm_stop(node);
+}
+END_TEST
+
+/* --slaves auto and --slaves 0 start one slave per online core. */
+START_TEST(test_slaves_per_core)
+{
+	const char		*values[] = { "auto", "0" };
+	struct cm_node		*node;
+	struct json_object	*result;
+	long			 cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ck_assert_msg(cores > 0, "sysconf: %s", strerror(errno));
+	node = cm_start(values[_i], NULL);
+	ck_assert_msg(node->nslaves == (size_t)cores, "--slaves %s started "
+	    "%zu slaves on %ld cores", values[_i], node->nslaves, cores);
+	result = tl_ok(node->conn, "get_slave_managers", NULL);
+	cm_assert_strings(result, (size_t)cores, "get_slave_managers");
+	json_object_put(result);
+	cm_expect(node->conn, "is_ready", NULL, "true");
+	cm_stop(node);
+}
+END_TEST
+
+/* Return 1 if a TCP port on 127.0.0.1 can be bound now. */
+static int
+cm_port_free(uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd, ok;
+
+	ck_assert_msg((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) != -1, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+	close(fd);
+	return (ok);
+}
+
+/*
+ * Find count consecutive free ports below the usual ephemeral range, so
+ * that nothing else is likely to take them before the daemon does.
+ */
+static uint16_t
+cm_free_ports(size_t count)
+{
+	uint16_t	 first;
+	size_t		 tries, i;
+
+	srandom((unsigned int)getpid());
+	for (tries = 0; tries < 200; tries++) {
+		first = (uint16_t)(20000 + random() % 12000);
+		for (i = 0; i < count; i++) {
+			if (!cm_port_free((uint16_t)(first + i)))
+				break;
+		}
+		if (i == count)
+			return (first);
+	}
+	ck_abort_msg("no %zu consecutive free ports found", count);
+	return (0);
+}
+
+/*
+ * A master on PORT puts its slaves on PORT+1 and PORT+2; with
+ * --slave-ports FIRST on FIRST and FIRST+1; with --slave-ports any on
+ * ports of the system's choosing.
+ */
+START_TEST(test_slave_ports)
+{
+	struct cm_node	*node;
+	uint16_t	 first;
+	char		 listen[32], ports[8];
+
+	first = cm_free_ports(3);
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", first);
+	node = cm_start("2", "--listen", listen, NULL);
+	ck_assert_uint_eq(node->daemon->port, first);
+	ck_assert_msg(node->ports[0] == first + 1 && node->ports[1] ==
+	    first + 2, "master on %u: slaves on %u and %u", first,
+	    node->ports[0], node->ports[1]);
+	cm_stop(node);
+
+	first = cm_free_ports(2);
+	snprintf(ports, sizeof ports, "%u", first);
+	node = cm_start("2", "--slave-ports", ports, NULL);
+	ck_assert_msg(node->ports[0] == first && node->ports[1] == first + 1,
+	    "--slave-ports %u: slaves on %u and %u", first, node->ports[0],
+	    node->ports[1]);
+	cm_stop(node);
+
+	first = cm_free_ports(1);
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", first);
+	node = cm_start("2", "--listen", listen, "--slave-ports", "any",
+	    NULL);
+	ck_assert_uint_eq(node->daemon->port, first);
+	ck_assert_msg(node->ports[0] != first && node->ports[1] != first,
+	    "a slave on the master's port %u", first);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * Without -d the parent exits 0 only once every slave listens and
+ * answers: right after it returns, the port it printed serves, every
+ * slave accepts connections and is_ready is true. Stopped with SIGTERM
+ * by pid, the daemon exits 0 and leaves nothing behind.
+ */
+START_TEST(test_daemonised_start)
+{
+	struct tl_run		 run;
+	struct tl_conn		*conn;
+	struct json_object	*result, *slaves;
+	struct tl_exit		 e;
+	pid_t			 pid, slave_pids[2];
+	uint16_t		 port, slave_port;
+	char			*end;
+	size_t			 i;
+
+	tl_adopt_orphans();
+	tl_run(&run, 30, "--role", "master", "--slaves", "2", "--listen",
+	    "127.0.0.1:0", NULL);
+	ck_assert_msg(tl_exit_code(&run.exit) == 0, "creamasd --role master "
+	    "without -d: %s; stderr: %s", tl_exit_string(&run.exit), run.err);
+	port = (uint16_t)strtoul(run.out, &end, 10);
+	ck_assert_msg(port != 0 && *end == '\n' && end[1] == '\0', "stdout "
+	    "is \"%s\", expected a port and a newline", run.out);
+	tl_run_free(&run);
+
+	/* Ready now: no waiting, no retrying. */
+	conn = tl_connect_try(port, 0.5);
+	ck_assert_msg(conn != NULL, "port %u does not accept connections "
+	    "after the parent exited: %s", port, strerror(errno));
+	result = tl_ok(conn, "status", NULL);
+	pid = (pid_t)tl_int(result, "pid");
+	tl_track_pid(pid);
+	slaves = tl_member(result, "slaves");
+	ck_assert_uint_eq(json_object_array_length(slaves), 2);
+	for (i = 0; i < 2; i++) {
+		slave_pids[i] = (pid_t)tl_int(tl_index(slaves, i), "pid");
+		slave_port = cm_address_port(tl_string(tl_index(slaves, i),
+		    "address"));
+		ck_assert_msg(tl_port_listening(slave_port), "slave %zu on "
+		    "port %u does not listen once the parent has exited", i,
+		    slave_port);
+		ck_assert_str_eq(tl_string(tl_index(slaves, i), "state"),
+		    "ready");
+	}
+	json_object_put(result);
+	cm_expect(conn, "is_ready", NULL, "true");
+	tl_close(conn);
+
+	e = tl_stop_pid(pid, SIGTERM, CM_STOP_WAIT);
+	ck_assert_msg(tl_exit_ok(&e), "daemonised master after SIGTERM: %s",
+	    tl_exit_string(&e));
+	for (i = 0; i < 2; i++)
+		ck_assert_msg(!tl_pid_alive(slave_pids[i]), "slave pid %ld "
+		    "outlives its master", (long)slave_pids[i]);
+	ck_assert_msg(tl_stray_child() == 0, "process %ld is left running",
+	    (long)tl_stray_child());
+	ck_assert_msg(tl_wait_port_closed(port, 2.0), "port %u still "
+	    "listens", port);
+}
+END_TEST
+
+/* The suite: the multi-environment test, routing, status, start-up. */
+Suite *
+suite_master(void)
+{
+	Suite	*suite;
+	TCase	*tc;
+
+	suite = suite_create("master");
+
+	tc = tcase_create("multienv");
+	tcase_set_timeout(tc, CM_TEST_TIMEOUT);
+	tcase_add_test(tc, test_managers);
+	tcase_add_test(tc, test_spawn_and_trigger);
+	tcase_add_test(tc, test_graph);
+	tcase_add_test(tc, test_random_connections);
+	suite_add_tcase(suite, tc);
+
+	tc = tcase_create("methods");
+	tcase_set_timeout(tc, CM_TEST_TIMEOUT);
+	tcase_add_test(tc, test_agent_routing);
+	tcase_add_test(tc, test_spawn_n_slave);
+	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_report);
+	tcase_add_test(tc, test_time_and_artifacts);
+	suite_add_tcase(suite, tc);
+
+	tc = tcase_create("startup");
+	tcase_set_timeout(tc, CM_TEST_TIMEOUT);
+	tcase_add_loop_test(tc, test_slaves_per_core, 0, 2);
+	tcase_add_test(tc, test_slave_ports);
+	tcase_add_test(tc, test_daemonised_start);
+	suite_add_tcase(suite, tc);
+	return (suite);
+}
