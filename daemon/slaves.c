@@ -83,6 +83,7 @@ slaves_argv(const char *listen_host, uint16_t port)
 		    config->log_folder);
 	slaves_argv_add(&argv, &argc, "-omax_line=%zu", limits->max_line);
 	slaves_argv_add(&argv, &argc, "-omax_output=%zu", limits->max_output);
+	slaves_argv_add(&argv, &argc, "-omax_reply=%zu", limits->max_reply);
 	slaves_argv_add(&argv, &argc, "-omax_inflight=%lu",
 	    limits->max_inflight);
 	slaves_argv_add(&argv, &argc, "-omax_connections=%lu",
