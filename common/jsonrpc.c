@@ -344,7 +344,8 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 		    NULL);
 		return (-1);
 	}
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	*value = json_tokener_parse_ex(tokener, line, (int)length);
 	jerr = json_tokener_get_error(tokener);
 	offset = json_tokener_get_parse_end(tokener);

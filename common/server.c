@@ -269,8 +269,12 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 
 	request = server_request_new(conn, batch, object);
 	if (rpc_request_parse(object, &parsed, &error) != 0) {
-		/* Invalid requests are answered even without an id. */
-		request->notification = 0;
+		/*
+		 * What is not a request at all is answered (id null if it
+		 * has none); a notification with bad params is not.
+		 */
+		request->notification = parsed.notification &&
+		    rpc_error_code(error) != RPC_INVALID_REQUEST;
 		request->id = parsed.id;
 		server_reply_error(request, error);
 		return;

@@ -33,8 +33,10 @@
  */
 
 struct agent_call {
-	TAILQ_ENTRY(agent_call)	 entry;
+	TAILQ_ENTRY(agent_call)	 entry;		/* local queue */
+	TAILQ_ENTRY(agent_call)	 round_entry;	/* calls of the round */
 	struct cr_agent		*caller;
+	char			*address;	/* of the target */
 	long			 target;
 	char			*method;
 	struct json_object	*params;
@@ -54,6 +56,7 @@ TAILQ_HEAD(agent_calls, agent_call);
 TAILQ_HEAD(peers, peer);
 
 static struct agent_calls	 local_calls = TAILQ_HEAD_INITIALIZER(local_calls);
+static struct agent_calls	 round_calls = TAILQ_HEAD_INITIALIZER(round_calls);
 static struct peers		 peers = TAILQ_HEAD_INITIALIZER(peers);
 static struct peers		 lost_peers = TAILQ_HEAD_INITIALIZER(lost_peers);
 static struct event		*local_event;
@@ -78,9 +81,12 @@ call_finish(struct agent_call *call, const struct json_object *result,
 {
 	if (call->reply != NULL && !calls_closing)
 		call->reply(call->caller, result, error, call->arg);
-	if (call->round != 0)
+	if (call->round != 0) {
+		TAILQ_REMOVE(&round_calls, call, round_entry);
 		round_call_done(call->round, call->caller, error);
+	}
 	json_object_put(call->params);
+	free(call->address);
 	free(call->method);
 	free(call);
 }
@@ -216,8 +222,10 @@ cr_agent_call(struct cr_agent *caller, const char *address,
 	call->target = target.agent;
 	call->reply = reply;
 	call->arg = arg;
+	call->address = xstrdup(address);
 	if (env->round != NULL) {
 		call->round = env->round->sequence;
+		TAILQ_INSERT_TAIL(&round_calls, call, round_entry);
 		round_call_started();
 	}
 	if (strncmp(address, env->prefix, strlen(env->prefix)) == 0) {
@@ -240,6 +248,27 @@ cr_agent_call(struct cr_agent *caller, const char *address,
 	    env->config->limits.call_timeout, call_remote_done, call);
 	free(name);
 	return (0);
+}
+
+/*
+ * Tell a round that timed out about each of its calls still unanswered:
+ * the caller and the address it called. The calls go on; their answers
+ * still reach the agents, but no longer the round.
+ */
+void
+call_round_unanswered(uint64_t sequence, void (*each)(const struct cr_agent *,
+    const char *, void *), void *arg)
+{
+	struct agent_call	*call, *next;
+
+	for (call = TAILQ_FIRST(&round_calls); call != NULL; call = next) {
+		next = TAILQ_NEXT(call, round_entry);
+		if (call->round != sequence)
+			continue;
+		each(call->caller, call->address, arg);
+		TAILQ_REMOVE(&round_calls, call, round_entry);
+		call->round = 0;
+	}
 }
 
 /* Drop every call and peer without calling agents back (at exit). */

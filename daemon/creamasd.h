@@ -191,6 +191,8 @@ void		 builtin_register(void);
 /* call.c */
 void		 call_init(void);
 void		 call_free_all(void);
+void		 call_round_unanswered(uint64_t, void (*)(const struct cr_agent *,
+		    const char *, void *), void *);
 
 /* detach.c */
 void		 detach_start(int, int);

@@ -57,17 +57,27 @@ round_add_error(struct round *round, const struct cr_agent *agent, int code,
 	json_object_array_add(round->errors, entry);
 }
 
+/* An unanswered call at the round's timeout: an error entry for it. */
+static void
+round_unanswered(const struct cr_agent *caller, const char *address,
+    void *arg)
+{
+	struct round	*round = arg;
+	char		*message;
+
+	xasprintf(&message, "call to %s unanswered at the round timeout",
+	    address);
+	round_add_error(round, caller, RPC_TIMED_OUT, message);
+	free(message);
+}
+
 /* The round's time is up: end it with what has been answered. */
 static void
 round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct round	*round = arg;
-	char		*message;
 
-	xasprintf(&message, "round timed out with %zu agent calls "
-	    "unanswered", round->pending);
-	round_add_error(round, NULL, RPC_TIMED_OUT, message);
-	free(message);
+	call_round_unanswered(round->sequence, round_unanswered, round);
 	round_finish(round);
 }
 

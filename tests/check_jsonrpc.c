@@ -796,6 +796,13 @@ START_TEST(test_serialize_no_newline)
 	text = rpc_serialize(value, &length);
 	ck_assert_ptr_null(memchr(text, '\n', length));
 	ck_assert_uint_eq(strlen(text), length);
+	/* Bytes over 127 alone are not UTF-8: the parser refuses them. */
+	ck_assert_int_eq(rpc_parse_line(text, length, &back, &error), -1);
+	ck_assert_int_eq(rpc_error_code(error), RPC_PARSE_ERROR);
+	json_object_put(error);
+	json_object_object_del(value, "all");
+	text = rpc_serialize(value, &length);
+	ck_assert_ptr_null(memchr(text, '\n', length));
 	ck_assert_int_eq(rpc_parse_line(text, length, &back, &error), 0);
 	ck_assert(json_object_equal(value, back));
 	json_object_put(back);

@@ -1695,7 +1695,7 @@ START_TEST(test_client_refused)
 }
 END_TEST
 
-/* Check a reply longer than the client's max_line loses the connection. */
+/* Check a reply longer than the client's max_reply loses the connection. */
 START_TEST(test_client_reply_too_long)
 {
 	struct harness	 h;
@@ -1706,7 +1706,7 @@ START_TEST(test_client_reply_too_long)
 
 	harness_start(&h, NULL);
 	limit_default(&limits);
-	limits.max_line = 1024;
+	limits.max_reply = 1024;
 	client = client_new(h.base, "127.0.0.1", h.port, &limits);
 	memset(&outcome, 0, sizeof outcome);
 	client_call(client, "big", params_json("{\"size\":4000}"), 5,
