@@ -15,7 +15,7 @@ LIBEXECDIR ?=	$(PREFIX)/libexec/creamas
 
 # Debian packages needed to build, test and run (make deps, as root).
 DEBIAN_DEPS =	build-essential pkg-config libevent-dev libjson-c-dev \
-		libssh-dev check openssh-server openssh-client groff-base \
+		libssl-dev libssh-dev check openssh-server openssh-client groff-base \
 		iproute2 procps
 
 CC ?=		cc
@@ -39,17 +39,18 @@ CPPFLAGS +=	-D_GNU_SOURCE -Icommon -Iinclude -Idaemon -Ictl
 CFLAGS +=	-std=gnu11 $(OPTFLAGS) $(WARNINGS) $(SANFLAGS) -MMD -MP
 LDFLAGS +=	$(SANFLAGS)
 
-LIBS_EVENT =	$(shell $(PKG_CONFIG) --libs libevent json-c 2>/dev/null)
-CFLAGS_EVENT =	$(shell $(PKG_CONFIG) --cflags libevent json-c 2>/dev/null)
+LIBS_EVENT =	$(shell $(PKG_CONFIG) --libs libevent json-c libcrypto \
+		    2>/dev/null)
+CFLAGS_EVENT =	$(shell $(PKG_CONFIG) --cflags libevent json-c libcrypto \
+		    2>/dev/null)
 LIBS_SSH =	$(shell $(PKG_CONFIG) --libs libssh 2>/dev/null)
 LIBS_CHECK =	$(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CFLAGS_CHECK =	$(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CPPFLAGS +=	$(CFLAGS_EVENT)
 
-COMMON_SRCS =	common/addr.c common/client.c common/config.c common/fanout.c \
-		common/idmap.c \
-		common/jsonrpc.c common/limit.c common/log.c \
-		common/server.c common/socket.c common/xmalloc.c
+COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/config.c \
+		common/fanout.c common/idmap.c common/jsonrpc.c common/limit.c \
+		common/log.c common/server.c common/socket.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)
 CTL_SRCS =	$(wildcard ctl/*.c)
 TEST_SRCS =	$(wildcard tests/*.c)
@@ -57,7 +58,7 @@ SUITE_NAMES =	$(sort $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.
 PLUGIN_SRCS =	$(wildcard tests/plugins/*.c)
 BENCH_SRCS =	$(wildcard bench/*.c)
 
-ifeq ($(shell $(PKG_CONFIG) --exists libevent json-c libssh check \
+ifeq ($(shell $(PKG_CONFIG) --exists libevent json-c libcrypto libssh check \
     2>/dev/null && echo yes),)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
 $(error libevent, json-c, libssh or check is missing: run 'make deps' \

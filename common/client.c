@@ -31,6 +31,7 @@
 #include <event2/event_struct.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "client.h"
 #include "idmap.h"
 #include "jsonrpc.h"
@@ -58,6 +59,9 @@ struct client {
 	uint64_t		 next_id;
 	void			(*lost_cb)(void *);
 	void			*lost_arg;
+	/* With a key: calls wait here until the handshake is done. */
+	struct evbuffer		*held;
+	char			 nonce[AUTH_HEX_MAX + 1];
 	/* The last common timeout, to keep timer queues O(1). */
 	double			 common_seconds;
 	const struct timeval	*common_tv;
@@ -73,6 +77,7 @@ struct client {
 static int	client_common_timeouts;
 
 static void	client_lose(struct client *, const char *);
+static void	client_auth_start(struct client *);
 
 /* End one call: take it out of the table and run its callback once. */
 static void
@@ -292,6 +297,8 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	} else
 		bufferevent_enable(client->bev, EV_READ | EV_WRITE);
 	freeaddrinfo(result);
+	if (limits->key != NULL)
+		client_auth_start(client);
 	return (client);
 }
 
@@ -321,13 +328,13 @@ client_timeout_tv(struct client *client, double seconds)
 }
 
 /*
- * Send method(params) and call back with the reply, an error, or a
- * timeout after seconds. Takes params. Never calls back before returning.
+ * Queue a request and its call; direct requests (the handshake) go out
+ * at once, others wait in held until the peer has been authenticated.
  */
-void
-client_call(struct client *client, const char *method,
+static void
+client_send(struct client *client, const char *method,
     struct json_object *params, double seconds, client_reply_cb callback,
-    void *arg)
+    void *arg, int direct)
 {
 	struct client_call	*call;
 	struct json_object	*request;
@@ -352,7 +359,8 @@ client_call(struct client *client, const char *method,
 	}
 	request = rpc_request_new((int64_t)call->id, method, params);
 	text = rpc_serialize(request, &length);
-	output = bufferevent_get_output(client->bev);
+	output = client->held != NULL && !direct ? client->held :
+	    bufferevent_get_output(client->bev);
 	evbuffer_add(output, text, length);
 	evbuffer_add(output, "\n", 1);
 	json_object_put(request);
@@ -362,6 +370,90 @@ client_call(struct client *client, const char *method,
 		common = &tv;
 	}
 	evtimer_add(&call->timer, common);
+}
+
+/*
+ * Send method(params) and call back with the reply, an error, or a
+ * timeout after seconds. Takes params. Never calls back before returning.
+ */
+void
+client_call(struct client *client, const char *method,
+    struct json_object *params, double seconds, client_reply_cb callback,
+    void *arg)
+{
+	client_send(client, method, params, seconds, callback, arg, 0);
+}
+
+/* The peer accepted our proof: let the held calls go. */
+static void
+client_auth_proved(struct json_object *result, struct json_object *error,
+    void *arg)
+{
+	struct client	*client = arg;
+	char		*reason;
+
+	if (error != NULL) {
+		xasprintf(&reason, "%s refused our cluster key: %s",
+		    client->peer, rpc_error_message(error));
+		client_lose(client, reason);
+		free(reason);
+		return;
+	}
+	evbuffer_add_buffer(bufferevent_get_output(client->bev), client->held);
+	evbuffer_free(client->held);
+	client->held = NULL;
+	log_debug("%s: authenticated", client->peer);
+}
+
+/* The peer answered our challenge: check its proof, then give ours. */
+static void
+client_auth_challenged(struct json_object *result, struct json_object *error,
+    void *arg)
+{
+	struct client		*client = arg;
+	const struct auth_key	*key = client->limits.key;
+	struct json_object	*nonce, *proof, *params;
+	char			 ours[AUTH_PROOF_HEX + 1], *reason;
+
+	if (error != NULL ||
+	    !json_object_object_get_ex(result, "nonce", &nonce) ||
+	    !json_object_object_get_ex(result, "proof", &proof) ||
+	    !json_object_is_type(nonce, json_type_string) ||
+	    !auth_is_hex(json_object_get_string(nonce), 32, AUTH_HEX_MAX) ||
+	    !json_object_is_type(proof, json_type_string) ||
+	    !auth_proof_check(key, "server", client->nonce,
+	    json_object_get_string(nonce), json_object_get_string(proof))) {
+		xasprintf(&reason, "%s did not prove it holds the cluster "
+		    "key%s%s", client->peer, error != NULL ? ": " : "",
+		    error != NULL ? rpc_error_message(error) : "");
+		client_lose(client, reason);
+		free(reason);
+		return;
+	}
+	auth_proof(key, "client", json_object_get_string(nonce),
+	    client->nonce, ours);
+	params = json_object_new_object();
+	json_object_object_add(params, "proof", json_object_new_string(ours));
+	client_send(client, "auth.prove", params, client->limits.call_timeout,
+	    client_auth_proved, client, 1);
+}
+
+/* Start the handshake: both sides prove they hold the key. */
+static void
+client_auth_start(struct client *client)
+{
+	struct json_object	*params;
+
+	client->held = evbuffer_new();
+	if (auth_nonce(client->nonce, sizeof client->nonce) != 0) {
+		client_lose(client, "no random bytes to be had");
+		return;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "nonce",
+	    json_object_new_string(client->nonce));
+	client_send(client, "auth.challenge", params,
+	    client->limits.call_timeout, client_auth_challenged, client, 1);
 }
 
 /* Be told once when the connection is lost. */
@@ -412,6 +504,8 @@ client_free(struct client *client)
 		    client->lost_reason);
 	free(calls);
 	idmap_clear(&client->calls);
+	if (client->held != NULL)
+		evbuffer_free(client->held);
 	bufferevent_free(client->bev);
 	free(client->lost_reason);
 	free(client->peer);

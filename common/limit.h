@@ -19,7 +19,12 @@
 
 #include <stddef.h>
 
-/* Protocol limits; every one has a configuration key of the same name. */
+struct auth_key;
+
+/*
+ * Protocol limits; every one has a configuration key of the same name.
+ * The cluster key, when set, is required of every peer (see auth.h).
+ */
 struct limits {
 	size_t		 max_line;	   /* longest request line, bytes */
 	size_t		 max_reply;	   /* longest reply line a client takes */
@@ -28,6 +33,7 @@ struct limits {
 	unsigned long	 max_connections;  /* connections accepted at once */
 	double		 idle_timeout;	   /* seconds without a request; 0 off */
 	double		 call_timeout;	   /* seconds an agent call may take */
+	const struct auth_key *key;	   /* NULL: no authentication */
 };
 
 #define LIMITS_MAX_LINE		(16UL * 1024 * 1024)

@@ -33,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "auth.h"
 #include "log.h"
 #include "socket.h"
 #include "server.h"
@@ -40,6 +41,7 @@
 
 #define SERVER_PEER_MAX		(NI_MAXHOST + NI_MAXSERV + 4)
 #define SERVER_ACCEPT_RETRY	1	/* seconds to wait after EMFILE */
+#define SERVER_AUTH_FAILURES	3	/* unauthorised calls before closing */
 
 struct server_conn;
 
@@ -70,6 +72,10 @@ struct server_conn {
 	int			 closing;	/* flushing, then closed */
 	int			 eof;		/* the peer sent all it will */
 	int			 in_read_cb;
+	int			 authenticated;
+	unsigned		 auth_failures;
+	char			 client_nonce[AUTH_HEX_MAX + 1];
+	char			 server_nonce[AUTH_HEX_MAX + 1];
 	LIST_HEAD(, server_request) requests;
 };
 
@@ -257,6 +263,98 @@ server_request_new(struct server_conn *conn, struct server_batch *batch,
 	return (request);
 }
 
+/* Refuse a call from a peer that has not proved it holds the key. */
+static void
+server_auth_refuse(struct server_conn *conn, struct server_request *request,
+    const char *method, const char *message)
+{
+	log_warnx("%s: unauthorised %s: %s", conn->peer, method, message);
+	server_reply_error(request, rpc_error_new(RPC_UNAUTHORISED, message,
+	    NULL));
+	if (++conn->auth_failures >= SERVER_AUTH_FAILURES) {
+		log_warnx("%s: closing after %u unauthorised calls",
+		    conn->peer, conn->auth_failures);
+		server_conn_close_after_flush(conn);
+	}
+}
+
+/* auth.challenge: keep the peer's nonce, answer ours and our proof. */
+static void
+server_auth_challenge(struct server_conn *conn,
+    struct server_request *request, struct json_object *params)
+{
+	const struct auth_key	*key = conn->server->limits.key;
+	struct json_object	*nonce, *result;
+	char			 proof[AUTH_PROOF_HEX + 1];
+
+	if (params == NULL || !json_object_object_get_ex(params, "nonce",
+	    &nonce) || !json_object_is_type(nonce, json_type_string) ||
+	    !auth_is_hex(json_object_get_string(nonce), 32, AUTH_HEX_MAX)) {
+		server_auth_refuse(conn, request, "auth.challenge",
+		    "auth.challenge needs a nonce of 32 to 128 hex digits");
+		return;
+	}
+	if (auth_nonce(conn->server_nonce, sizeof conn->server_nonce) != 0) {
+		server_reply_error(request, rpc_error_new(RPC_INTERNAL_ERROR,
+		    "no random bytes to be had", NULL));
+		return;
+	}
+	snprintf(conn->client_nonce, sizeof conn->client_nonce, "%s",
+	    json_object_get_string(nonce));
+	auth_proof(key, "server", conn->client_nonce, conn->server_nonce,
+	    proof);
+	result = json_object_new_object();
+	json_object_object_add(result, "nonce",
+	    json_object_new_string(conn->server_nonce));
+	json_object_object_add(result, "proof", json_object_new_string(proof));
+	server_reply(request, result);
+}
+
+/* auth.prove: check the peer's proof over our fresh nonce, once. */
+static void
+server_auth_prove(struct server_conn *conn, struct server_request *request,
+    struct json_object *params)
+{
+	const struct auth_key	*key = conn->server->limits.key;
+	struct json_object	*proof;
+	int			 right;
+
+	if (conn->server_nonce[0] == '\0') {
+		server_auth_refuse(conn, request, "auth.prove",
+		    "auth.challenge must come first");
+		return;
+	}
+	right = params != NULL && json_object_object_get_ex(params, "proof",
+	    &proof) && json_object_is_type(proof, json_type_string) &&
+	    auth_proof_check(key, "client", conn->server_nonce,
+	    conn->client_nonce, json_object_get_string(proof));
+	/* A nonce proves one connection once: no replay, no guessing. */
+	conn->server_nonce[0] = '\0';
+	if (!right) {
+		server_auth_refuse(conn, request, "auth.prove",
+		    "wrong proof: not the cluster key");
+		return;
+	}
+	conn->authenticated = 1;
+	log_debug("%s: authenticated", conn->peer);
+	server_reply(request, json_object_new_boolean(1));
+}
+
+/* Before the key is proved, only the handshake is served. */
+static void
+server_auth(struct server_conn *conn, struct server_request *request,
+    const struct rpc_request *parsed)
+{
+	if (strcmp(parsed->method, "auth.challenge") == 0)
+		server_auth_challenge(conn, request, parsed->params);
+	else if (strcmp(parsed->method, "auth.prove") == 0)
+		server_auth_prove(conn, request, parsed->params);
+	else
+		server_auth_refuse(conn, request, parsed->method,
+		    "unauthorised: prove the cluster key first "
+		    "(auth.challenge, auth.prove)");
+}
+
 /* Check one request and hand it to the dispatcher, or answer its error. */
 static void
 server_handle_one(struct server_conn *conn, struct server_batch *batch,
@@ -281,6 +379,10 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 	}
 	request->id = parsed.id;
 	request->notification = parsed.notification;
+	if (server->limits.key != NULL && !conn->authenticated) {
+		server_auth(conn, request, &parsed);
+		return;
+	}
 	server->dispatch(request, &parsed, server->dispatch_arg);
 }
 
@@ -335,7 +437,9 @@ server_conn_close_after_flush(struct server_conn *conn)
 	conn->closing = 1;
 	server_conn_update_reading(conn);
 	bufferevent_setwatermark(conn->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+	/* Inside the read loop, the loop frees it on its way out. */
+	if (!conn->in_read_cb &&
+	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
 		server_conn_free(conn);
 }
 
@@ -382,6 +486,11 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 		json_object_put(value);
 	}
 	conn->in_read_cb = 0;
+	if (conn->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			server_conn_free(conn);
+		return;
+	}
 	server_conn_maybe_finish(conn);
 }
 

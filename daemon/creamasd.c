@@ -43,7 +43,7 @@ usage(int status)
 	    "[--plugin path]\n"
 	    "                [--log-folder dir] [--slaves n|auto] "
 	    "[--slave-ports first|any]\n"
-	    "                [--syslog]\n");
+	    "                [--key file] [--insecure] [--syslog]\n");
 	exit(status);
 }
 
@@ -81,7 +81,16 @@ config_set(const char *key, const char *value, void *arg, char **cause)
 		return (0);
 	} else if (strcmp(key, "idle_exit") == 0)
 		return (config_parse_seconds(value, &config->idle_exit, cause));
-	else if (strcmp(key, "stop_grace") == 0)
+	else if (strcmp(key, "key") == 0)
+		slot = &config->key_path;
+	else if (strcmp(key, "insecure") == 0) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			xasprintf(cause, "must be yes or no");
+			return (-1);
+		}
+		config->insecure = strcmp(value, "yes") == 0;
+		return (0);
+	} else if (strcmp(key, "stop_grace") == 0)
 		return (config_parse_seconds(value, &config->stop_grace, cause));
 	else if (strcmp(key, "listen") == 0)
 		slot = &config->listen;
@@ -177,6 +186,8 @@ main(int argc, char **argv)
 	static const struct option	 options[] = {
 		{ "advertise", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "insecure", no_argument, NULL, 'I' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "listen", required_argument, NULL, 'L' },
 		{ "log-folder", required_argument, NULL, 'F' },
 		{ "plugin", required_argument, NULL, 'P' },
@@ -220,6 +231,9 @@ main(int argc, char **argv)
 		case 'M':
 			config.slave_of_master = 1;
 			break;
+		case 'I':
+			config.insecure = 1;
+			break;
 		case 'Y':
 			config.syslog = 1;
 			break;
@@ -232,6 +246,7 @@ main(int argc, char **argv)
 		case 'F':
 		case 'P':
 		case 'R':
+		case 'K':
 		case 'S':
 		case 'N':
 			overrides = xreallocarray(overrides, noverrides + 1,
@@ -239,7 +254,8 @@ main(int argc, char **argv)
 			xasprintf(&overrides[noverrides++], "%s=%s",
 			    ch == 'o' ? "" : ch == 'A' ? "advertise" :
 			    ch == 'L' ? "listen" : ch == 'F' ? "log_folder" :
-			    ch == 'P' ? "plugin" : ch == 'S' ? "slave_ports" :
+			    ch == 'P' ? "plugin" : ch == 'K' ? "key" :
+			    ch == 'S' ? "slave_ports" :
 			    ch == 'N' ? "slaves" : "role", optarg);
 			break;
 		case 'h':
@@ -268,6 +284,13 @@ main(int argc, char **argv)
 	if (config.listen == NULL)
 		config.listen = xstrdup(DEFAULT_LISTEN);
 
+	if (config.key_path != NULL) {
+		if (auth_key_load(config.key_path, &config.key, &cause) != 0) {
+			fprintf(stderr, "creamasd: %s\n", cause);
+			exit(1);
+		}
+		config.limits.key = config.key;
+	}
 	if (config.syslog)
 		log_set_foreground(0);
 	detach_start(config.foreground, config.slave_of_master);
@@ -320,5 +343,7 @@ main(int argc, char **argv)
 	free(config.listen);
 	free(config.advertise);
 	free(config.log_folder);
+	free(config.key_path);
+	auth_key_free(config.key);
 	return (0);
 }

@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "creamas/agent.h"
+#include "auth.h"
 #include "client.h"
 #include "jsonrpc.h"
 #include "limit.h"
@@ -56,6 +57,9 @@ struct daemon_config {
 	long		 slave_ports;	/* master: first port; 0 any; -1 port+1 */
 	double		 idle_exit;	/* stop after this long idle; 0 never */
 	double		 stop_grace;	/* master: wait for slaves to close */
+	char		*key_path;	/* the cluster key file */
+	struct auth_key	*key;
+	int		 insecure;	/* listen beyond loopback, no key */
 	int		 foreground;
 	int		 syslog;
 	int		 slave_of_master;

@@ -14,7 +14,13 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -97,6 +103,54 @@ env_advertised_host(const char *listen_host)
 	return (xstrdup(listen_host));
 }
 
+/* Return 1 if every address host resolves to is a loopback address. */
+static int
+env_is_loopback(const char *host)
+{
+	struct addrinfo		 hints, *result, *ai;
+	const struct sockaddr_in6 *sin6;
+	int			 loopback = 1;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if (getaddrinfo(host, NULL, &hints, &result) != 0)
+		return (0);
+	for (ai = result; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			loopback &= (ntohl(((const struct sockaddr_in *)
+			    ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+		else if (ai->ai_family == AF_INET6) {
+			sin6 = (const struct sockaddr_in6 *)ai->ai_addr;
+			loopback &= IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		} else
+			loopback = 0;
+	}
+	freeaddrinfo(result);
+	return (loopback);
+}
+
+/*
+ * Without a key, anyone who can connect controls this node: that is
+ * allowed on loopback only, unless the user says --insecure.
+ */
+static int
+env_check_exposure(const char *host, char **cause)
+{
+	if (env->config->key != NULL || env_is_loopback(host))
+		return (0);
+	if (!env->config->insecure) {
+		xasprintf(cause, "refusing to listen on %s without a key: "
+		    "anyone who can connect could spawn, call and stop "
+		    "agents; give --key FILE (creamasctl keygen makes one), "
+		    "or --insecure to accept that", host);
+		return (-1);
+	}
+	log_warnx("listening on %s without a key (--insecure): anyone who "
+	    "can connect controls this node", host);
+	return (0);
+}
+
 /* Start listening and fix the environment's address. */
 int
 env_listen(char **cause)
@@ -105,6 +159,8 @@ env_listen(char **cause)
 	char		*hostport;
 
 	if (addr_parse_hostport(env->config->listen, &listen, cause) != 0)
+		return (-1);
+	if (env_check_exposure(listen.host, cause) != 0)
 		return (-1);
 	env->server = server_new(env->base, &env->config->limits,
 	    methods_server_dispatch, NULL);

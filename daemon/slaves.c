@@ -81,6 +81,10 @@ slaves_argv(const char *listen_host, uint16_t port)
 	if (config->log_folder != NULL)
 		slaves_argv_add(&argv, &argc, "--log-folder=%s",
 		    config->log_folder);
+	if (config->key_path != NULL)
+		slaves_argv_add(&argv, &argc, "--key=%s", config->key_path);
+	if (config->insecure)
+		slaves_argv_add(&argv, &argc, "--insecure");
 	slaves_argv_add(&argv, &argc, "-omax_line=%zu", limits->max_line);
 	slaves_argv_add(&argv, &argc, "-omax_output=%zu", limits->max_output);
 	slaves_argv_add(&argv, &argc, "-omax_reply=%zu", limits->max_reply);
