@@ -33,6 +33,7 @@
 #include "addr.h"
 #include "auth.h"
 #include "client.h"
+#include "clock.h"
 #include "idmap.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -316,8 +317,7 @@ client_timeout_tv(struct client *client, double seconds)
 		return (client->common_tv);
 	if (client_common_timeouts >= CLIENT_COMMON_TIMEOUTS_MAX)
 		return (NULL);
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
+	tv = clock_timeval(seconds);
 	if ((common = event_base_init_common_timeout(client->base,
 	    &tv)) == NULL)
 		return (NULL);
@@ -365,8 +365,7 @@ client_send(struct client *client, const char *method,
 	evbuffer_add(output, "\n", 1);
 	json_object_put(request);
 	if ((common = client_timeout_tv(client, seconds)) == NULL) {
-		tv.tv_sec = (time_t)seconds;
-		tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
+		tv = clock_timeval(seconds);
 		common = &tv;
 	}
 	evtimer_add(&call->timer, common);

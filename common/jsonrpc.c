@@ -177,6 +177,17 @@ rpc_request_parse(struct json_object *object, struct rpc_request *request,
 	return (0);
 }
 
+/* Return a named parameter (borrowed), or NULL when absent or null. */
+struct json_object *
+rpc_param(struct json_object *params, const char *name)
+{
+	struct json_object	*value = NULL;
+
+	if (params != NULL)
+		json_object_object_get_ex(params, name, &value);
+	return (value);
+}
+
 /* Return 1 if value has the type wanted. */
 static int
 rpc_type_matches(struct json_object *value, enum rpc_type type)

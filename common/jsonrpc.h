@@ -78,6 +78,7 @@ struct json_object *rpc_request_new(int64_t, const char *,
 		    struct json_object *);
 int		 rpc_request_parse(struct json_object *, struct rpc_request *,
 		    struct json_object **);
+struct json_object *rpc_param(struct json_object *, const char *);
 int		 rpc_params_check(struct json_object *,
 		    const struct rpc_param *, struct json_object **);
 int		 rpc_parse_line(const char *, size_t, struct json_object **,

@@ -34,6 +34,7 @@
 #include <event2/listener.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 #include "socket.h"
 #include "server.h"
@@ -664,9 +665,7 @@ server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	bufferevent_setwatermark(conn->bev, EV_WRITE,
 	    server->limits.max_output / 2, 0);
 	if (server->limits.idle_timeout > 0) {
-		idle.tv_sec = (time_t)server->limits.idle_timeout;
-		idle.tv_usec = (suseconds_t)((server->limits.idle_timeout -
-		    idle.tv_sec) * 1e6);
+		idle = clock_timeval(server->limits.idle_timeout);
 		bufferevent_set_timeouts(conn->bev, &idle, &idle);
 	}
 	conn->reading = 1;
@@ -793,8 +792,7 @@ server_drain(struct server *server, double grace, void (*done)(void *),
 		done(arg);
 		return;
 	}
-	tv.tv_sec = (time_t)grace;
-	tv.tv_usec = (suseconds_t)((grace - tv.tv_sec) * 1e6);
+	tv = clock_timeval(grace);
 	server->drain_timer = evtimer_new(server->base,
 	    server_drain_timeout_cb, server);
 	evtimer_add(server->drain_timer, &tv);

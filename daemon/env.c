@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "creamasd.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -48,10 +49,7 @@ static void	env_stop_drained(void *);
 uint64_t
 env_now_us(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+	return (clock_now_us());
 }
 
 /* Return a pseudo-random number below bound (xorshift; not for secrets). */
@@ -418,8 +416,7 @@ env_touch(void)
 		return;
 	if (env->idle_timer == NULL)
 		env->idle_timer = evtimer_new(env->base, env_idle_cb, NULL);
-	tv.tv_sec = (time_t)idle;
-	tv.tv_usec = (suseconds_t)((idle - tv.tv_sec) * 1e6);
+	tv = clock_timeval(idle);
 	evtimer_add(env->idle_timer, &tv);
 }
 

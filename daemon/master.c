@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "creamasd.h"
 #include "fanout.h"
 #include "log.h"
@@ -52,17 +53,6 @@ struct master_call {
 typedef void	(*master_method_fn)(struct request *, struct json_object *);
 
 static void	master_heartbeat_schedule(void);
-
-/* Return a parameter (borrowed) or NULL. */
-static struct json_object *
-master_param(struct json_object *params, const char *name)
-{
-	struct json_object	*value = NULL;
-
-	if (params != NULL)
-		json_object_object_get_ex(params, name, &value);
-	return (value);
-}
 
 /* Describe a slave's failure as an entry {slave, code, message}. */
 static struct json_object *
@@ -257,7 +247,7 @@ master_set_log_folder(struct request *request, struct json_object *params)
 {
 	char	*cause;
 
-	if (env_set_log_folder(json_object_get_string(master_param(params,
+	if (env_set_log_folder(json_object_get_string(rpc_param(params,
 	    "path")), &cause) != 0) {
 		request_error(request, rpc_error_new(RPC_FAILED, cause, NULL));
 		free(cause);
@@ -270,7 +260,7 @@ master_set_log_folder(struct request *request, struct json_object *params)
 static void
 master_set_time(struct request *request, struct json_object *params)
 {
-	env->time = json_object_get_double(master_param(params, "t"));
+	env->time = json_object_get_double(rpc_param(params, "t"));
 	master_method_null(request, params, "set_time");
 }
 
@@ -331,11 +321,11 @@ master_spawn_n_params(struct json_object *params, int64_t share)
 
 	copy = json_object_new_object();
 	json_object_object_add(copy, "type",
-	    json_object_get(master_param(params, "type")));
+	    json_object_get(rpc_param(params, "type")));
 	json_object_object_add(copy, "n", json_object_new_int64(share));
-	if (master_param(params, "params") != NULL)
+	if (rpc_param(params, "params") != NULL)
 		json_object_object_add(copy, "params",
-		    json_object_get(master_param(params, "params")));
+		    json_object_get(rpc_param(params, "params")));
 	return (copy);
 }
 
@@ -354,13 +344,13 @@ master_spawn_n(struct request *request, struct json_object *params)
 	int64_t			  total, share, live = 0, rank = 0, index;
 	size_t			  i;
 
-	total = json_object_get_int64(master_param(params, "n"));
+	total = json_object_get_int64(rpc_param(params, "n"));
 	if (total < 0) {
 		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
 		    "n must not be negative", json_object_new_string("n")));
 		return;
 	}
-	if ((slave_param = master_param(params, "slave")) != NULL) {
+	if ((slave_param = rpc_param(params, "slave")) != NULL) {
 		index = json_object_get_int64(slave_param);
 		if (index < 0 || (size_t)index >= master->nslaves) {
 			request_error(request, rpc_error_newf(
@@ -545,7 +535,7 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 	size_t			 i, j;
 
 	errors = json_object_new_array();
-	if (json_object_get_boolean(master_param(call->params, "results")))
+	if (json_object_get_boolean(rpc_param(call->params, "results")))
 		results = json_object_new_array();
 	for (i = 0; i < count; i++) {
 		if (replies[i].error != NULL) {
@@ -595,7 +585,7 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 static void
 master_trigger_all(struct request *request, struct json_object *params)
 {
-	struct json_object	*timeout = master_param(params, "timeout");
+	struct json_object	*timeout = rpc_param(params, "timeout");
 	double			 seconds = env->config->round_timeout;
 
 	if (timeout != NULL) {
@@ -630,7 +620,7 @@ master_done_random_agents(struct fanout_reply *replies, size_t count,
 	}
 	agents = fanout_concat(replies, count);
 	total = json_object_array_length(agents);
-	n = json_object_get_int64(master_param(call->params, "n"));
+	n = json_object_get_int64(rpc_param(call->params, "n"));
 	if (n < 0 || (total > 0 && (size_t)n >= total) ||
 	    (total == 0 && n > 0)) {
 		request_error(call->request, rpc_error_newf(
@@ -729,7 +719,7 @@ master_report(struct request *request, struct json_object *params)
 
 	entry = json_object_new_object();
 	json_object_object_add(entry, "data",
-	    json_object_get(master_param(params, "data")));
+	    json_object_get(rpc_param(params, "data")));
 	json_object_object_add(entry, "time", json_object_new_double(
 	    (env_now_us() - env->started_us) / 1e6));
 	if (json_object_array_length(master->reports) >= MASTER_REPORTS_MAX)
@@ -808,7 +798,7 @@ master_status(struct request *request, struct json_object *params)
 static void
 master_stop_method(struct request *request, struct json_object *params)
 {
-	struct json_object	*folder = master_param(params, "log_folder");
+	struct json_object	*folder = rpc_param(params, "log_folder");
 
 	master->stop_request = request;
 	env_stop(folder != NULL ? json_object_get_string(folder) : NULL);
@@ -901,8 +891,7 @@ master_heartbeat_schedule(void)
 
 	if (idle > 0 && idle / 3 < every)
 		every = idle / 3;
-	tv.tv_sec = (time_t)every;
-	tv.tv_usec = (suseconds_t)((every - tv.tv_sec) * 1e6);
+	tv = clock_timeval(every);
 	if (master->heartbeat == NULL)
 		master->heartbeat = evtimer_new(env->base,
 		    master_heartbeat_cb, NULL);

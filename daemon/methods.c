@@ -42,17 +42,6 @@ struct method {
 	int			 master_local;
 };
 
-/* Return a parameter (borrowed) or NULL when absent or null. */
-static struct json_object *
-param(struct json_object *params, const char *name)
-{
-	struct json_object	*value = NULL;
-
-	if (params != NULL)
-		json_object_object_get_ex(params, name, &value);
-	return (value);
-}
-
 /* Answer an error from a message in cause, freeing it. */
 static void
 reply_cause(struct request *request, int code, char *cause)
@@ -72,7 +61,7 @@ method_is_ready(struct request *request, struct json_object *params)
 static void
 method_get_agents(struct request *request, struct json_object *params)
 {
-	struct json_object	*type = param(params, "type"), *list;
+	struct json_object	*type = rpc_param(params, "type"), *list;
 	const char		*name = NULL;
 	char			*address;
 	size_t			 i;
@@ -99,8 +88,8 @@ method_spawn(struct request *request, struct json_object *params)
 	struct json_object	*error;
 	char			*address;
 
-	if (env_spawn(json_object_get_string(param(params, "type")),
-	    param(params, "params"), &agent, &error) != 0) {
+	if (env_spawn(json_object_get_string(rpc_param(params, "type")),
+	    rpc_param(params, "params"), &agent, &error) != 0) {
 		request_error(request, error);
 		return;
 	}
@@ -118,8 +107,8 @@ method_spawn_n(struct request *request, struct json_object *params)
 	int64_t			 count, i;
 	char			*address;
 
-	count = json_object_get_int64(param(params, "n"));
-	if (param(params, "slave") != NULL) {
+	count = json_object_get_int64(rpc_param(params, "n"));
+	if (rpc_param(params, "slave") != NULL) {
 		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
 		    "'slave' is for a master: this is a slave",
 		    json_object_new_string("slave")));
@@ -133,8 +122,8 @@ method_spawn_n(struct request *request, struct json_object *params)
 	}
 	list = json_object_new_array_ext((int)count);
 	for (i = 0; i < count; i++) {
-		if (env_spawn(json_object_get_string(param(params, "type")),
-		    param(params, "params"), &agent, &error) != 0) {
+		if (env_spawn(json_object_get_string(rpc_param(params, "type")),
+		    rpc_param(params, "params"), &agent, &error) != 0) {
 			json_object_put(list);
 			request_error(request, error);
 			return;
@@ -160,14 +149,14 @@ method_trigger_act(struct request *request, struct json_object *params)
 	struct cr_agent		*agent;
 	struct json_object	*result, *error, *args;
 
-	if ((agent = env_find_agent(param(params, "agent"), &error)) == NULL) {
+	if ((agent = env_find_agent(rpc_param(params, "agent"), &error)) == NULL) {
 		request_error(request, error);
 		return;
 	}
 	args = json_object_new_object();
-	if (param(params, "args") != NULL)
+	if (rpc_param(params, "args") != NULL)
 		json_object_object_add(args, "args",
-		    json_object_get(param(params, "args")));
+		    json_object_get(rpc_param(params, "args")));
 	if (agent_dispatch(agent, "act", args, &result, &error) != 0)
 		request_error(request, error);
 	else
@@ -179,7 +168,7 @@ method_trigger_act(struct request *request, struct json_object *params)
 static void
 method_set_host_manager(struct request *request, struct json_object *params)
 {
-	const char	*address = json_object_get_string(param(params, "addr"));
+	const char	*address = json_object_get_string(rpc_param(params, "addr"));
 	struct addr	 parsed;
 	char		*cause;
 
@@ -209,7 +198,7 @@ method_get_connections(struct request *request, struct json_object *params)
 	char			*address;
 	size_t			 i;
 
-	with_data = json_object_get_boolean(param(params, "data"));
+	with_data = json_object_get_boolean(rpc_param(params, "data"));
 	list = json_object_new_array_ext((int)(env->nagents - 1));
 	for (i = 1; i < env->nagents; i++) {
 		address = agent_address(env->agents[i]);
@@ -230,7 +219,7 @@ method_get_connections(struct request *request, struct json_object *params)
 static void
 method_create_connections(struct request *request, struct json_object *params)
 {
-	struct json_object	*map = param(params, "map"), *results, *added;
+	struct json_object	*map = rpc_param(params, "map"), *results, *added;
 	struct json_object	*error = NULL;
 	struct cr_agent		*agent;
 	struct addr		 parsed;
@@ -294,7 +283,7 @@ static void
 method_create_random_connections(struct request *request,
     struct json_object *params)
 {
-	int64_t		 count = json_object_get_int64(param(params, "n"));
+	int64_t		 count = json_object_get_int64(rpc_param(params, "n"));
 	size_t		 agents = env->nagents - 1, i, made;
 	uint32_t	*picked, others, j, pick;
 	char		*address;
@@ -352,7 +341,7 @@ method_clear_connections(struct request *request, struct json_object *params)
 static void
 method_get_artifacts(struct request *request, struct json_object *params)
 {
-	struct json_object	*creator = param(params, "creator"), *list;
+	struct json_object	*creator = rpc_param(params, "creator"), *list;
 	struct json_object	*entry, *by;
 	size_t			 i, count;
 
@@ -375,7 +364,7 @@ method_set_log_folder(struct request *request, struct json_object *params)
 {
 	char	*cause;
 
-	if (env_set_log_folder(json_object_get_string(param(params, "path")),
+	if (env_set_log_folder(json_object_get_string(rpc_param(params, "path")),
 	    &cause) != 0) {
 		reply_cause(request, RPC_FAILED, cause);
 		return;
@@ -387,7 +376,7 @@ method_set_log_folder(struct request *request, struct json_object *params)
 static void
 method_set_time(struct request *request, struct json_object *params)
 {
-	env->time = json_object_get_double(param(params, "t"));
+	env->time = json_object_get_double(rpc_param(params, "t"));
 	request_reply(request, NULL);
 }
 
@@ -409,7 +398,7 @@ method_status(struct request *request, struct json_object *params)
 static void
 method_stop(struct request *request, struct json_object *params)
 {
-	struct json_object	*folder = param(params, "log_folder");
+	struct json_object	*folder = rpc_param(params, "log_folder");
 
 	request_reply(request, json_object_new_boolean(1));
 	env_stop(folder != NULL ? json_object_get_string(folder) : NULL);

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "creamasd.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -168,8 +169,7 @@ round_start(struct request *request, struct json_object *params)
 		round_finish(round);
 		return;
 	}
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - tv.tv_sec) * 1e6);
+	tv = clock_timeval(seconds);
 	round->timer = evtimer_new(env->base, round_timeout_cb, round);
 	evtimer_add(round->timer, &tv);
 }
