@@ -1,0 +1,319 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "creamasctl.h"
+#include "xmalloc.h"
+
+/*
+ * The commands that ask every node one thing and print each answer:
+ * status, agents, call; and nodes, which only shows the nodes file.
+ */
+
+/* Check that a command has no options and no arguments. */
+static void
+query_no_arguments(const char *name, int argc, char **argv)
+{
+	while (getopt(argc, argv, "") != -1)
+		ctl_usage_command(name);
+	if (optind != argc)
+		ctl_usage_command(name);
+}
+
+/* Name every node that answered with an error; return how many did. */
+static size_t
+query_failures(struct cluster *cluster, const char *method,
+    struct fanout_reply *replies)
+{
+	size_t	 i, count = 0;
+	char	*text;
+
+	for (i = 0; i < cluster->count; i++) {
+		if (replies[i].error == NULL)
+			continue;
+		text = ctl_error_text(replies[i].error);
+		cluster_fail(cluster, i, "%s: %s", method, text);
+		free(text);
+		count++;
+	}
+	return (count);
+}
+
+/* Print node i's answer as a JSON line: its result or its error. */
+static void
+query_json(struct cluster *cluster, const char *step, size_t i,
+    struct fanout_reply *reply)
+{
+	struct json_object	*object;
+
+	object = ctl_json_node(step, cluster->node[i],
+	    reply->error == NULL);
+	if (reply->error == NULL)
+		json_object_object_add(object, "result",
+		    json_object_get(reply->result));
+	else
+		json_object_object_add(object, "error",
+		    json_object_new_string(cluster->failure[i]));
+	ctl_json_print(object);
+}
+
+/* Return a member of a status object as text, or NULL when absent. */
+static const char *
+query_member(struct json_object *object, const char *key)
+{
+	struct json_object	*value;
+
+	if (!json_object_object_get_ex(object, key, &value) || value == NULL)
+		return (NULL);
+	return (json_object_get_string(value));
+}
+
+/* Format an uptime in seconds for people: "42s", "3m12s", "2h05m". */
+static char *
+query_uptime(double seconds)
+{
+	char		*text;
+	unsigned long	 s = (unsigned long)seconds;
+
+	if (s < 60)
+		xasprintf(&text, "%lus", s);
+	else if (s < 3600)
+		xasprintf(&text, "%lum%02lus", s / 60, s % 60);
+	else if (s < 86400)
+		xasprintf(&text, "%luh%02lum", s / 3600, (s % 3600) / 60);
+	else
+		xasprintf(&text, "%lud%02luh", s / 86400, (s % 86400) / 3600);
+	return (text);
+}
+
+/* Print one node's status on one line for people. */
+static void
+query_status_line(struct cluster *cluster, size_t i,
+    struct json_object *status)
+{
+	struct json_object	*value;
+	const char		*role, *pid, *agents, *rounds;
+	char			*uptime = NULL, *last = NULL, *extra = NULL;
+
+	role = query_member(status, "role");
+	pid = query_member(status, "pid");
+	agents = query_member(status, "agents");
+	rounds = query_member(status, "rounds");
+	if (json_object_object_get_ex(status, "uptime", &value))
+		uptime = query_uptime(json_object_get_double(value));
+	if (json_object_object_get_ex(status, "last_round_us", &value) &&
+	    json_object_get_int64(value) > 0)
+		last = ctl_format_seconds(json_object_get_double(value) / 1e6);
+	if (json_object_object_get_ex(status, "slaves", &value)) {
+		if (json_object_is_type(value, json_type_array))
+			xasprintf(&extra, "  slaves %zu",
+			    json_object_array_length(value));
+		else
+			xasprintf(&extra, "  slaves %s",
+			    json_object_get_string(value));
+	}
+	ctl_print_node(cluster, i, "%s  pid %s  up %s  agents %s  rounds %s"
+	    "%s%s%s", role != NULL ? role : "?", pid != NULL ? pid : "?",
+	    uptime != NULL ? uptime : "?", agents != NULL ? agents : "?",
+	    rounds != NULL ? rounds : "?", last != NULL ? "  last round " : "",
+	    last != NULL ? last : "", extra != NULL ? extra : "");
+	free(uptime);
+	free(last);
+	free(extra);
+}
+
+/* creamasctl status: every node's status, a line each. */
+int
+cmd_status(struct cluster *cluster, int argc, char **argv)
+{
+	struct fanout_reply	*replies;
+	size_t			 i;
+
+	query_no_arguments("status", argc, argv);
+	replies = cluster_call_all(cluster, "status", NULL,
+	    cluster->options->timeout);
+	query_failures(cluster, "status", replies);
+	for (i = 0; i < cluster->count; i++) {
+		if (cluster->options->json)
+			query_json(cluster, "status", i, &replies[i]);
+		else if (replies[i].error == NULL)
+			query_status_line(cluster, i, replies[i].result);
+	}
+	cluster_replies_free(replies, cluster->count);
+	return (cluster_exit_status(cluster));
+}
+
+/* creamasctl agents: every agent's address, a line each, node by node. */
+int
+cmd_agents(struct cluster *cluster, int argc, char **argv)
+{
+	struct fanout_reply	*replies;
+	struct json_object	*result;
+	size_t			 i, k;
+
+	query_no_arguments("agents", argc, argv);
+	replies = cluster_call_all(cluster, "get_agents", NULL,
+	    cluster->options->timeout);
+	query_failures(cluster, "get_agents", replies);
+	for (i = 0; i < cluster->count; i++) {
+		if (cluster->options->json) {
+			query_json(cluster, "agents", i, &replies[i]);
+			continue;
+		}
+		result = replies[i].result;
+		if (replies[i].error != NULL ||
+		    !json_object_is_type(result, json_type_array))
+			continue;
+		for (k = 0; k < json_object_array_length(result); k++)
+			puts(json_object_get_string(
+			    json_object_array_get_idx(result, k)));
+	}
+	fflush(stdout);
+	cluster_replies_free(replies, cluster->count);
+	return (cluster_exit_status(cluster));
+}
+
+/* creamasctl call method [json]: one managing function on every node. */
+int
+cmd_call(struct cluster *cluster, int argc, char **argv)
+{
+	struct fanout_reply	*replies;
+	struct json_object	*params = NULL;
+	const char		*method;
+	char			*cause;
+	size_t			 i;
+
+	/* '+': a JSON argument is never an option. */
+	while (getopt(argc, argv, "+") != -1)
+		ctl_usage_command("call");
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > 2)
+		ctl_usage_command("call");
+	method = argv[0];
+	if (argc == 2) {
+		if (ctl_json_parse(argv[1], &params, &cause) != 0)
+			errx(CTL_EXIT_USAGE, "call %s: %s", method, cause);
+		if (!json_object_is_type(params, json_type_object))
+			errx(CTL_EXIT_USAGE, "call %s: the parameters must be "
+			    "a JSON object of named parameters", method);
+	}
+	replies = cluster_call_all(cluster, method, params,
+	    cluster->options->timeout);
+	query_failures(cluster, method, replies);
+	for (i = 0; i < cluster->count; i++) {
+		if (cluster->options->json)
+			query_json(cluster, "call", i, &replies[i]);
+		else if (replies[i].error == NULL)
+			ctl_print_node(cluster, i, "%s",
+			    json_object_to_json_string_ext(replies[i].result,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	cluster_replies_free(replies, cluster->count);
+	return (cluster_exit_status(cluster));
+}
+
+/* Describe a node's settings for people, on one line. */
+static char *
+query_node_text(const struct node *node, const char *command)
+{
+	char	*text, *ssh = NULL, *where;
+
+	if (node->launch == LAUNCH_SSH) {
+		where = addr_format_hostport(node->host, node->ssh_port);
+		xasprintf(&ssh, " ssh=%s%s%s%s%s", node->user != NULL ?
+		    node->user : "", node->user != NULL ? "@" : "", where,
+		    node->identity != NULL ? " identity=" : "",
+		    node->identity != NULL ? node->identity : "");
+		free(where);
+	}
+	xasprintf(&text, "launch=%s%s slaves=%lu idle_exit=%g%s%s",
+	    nodes_launch_name(node->launch), ssh != NULL ? ssh : "",
+	    node->slaves, node->idle_exit, command != NULL ? "  " : "",
+	    command != NULL ? command : "");
+	free(ssh);
+	return (text);
+}
+
+/* Describe a node's settings as a JSON object. */
+static struct json_object *
+query_node_json(const struct node *node, const char *command)
+{
+	struct json_object	*object;
+
+	object = json_object_new_object();
+	json_object_object_add(object, "step", json_object_new_string("nodes"));
+	json_object_object_add(object, "node",
+	    json_object_new_string(node->name));
+	json_object_object_add(object, "line",
+	    json_object_new_int64((int64_t)node->line));
+	json_object_object_add(object, "user", node->user == NULL ? NULL :
+	    json_object_new_string(node->user));
+	json_object_object_add(object, "host",
+	    json_object_new_string(node->host));
+	json_object_object_add(object, "sshport",
+	    json_object_new_int(node->ssh_port));
+	json_object_object_add(object, "port",
+	    json_object_new_int(node->port));
+	json_object_object_add(object, "slaves",
+	    json_object_new_int64((int64_t)node->slaves));
+	json_object_object_add(object, "launch",
+	    json_object_new_string(nodes_launch_name(node->launch)));
+	json_object_object_add(object, "identity", node->identity == NULL ?
+	    NULL : json_object_new_string(node->identity));
+	json_object_object_add(object, "idle_exit",
+	    json_object_new_double(node->idle_exit));
+	json_object_object_add(object, "command", command == NULL ? NULL :
+	    json_object_new_string(command));
+	return (object);
+}
+
+/*
+ * creamasctl nodes: the nodes file as read, every default filled in, with
+ * the command spawn would run.
+ */
+int
+cmd_nodes(struct cluster *cluster, int argc, char **argv)
+{
+	const struct node	*node;
+	char			*command, *text;
+	size_t			 i;
+
+	query_no_arguments("nodes", argc, argv);
+	for (i = 0; i < cluster->count; i++) {
+		node = cluster->node[i];
+		command = NULL;
+		if (node->launch != LAUNCH_NONE)
+			command = launch_command(node, node->launch ==
+			    LAUNCH_LOCAL ? launch_creamasd_path() : "creamasd");
+		if (cluster->options->json)
+			ctl_json_print(query_node_json(node, command));
+		else {
+			text = query_node_text(node, command);
+			ctl_print_node(cluster, i, "%s", text);
+			free(text);
+		}
+		free(command);
+	}
+	return (0);
+}

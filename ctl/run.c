@@ -1,0 +1,108 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "creamasctl.h"
+#include "xmalloc.h"
+
+/*
+ * run: the main job in one command: spawn, wait, prepare, the rounds, and
+ * stop. Whatever fails, the nodes this run started are stopped at the end,
+ * so a failed run leaves nothing behind.
+ */
+
+/* creamasctl run [-n rounds] [--args json] [-w seconds] [prepare options]. */
+int
+cmd_run(struct cluster *cluster, int argc, char **argv)
+{
+	static const struct option	 long_options[] = {
+		PREPARE_LONG_OPTIONS,
+		{ "args", required_argument, NULL, 'a' },
+		{ "rounds", required_argument, NULL, 'n' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct prepare_options		 prepare;
+	struct json_object		*args = NULL;
+	unsigned long			 rounds = 1;
+	double				 wait_seconds;
+	size_t				*up, nup = 0, i;
+	char				*cause;
+	int				 ch, status = 0;
+
+	memset(&prepare, 0, sizeof prepare);
+	wait_seconds = cluster->options->timeout;
+	while ((ch = getopt_long(argc, argv, "a:n:w:", long_options,
+	    NULL)) != -1) {
+		if (prepare_option(&prepare, ch, optarg))
+			continue;
+		switch (ch) {
+		case 'a':
+			json_object_put(args);
+			if (ctl_json_parse(optarg, &args, &cause) != 0)
+				errx(CTL_EXIT_USAGE, "--args: %s", cause);
+			break;
+		case 'n':
+			if (config_parse_count(optarg, 0, 1000000000UL,
+			    &rounds, &cause) != 0)
+				errx(CTL_EXIT_USAGE, "-n: %s", cause);
+			break;
+		case 'w':
+			if (config_parse_seconds(optarg, &wait_seconds,
+			    &cause) != 0)
+				errx(CTL_EXIT_USAGE, "-w: %s", cause);
+			break;
+		default:
+			ctl_usage_command("run");
+		}
+	}
+	if (optind != argc)
+		ctl_usage_command("run");
+	/* Everything is checked before any node is started. */
+	if (prepare_check(cluster, &prepare, &cause) != 0)
+		errx(CTL_EXIT_USAGE, "run: %s", cause);
+
+	status = launch_spawn(cluster);
+	if (status == 0)
+		status = wait_ready(cluster, wait_seconds);
+	if (status == 0 && !cluster->interrupted)
+		status = prepare_nodes(cluster, &prepare);
+	if (status == 0 && rounds > 0 && !cluster->interrupted)
+		status = trigger_rounds(cluster, rounds, args);
+
+	/* Stop what this run started: never a node it could not spawn. */
+	up = xcalloc(cluster->count + 1, sizeof *up);
+	for (i = 0; i < cluster->count; i++) {
+		if (cluster->failure[i] == NULL ||
+		    strncmp(cluster->failure[i], "spawn", 5) != 0)
+			up[nup++] = i;
+	}
+	cluster->interrupted = 0;
+	if (nup > 0 && stop_nodes(cluster, prepare.log_folder, up, nup) != 0)
+		status = CTL_EXIT_FAILURE;
+	free(up);
+	json_object_put(args);
+	prepare_clear(&prepare);
+	if (status == 0)
+		status = cluster_exit_status(cluster);
+	return (status);
+}

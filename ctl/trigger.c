@@ -1,0 +1,242 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "creamasctl.h"
+#include "jsonrpc.h"
+#include "xmalloc.h"
+
+/*
+ * trigger: one simulation round is one trigger_all on every node at once;
+ * the round is over when every node has answered. A node that fails a
+ * round (an error, a lost connection, no answer in time) is named and
+ * left out of the rounds that follow; the others go on.
+ */
+
+#define TRIGGER_GRACE		2.0	/* seconds past the round timeout */
+#define TRIGGER_ERRORS_SHOWN	5	/* agent errors shown a round, -v */
+
+/* What one round came to over every node. */
+struct trigger_round {
+	unsigned long	 index;		/* 1 for the first of this run */
+	int64_t		 round;		/* the nodes' own count, or index */
+	int64_t		 agents;
+	int64_t		 failed;
+	size_t		 nodes;		/* that answered */
+	size_t		 nodes_failed;	/* that did not */
+	double		 elapsed;	/* seconds, as seen from here */
+};
+
+/* Return an integer member of a JSON object, or 0. */
+static int64_t
+trigger_member(struct json_object *object, const char *key)
+{
+	struct json_object	*value;
+
+	if (json_object_object_get_ex(object, key, &value) &&
+	    json_object_is_type(value, json_type_int))
+		return (json_object_get_int64(value));
+	return (0);
+}
+
+/* With -v, show the errors of failed agents in a node's round. */
+static void
+trigger_show_errors(struct cluster *cluster, size_t i, int64_t round,
+    struct json_object *result)
+{
+	struct json_object	*errors, *entry, *agent = NULL;
+	size_t			 k, length;
+	char			*text;
+
+	if (cluster->options->verbose == 0 ||
+	    !json_object_object_get_ex(result, "errors", &errors) ||
+	    !json_object_is_type(errors, json_type_array))
+		return;
+	length = json_object_array_length(errors);
+	for (k = 0; k < length && k < TRIGGER_ERRORS_SHOWN; k++) {
+		entry = json_object_array_get_idx(errors, k);
+		text = ctl_error_text(entry);
+		if (!json_object_object_get_ex(entry, "agent", &agent))
+			agent = NULL;
+		warnx("%s: round %lld: agent %s: %s", cluster->node[i]->name,
+		    (long long)round, agent != NULL ?
+		    json_object_get_string(agent) : "?", text);
+		free(text);
+	}
+	if (length > TRIGGER_ERRORS_SHOWN)
+		warnx("%s: round %lld: %zu more agent errors",
+		    cluster->node[i]->name, (long long)round,
+		    length - TRIGGER_ERRORS_SHOWN);
+}
+
+/* Print one round: a line for people or a JSON object. */
+static void
+trigger_report(struct cluster *cluster, const struct trigger_round *round)
+{
+	struct json_object	*object;
+	char			*time_text;
+
+	if (cluster->options->json) {
+		object = json_object_new_object();
+		json_object_object_add(object, "step",
+		    json_object_new_string("trigger"));
+		json_object_object_add(object, "round",
+		    json_object_new_int64(round->round));
+		json_object_object_add(object, "agents",
+		    json_object_new_int64(round->agents));
+		json_object_object_add(object, "failed",
+		    json_object_new_int64(round->failed));
+		json_object_object_add(object, "nodes",
+		    json_object_new_int64((int64_t)round->nodes));
+		json_object_object_add(object, "nodes_failed",
+		    json_object_new_int64((int64_t)round->nodes_failed));
+		json_object_object_add(object, "elapsed_us",
+		    json_object_new_int64((int64_t)(round->elapsed * 1e6)));
+		ctl_json_print(object);
+		return;
+	}
+	time_text = ctl_format_seconds(round->elapsed);
+	printf("round %lld: %lld agents, %lld failed, %zu/%zu nodes, %s\n",
+	    (long long)round->round, (long long)round->agents,
+	    (long long)round->failed, round->nodes,
+	    round->nodes + round->nodes_failed, time_text);
+	fflush(stdout);
+	free(time_text);
+}
+
+/*
+ * Run rounds rounds, each one trigger_all (with args, borrowed) on every
+ * node still well; return 0 when every node did every round.
+ */
+int
+trigger_rounds(struct cluster *cluster, unsigned long rounds,
+    struct json_object *args)
+{
+	const struct ctl_options *options = cluster->options;
+	struct trigger_round	  round;
+	struct fanout_reply	 *replies;
+	struct json_object	**params;
+	size_t			 *active, nactive, k, i;
+	unsigned long		  r;
+	double			  started, wait;
+	char			 *text;
+
+	active = xcalloc(cluster->count + 1, sizeof *active);
+	params = xcalloc(cluster->count + 1, sizeof *params);
+	/* The nodes time the round out; this side waits a little longer. */
+	wait = options->timeout + TRIGGER_GRACE;
+	for (r = 1; r <= rounds && !cluster->interrupted; r++) {
+		nactive = 0;
+		for (i = 0; i < cluster->count; i++) {
+			if (cluster->failure[i] == NULL)
+				active[nactive++] = i;
+		}
+		if (nactive == 0)
+			break;
+		for (k = 0; k < nactive; k++) {
+			params[k] = json_object_new_object();
+			if (args != NULL)
+				json_object_object_add(params[k], "args",
+				    json_object_get(args));
+			if (options->timeout_set)
+				json_object_object_add(params[k], "timeout",
+				    json_object_new_double(options->timeout));
+		}
+		started = ctl_now();
+		replies = cluster_call(cluster, active, nactive,
+		    "trigger_all", params, wait);
+		memset(&round, 0, sizeof round);
+		round.index = r;
+		round.elapsed = ctl_now() - started;
+		round.round = -1;
+		for (k = 0; k < nactive; k++) {
+			i = active[k];
+			if (replies[k].error != NULL) {
+				text = ctl_error_text(replies[k].error);
+				cluster_fail(cluster, i, "round %lu: %s", r,
+				    text);
+				free(text);
+				round.nodes_failed++;
+				continue;
+			}
+			round.nodes++;
+			round.agents += trigger_member(replies[k].result,
+			    "agents");
+			round.failed += trigger_member(replies[k].result,
+			    "failed");
+			if (trigger_member(replies[k].result, "round") >
+			    round.round)
+				round.round = trigger_member(
+				    replies[k].result, "round");
+			trigger_show_errors(cluster, i, trigger_member(
+			    replies[k].result, "round"), replies[k].result);
+		}
+		cluster_replies_free(replies, nactive);
+		if (round.round <= 0)
+			round.round = (int64_t)r;
+		trigger_report(cluster, &round);
+	}
+	free(active);
+	free(params);
+	if (cluster->interrupted && r <= rounds) {
+		warnx("interrupted after %lu of %lu rounds", r - 1, rounds);
+		return (CTL_EXIT_FAILURE);
+	}
+	return (cluster_exit_status(cluster));
+}
+
+/* creamasctl trigger [-n rounds] [--args json]. */
+int
+cmd_trigger(struct cluster *cluster, int argc, char **argv)
+{
+	static const struct option	 options[] = {
+		{ "args", required_argument, NULL, 'a' },
+		{ "rounds", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct json_object		*args = NULL;
+	unsigned long			 rounds = 1;
+	char				*cause;
+	int				 ch, status;
+
+	while ((ch = getopt_long(argc, argv, "a:n:", options, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			json_object_put(args);
+			if (ctl_json_parse(optarg, &args, &cause) != 0)
+				errx(CTL_EXIT_USAGE, "--args: %s", cause);
+			break;
+		case 'n':
+			if (config_parse_count(optarg, 1, 1000000000UL,
+			    &rounds, &cause) != 0)
+				errx(CTL_EXIT_USAGE, "-n: %s", cause);
+			break;
+		default:
+			ctl_usage_command("trigger");
+		}
+	}
+	if (optind != argc)
+		ctl_usage_command("trigger");
+	status = trigger_rounds(cluster, rounds, args);
+	json_object_put(args);
+	return (status);
+}

@@ -1,0 +1,1452 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * End-to-end tests of creamasctl ($CREAMASCTL) with launch=local nodes:
+ * the real binary spawns real daemons ($CREAMASD) on free loopback ports,
+ * as a user would, and the tests check its output, its exit status, and
+ * the daemons themselves (over JSON-RPC and by pid).
+ *
+ * Until the master role exists the nodes run "creamasd --role slave"
+ * through cmd=, which serves the same managing functions.
+ *
+ * This process becomes a subreaper, so the daemons (which detach from
+ * creamasctl's child) become its children: their pids, read with the
+ * status method, are tracked and waited for, and any left over are killed
+ * at exit.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "sshd.h"
+#include "testlib.h"
+
+#define CTL_TIMEOUT	30.0	/* seconds any creamasctl run may take */
+#define CTL_ARGS_MAX	32
+#define NODES_MAX	8
+
+Suite	*suite_ctl(void);
+
+/* What one run of creamasctl did. */
+struct ctl_run {
+	int	 status;	/* exit status; -1 if killed by a signal */
+	char	*out;
+	char	*err;
+	double	 elapsed;
+};
+
+/* A few nodes on free ports, with their nodes file. */
+struct cluster {
+	size_t	 count;
+	uint16_t ports[NODES_MAX];
+	pid_t	 pids[NODES_MAX];
+	char	 names[NODES_MAX][32];
+	char	*dir;
+	char	*file;
+};
+
+/* Return the path of the controller under test, from $CREAMASCTL. */
+static const char *
+ctl_path(void)
+{
+	const char	*path = getenv("CREAMASCTL");
+
+	ck_assert_msg(path != NULL && *path != '\0',
+	    "CREAMASCTL is not set: run the tests with make check");
+	ck_assert_msg(access(path, X_OK) == 0, "CREAMASCTL=%s: %s", path,
+	    strerror(errno));
+	return (path);
+}
+
+/* Read what is there on fd into a growing string; 0 at end of file. */
+static int
+ctl_drain(int fd, char **buffer, size_t *used, size_t *size)
+{
+	ssize_t	 n;
+
+	if (*size - *used < 4096) {
+		*size = *size * 2 + 4096;
+		*buffer = realloc(*buffer, *size);
+		ck_assert_ptr_nonnull(*buffer);
+	}
+	n = read(fd, *buffer + *used, *size - *used - 1);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return (1);
+	if (n <= 0)
+		return (0);
+	*used += (size_t)n;
+	(*buffer)[*used] = '\0';
+	return (1);
+}
+
+/*
+ * Run creamasctl with the arguments of a NULL-terminated array, in dir
+ * (if not NULL), with one more environment variable (if not NULL), and
+ * with stderr on err_fd instead of a pipe (if not -1); wait for its exit
+ * and collect what it printed.
+ */
+static void
+ctl_runv(struct ctl_run *run, const char *dir, const char *env, int err_fd,
+    const char *const *args)
+{
+	const char	*argv[CTL_ARGS_MAX + 2];
+	struct pollfd	 pfd[2];
+	char		*buffer[2] = { NULL, NULL };
+	size_t		 used[2] = { 0, 0 }, size[2] = { 0, 0 }, n = 0, i;
+	int		 out[2], errp[2], status, open_fds, k;
+	double		 started = tl_now();
+	pid_t		 pid;
+
+	argv[n++] = ctl_path();
+	for (i = 0; args[i] != NULL; i++) {
+		ck_assert_uint_lt(n, CTL_ARGS_MAX);
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		int	 null_fd = open("/dev/null", O_RDONLY);
+
+		if (dir != NULL && chdir(dir) != 0)
+			_exit(126);
+		if (env != NULL && putenv((char *)(uintptr_t)env) != 0)
+			_exit(126);
+		dup2(null_fd, STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err_fd != -1 ? err_fd : errp[1], STDERR_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	tl_track_pid(pid);
+	close(out[1]);
+	close(errp[1]);
+	pfd[0].fd = out[0];
+	pfd[1].fd = errp[0];
+	open_fds = 2;
+	for (k = 0; k < 2; k++) {
+		size[k] = 4096;
+		buffer[k] = calloc(1, size[k]);
+	}
+	while (open_fds > 0) {
+		ck_assert_msg(tl_now() - started < CTL_TIMEOUT,
+		    "creamasctl %s: still running after %.0f s; stdout:\n%s\n"
+		    "stderr:\n%s", args[0], CTL_TIMEOUT, buffer[0],
+		    buffer[1]);
+		for (k = 0; k < 2; k++)
+			pfd[k].events = pfd[k].fd != -1 ? POLLIN : 0;
+		if (poll(pfd, 2, 100) == -1 && errno != EINTR)
+			ck_abort_msg("poll: %s", strerror(errno));
+		for (k = 0; k < 2; k++) {
+			if (pfd[k].fd == -1 || pfd[k].revents == 0)
+				continue;
+			if (!ctl_drain(pfd[k].fd, &buffer[k], &used[k],
+			    &size[k])) {
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		ck_assert_int_eq(errno, EINTR);
+	tl_untrack_pid(pid);
+	run->elapsed = tl_now() - started;
+	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	run->out = buffer[0];
+	run->err = buffer[1];
+}
+
+/* ctl_runv() with the arguments as a list ending in NULL. */
+static void __attribute__((sentinel))
+ctl_run(struct ctl_run *run, const char *first, ...)
+{
+	const char	*args[CTL_ARGS_MAX + 1];
+	va_list		 ap;
+	size_t		 n = 0;
+
+	va_start(ap, first);
+	for (args[n] = first; args[n] != NULL;
+	    args[++n] = va_arg(ap, const char *))
+		ck_assert_uint_lt(n, CTL_ARGS_MAX);
+	va_end(ap);
+	ctl_runv(run, NULL, NULL, -1, args);
+}
+
+/* Free what a run collected. */
+static void
+ctl_run_free(struct ctl_run *run)
+{
+	free(run->out);
+	free(run->err);
+	memset(run, 0, sizeof *run);
+}
+
+/* Fail the test unless a run exited with status, showing its output. */
+static void
+ctl_expect(const struct ctl_run *run, int status, const char *what)
+{
+	ck_assert_msg(run->status == status, "creamasctl %s: exit status %d,"
+	    " expected %d; stdout:\n%s\nstderr:\n%s", what, run->status,
+	    status, run->out, run->err);
+}
+
+/* Return how many lines a text has. */
+static size_t
+count_lines(const char *text)
+{
+	size_t	 n = 0;
+
+	for (; *text != '\0'; text++) {
+		if (*text == '\n')
+			n++;
+	}
+	return (n);
+}
+
+/* Return line i (from 0) of a text as a new string, or NULL. */
+static char *
+line_of(const char *text, size_t i)
+{
+	const char	*end;
+
+	while (i-- > 0) {
+		if ((text = strchr(text, '\n')) == NULL)
+			return (NULL);
+		text++;
+	}
+	if (*text == '\0')
+		return (NULL);
+	end = strchr(text, '\n');
+	return (strndup(text, end != NULL ? (size_t)(end - text) :
+	    strlen(text)));
+}
+
+/* Return 1 if a TCP port on 127.0.0.1 can be bound now. */
+static int
+port_is_free(uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd, ok;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+	close(fd);
+	return (ok);
+}
+
+/* Return a free TCP port on 127.0.0.1, not one of those given. */
+static uint16_t
+free_port(const uint16_t *taken, size_t ntaken)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 length = sizeof sin;
+	uint16_t		 port;
+	size_t			 i, tries;
+	int			 fd;
+
+	for (tries = 0; tries < 100; tries++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fd, 0);
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin,
+		    sizeof sin), 0);
+		ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin,
+		    &length), 0);
+		close(fd);
+		port = ntohs(sin.sin_port);
+		for (i = 0; i < ntaken; i++) {
+			if (taken[i] == port)
+				break;
+		}
+		if (i == ntaken)
+			return (port);
+	}
+	ck_abort_msg("no free port");
+	return (0);
+}
+
+/*
+ * Make a nodes file of count local nodes on free ports, each running a
+ * slave through cmd=; extra, if not NULL, is added to the file as it is.
+ */
+static void
+cluster_make(struct cluster *cluster, size_t count, const char *extra)
+{
+	FILE	*f;
+	size_t	 i;
+
+	memset(cluster, 0, sizeof *cluster);
+	ck_assert_uint_le(count, NODES_MAX);
+	cluster->count = count;
+	cluster->dir = strdup(tl_tempdir());
+	cluster->file = tl_path(cluster->dir, "nodes");
+	f = fopen(cluster->file, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "# made by check_ctl\n");
+	for (i = 0; i < count; i++) {
+		cluster->ports[i] = free_port(cluster->ports, i);
+		snprintf(cluster->names[i], sizeof cluster->names[i],
+		    "127.0.0.1:%u", cluster->ports[i]);
+		fprintf(f, "127.0.0.1 port=%u cmd=\"{creamasd} --role slave "
+		    "--listen {listen}\"\n", cluster->ports[i]);
+	}
+	if (extra != NULL)
+		fputs(extra, f);
+	ck_assert_int_eq(fclose(f), 0);
+	tl_adopt_orphans();
+}
+
+/* Read every node's pid with the status method, and track it. */
+static void
+cluster_read_pids(struct cluster *cluster)
+{
+	struct tl_conn		*conn;
+	struct json_object	*status;
+	size_t			 i;
+
+	for (i = 0; i < cluster->count; i++) {
+		conn = tl_connect(cluster->ports[i]);
+		status = tl_ok(conn, "status", NULL);
+		cluster->pids[i] = (pid_t)tl_int(status, "pid");
+		ck_assert_int_gt(cluster->pids[i], 1);
+		ck_assert_int_ne(cluster->pids[i], getpid());
+		ck_assert_msg(tl_pid_alive(cluster->pids[i]), "pid %ld of "
+		    "%s is not alive", (long)cluster->pids[i],
+		    cluster->names[i]);
+		tl_track_pid(cluster->pids[i]);
+		json_object_put(status);
+		tl_close(conn);
+	}
+}
+
+/* Fail unless node i's process has ended (exit 0) and its port is shut. */
+static void
+cluster_expect_gone(struct cluster *cluster, size_t i)
+{
+	struct tl_exit	 e;
+
+	ck_assert_msg(!tl_port_listening(cluster->ports[i]),
+	    "%s still listens", cluster->names[i]);
+	if (cluster->pids[i] <= 0)
+		return;
+	e = tl_stop_pid(cluster->pids[i], 0, 5.0);
+	ck_assert_msg(!e.killed, "pid %ld of %s was still running",
+	    (long)cluster->pids[i], cluster->names[i]);
+	if (e.known)
+		ck_assert_msg(tl_exit_ok(&e), "%s: %s", cluster->names[i],
+		    tl_exit_string(&e));
+	cluster->pids[i] = -1;
+}
+
+/* Stop whatever nodes of a test are still running, by pid. */
+static void
+cluster_free(struct cluster *cluster)
+{
+	size_t	 i;
+
+	for (i = 0; i < cluster->count; i++) {
+		if (cluster->pids[i] > 0) {
+			tl_stop_pid(cluster->pids[i], SIGTERM, 5.0);
+			cluster->pids[i] = -1;
+		}
+	}
+	free(cluster->dir);
+	free(cluster->file);
+}
+
+/* Spawn and wait for every node of a cluster, and read their pids. */
+static void
+cluster_start(struct cluster *cluster)
+{
+	struct ctl_run	 run;
+
+	ctl_run(&run, "-f", cluster->file, "spawn", NULL);
+	ctl_expect(&run, 0, "spawn");
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", cluster->file, "wait", NULL);
+	ctl_expect(&run, 0, "wait");
+	ctl_run_free(&run);
+	cluster_read_pids(cluster);
+}
+
+/* Parse the JSON lines a run printed; a new array. */
+static struct json_object *
+json_lines(const char *text)
+{
+	struct json_object	*lines;
+	char			*line;
+	size_t			 i;
+
+	lines = json_object_new_array();
+	for (i = 0; (line = line_of(text, i)) != NULL; i++) {
+		json_object_array_add(lines, tl_json(line));
+		free(line);
+	}
+	return (lines);
+}
+
+/* Return the index of the node whose name a line starts with. */
+static size_t
+node_of_line(const struct cluster *cluster, const char *line)
+{
+	size_t	 i, length;
+
+	for (i = 0; i < cluster->count; i++) {
+		length = strlen(cluster->names[i]);
+		if (strncmp(line, cluster->names[i], length) == 0 &&
+		    line[length] == ' ')
+			return (i);
+	}
+	ck_abort_msg("no node named at the start of \"%s\"", line);
+	return (0);
+}
+
+/* Return an agent's address on a node of the cluster. */
+static char *
+agent_address(const struct cluster *cluster, size_t node, int n)
+{
+	char	*address;
+
+	ck_assert_int_ne(asprintf(&address, "tcp://%s/%d",
+	    cluster->names[node], n), -1);
+	return (address);
+}
+
+/*
+ * The main job, step by step: spawn, wait, prepare with agents and random
+ * connections, rounds (for people and -j), status, agents, call, stop;
+ * then nothing is left running.
+ */
+START_TEST(test_lifecycle)
+{
+	struct cluster		 cluster;
+	struct ctl_run		 run;
+	struct json_object	*lines, *object, *result, *entry, *conns;
+	struct tl_conn		*conn;
+	char			*line, *expected, *address, *before[3];
+	size_t			 i, k, j, seen[3], cross = 0;
+	unsigned int		 round;
+
+	cluster_make(&cluster, 3, NULL);
+
+	/* spawn: a line per node, each started. */
+	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
+	ctl_expect(&run, 0, "spawn");
+	ck_assert_uint_eq(count_lines(run.out), 3);
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_uint_eq(node_of_line(&cluster, line), i);
+		ck_assert_msg(strstr(line, "started (local) in ") != NULL,
+		    "%s", line);
+		free(line);
+	}
+	ck_assert_str_eq(run.err, "");
+	ctl_run_free(&run);
+
+	/* wait: all ready. */
+	ctl_run(&run, "-f", cluster.file, "wait", "-t", "10", NULL);
+	ctl_expect(&run, 0, "wait");
+	ck_assert_uint_eq(count_lines(run.out), 3);
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_msg(strstr(line, "ready after") != NULL, "%s", line);
+		free(line);
+	}
+	ctl_run_free(&run);
+
+	/* status -j: one object per node, with the pid we track. */
+	ctl_run(&run, "-j", "-f", cluster.file, "status", NULL);
+	ctl_expect(&run, 0, "status");
+	lines = json_lines(run.out);
+	ck_assert_uint_eq(json_object_array_length(lines), 3);
+	cluster_read_pids(&cluster);
+	for (i = 0; i < 3; i++) {
+		object = tl_index(lines, i);
+		ck_assert_str_eq(tl_string(object, "step"), "status");
+		ck_assert_str_eq(tl_string(object, "node"), cluster.names[i]);
+		ck_assert(json_object_get_boolean(tl_member(object, "ok")));
+		result = tl_member(object, "result");
+		ck_assert_str_eq(tl_string(result, "role"), "slave");
+		ck_assert_int_eq(tl_int(result, "pid"), cluster.pids[i]);
+		ck_assert_int_eq(tl_int(result, "agents"), 0);
+	}
+	json_object_put(lines);
+	ctl_run_free(&run);
+
+	/* spawn again: every node is already running, nothing starts. */
+	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
+	ctl_expect(&run, 0, "spawn again");
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_int_ne(asprintf(&expected, "already running as pid "
+		    "%ld", (long)cluster.pids[i]), -1);
+		ck_assert_msg(strstr(line, expected) != NULL, "%s", line);
+		free(expected);
+		free(line);
+	}
+	ctl_run_free(&run);
+
+	/* prepare: 10 counters a node, a random 3-out graph over all 30. */
+	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:10",
+	    "--connections", "random:3", NULL);
+	ctl_expect(&run, 0, "prepare");
+	ck_assert_msg(strstr(run.out, "agents: spawned 30, 10 counter per "
+	    "node on 3 nodes") != NULL, "%s", run.out);
+	ck_assert_msg(strstr(run.out, "connections: added 90, random:3 over "
+	    "30 agents") != NULL, "%s", run.out);
+	ctl_run_free(&run);
+
+	/* Every agent has 3 distinct connections, none to itself. */
+	for (i = 0; i < 3; i++) {
+		conn = tl_connect(cluster.ports[i]);
+		result = tl_ok(conn, "get_connections", NULL);
+		ck_assert_uint_eq(json_object_array_length(result), 10);
+		for (k = 0; k < 10; k++) {
+			entry = tl_index(result, k);
+			address = agent_address(&cluster, i, (int)k + 1);
+			ck_assert_str_eq(json_object_get_string(
+			    tl_index(entry, 0)), address);
+			conns = tl_index(entry, 1);
+			ck_assert_uint_eq(json_object_array_length(conns), 3);
+			for (j = 0; j < 3; j++) {
+				const char *to = json_object_get_string(
+				    tl_index(conns, j));
+
+				ck_assert_str_ne(to, address);
+				ck_assert_msg(strncmp(to, "tcp://127.0.0.1:",
+				    16) == 0, "%s", to);
+				if (strncmp(to, address, strlen(address) -
+				    2) != 0)
+					cross++;
+			}
+			free(address);
+		}
+		before[i] = strdup(tl_json_text(result));
+		json_object_put(result);
+		tl_close(conn);
+	}
+	/* Links go across nodes (all 90 local would be a broken graph). */
+	ck_assert_uint_gt(cross, 10);
+
+	/* prepare again changes nothing: it is idempotent. */
+	ctl_run(&run, "-j", "-f", cluster.file, "prepare", "--agents",
+	    "counter:10", "--connections", "random:3", NULL);
+	ctl_expect(&run, 0, "prepare again");
+	lines = json_lines(run.out);
+	ck_assert_uint_eq(json_object_array_length(lines), 2);
+	ck_assert_str_eq(tl_string(tl_index(lines, 0), "part"), "agents");
+	ck_assert_int_eq(tl_int(tl_index(lines, 0), "spawned"), 0);
+	ck_assert_str_eq(tl_string(tl_index(lines, 1), "part"),
+	    "connections");
+	ck_assert_int_eq(tl_int(tl_index(lines, 1), "added"), 0);
+	ck_assert_int_eq(tl_int(tl_index(lines, 1), "agents"), 30);
+	json_object_put(lines);
+	ctl_run_free(&run);
+	for (i = 0; i < 3; i++) {
+		conn = tl_connect(cluster.ports[i]);
+		result = tl_ok(conn, "get_connections", NULL);
+		ck_assert_str_eq(tl_json_text(result), before[i]);
+		free(before[i]);
+		json_object_put(result);
+		tl_close(conn);
+	}
+
+	/* trigger -n 5: a line per round, in order. */
+	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "5", NULL);
+	ctl_expect(&run, 0, "trigger");
+	ck_assert_uint_eq(count_lines(run.out), 5);
+	for (i = 0; i < 5; i++) {
+		line = line_of(run.out, i);
+		ck_assert_int_ne(asprintf(&expected, "round %zu: 30 agents, "
+		    "0 failed, 3/3 nodes, ", i + 1), -1);
+		ck_assert_msg(strncmp(line, expected, strlen(expected)) == 0,
+		    "line %zu: \"%s\", expected \"%s...\"", i + 1, line,
+		    expected);
+		free(expected);
+		free(line);
+	}
+	ck_assert_str_eq(run.err, "");
+	ctl_run_free(&run);
+
+	/* trigger -j with args: one object per round. */
+	ctl_run(&run, "-j", "-f", cluster.file, "trigger", "-n", "2",
+	    "--args", "{\"by\": 2}", NULL);
+	ctl_expect(&run, 0, "trigger -j");
+	lines = json_lines(run.out);
+	ck_assert_uint_eq(json_object_array_length(lines), 2);
+	for (round = 0; round < 2; round++) {
+		object = tl_index(lines, round);
+		ck_assert_str_eq(tl_string(object, "step"), "trigger");
+		ck_assert_int_eq(tl_int(object, "round"), 6 + round);
+		ck_assert_int_eq(tl_int(object, "agents"), 30);
+		ck_assert_int_eq(tl_int(object, "failed"), 0);
+		ck_assert_int_eq(tl_int(object, "nodes"), 3);
+		ck_assert_int_eq(tl_int(object, "nodes_failed"), 0);
+		ck_assert_int_ge(tl_int(object, "elapsed_us"), 0);
+	}
+	json_object_put(lines);
+	ctl_run_free(&run);
+
+	/* call: each counter went 5 x 1 + 2 x 2. */
+	ctl_run(&run, "-f", cluster.file, "call", "agent.get",
+	    "{\"agent\": 4}", NULL);
+	ctl_expect(&run, 0, "call");
+	ck_assert_uint_eq(count_lines(run.out), 3);
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_uint_eq(node_of_line(&cluster, line), i);
+		ck_assert_msg(strcmp(line + strlen(line) - 3, "  9") == 0,
+		    "\"%s\"", line);
+		free(line);
+	}
+	ctl_run_free(&run);
+
+	/* call -n: one node only; -j gives the result as JSON. */
+	ctl_run(&run, "-j", "-n", cluster.names[1], "-f", cluster.file,
+	    "call", "get_agents", NULL);
+	ctl_expect(&run, 0, "call -n");
+	lines = json_lines(run.out);
+	ck_assert_uint_eq(json_object_array_length(lines), 1);
+	object = tl_index(lines, 0);
+	ck_assert_str_eq(tl_string(object, "node"), cluster.names[1]);
+	ck_assert_uint_eq(json_object_array_length(tl_member(object,
+	    "result")), 10);
+	json_object_put(lines);
+	ctl_run_free(&run);
+
+	/* agents: every address, 10 of each node, in node order. */
+	ctl_run(&run, "-f", cluster.file, "agents", NULL);
+	ctl_expect(&run, 0, "agents");
+	ck_assert_uint_eq(count_lines(run.out), 30);
+	memset(seen, 0, sizeof seen);
+	for (k = 0; k < 30; k++) {
+		line = line_of(run.out, k);
+		i = k / 10;
+		address = agent_address(&cluster, i, (int)(k % 10) + 1);
+		ck_assert_str_eq(line, address);
+		seen[i]++;
+		free(address);
+		free(line);
+	}
+	ck_assert_uint_eq(seen[0] + seen[1] + seen[2], 30);
+	ctl_run_free(&run);
+
+	/* status for people: a line per node, with its pid and rounds. */
+	ctl_run(&run, "-f", cluster.file, "status", NULL);
+	ctl_expect(&run, 0, "status");
+	ck_assert_uint_eq(count_lines(run.out), 3);
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_int_ne(asprintf(&expected, "slave  pid %ld  up ",
+		    (long)cluster.pids[i]), -1);
+		ck_assert_msg(strstr(line, expected) != NULL, "%s", line);
+		ck_assert_msg(strstr(line, "agents 10  rounds 7") != NULL,
+		    "%s", line);
+		free(expected);
+		free(line);
+	}
+	ctl_run_free(&run);
+
+	/* stop: every node stops; no process and no port is left. */
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	ck_assert_uint_eq(count_lines(run.out), 3);
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_uint_eq(node_of_line(&cluster, line), i);
+		ck_assert_msg(strstr(line, "  stopped in ") != NULL, "%s",
+		    line);
+		free(line);
+	}
+	for (i = 0; i < 3; i++)
+		cluster_expect_gone(&cluster, i);
+	ck_assert_int_eq(tl_stray_child(), 0);
+	ctl_run_free(&run);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/* A malformed nodes file: nothing is done, the error names file:line. */
+START_TEST(test_malformed)
+{
+	struct ctl_run	 run;
+	char		*path, *expected;
+
+	path = tl_path(tl_tempdir(), "nodes");
+	tl_write_file(path, "# cluster\n127.0.0.1 port=7000\n"
+	    "127.0.0.1 port=7001 slaves=many\n");
+	ctl_run(&run, "-f", path, "status", NULL);
+	ctl_expect(&run, 2, "status with a bad nodes file");
+	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s:3: slaves: "
+	    "invalid number 'many'\n", path), -1);
+	ck_assert_str_eq(run.err, expected);
+	ck_assert_str_eq(run.out, "");
+	free(expected);
+	ctl_run_free(&run);
+
+	/* spawn too: nothing is started. */
+	tl_write_file(path, "127.0.0.1 port=7000\n127.0.0.1 port=7000\n");
+	ctl_run(&run, "-f", path, "spawn", NULL);
+	ctl_expect(&run, 2, "spawn with a bad nodes file");
+	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s:2: port: "
+	    "127.0.0.1:7000 is already the node on line 1\n", path), -1);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	ctl_run_free(&run);
+
+	/* No such file, and an unknown -n node. */
+	tl_write_file(path, "127.0.0.1 port=7000\n");
+	ctl_run(&run, "-f", "/nonexistent/nodes", "status", NULL);
+	ctl_expect(&run, 2, "status without a nodes file");
+	ck_assert_str_eq(run.err, "creamasctl: /nonexistent/nodes: No such "
+	    "file or directory\n");
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", path, "-n", "10.1.1.1:7000", "status", NULL);
+	ctl_expect(&run, 2, "status -n unknown");
+	ck_assert_int_ne(asprintf(&expected, "creamasctl: -n 10.1.1.1:7000: "
+	    "no such node in %s\n", path), -1);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	ctl_run_free(&run);
+
+	/* Bad command lines. */
+	ctl_run(&run, "-f", path, "frobnicate", NULL);
+	ctl_expect(&run, 2, "an unknown command");
+	ck_assert_str_eq(run.err, "creamasctl: unknown command: frobnicate\n");
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", path, "call", "status", "[1]", NULL);
+	ctl_expect(&run, 2, "call with positional params");
+	ck_assert_msg(strstr(run.err, "must be a JSON object") != NULL, "%s",
+	    run.err);
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", path, "trigger", "--args", "{", NULL);
+	ctl_expect(&run, 2, "trigger with bad args");
+	ck_assert_msg(strstr(run.err, "--args: invalid JSON") != NULL, "%s",
+	    run.err);
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", path, "prepare", "--agents", "counter", NULL);
+	ctl_expect(&run, 2, "prepare with bad agents");
+	ck_assert_str_eq(run.err, "creamasctl: prepare: --agents counter: "
+	    "expected TYPE:N[:JSON]\n");
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", path, "prepare", "--connections", "ring:2", NULL);
+	ctl_expect(&run, 2, "prepare with bad connections");
+	ck_assert_str_eq(run.err, "creamasctl: prepare: --connections "
+	    "ring:2: expected random:K\n");
+	ctl_run_free(&run);
+	free(path);
+}
+END_TEST
+
+/*
+ * A node that is down: trigger names it and fails, the others still do
+ * their rounds; status too; stop stops the others and says the dead one
+ * was not running.
+ */
+START_TEST(test_node_down)
+{
+	struct cluster	 cluster;
+	struct ctl_run	 run;
+	struct tl_exit	 e;
+	char		*line, *expected;
+	size_t		 i;
+
+	cluster_make(&cluster, 3, NULL);
+	cluster_start(&cluster);
+	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "noop:4",
+	    NULL);
+	ctl_expect(&run, 0, "prepare");
+	ctl_run_free(&run);
+
+	/* The second node dies. */
+	e = tl_stop_pid(cluster.pids[1], SIGKILL, 5.0);
+	ck_assert(!e.killed);
+	cluster.pids[1] = -1;
+
+	/* (A bare number is JSON too.) */
+	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "2", "--args", "7",
+	    NULL);
+	ctl_expect(&run, 1, "trigger with a node down");
+	ck_assert_uint_eq(count_lines(run.out), 2);
+	line = line_of(run.out, 0);
+	ck_assert_msg(strncmp(line, "round 1: 8 agents, 0 failed, 2/3 nodes",
+	    38) == 0, "%s", line);
+	free(line);
+	line = line_of(run.out, 1);
+	ck_assert_msg(strncmp(line, "round 2: 8 agents, 0 failed, 2/2 nodes",
+	    38) == 0, "%s", line);
+	free(line);
+	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s: round 1: "
+	    "connection to %s failed: Connection refused\n",
+	    cluster.names[1], cluster.names[1]), -1);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	ctl_run_free(&run);
+
+	/* status: the others are shown, the dead one named, exit 1. */
+	ctl_run(&run, "-f", cluster.file, "status", NULL);
+	ctl_expect(&run, 1, "status with a node down");
+	ck_assert_uint_eq(count_lines(run.out), 2);
+	ck_assert_uint_eq(node_of_line(&cluster, run.out), 0);
+	ck_assert_msg(strstr(run.err, cluster.names[1]) != NULL, "%s",
+	    run.err);
+	ck_assert_msg(strstr(run.out, cluster.names[1]) == NULL, "%s",
+	    run.out);
+	ctl_run_free(&run);
+
+	/* wait names it after its timeout. */
+	ctl_run(&run, "-f", cluster.file, "wait", "-t", "0.5", NULL);
+	ctl_expect(&run, 1, "wait with a node down");
+	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s: not ready "
+	    "after 0.5 s: connection to %s failed: Connection refused\n",
+	    cluster.names[1], cluster.names[1]), -1);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	ck_assert_uint_eq(count_lines(run.out), 2);
+	ck_assert_msg(run.elapsed >= 0.5, "wait gave up after %.3f s",
+	    run.elapsed);
+	ctl_run_free(&run);
+
+	/* stop: the others stop; the dead one is no failure. */
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop with a node down");
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_uint_eq(node_of_line(&cluster, line), i);
+		ck_assert_msg(strstr(line, i == 1 ? "was not running" :
+		    "stopped in") != NULL, "%s", line);
+		free(line);
+	}
+	for (i = 0; i < 3; i++)
+		cluster_expect_gone(&cluster, i);
+	ctl_run_free(&run);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/* stop when a node was already stopped: -j says which, exit 0. */
+START_TEST(test_stop_gone)
+{
+	struct cluster		 cluster;
+	struct ctl_run		 run;
+	struct json_object	*lines, *object;
+	size_t			 i;
+
+	cluster_make(&cluster, 3, NULL);
+	cluster_start(&cluster);
+
+	/* -n: only the third node. */
+	ctl_run(&run, "-n", cluster.names[2], "-f", cluster.file, "stop",
+	    NULL);
+	ctl_expect(&run, 0, "stop -n");
+	ck_assert_uint_eq(count_lines(run.out), 1);
+	ck_assert_uint_eq(node_of_line(&cluster, run.out), 2);
+	cluster_expect_gone(&cluster, 2);
+	ck_assert_msg(tl_port_listening(cluster.ports[0]) &&
+	    tl_port_listening(cluster.ports[1]), "stop -n stopped others");
+	ctl_run_free(&run);
+
+	ctl_run(&run, "-j", "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	lines = json_lines(run.out);
+	ck_assert_uint_eq(json_object_array_length(lines), 3);
+	for (i = 0; i < 3; i++) {
+		object = tl_index(lines, i);
+		ck_assert_str_eq(tl_string(object, "step"), "stop");
+		ck_assert_str_eq(tl_string(object, "node"), cluster.names[i]);
+		ck_assert(json_object_get_boolean(tl_member(object, "ok")));
+		ck_assert(json_object_get_boolean(tl_member(object,
+		    "stopped")));
+		ck_assert_int_eq(json_object_get_boolean(tl_member(object,
+		    "was_running")), i != 2);
+	}
+	json_object_put(lines);
+	for (i = 0; i < 3; i++)
+		cluster_expect_gone(&cluster, i);
+	ctl_run_free(&run);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
+ * A node that stops answering (SIGSTOP) during rounds: trigger names it
+ * at its timeout, the others finish the round.
+ */
+START_TEST(test_node_stopped)
+{
+	struct cluster	 cluster;
+	struct ctl_run	 run;
+	char		*line;
+	size_t		 i;
+
+	cluster_make(&cluster, 2, NULL);
+	cluster_start(&cluster);
+	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:3",
+	    NULL);
+	ctl_expect(&run, 0, "prepare");
+	ctl_run_free(&run);
+
+	ck_assert_int_eq(kill(cluster.pids[0], SIGSTOP), 0);
+	ctl_run(&run, "-t", "0.5", "-f", cluster.file, "trigger", "-n", "2",
+	    NULL);
+	kill(cluster.pids[0], SIGCONT);
+	ctl_expect(&run, 1, "trigger with a stopped node");
+	line = line_of(run.out, 0);
+	ck_assert_msg(strncmp(line, "round 1: 3 agents, 0 failed, 1/2 nodes",
+	    38) == 0, "%s", line);
+	free(line);
+	ck_assert_uint_eq(count_lines(run.out), 2);
+	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
+	    strstr(run.err, "round 1: no reply from") != NULL, "%s", run.err);
+	ck_assert_msg(strstr(run.err, cluster.names[1]) == NULL, "%s",
+	    run.err);
+	ck_assert_msg(run.elapsed >= 2.5 && run.elapsed < 10, "%.3f s",
+	    run.elapsed);
+	ctl_run_free(&run);
+
+	/* stop: a node that does not answer is named, the other stops. */
+	ck_assert_int_eq(kill(cluster.pids[0], SIGSTOP), 0);
+	ctl_run(&run, "-t", "1", "-f", cluster.file, "stop", NULL);
+	kill(cluster.pids[0], SIGCONT);
+	ctl_expect(&run, 1, "stop with a stopped node");
+	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
+	    strstr(run.err, ": stop: still answering after 1 s; stop: no "
+	    "reply from") != NULL, "%s", run.err);
+	ck_assert_uint_eq(count_lines(run.err), 1);
+	ck_assert_uint_eq(count_lines(run.out), 1);
+	ck_assert_uint_eq(node_of_line(&cluster, run.out), 1);
+	ctl_run_free(&run);
+	cluster_expect_gone(&cluster, 1);
+
+	/* Going again, it stops. */
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	ctl_run_free(&run);
+	for (i = 0; i < 2; i++)
+		cluster_expect_gone(&cluster, i);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/* spawn with one node that cannot start: it is named, the others run. */
+START_TEST(test_spawn_failure)
+{
+	struct cluster	 cluster;
+	struct ctl_run	 run;
+	char		 extra[256], *expected;
+	uint16_t	 port;
+
+	/* A third node whose command fails, saying why on stderr. */
+	port = free_port(NULL, 0);
+	snprintf(extra, sizeof extra, "127.0.0.1 port=%u cmd=\"echo "
+	    "creamasd: no luck >&2; exit 3\"\n", port);
+	cluster_make(&cluster, 2, extra);
+
+	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
+	ctl_expect(&run, 1, "spawn with a failing node");
+	ck_assert_uint_eq(count_lines(run.out), 2);
+	ck_assert_msg(strstr(run.err, "creamasctl: 127.0.0.1:") != NULL &&
+	    strstr(run.err, "spawn (local): exit status 3: creamasd: no luck")
+	    != NULL, "%s", run.err);
+	ck_assert_uint_eq(count_lines(run.err), 1);
+	ctl_run_free(&run);
+	cluster_read_pids(&cluster);
+
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	ck_assert_msg(strstr(run.out, "was not running") != NULL, "%s",
+	    run.out);
+	ctl_run_free(&run);
+	cluster_expect_gone(&cluster, 0);
+	cluster_expect_gone(&cluster, 1);
+
+	/* A command that never returns is killed at the timeout. */
+	snprintf(extra, sizeof extra, "127.0.0.1 port=%u cmd=\"exec sleep "
+	    "60\"\n", port);
+	tl_write_file(cluster.file, extra);
+	ctl_run(&run, "-t", "1", "-f", cluster.file, "spawn", NULL);
+	ctl_expect(&run, 1, "spawn of a command that hangs");
+	ck_assert_int_ne(asprintf(&expected, "creamasctl: 127.0.0.1:%u: "
+	    "spawn (local): not up within 1 s (killed)\n", port), -1);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	ck_assert_msg(run.elapsed < 5, "%.3f s", run.elapsed);
+	ctl_run_free(&run);
+	ck_assert_int_eq(tl_stray_child(), 0);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
+ * run: spawn, wait, prepare (agents, connections, log folder, a plan),
+ * rounds and stop in one; the logs are written and nothing is left.
+ */
+START_TEST(test_run)
+{
+	struct cluster		 cluster;
+	struct ctl_run		 run;
+	struct json_object	*lines, *object;
+	char			*plan, *logs, *text, *path;
+	const char		*step;
+	size_t			 i, rounds = 0, stops = 0;
+
+	cluster_make(&cluster, 2, NULL);
+	plan = tl_path(cluster.dir, "plan.json");
+	ck_assert_int_ne(asprintf(&text, "[{\"method\": \"set_time\", "
+	    "\"params\": {\"t\": 2.5}},\n {\"method\": \"spawn\", \"params\": "
+	    "{\"type\": \"noop\"}, \"node\": \"%s\"}]\n", cluster.names[1]),
+	    -1);
+	tl_write_file(plan, text);
+	free(text);
+	logs = tl_path(cluster.dir, "logs");
+
+	ctl_run(&run, "-j", "-f", cluster.file, "run", "-n", "3",
+	    "--agents", "counter:5:{\"start\": 100}", "--connections",
+	    "random:2", "--log-folder", logs, "--plan", plan, "--seed", "7",
+	    NULL);
+	ctl_expect(&run, 0, "run");
+	lines = json_lines(run.out);
+	for (i = 0; i < json_object_array_length(lines); i++) {
+		object = tl_index(lines, i);
+		step = tl_string(object, "step");
+		if (strcmp(step, "trigger") == 0) {
+			rounds++;
+			ck_assert_int_eq(tl_int(object, "round"), rounds);
+			ck_assert_int_eq(tl_int(object, "agents"), 11);
+		} else if (strcmp(step, "stop") == 0)
+			stops++;
+		ck_assert_msg(strcmp(step, "spawn") == 0 ||
+		    strcmp(step, "wait") == 0 || strcmp(step, "prepare") == 0 ||
+		    strcmp(step, "trigger") == 0 || strcmp(step, "stop") == 0,
+		    "step %s", step);
+	}
+	ck_assert_uint_eq(rounds, 3);
+	ck_assert_uint_eq(stops, 2);
+	json_object_put(lines);
+	ctl_run_free(&run);
+
+	/* Both stopped, and wrote their logs into the folder. */
+	for (i = 0; i < 2; i++) {
+		ck_assert(!tl_port_listening(cluster.ports[i]));
+		ck_assert_int_ne(asprintf(&path, "%s/env_%u.log", logs,
+		    cluster.ports[i]), -1);
+		text = tl_read_file(path);
+		ck_assert_msg(text != NULL, "no %s", path);
+		free(text);
+		free(path);
+	}
+	/* The counters started at 100 and did 3 rounds. */
+	ck_assert_int_ne(asprintf(&path, "%s/agent_%u_1.log", logs,
+	    cluster.ports[0]), -1);
+	text = tl_read_file(path);
+	ck_assert_msg(text != NULL && strstr(text, "count 103") != NULL,
+	    "%s: %s", path, text != NULL ? text : "(none)");
+	free(text);
+	free(path);
+	ck_assert_int_eq(tl_stray_child(), 0);
+
+	/* A run that fails at prepare still stops what it started. */
+	ctl_run(&run, "-f", cluster.file, "run", "--agents", "nosuchtype:1",
+	    NULL);
+	ctl_expect(&run, 1, "run with an unknown agent type");
+	ck_assert_msg(strstr(run.err, "prepare: spawn_n: ") != NULL, "%s",
+	    run.err);
+	ck_assert_msg(strstr(run.out, "stopped in") != NULL, "%s", run.out);
+	for (i = 0; i < 2; i++)
+		ck_assert(!tl_port_listening(cluster.ports[i]));
+	ctl_run_free(&run);
+
+	free(plan);
+	free(logs);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
+ * The command spawn runs: the default (a master), and cmd= templates with
+ * every placeholder, values quoted for sh when they must be.
+ */
+START_TEST(test_commands)
+{
+	struct ctl_run		 run;
+	struct json_object	*lines;
+	const char		*args[] = { "-j", "-f", NULL, "nodes", NULL };
+	char			*path;
+
+	path = tl_path(tl_tempdir(), "nodes");
+	tl_write_file(path, "127.0.0.1 port=7100 slaves=3 idle_exit=90\n"
+	    "localhost port=7200 cmd=\"{creamasd} -x {host} {port} {listen} "
+	    "{slaves} {idle_exit} {nope} ${HOME}\"\n"
+	    "u@far.example:2222 port=7300 idle_exit=1.5\n"
+	    "::1 port=7400\n"
+	    "127.0.0.1 port=7500 launch=none\n");
+	args[2] = path;
+	ctl_runv(&run, NULL, "CREAMASD=/opt/my creamas/creamasd", -1, args);
+	ctl_expect(&run, 0, "nodes");
+	lines = json_lines(run.out);
+	ck_assert_uint_eq(json_object_array_length(lines), 5);
+	ck_assert_str_eq(tl_string(tl_index(lines, 0), "command"),
+	    "'/opt/my creamas/creamasd' --role master --slaves 3 --listen "
+	    "127.0.0.1:7100 -o idle_exit=90");
+	ck_assert_str_eq(tl_string(tl_index(lines, 1), "command"),
+	    "'/opt/my creamas/creamasd' -x localhost 7200 localhost:7200 0 "
+	    "3600 {nope} ${HOME}");
+	ck_assert_str_eq(tl_string(tl_index(lines, 2), "command"),
+	    "creamasd --role master --slaves 0 --listen far.example:7300 -o "
+	    "idle_exit=1.5");
+	ck_assert_str_eq(tl_string(tl_index(lines, 2), "launch"), "ssh");
+	ck_assert_str_eq(tl_string(tl_index(lines, 2), "user"), "u");
+	ck_assert_int_eq(tl_int(tl_index(lines, 2), "sshport"), 2222);
+	ck_assert_str_eq(tl_string(tl_index(lines, 3), "command"),
+	    "'/opt/my creamas/creamasd' --role master --slaves 0 --listen "
+	    "'[::1]:7400' -o idle_exit=3600");
+	ck_assert(json_object_get_type(tl_member(tl_index(lines, 4),
+	    "command")) == json_type_null);
+	json_object_put(lines);
+	ctl_run_free(&run);
+	free(path);
+}
+END_TEST
+
+/*
+ * Nodes with the default command: masters (creamasd --role master) with
+ * two slaves each, through the main job step by step; afterwards no
+ * master and no slave is left, by pid.
+ */
+START_TEST(test_masters)
+{
+	struct cluster		 cluster;
+	struct ctl_run		 run;
+	struct json_object	*lines, *result, *slaves;
+	struct tl_conn		*conn;
+	pid_t			 slave_pids[4];
+	struct tl_exit		 e;
+	char			*line;
+	FILE			*f;
+	size_t			 i, k, tries;
+
+	memset(&cluster, 0, sizeof cluster);
+	cluster.count = 2;
+	cluster.dir = strdup(tl_tempdir());
+	cluster.file = tl_path(cluster.dir, "nodes");
+	/* Each node needs its port and the two after it. */
+	for (i = 0; i < 2; i++) {
+		for (tries = 0; tries < 100; tries++) {
+			cluster.ports[i] = free_port(cluster.ports, i);
+			if ((i == 0 || cluster.ports[i] > cluster.ports[0] + 2 ||
+			    cluster.ports[i] + 2 < cluster.ports[0]) &&
+			    cluster.ports[i] < 65533 &&
+			    port_is_free(cluster.ports[i] + 1) &&
+			    port_is_free(cluster.ports[i] + 2))
+				break;
+		}
+		snprintf(cluster.names[i], sizeof cluster.names[i],
+		    "127.0.0.1:%u", cluster.ports[i]);
+	}
+	f = fopen(cluster.file, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < 2; i++)
+		fprintf(f, "127.0.0.1 port=%u slaves=2 idle_exit=120\n",
+		    cluster.ports[i]);
+	ck_assert_int_eq(fclose(f), 0);
+	tl_adopt_orphans();
+
+	cluster_start(&cluster);
+	ctl_run(&run, "-j", "-f", cluster.file, "status", NULL);
+	ctl_expect(&run, 0, "status");
+	lines = json_lines(run.out);
+	for (i = 0; i < 2; i++) {
+		result = tl_member(tl_index(lines, i), "result");
+		ck_assert_str_eq(tl_string(result, "role"), "master");
+		slaves = tl_member(result, "slaves");
+		ck_assert_uint_eq(json_object_array_length(slaves), 2);
+		for (k = 0; k < 2; k++) {
+			slave_pids[i * 2 + k] = (pid_t)tl_int(tl_index(slaves,
+			    k), "pid");
+			ck_assert(tl_pid_alive(slave_pids[i * 2 + k]));
+			tl_track_pid(slave_pids[i * 2 + k]);
+		}
+	}
+	json_object_put(lines);
+	ctl_run_free(&run);
+
+	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:8",
+	    "--connections", "random:3", NULL);
+	ctl_expect(&run, 0, "prepare");
+	ck_assert_msg(strstr(run.out, "host managers: set on 2 masters") !=
+	    NULL, "%s", run.out);
+	ck_assert_msg(strstr(run.out, "agents: spawned 16,") != NULL, "%s",
+	    run.out);
+	ck_assert_msg(strstr(run.out, "connections: added 48,") != NULL,
+	    "%s", run.out);
+	ctl_run_free(&run);
+
+	/* Each master spread its 8 agents over its 2 slaves. */
+	for (i = 0; i < 2; i++) {
+		conn = tl_connect(cluster.ports[i]);
+		result = tl_ok(conn, "get_agents", NULL);
+		ck_assert_uint_eq(json_object_array_length(result), 8);
+		json_object_put(result);
+		result = tl_ok(conn, "get_slave_managers", NULL);
+		ck_assert_uint_eq(json_object_array_length(result), 2);
+		json_object_put(result);
+		tl_close(conn);
+	}
+
+	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "3", NULL);
+	ctl_expect(&run, 0, "trigger");
+	for (i = 0; i < 3; i++) {
+		line = line_of(run.out, i);
+		ck_assert_msg(strstr(line, ": 16 agents, 0 failed, 2/2 nodes")
+		    != NULL, "%s", line);
+		free(line);
+	}
+	ctl_run_free(&run);
+
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	ctl_run_free(&run);
+	for (i = 0; i < 2; i++)
+		cluster_expect_gone(&cluster, i);
+	for (k = 0; k < 4; k++) {
+		e = tl_stop_pid(slave_pids[k], 0, 5.0);
+		ck_assert_msg(!e.killed, "slave %ld was left running",
+		    (long)slave_pids[k]);
+	}
+	ck_assert_int_eq(tl_stray_child(), 0);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
+ * launch=ssh through a real OpenSSH server on this machine: two nodes are
+ * spawned over SSH, run rounds and stop; a host key not in known_hosts is
+ * refused, with its fingerprint, unless --accept-new-host-keys.
+ */
+START_TEST(test_ssh)
+{
+	struct sshd	*sshd;
+	struct cluster	 cluster;
+	struct ctl_run	 run;
+	const char	*args[12];
+	char		*known_hosts, *text, *line, *fingerprint;
+	FILE		*f;
+	size_t		 i;
+
+	sshd = sshd_start(NULL);
+	memset(&cluster, 0, sizeof cluster);
+	cluster.count = 2;
+	cluster.dir = strdup(tl_tempdir());
+	cluster.file = tl_path(cluster.dir, "nodes");
+	f = fopen(cluster.file, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < 2; i++) {
+		cluster.ports[i] = free_port(cluster.ports, i);
+		snprintf(cluster.names[i], sizeof cluster.names[i],
+		    "127.0.0.1:%u", cluster.ports[i]);
+		fprintf(f, "127.0.0.1:%u port=%u launch=ssh identity=%s "
+		    "cmd=\"%s --role slave --listen {listen}\"\n", sshd->port,
+		    cluster.ports[i], sshd->user_key, tl_creamasd());
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	tl_adopt_orphans();
+
+	/* A known_hosts file without the server's key: refused. */
+	known_hosts = tl_path(cluster.dir, "known_hosts");
+	tl_write_file(known_hosts, "");
+	args[0] = "--known-hosts";
+	args[1] = known_hosts;
+	args[2] = "-f";
+	args[3] = cluster.file;
+	args[4] = "-n";
+	args[5] = cluster.names[0];
+	args[6] = "spawn";
+	args[7] = NULL;
+	ctl_runv(&run, NULL, NULL, -1, args);
+	ctl_expect(&run, 1, "spawn with an unknown host key");
+	ck_assert_int_ne(asprintf(&text, "%s.pub", sshd->host_key), -1);
+	fingerprint = sshd_fingerprint(text);
+	free(text);
+	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
+	    strstr(run.err, "spawn (ssh): ") != NULL &&
+	    strstr(run.err, fingerprint) != NULL, "no node, launcher or "
+	    "fingerprint %s in: %s", fingerprint, run.err);
+	ck_assert_msg(!tl_port_listening(cluster.ports[0]), "it started");
+	ctl_run_free(&run);
+
+	/* --accept-new-host-keys: accepted and written down. */
+	args[0] = "--accept-new-host-keys";
+	args[1] = "--known-hosts";
+	args[2] = known_hosts;
+	args[3] = "-f";
+	args[4] = cluster.file;
+	args[5] = "spawn";
+	args[6] = NULL;
+	ctl_runv(&run, NULL, NULL, -1, args);
+	ctl_expect(&run, 0, "spawn over ssh");
+	for (i = 0; i < 2; i++) {
+		line = line_of(run.out, i);
+		ck_assert_uint_eq(node_of_line(&cluster, line), i);
+		ck_assert_msg(strstr(line, "started (ssh) in ") != NULL, "%s",
+		    line);
+		free(line);
+	}
+	ctl_run_free(&run);
+	text = tl_read_file(known_hosts);
+	ck_assert_msg(text != NULL && strlen(text) > 0, "known_hosts is "
+	    "empty");
+	free(text);
+	cluster_read_pids(&cluster);
+
+	/* Then as for any node: only spawn goes over SSH. */
+	ctl_run(&run, "-f", cluster.file, "wait", NULL);
+	ctl_expect(&run, 0, "wait");
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:4",
+	    "--connections", "random:2", NULL);
+	ctl_expect(&run, 0, "prepare");
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "3", NULL);
+	ctl_expect(&run, 0, "trigger");
+	line = line_of(run.out, 2);
+	ck_assert_msg(strncmp(line, "round 3: 8 agents, 0 failed, 2/2 nodes",
+	    38) == 0, "%s", line);
+	free(line);
+	ctl_run_free(&run);
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	ctl_run_free(&run);
+	for (i = 0; i < 2; i++)
+		cluster_expect_gone(&cluster, i);
+
+	free(fingerprint);
+	free(known_hosts);
+	cluster_free(&cluster);
+	sshd_stop(sshd);
+}
+END_TEST
+
+/* On a terminal, a wait over a second shows "N/M nodes ready...". */
+START_TEST(test_progress)
+{
+	struct cluster	 cluster;
+	struct ctl_run	 run;
+	const char	*args[] = { "-f", NULL, "wait", "-t", "1.6", NULL };
+	char		 buffer[4096], extra[128];
+	uint16_t	 port;
+	ssize_t		 n;
+	size_t		 used = 0;
+	int		 master, slave;
+
+	/* One node that comes up, one (launch=none) that never does. */
+	port = free_port(NULL, 0);
+	snprintf(extra, sizeof extra, "127.0.0.1 port=%u launch=none\n", port);
+	cluster_make(&cluster, 1, extra);
+	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
+	ctl_expect(&run, 1, "spawn with a node that is not there");
+	ctl_run_free(&run);
+	cluster_read_pids(&cluster);
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(slave, 0);
+	args[1] = cluster.file;
+	ctl_runv(&run, NULL, NULL, slave, args);
+	close(slave);
+	ctl_expect(&run, 1, "wait on a terminal");
+	ck_assert_msg(strstr(run.out, "ready after") != NULL, "%s", run.out);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	while (used < sizeof buffer - 1 &&
+	    (n = read(master, buffer + used, sizeof buffer - 1 - used)) > 0)
+		used += (size_t)n;
+	buffer[used] = '\0';
+	close(master);
+	ck_assert_msg(strstr(buffer, "1/2 nodes ready...") != NULL,
+	    "no progress on the terminal: \"%s\"", buffer);
+	ck_assert_msg(strstr(buffer, "not ready after 1.6 s") != NULL,
+	    "\"%s\"", buffer);
+	ctl_run_free(&run);
+
+	/* Not on a terminal: no progress at all. */
+	ctl_runv(&run, NULL, NULL, -1, args);
+	ctl_expect(&run, 1, "wait, not on a terminal");
+	ck_assert_msg(strstr(run.err, "nodes ready...") == NULL, "%s",
+	    run.err);
+	ctl_run_free(&run);
+
+	ctl_run(&run, "-f", cluster.file, "stop", NULL);
+	ctl_expect(&run, 0, "stop");
+	ctl_run_free(&run);
+	cluster_expect_gone(&cluster, 0);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/* The creamasctl suite: end-to-end with launch=local nodes. */
+Suite *
+suite_ctl(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("ctl");
+	tc = tcase_create("local");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_lifecycle);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_node_down);
+	tcase_add_test(tc, test_stop_gone);
+	tcase_add_test(tc, test_node_stopped);
+	tcase_add_test(tc, test_spawn_failure);
+	tcase_add_test(tc, test_run);
+	tcase_add_test(tc, test_commands);
+	tcase_add_test(tc, test_masters);
+	tcase_add_test(tc, test_ssh);
+	tcase_add_test(tc, test_progress);
+	suite_add_tcase(s, tc);
+	return (s);
+}
