@@ -87,6 +87,9 @@ auth_key_load(const char *path, struct auth_key **key, char **cause)
 		goto fail;
 	}
 	length = read(fd, buffer, sizeof buffer);
+	/* A key written as text may end in a newline; it is not the key. */
+	if (length > 0 && buffer[length - 1] == '\n')
+		length--;
 	if (length < AUTH_KEY_MIN || length > AUTH_KEY_MAX) {
 		xasprintf(cause, "key %s: %s (keys are %d to %d bytes; make "
 		    "one with creamasctl keygen)", path, length < 0 ?
@@ -95,7 +98,8 @@ auth_key_load(const char *path, struct auth_key **key, char **cause)
 	}
 	close(fd);
 	*key = xcalloc(1, sizeof **key);
-	(*key)->bytes = xmalloc((size_t)length);
+	/* NUL-terminated too, for keys made as text; not part of the key. */
+	(*key)->bytes = xcalloc(1, (size_t)length + 1);
 	memcpy((*key)->bytes, buffer, (size_t)length);
 	(*key)->length = (size_t)length;
 	OPENSSL_cleanse(buffer, sizeof buffer);
@@ -107,11 +111,15 @@ fail:
 	return (-1);
 }
 
-/* Write a new key of random bytes to a file made with mode 0600. */
+/*
+ * Write a new key to a file made with mode 0600: random bytes written as
+ * hex text, so that it can travel as text (over an SSH channel).
+ */
 int
 auth_key_generate(const char *path, char **cause)
 {
 	unsigned char	 bytes[AUTH_KEY_GENERATED];
+	char		 text[2 * AUTH_KEY_GENERATED + 2];
 	int		 fd;
 
 	if (RAND_bytes(bytes, sizeof bytes) != 1) {
@@ -124,7 +132,9 @@ auth_key_generate(const char *path, char **cause)
 		OPENSSL_cleanse(bytes, sizeof bytes);
 		return (-1);
 	}
-	if (write(fd, bytes, sizeof bytes) != (ssize_t)sizeof bytes ||
+	auth_hex(bytes, sizeof bytes, text);
+	strcat(text, "\n");
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
 	    close(fd) != 0) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		OPENSSL_cleanse(bytes, sizeof bytes);
@@ -132,6 +142,7 @@ auth_key_generate(const char *path, char **cause)
 		return (-1);
 	}
 	OPENSSL_cleanse(bytes, sizeof bytes);
+	OPENSSL_cleanse(text, sizeof text);
 	return (0);
 }
 

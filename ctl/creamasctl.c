@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "config.h"
 #include "creamasctl.h"
 #include "log.h"
@@ -35,6 +36,7 @@
 const struct ctl_command ctl_commands[] = {
 	{ "agents", 1, cmd_agents, "agents" },
 	{ "call", 1, cmd_call, "call method [json]" },
+	{ "keygen", 0, cmd_keygen, "keygen file" },
 	{ "nodes", 1, cmd_nodes, "nodes" },
 	{ "prepare", 1, cmd_prepare, "prepare [--agents type:n[:json]] "
 	    "[--connections random:k]\n"
@@ -58,7 +60,8 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: creamasctl [-jv] [-f nodes] [-n node] [-t seconds] "
 	    "[--accept-new-host-keys]\n"
-	    "                  [--known-hosts file] command [arguments]\n"
+	    "                  [--known-hosts file] [-k keyfile] command "
+	    "[arguments]\n"
 	    "commands:\n");
 	for (command = ctl_commands; command->name != NULL; command++)
 		fprintf(status == 0 ? stdout : stderr, "\t%s\n",
@@ -80,6 +83,25 @@ ctl_usage_command(const char *name)
 		}
 	}
 	usage(CTL_EXIT_USAGE);
+}
+
+/* keygen FILE: write a new cluster key, readable by its owner only. */
+int
+cmd_keygen(struct cluster *cluster, int argc, char **argv)
+{
+	char	*cause;
+
+	if (argc != 2)
+		ctl_usage_command("keygen");
+	if (auth_key_generate(argv[1], &cause) != 0) {
+		warnx("keygen: %s", cause);
+		free(cause);
+		return (CTL_EXIT_FAILURE);
+	}
+	if (!cluster->options->json)
+		printf("%s: a new cluster key (mode 0600); give it to creamasd "
+		    "with --key and to creamasctl with -k\n", argv[1]);
+	return (0);
 }
 
 /* Find a command by its name or an unambiguous prefix of it. */
@@ -112,6 +134,7 @@ main(int argc, char **argv)
 	static const struct option	 options[] = {
 		{ "accept-new-host-keys", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "known-hosts", required_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -119,13 +142,14 @@ main(int argc, char **argv)
 	const struct ctl_command	*command;
 	struct ctl_options		 opts;
 	struct cluster			 cluster;
+	struct auth_key			*key = NULL;
 	char				*path = NULL, *cause;
 	int				 ch, status;
 
 	memset(&opts, 0, sizeof opts);
 	opts.timeout = CTL_TIMEOUT;
 	/* '+': options after the command belong to the command. */
-	while ((ch = getopt_long(argc, argv, "+f:hjn:t:vV", options,
+	while ((ch = getopt_long(argc, argv, "+f:hjk:n:t:vV", options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
@@ -141,6 +165,10 @@ main(int argc, char **argv)
 			usage(0);
 		case 'j':
 			opts.json = 1;
+			break;
+		case 'k':
+			if ((opts.key_path = realpath(optarg, NULL)) == NULL)
+				err(CTL_EXIT_USAGE, "-k %s", optarg);
 			break;
 		case 'n':
 			opts.select = xreallocarray(opts.select,
@@ -174,6 +202,11 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	cluster_init(&cluster, &opts);
+	if (opts.key_path != NULL) {
+		if (auth_key_load(opts.key_path, &key, &cause) != 0)
+			errx(CTL_EXIT_USAGE, "%s", cause);
+		cluster.limits.key = key;
+	}
 	if (command->needs_nodes) {
 		if (opts.nodes_file == NULL) {
 			if (nodes_default_path(&path, &cause) != 0)
@@ -192,6 +225,8 @@ main(int argc, char **argv)
 	status = command->run(&cluster, argc, argv);
 
 	cluster_free(&cluster);
+	auth_key_free(key);
+	free(opts.key_path);
 	free(opts.select);
 	free(path);
 	return (status);

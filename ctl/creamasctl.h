@@ -78,6 +78,7 @@ struct ctl_options {
 	int		 verbose;
 	int		 accept_new_host_keys;
 	const char	*known_hosts;	/* NULL: ~/.ssh/known_hosts */
+	char		*key_path;	/* -k: the cluster key, absolute */
 	const char	**select;	/* -n NODE, repeatable */
 	size_t		 nselect;
 };
@@ -158,11 +159,13 @@ char		*ctl_node_path(const struct node *, const char *);
 /* launch.c */
 int		 cmd_spawn(struct cluster *, int, char **);
 int		 launch_spawn(struct cluster *);
-char		*launch_command(const struct node *, const char *);
+char		*launch_command(const struct node *, const char *,
+		    const char *);
 const char	*launch_creamasd_path(void);
 
 /* wait.c */
 int		 cmd_wait(struct cluster *, int, char **);
+int		 cmd_keygen(struct cluster *, int, char **);
 int		 wait_ready(struct cluster *, double);
 
 /* trigger.c */

@@ -35,6 +35,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "creamasctl.h"
 #include "xmalloc.h"
 
@@ -53,6 +54,17 @@
 
 #define LAUNCH_DEFAULT_TEMPLATE	"{creamasd} --role master --slaves {slaves} " \
 				"--listen {listen} -o idle_exit={idle_exit}"
+#define LAUNCH_KEY_TEMPLATE	LAUNCH_DEFAULT_TEMPLATE " --key {key}"
+
+/*
+ * Over SSH the cluster key travels on the channel's stdin, never on a
+ * command line, into a file only its owner may read, relative to the
+ * remote home directory.
+ */
+#define LAUNCH_REMOTE_KEY	".config/creamas/cluster.key"
+#define LAUNCH_REMOTE_KEY_COPY	"cd \"$HOME\" && umask 077 && " \
+				"mkdir -p .config/creamas && " \
+				"cat > " LAUNCH_REMOTE_KEY " && "
 
 /* One local command being run. */
 struct launch_child {
@@ -130,16 +142,18 @@ launch_seconds(double seconds)
 
 /*
  * Expand a node's command template: {creamasd} {host} {port} {listen}
- * {slaves} {idle_exit} become the (quoted) values; any other text,
- * braces included, is kept as it is.
+ * {slaves} {idle_exit} {key} become the (quoted) values; any other text,
+ * braces included, is kept as it is. With a key, the default command
+ * passes it with --key.
  */
 char *
-launch_command(const struct node *node, const char *creamasd)
+launch_command(const struct node *node, const char *creamasd,
+    const char *key_path)
 {
 	static const char	*names[] = { "creamasd", "host", "port",
-				    "listen", "slaves", "idle_exit", NULL };
+				    "listen", "slaves", "idle_exit", "key", NULL };
 	const char		*template, *p;
-	char			*command, *values[6];
+	char			*command, *values[7];
 	size_t			 used = 0, length, i;
 
 	values[0] = xstrdup(creamasd);
@@ -148,9 +162,13 @@ launch_command(const struct node *node, const char *creamasd)
 	values[3] = addr_format_hostport(node->host, node->port);
 	xasprintf(&values[4], "%lu", node->slaves);
 	values[5] = launch_seconds(node->idle_exit);
+	values[6] = xstrdup(key_path != NULL ? key_path : "");
 
-	template = node->command != NULL ? node->command :
-	    LAUNCH_DEFAULT_TEMPLATE;
+	if (node->command != NULL)
+		template = node->command;
+	else
+		template = key_path != NULL ? LAUNCH_KEY_TEMPLATE :
+		    LAUNCH_DEFAULT_TEMPLATE;
 	command = xmalloc(1);
 	command[0] = '\0';
 	for (p = template; *p != '\0'; p++) {
@@ -172,7 +190,7 @@ launch_command(const struct node *node, const char *creamasd)
 		command[used++] = *p;
 		command[used] = '\0';
 	}
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		free(values[i]);
 	return (command);
 }
@@ -205,10 +223,24 @@ launch_creamasd_path(void)
 	return ("creamasd");
 }
 
+/* The command run over SSH: copy the key in first when there is one. */
+static char *
+launch_remote_command(struct cluster *cluster, const struct node *node)
+{
+	char	*command, *full;
+
+	if (cluster->limits.key == NULL)
+		return (launch_command(node, "creamasd", NULL));
+	command = launch_command(node, "creamasd", LAUNCH_REMOTE_KEY);
+	xasprintf(&full, "%s%s", LAUNCH_REMOTE_KEY_COPY, command);
+	free(command);
+	return (full);
+}
+
 /* In the child: set up descriptors and exec the node's command. */
 static void __attribute__((noreturn))
 launch_exec(const struct node *node, const char *creamasd,
-    const char *command, int out_fd, int err_fd)
+    const char *key_path, const char *command, int out_fd, int err_fd)
 {
 	char		*argv[16], *idle;
 	int		 fd;
@@ -242,6 +274,10 @@ launch_exec(const struct node *node, const char *creamasd,
 	argv[n++] = addr_format_hostport(node->host, node->port);
 	argv[n++] = xstrdup("-o");
 	xasprintf(&argv[n++], "idle_exit=%s", idle);
+	if (key_path != NULL) {
+		argv[n++] = xstrdup("--key");
+		argv[n++] = xstrdup(key_path);
+	}
 	argv[n] = NULL;
 	execvp(creamasd, argv);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", creamasd, strerror(errno));
@@ -344,7 +380,7 @@ launch_start_local(struct launch *launch, size_t i, const char *creamasd)
 	child->launch = launch;
 	child->index = i;
 	child->fds[0] = child->fds[1] = -1;
-	command = launch_command(node, creamasd);
+	command = launch_command(node, creamasd, cluster->options->key_path);
 	if (cluster->options->verbose)
 		warnx("%s: running %s", node->name, command);
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) == -1) {
@@ -372,7 +408,8 @@ launch_start_local(struct launch *launch, size_t i, const char *creamasd)
 		free(command);
 		return (-1);
 	case 0:
-		launch_exec(node, creamasd, command, out[1], errp[1]);
+		launch_exec(node, creamasd, cluster->options->key_path,
+		    command, out[1], errp[1]);
 	}
 	/* Here too, so that a kill of the group never misses it. */
 	setpgid(child->pid, child->pid);
@@ -670,14 +707,25 @@ launch_spawn(struct cluster *cluster)
 	for (i = 0; i < cluster->count; i++) {
 		if (cluster->node[i]->launch != LAUNCH_SSH || running[i])
 			continue;
+		if (cluster->limits.key != NULL &&
+		    memchr(cluster->limits.key->bytes, '\0',
+		    cluster->limits.key->length) != NULL) {
+			cluster_fail(cluster, i, "spawn: the cluster key holds "
+			    "NUL bytes and cannot travel over SSH as text; "
+			    "make one with creamasctl keygen");
+			continue;
+		}
 		job = &launch.jobs[launch.njobs];
 		job->user = cluster->node[i]->user;
 		job->host = cluster->node[i]->host;
 		job->port = cluster->node[i]->ssh_port;
 		job->identity = cluster->node[i]->identity;
-		launch.job_commands[launch.njobs] = launch_command(
-		    cluster->node[i], "creamasd");
+		launch.job_commands[launch.njobs] = launch_remote_command(
+		    cluster, cluster->node[i]);
 		job->command = launch.job_commands[launch.njobs];
+		if (cluster->limits.key != NULL)
+			job->stdin_data = (const char *)
+			    cluster->limits.key->bytes;
 		job->exit_status = -1;
 		if (cluster->options->verbose)
 			warnx("%s: running over ssh: %s",

@@ -305,7 +305,8 @@ cmd_nodes(struct cluster *cluster, int argc, char **argv)
 		command = NULL;
 		if (node->launch != LAUNCH_NONE)
 			command = launch_command(node, node->launch ==
-			    LAUNCH_LOCAL ? launch_creamasd_path() : "creamasd");
+			    LAUNCH_LOCAL ? launch_creamasd_path() : "creamasd",
+			    cluster->options->key_path);
 		if (cluster->options->json)
 			ctl_json_print(query_node_json(node, command));
 		else {
