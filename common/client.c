@@ -245,7 +245,10 @@ client_lose(struct client *client, const char *reason)
 	if (client->lost_reason != NULL)
 		return;
 	client->lost_reason = xstrdup(reason);
-	log_debug("%s", reason);
+	if (client->held != NULL)
+		log_warnx("%s", reason);	/* the handshake failed */
+	else
+		log_debug("%s", reason);
 	bufferevent_disable(client->bev, EV_READ | EV_WRITE);
 	/* The owner hears first, so callbacks see the peer as lost. */
 	if (client->lost_cb != NULL)
@@ -468,6 +471,13 @@ int
 client_is_lost(const struct client *client)
 {
 	return (client->lost_reason != NULL);
+}
+
+/* Return why the connection was lost, or NULL while it is not. */
+const char *
+client_lost_reason(const struct client *client)
+{
+	return (client->lost_reason);
 }
 
 /* Return HOST:PORT of the peer. */

@@ -43,6 +43,7 @@ void		 client_call(struct client *, const char *,
 void		 client_set_lost_cb(struct client *, void (*)(void *),
 		    void *);
 int		 client_is_lost(const struct client *);
+const char	*client_lost_reason(const struct client *);
 const char	*client_peer(const struct client *);
 size_t		 client_pending(const struct client *);
 void		 client_free(struct client *);

@@ -75,6 +75,7 @@ struct server_conn {
 	int			 in_read_cb;
 	int			 authenticated;
 	unsigned		 auth_failures;
+	unsigned		 auth_challenges;
 	char			 client_nonce[AUTH_HEX_MAX + 1];
 	char			 server_nonce[AUTH_HEX_MAX + 1];
 	LIST_HEAD(, server_request) requests;
@@ -293,6 +294,11 @@ server_auth_challenge(struct server_conn *conn,
 	    !auth_is_hex(json_object_get_string(nonce), 32, AUTH_HEX_MAX)) {
 		server_auth_refuse(conn, request, "auth.challenge",
 		    "auth.challenge needs a nonce of 32 to 128 hex digits");
+		return;
+	}
+	if (++conn->auth_challenges > SERVER_AUTH_FAILURES) {
+		server_auth_refuse(conn, request, "auth.challenge",
+		    "too many challenges on one connection");
 		return;
 	}
 	if (auth_nonce(conn->server_nonce, sizeof conn->server_nonce) != 0) {

@@ -232,7 +232,9 @@ main(int argc, char **argv)
 			config.slave_of_master = 1;
 			break;
 		case 'I':
-			config.insecure = 1;
+			overrides = xreallocarray(overrides, noverrides + 1,
+			    sizeof *overrides);
+			overrides[noverrides++] = xstrdup("insecure=yes");
 			break;
 		case 'Y':
 			config.syslog = 1;

@@ -252,8 +252,9 @@ static void
 slaves_connection_lost(void *arg)
 {
 	struct slave	*slave = arg;
+	const char	*reason = client_lost_reason(slave->client);
 
-	slaves_lost(slave, "connection lost");
+	slaves_lost(slave, reason != NULL ? reason : "connection lost");
 }
 
 /* Start every slave and connect to each; the caller waits for is_ready. */
