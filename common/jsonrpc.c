@@ -292,13 +292,49 @@ rpc_is_json_number(const char *text)
 	return (*p == '\0');
 }
 
+/* Return 1 if text is well-formed UTF-8 (no overlongs, no surrogates). */
+static int
+rpc_is_utf8(const char *text)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+	unsigned int		 c, need, min;
+
+	while ((c = *p++) != 0) {
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			min = 0x80;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			min = 0x800;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			min = 0x10000;
+			c &= 0x07;
+		} else
+			return (0);
+		while (need-- > 0) {
+			if ((*p & 0xc0) != 0x80)
+				return (0);
+			c = (c << 6) | (*p++ & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return (0);
+	}
+	return (1);
+}
+
 /*
- * Reject what json-c takes but JSON has not (NaN, Infinity, "1."): every
- * double must have been written as a JSON number. Depth is bounded by
- * the tokener.
+ * Reject what json-c takes but JSON has not: NaN, Infinity and "1."
+ * (every double must have been written as a JSON number), and keys
+ * that are not UTF-8 (json-c checks only string values). Depth is
+ * bounded by the tokener.
  */
 static int
-rpc_check_numbers(struct json_object *value)
+rpc_check_value(struct json_object *value)
 {
 	size_t	 i, length;
 
@@ -308,15 +344,14 @@ rpc_check_numbers(struct json_object *value)
 	case json_type_array:
 		length = json_object_array_length(value);
 		for (i = 0; i < length; i++) {
-			if (!rpc_check_numbers(
+			if (!rpc_check_value(
 			    json_object_array_get_idx(value, i)))
 				return (0);
 		}
 		return (1);
 	case json_type_object: {
 		json_object_object_foreach(value, key, item) {
-			(void)key;
-			if (!rpc_check_numbers(item))
+			if (!rpc_is_utf8(key) || !rpc_check_value(item))
 				return (0);
 		}
 		return (1);
@@ -374,8 +409,8 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 			jerr = json_tokener_error_parse_unexpected;
 	}
 	json_tokener_free(tokener);
-	if (jerr == json_tokener_success && !rpc_check_numbers(*value))
-		jerr = json_tokener_error_parse_number;
+	if (jerr == json_tokener_success && !rpc_check_value(*value))
+		jerr = json_tokener_error_parse_unexpected;
 	if (jerr != json_tokener_success) {
 		json_object_put(*value);
 		*value = NULL;

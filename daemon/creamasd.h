@@ -140,6 +140,37 @@ struct round {
 	struct event		*timer;
 };
 
+/* The sides of a grid, in Creamas' order of the cardinal directions. */
+enum grid_direction {
+	GRID_NORTH,
+	GRID_EAST,
+	GRID_SOUTH,
+	GRID_WEST,
+};
+#define GRID_DIRECTIONS		4
+#define GRID_CELLS_MAX		100000000	/* per environment */
+#define GRID_COORD_MAX		(INT64_C(1) << 40)	/* |origin| */
+
+struct grid_wiring;
+
+/*
+ * A grid environment (Creamas' GridEnvironment): agents are placed column
+ * by column from the origin as they are spawned, agent first + i at
+ * (origin_x + i / height, origin_y + i % height). A master keeps here the
+ * size of each slave's grid, its own origin and its node neighbours.
+ */
+struct grid {
+	int64_t			 width;		/* 0 until set_gs */
+	int64_t			 height;
+	int64_t			 origin_x;
+	int64_t			 origin_y;
+	size_t			 first;		/* the agent at the origin */
+	char			*neighbors[GRID_DIRECTIONS];	/* managers */
+	char			**edges[GRID_DIRECTIONS];	/* agents beyond */
+	int			 wired;		/* set_agent_neighbors done */
+	struct grid_wiring	*wiring;	/* set_agent_neighbors running */
+};
+
 /* The environment: one per process. */
 struct env {
 	struct event_base	*base;
@@ -168,6 +199,7 @@ struct env {
 	uint64_t		 started_us;
 	int			 stopping;
 	uint32_t		 random_state;
+	struct grid		*grid;		/* NULL unless set_gs/origin */
 };
 
 extern struct env	*env;
@@ -223,6 +255,37 @@ void		 env_free(void);
 uint64_t	 env_now_us(void);
 uint32_t	 env_random(uint32_t);
 
+/* grid.c */
+struct grid	*grid_get(void);
+void		 grid_free(void);
+int		 grid_is_ready(void);
+int		 grid_spawn_check(const struct cr_agent_type *,
+		    struct json_object **);
+int		 grid_parse_pair(struct json_object *, const char *, int64_t,
+		    int64_t *, int64_t *, struct json_object **);
+int		 grid_check_size(int64_t, int64_t, struct json_object **);
+int		 grid_parse_direction(const char *);
+const char	*grid_direction_name(int);
+struct json_object *grid_pair(int64_t, int64_t);
+int		 grid_agent_xy(const struct cr_agent *, int64_t *, int64_t *);
+int		 grid_agent_neighbor(const struct cr_agent *, int, char *,
+		    size_t);
+int		 grid_agent_call(struct cr_agent *, const char *,
+		    const struct json_object *, struct json_object **);
+void		 grid_set_gs(struct request *, struct json_object *);
+void		 grid_get_gs(struct request *, struct json_object *);
+void		 grid_set_origin(struct request *, struct json_object *);
+void		 grid_get_origin(struct request *, struct json_object *);
+void		 grid_get_xy_address(struct request *, struct json_object *);
+void		 grid_set_grid_neighbor(struct request *, struct json_object *);
+void		 grid_set_agent_neighbors(struct request *,
+		    struct json_object *);
+void		 grid_get_grid(struct request *, struct json_object *);
+
+/* grid_types.c */
+void		 grid_types_register(void);
+int		 grid_types_needs_grid(const struct cr_agent_type *);
+
 /* master.c */
 int		 master_start(char **);
 void		 master_dispatch(struct request *, const char *,
@@ -231,6 +294,21 @@ void		 master_route(struct request *, const char *,
 		    struct json_object *);
 void		 master_stop(const char *);
 void		 master_free(void);
+
+/* master_grid.c */
+void		 master_grid_set_gs(struct request *, struct json_object *);
+void		 master_grid_set_origin(struct request *, struct json_object *);
+void		 master_grid_get_xy_environment(struct request *,
+		    struct json_object *);
+void		 master_grid_get_xy_address(struct request *,
+		    struct json_object *);
+void		 master_grid_set_slave_neighbors(struct request *,
+		    struct json_object *);
+void		 master_grid_set_agent_neighbors(struct request *,
+		    struct json_object *);
+void		 master_grid_set_neighbors(struct request *,
+		    struct json_object *);
+void		 master_grid_get_grid(struct request *, struct json_object *);
 
 /* methods.c */
 void		 methods_dispatch(struct request *, const char *,

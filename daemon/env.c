@@ -372,17 +372,32 @@ env_stop(const char *log_folder)
 		env_stop_finish();
 }
 
-/* Drain the server, from the event loop. */
+/*
+ * Close every agent and write the logs, then drain the server: the port
+ * keeps listening until the logs are complete, so whoever waits for it
+ * to close finds them written.
+ */
 static void
 env_drain_cb(evutil_socket_t fd, short events, void *arg)
 {
+	size_t	 i;
+
+	for (i = 1; i < env->nagents; i++)
+		agent_close(env->agents[i], env->log_folder);
+	env_log("stopped: %zu agents, %llu rounds", env->nagents - 1,
+	    (unsigned long long)env->rounds);
+	if (env->log_file != NULL) {
+		if (fclose(env->log_file) != 0)
+			log_warn("%s: closing the environment log", __func__);
+		env->log_file = NULL;
+	}
 	server_drain(env->server, STOP_GRACE, env_stop_drained, NULL);
 }
 
 /*
- * The last step of a stop: flush every connection, then close. It waits
- * for the next turn of the loop, so requests already read behind the
- * stop are answered "shutting down" rather than dropped.
+ * The last step of a stop: close the agents, flush every connection,
+ * then leave. It waits for the next turn of the loop, so requests
+ * already read behind the stop are answered "shutting down".
  */
 void
 env_stop_finish(void)
@@ -444,21 +459,10 @@ env_watch_stdin(void)
 	event_add(env->stdin_event, NULL);
 }
 
-/* Every reply has gone: close the agents and end the event loop. */
+/* Every reply has gone: end the event loop. */
 static void
 env_stop_drained(void *arg)
 {
-	size_t	 i;
-
-	for (i = 1; i < env->nagents; i++)
-		agent_close(env->agents[i], env->log_folder);
-	env_log("stopped: %zu agents, %llu rounds", env->nagents - 1,
-	    (unsigned long long)env->rounds);
-	if (env->log_file != NULL) {
-		if (fclose(env->log_file) != 0)
-			log_warn("%s: closing the environment log", __func__);
-		env->log_file = NULL;
-	}
 	event_base_loopexit(env->base, NULL);
 }
 
