@@ -329,9 +329,9 @@ rpc_is_utf8(const char *text)
 
 /*
  * Reject what json-c takes but JSON has not: NaN, Infinity and "1."
- * (every double must have been written as a JSON number), and keys
- * that are not UTF-8 (json-c checks only string values). Depth is
- * bounded by the tokener.
+ * (every double must have been written as a JSON number), and keys or
+ * strings that are not UTF-8 (json-c's own check lets some through).
+ * Depth is bounded by the tokener.
  */
 static int
 rpc_check_value(struct json_object *value)
@@ -341,6 +341,8 @@ rpc_check_value(struct json_object *value)
 	switch (json_object_get_type(value)) {
 	case json_type_double:
 		return (rpc_is_json_number(json_object_get_string(value)));
+	case json_type_string:
+		return (rpc_is_utf8(json_object_get_string(value)));
 	case json_type_array:
 		length = json_object_array_length(value);
 		for (i = 0; i < length; i++) {

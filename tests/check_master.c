@@ -1090,48 +1090,6 @@ START_TEST(test_slaves_per_core)
 }
 END_TEST
 
-/* Return 1 if a TCP port on 127.0.0.1 can be bound now. */
-static int
-cm_port_free(uint16_t port)
-{
-	struct sockaddr_in	 sin;
-	int			 fd, ok;
-
-	ck_assert_msg((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) != -1, "socket: %s", strerror(errno));
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
-	close(fd);
-	return (ok);
-}
-
-/*
- * Find count consecutive free ports below the usual ephemeral range, so
- * that nothing else is likely to take them before the daemon does.
- */
-static uint16_t
-cm_free_ports(size_t count)
-{
-	uint16_t	 first;
-	size_t		 tries, i;
-
-	srandom((unsigned int)getpid());
-	for (tries = 0; tries < 200; tries++) {
-		first = (uint16_t)(20000 + random() % 12000);
-		for (i = 0; i < count; i++) {
-			if (!cm_port_free((uint16_t)(first + i)))
-				break;
-		}
-		if (i == count)
-			return (first);
-	}
-	ck_abort_msg("no %zu consecutive free ports found", count);
-	return (0);
-}
-
 /*
  * A master on PORT puts its slaves on PORT+1 and PORT+2; with
  * --slave-ports FIRST on FIRST and FIRST+1; with --slave-ports any on
@@ -1143,7 +1101,7 @@ START_TEST(test_slave_ports)
 	uint16_t	 first;
 	char		 listen[32], ports[8];
 
-	first = cm_free_ports(3);
+	first = tl_free_ports(3);
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", first);
 	node = cm_start("2", "--listen", listen, NULL);
 	ck_assert_uint_eq(node->daemon->port, first);
@@ -1152,7 +1110,7 @@ START_TEST(test_slave_ports)
 	    node->ports[0], node->ports[1]);
 	cm_stop(node);
 
-	first = cm_free_ports(2);
+	first = tl_free_ports(2);
 	snprintf(ports, sizeof ports, "%u", first);
 	node = cm_start("2", "--slave-ports", ports, NULL);
 	ck_assert_msg(node->ports[0] == first && node->ports[1] == first + 1,
@@ -1160,7 +1118,7 @@ START_TEST(test_slave_ports)
 	    node->ports[1]);
 	cm_stop(node);
 
-	first = cm_free_ports(1);
+	first = tl_free_ports(1);
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", first);
 	node = cm_start("2", "--listen", listen, "--slave-ports", "any",
 	    NULL);

@@ -1121,26 +1121,19 @@ static int
 fault_hold_port(uint16_t *port)
 {
 	struct sockaddr_in	 sin;
-	int			 fd, probe, tries, free_next;
+	int			 fd;
 
-	for (tries = 0; tries < 50; tries++) {
-		fd = fault_black_hole(port);
-		if ((probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1)
-			ck_abort_msg("socket: %s", strerror(errno));
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)(*port + 1));
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		free_next = *port < 65535 && bind(probe,
-		    (struct sockaddr *)&sin, sizeof sin) == 0;
-		close(probe);
-		if (free_next)
-			return (fd);
-		close(fd);
-	}
-	ck_abort_msg("no port with a free neighbour");
-	return (-1);
+	*port = tl_free_ports(2);
+	ck_assert_msg((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) != -1, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(*port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+	    listen(fd, 16) == 0, "holding port %u: %s", *port,
+	    strerror(errno));
+	return (fd);
 }
 
 /*

@@ -45,6 +45,9 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "testlib.h"
 
@@ -53,6 +56,7 @@
 #define TL_MAX_ARGS		128
 #define TL_MAX_READ		(256 * 1024 * 1024)
 #define TL_KILL_WAIT		5.0	/* seconds after SIGKILL */
+#define TL_KEY_MAX		8192	/* bytes of a key file read back */
 
 /* A pid to kill at exit, and the process that started it. */
 struct tl_tracked {
@@ -703,6 +707,53 @@ tl_port_listening(uint16_t port)
 		return (0);
 	tl_close(conn);
 	return (1);
+}
+
+/* Return 1 if a TCP port on 127.0.0.1 can be bound now. */
+static int
+tl_port_free(uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd, ok;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		ck_abort_msg("socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+	close(fd);
+	return (ok);
+}
+
+/*
+ * Find count consecutive free ports on 127.0.0.1 below the usual
+ * ephemeral range (32768 up), where no connection's own port lands, so
+ * a master on the first can put its slaves on the next ones.
+ */
+uint16_t
+tl_free_ports(size_t count)
+{
+	static int	 seeded;
+	uint16_t	 first;
+	size_t		 tries, i;
+
+	if (!seeded) {
+		srandom((unsigned int)getpid() ^ (unsigned int)time(NULL));
+		seeded = 1;
+	}
+	for (tries = 0; tries < 500; tries++) {
+		first = (uint16_t)(20000 + random() % 12000);
+		for (i = 0; i < count; i++) {
+			if (!tl_port_free((uint16_t)(first + i)))
+				break;
+		}
+		if (i == count)
+			return (first);
+	}
+	ck_abort_msg("no %zu consecutive free ports found", count);
+	return (0);
 }
 
 /* Wait up to seconds for a port to stop listening; 1 if it did. */
@@ -1692,4 +1743,162 @@ tl_string(struct json_object *object, const char *key)
 	ck_assert_msg(json_object_is_type(value, json_type_string),
 	    "\"%s\" is no string in %.1000s", key, tl_json_text(object));
 	return (json_object_get_string(value));
+}
+
+/* Write bytes as lowercase hex into text (2 * length + 1 bytes). */
+static void
+tl_hex(const unsigned char *bytes, size_t length, char *text)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < length; i++) {
+		text[2 * i] = digits[bytes[i] >> 4];
+		text[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	text[2 * length] = '\0';
+}
+
+/*
+ * Write a key file of length random bytes with exactly the given mode
+ * (set after creation, so the umask does not change it).
+ */
+void
+tl_write_key(const char *path, size_t length, mode_t mode)
+{
+	unsigned char	*bytes;
+	int		 fd;
+
+	bytes = tl_alloc(length);
+	ck_assert_msg(length == 0 || RAND_bytes(bytes, (int)length) == 1,
+	    "RAND_bytes failed");
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		ck_abort_msg("cannot create %s: %s", path, strerror(errno));
+	ck_assert_msg(write(fd, bytes, length) == (ssize_t)length &&
+	    fchmod(fd, mode) == 0 && close(fd) == 0, "cannot write %s: %s",
+	    path, strerror(errno));
+	free(bytes);
+}
+
+/* Make a fresh 32-byte nonce in hex (TL_AUTH_HEX bytes). */
+void
+tl_auth_nonce(char *nonce)
+{
+	unsigned char	 bytes[32];
+
+	ck_assert_msg(RAND_bytes(bytes, sizeof bytes) == 1,
+	    "RAND_bytes failed");
+	tl_hex(bytes, sizeof bytes, nonce);
+}
+
+/*
+ * The proof of one side (role "client" or "server") under the key in a
+ * file: HMAC-SHA256 over "creamas-auth-v1\nROLE\nFIRST\nSECOND", in hex
+ * (TL_AUTH_HEX bytes), as the handshake defines it.
+ */
+void
+tl_auth_proof(const char *key_path, const char *role, const char *first,
+    const char *second, char *proof)
+{
+	unsigned char	 key[TL_KEY_MAX], digest[EVP_MAX_MD_SIZE];
+	unsigned int	 length = 0;
+	ssize_t		 key_length;
+	char		*message;
+	int		 fd;
+
+	if ((fd = open(key_path, O_RDONLY | O_CLOEXEC)) == -1)
+		ck_abort_msg("%s: %s", key_path, strerror(errno));
+	key_length = read(fd, key, sizeof key);
+	close(fd);
+	ck_assert_msg(key_length > 0, "%s: no key in it", key_path);
+	message = tl_printf("creamas-auth-v1\n%s\n%s\n%s", role, first,
+	    second);
+	ck_assert_msg(HMAC(EVP_sha256(), key, (int)key_length,
+	    (const unsigned char *)message, strlen(message), digest,
+	    &length) != NULL && length == 32, "HMAC failed");
+	free(message);
+	tl_hex(digest, length, proof);
+}
+
+/*
+ * Prove to the daemon on conn that we hold the key in key_path, checking
+ * on the way that it holds it too (its proof over our nonce); fails the
+ * test otherwise.
+ */
+void
+tl_auth(struct tl_conn *conn, const char *key_path)
+{
+	struct json_object	*result;
+	char			 nonce[TL_AUTH_HEX], server_nonce[TL_AUTH_HEX];
+	char			 expected[TL_AUTH_HEX], proof[TL_AUTH_HEX];
+	const char		*theirs;
+
+	tl_auth_nonce(nonce);
+	result = tl_okf(conn, "auth.challenge", "{\"nonce\":\"%s\"}", nonce);
+	theirs = tl_string(result, "nonce");
+	ck_assert_msg(strlen(theirs) == TL_AUTH_HEX - 1 &&
+	    strspn(theirs, "0123456789abcdef") == TL_AUTH_HEX - 1,
+	    "port %u: auth.challenge: a server nonce that is no 64 hex "
+	    "digits: %s", conn->port, tl_json_text(result));
+	memcpy(server_nonce, theirs, TL_AUTH_HEX);
+	tl_auth_proof(key_path, "server", nonce, server_nonce, expected);
+	ck_assert_msg(strcmp(tl_string(result, "proof"), expected) == 0,
+	    "port %u: the server's proof is not made with %s: %s",
+	    conn->port, key_path, tl_json_text(result));
+	json_object_put(result);
+	tl_auth_proof(key_path, "client", server_nonce, nonce, proof);
+	result = tl_okf(conn, "auth.prove", "{\"proof\":\"%s\"}", proof);
+	tl_assert_json(result, "true");
+	json_object_put(result);
+}
+
+/* Listen on 127.0.0.1 on a free port (filled in); the socket. */
+int
+tl_listen(uint16_t *port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 length = sizeof sin;
+	int			 fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		ck_abort_msg("socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    listen(fd, 64) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &length) == -1)
+		ck_abort_msg("listen on 127.0.0.1: %s", strerror(errno));
+	*port = ntohs(sin.sin_port);
+	return (fd);
+}
+
+/* Accept a connection on a tl_listen() socket within seconds, or NULL. */
+struct tl_conn *
+tl_accept(int listen_fd, double seconds)
+{
+	struct tl_conn		*conn;
+	struct sockaddr_in	 sin;
+	struct pollfd		 pfd;
+	socklen_t		 length = sizeof sin;
+	double			 deadline = tl_now() + seconds;
+	int			 fd, rc;
+
+	pfd.fd = listen_fd;
+	pfd.events = POLLIN;
+	while ((rc = poll(&pfd, 1, tl_poll_ms(deadline))) == -1 &&
+	    errno == EINTR)
+		;
+	if (rc <= 0)
+		return (NULL);
+	if ((fd = accept4(listen_fd, (struct sockaddr *)&sin, &length,
+	    SOCK_CLOEXEC)) == -1)
+		ck_abort_msg("accept: %s", strerror(errno));
+	conn = tl_alloc(sizeof *conn);
+	conn->fd = fd;
+	conn->port = ntohs(sin.sin_port);
+	conn->timeout = TL_TIMEOUT;
+	conn->next_id = 1;
+	return (conn);
 }

@@ -127,6 +127,7 @@ void		 tl_untrack_pid(pid_t);
 struct tl_exit	 tl_stop_pid(pid_t, int, double);
 int		 tl_pid_alive(pid_t);
 int		 tl_port_listening(uint16_t);
+uint16_t	 tl_free_ports(size_t);
 int		 tl_wait_port_closed(uint16_t, double);
 void		 tl_adopt_orphans(void);
 pid_t		 tl_stray_child(void);
@@ -164,6 +165,18 @@ struct json_object *tl_errf(struct tl_conn *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 struct json_object *tl_response_result(struct json_object *);
 int		 tl_response_code(struct json_object *);
+
+/* Cluster keys: the handshake as an outside client does it (OpenSSL). */
+#define TL_AUTH_HEX		65	/* a nonce or proof in hex, and NUL */
+void		 tl_write_key(const char *, size_t, mode_t);
+void		 tl_auth_nonce(char *);
+void		 tl_auth_proof(const char *, const char *, const char *,
+		    const char *, char *);
+void		 tl_auth(struct tl_conn *, const char *);
+
+/* A listening socket of the test's own, to play a peer of the daemon. */
+int		 tl_listen(uint16_t *);
+struct tl_conn	*tl_accept(int, double);
 
 /* JSON values. */
 struct json_object *tl_json(const char *);
