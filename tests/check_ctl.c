@@ -273,6 +273,8 @@ port_is_free(uint16_t port)
 	return (ok);
 }
 
+#define CTL_PORT_ROOM	4	/* ports after a node's, for its slaves */
+
 /*
  * Return a free TCP port on 127.0.0.1 with room for a master's slaves
  * after it (the next CTL_PORT_ROOM ports free too), clear of the ranges
