@@ -123,4 +123,5 @@ builtin_register(void)
 	if (types_register(&noop_type, &cause) != 0 ||
 	    types_register(&counter_type, &cause) != 0)
 		fatalx("%s: %s", __func__, cause);
+	grid_types_register();
 }

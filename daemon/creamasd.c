@@ -328,11 +328,14 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	log_info("stopped");
-	/* A late SIGTERM (a master's death) must not cut the exit short. */
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	/*
+	 * Freeing the signal events puts back the default actions; a late
+	 * SIGTERM must not cut the exit short.
+	 */
 	for (i = 0; i < 3; i++)
 		event_free(signals[i]);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	env_free();
 	round_free_cache();
 	types_free();

@@ -15,6 +15,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -244,6 +245,8 @@ env_spawn(const char *type_name, struct json_object *params,
 		    "unknown agent type '%s'", type_name);
 		return (-1);
 	}
+	if (grid_spawn_check(type, error) != 0)
+		return (-1);
 	if (env->nagents >= UINT32_MAX) {
 		*error = rpc_error_new(RPC_TOO_LARGE, "too many agents", NULL);
 		return (-1);
@@ -360,6 +363,9 @@ env_stop(const char *log_folder)
 	if (env->stopping)
 		return;
 	env->stopping = 1;
+	/* Stopping already: a master's death must not kill us midway. */
+	if (env->config->slave_of_master)
+		prctl(PR_SET_PDEATHSIG, 0);
 	if (log_folder != NULL && env_set_log_folder(log_folder, &cause) != 0) {
 		log_warnx("stop: %s", cause);
 		free(cause);
@@ -474,6 +480,7 @@ env_free(void)
 
 	call_free_all();
 	master_free();
+	grid_free();
 	if (env->idle_timer != NULL)
 		event_free(env->idle_timer);
 	if (env->stdin_event != NULL)

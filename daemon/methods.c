@@ -50,11 +50,11 @@ reply_cause(struct request *request, int code, char *cause)
 	free(cause);
 }
 
-/* is_ready: a plain slave is always ready. */
+/* is_ready: a plain slave is always ready, a grid once it is full. */
 static void
 method_is_ready(struct request *request, struct json_object *params)
 {
-	request_reply(request, json_object_new_boolean(1));
+	request_reply(request, json_object_new_boolean(grid_is_ready()));
 }
 
 /* get_agents: every agent's address, optionally of one type. */
@@ -454,6 +454,19 @@ static const struct rpc_param time_params[] = {
 static const struct rpc_param stop_params[] = {
 	{ "log_folder", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
 };
+static const struct rpc_param gs_params[] = {
+	{ "gs", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param origin_params[] = {
+	{ "origin", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param xy_params[] = {
+	{ "xy", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param grid_neighbor_params[] = {
+	{ "direction", RPC_STRING, 1 }, { "addr", RPC_ANY, 1 },
+	{ NULL, RPC_ANY, 0 }
+};
 
 static const struct method methods[] = {
 	{ "clear_connections", no_params, method_clear_connections, 0 },
@@ -463,14 +476,26 @@ static const struct method methods[] = {
 	{ "get_agents", get_agents_params, method_get_agents, 0 },
 	{ "get_artifacts", creator_params, method_get_artifacts, 0 },
 	{ "get_connections", data_params, method_get_connections, 0 },
+	{ "get_grid", no_params, grid_get_grid, 0 },
+	{ "get_gs", no_params, grid_get_gs, 1 },
+	{ "get_origin", no_params, grid_get_origin, 1 },
 	{ "get_slave_managers", no_params, NULL, 0 },
 	{ "get_time", no_params, method_get_time, 1 },
+	{ "get_xy_address", xy_params, grid_get_xy_address, 0 },
+	{ "get_xy_environment", xy_params, NULL, 0 },
 	{ "host_manager", no_params, method_host_manager, 1 },
 	{ "is_ready", no_params, method_is_ready, 0 },
 	{ "report", report_params, NULL, 0 },
+	{ "set_agent_neighbors", no_params, grid_set_agent_neighbors, 0 },
+	{ "set_grid_neighbor", grid_neighbor_params, grid_set_grid_neighbor,
+	    1 },
+	{ "set_gs", gs_params, grid_set_gs, 0 },
 	{ "set_host_manager", addr_params, method_set_host_manager, 1 },
 	{ "set_host_managers", no_params, NULL, 0 },
 	{ "set_log_folder", path_params, method_set_log_folder, 0 },
+	{ "set_neighbors", no_params, NULL, 0 },
+	{ "set_origin", origin_params, grid_set_origin, 0 },
+	{ "set_slave_neighbors", no_params, NULL, 0 },
 	{ "set_time", time_params, method_set_time, 0 },
 	{ "spawn", spawn_params, method_spawn, 0 },
 	{ "spawn_n", spawn_n_params, method_spawn_n, 0 },
