@@ -56,6 +56,7 @@ struct client {
 	struct limits		 limits;
 	char			*peer;
 	char			*lost_reason;	/* NULL while connected */
+	int			 lost_code;	/* the error calls then get */
 	struct idmap		 calls;
 	uint64_t		 next_id;
 	void			(*lost_cb)(void *);
@@ -79,6 +80,7 @@ static int	client_common_timeouts;
 
 static void	client_lose(struct client *, const char *);
 static void	client_auth_start(struct client *);
+static void	client_lose_auth(struct client *, const char *);
 
 /* End one call: take it out of the table and run its callback once. */
 static void
@@ -245,18 +247,24 @@ client_lose(struct client *client, const char *reason)
 	if (client->lost_reason != NULL)
 		return;
 	client->lost_reason = xstrdup(reason);
-	if (client->held != NULL)
-		log_warnx("%s", reason);	/* the handshake failed */
-	else
-		log_debug("%s", reason);
+	log_debug("%s", reason);
 	bufferevent_disable(client->bev, EV_READ | EV_WRITE);
 	/* The owner hears first, so callbacks see the peer as lost. */
 	if (client->lost_cb != NULL)
 		client->lost_cb(client->lost_arg);
 	calls = client_calls_snapshot(client, &count);
 	for (i = 0; i < count; i++)
-		client_call_fail(calls[i], RPC_CONNECTION_LOST, reason);
+		client_call_fail(calls[i], client->lost_code, reason);
 	free(calls);
+}
+
+/* The handshake failed: calls fail as unauthorised, and the log says. */
+static void
+client_lose_auth(struct client *client, const char *reason)
+{
+	log_warnx("%s", reason);
+	client->lost_code = RPC_UNAUTHORISED;
+	client_lose(client, reason);
 }
 
 /* Start connecting to host:port; calls may be made at once. */
@@ -274,6 +282,7 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	client->limits = *limits;
 	client->peer = addr_format_hostport(host, port);
 	client->next_id = 1;
+	client->lost_code = RPC_CONNECTION_LOST;
 	idmap_init(&client->calls);
 	client->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (client->bev == NULL)
@@ -394,10 +403,12 @@ client_auth_proved(struct json_object *result, struct json_object *error,
 	struct client	*client = arg;
 	char		*reason;
 
+	if (error != NULL && rpc_error_code(error) == RPC_CONNECTION_LOST)
+		return;		/* lost before it could answer: said already */
 	if (error != NULL) {
 		xasprintf(&reason, "%s refused our cluster key: %s",
 		    client->peer, rpc_error_message(error));
-		client_lose(client, reason);
+		client_lose_auth(client, reason);
 		free(reason);
 		return;
 	}
@@ -417,6 +428,8 @@ client_auth_challenged(struct json_object *result, struct json_object *error,
 	struct json_object	*nonce, *proof, *params;
 	char			 ours[AUTH_PROOF_HEX + 1], *reason;
 
+	if (error != NULL && rpc_error_code(error) == RPC_CONNECTION_LOST)
+		return;		/* lost before it could answer: said already */
 	if (error != NULL ||
 	    !json_object_object_get_ex(result, "nonce", &nonce) ||
 	    !json_object_object_get_ex(result, "proof", &proof) ||
@@ -428,7 +441,7 @@ client_auth_challenged(struct json_object *result, struct json_object *error,
 		xasprintf(&reason, "%s did not prove it holds the cluster "
 		    "key%s%s", client->peer, error != NULL ? ": " : "",
 		    error != NULL ? rpc_error_message(error) : "");
-		client_lose(client, reason);
+		client_lose_auth(client, reason);
 		free(reason);
 		return;
 	}

@@ -58,13 +58,16 @@
 
 /*
  * Over SSH the cluster key travels on the channel's stdin, never on a
- * command line, into a file only its owner may read, relative to the
- * remote home directory.
+ * command line, into a new file only its owner may read (mktemp), put
+ * in place by a rename: an old file's mode, a symbolic link or another
+ * node reading the key at that moment cannot spoil it.
  */
 #define LAUNCH_REMOTE_KEY	".config/creamas/cluster.key"
 #define LAUNCH_REMOTE_KEY_COPY	"cd \"$HOME\" && umask 077 && " \
 				"mkdir -p .config/creamas && " \
-				"cat > " LAUNCH_REMOTE_KEY " && "
+				"t=$(mktemp " LAUNCH_REMOTE_KEY ".XXXXXX) && " \
+				"cat > \"$t\" && mv -f \"$t\" " \
+				LAUNCH_REMOTE_KEY " && "
 
 /* One local command being run. */
 struct launch_child {

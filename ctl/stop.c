@@ -56,6 +56,7 @@ struct stop_probe {
 /* What is known of one node's addresses. */
 struct stop_target {
 	struct addrinfo	*addresses;	/* NULL: could not resolve */
+	int		 refused;	/* stop answered an error: no wait */
 	int		 closed;
 	double		 elapsed;
 };
@@ -68,8 +69,9 @@ stop_probe_cb(evutil_socket_t fd, short events, void *arg)
 	socklen_t		 length = sizeof(int);
 	int			 error = 0;
 
-	if ((events & EV_WRITE) && getsockopt(fd, SOL_SOCKET, SO_ERROR,
-	    &error, &length) == 0 && error == 0)
+	/* Only a refused connection says the port is closed. */
+	if (!(events & EV_WRITE) || getsockopt(fd, SOL_SOCKET, SO_ERROR,
+	    &error, &length) != 0 || error != ECONNREFUSED)
 		*probe->answered = 1;
 	event_free(probe->event);
 	close(probe->fd);
@@ -88,16 +90,23 @@ stop_probe_start(struct cluster *cluster, const struct addrinfo *ai,
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd == -1)
-		return (0);
+	if (fd == -1) {
+		/* Out of descriptors says nothing of the node: try again. */
+		*answered = 1;
+		return (1);
+	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
 		close(fd);
 		*answered = 1;
 		return (1);
 	}
 	if (errno != EINPROGRESS) {
+		/* Refused or unreachable is closed; anything else, unknown. */
+		if (errno != ECONNREFUSED && errno != ENETUNREACH &&
+		    errno != EHOSTUNREACH && errno != EAFNOSUPPORT)
+			*answered = 1;
 		close(fd);
-		return (0);
+		return (*answered);
 	}
 	probe = xcalloc(1, sizeof *probe);
 	probe->pending = pending;
@@ -146,7 +155,8 @@ stop_watch(struct cluster *cluster, struct stop_target *targets,
 		pending = 0;
 		for (k = 0; k < count; k++) {
 			answered[k] = 0;
-			if (targets[k].closed || targets[k].addresses == NULL)
+			if (targets[k].closed || targets[k].refused ||
+			    targets[k].addresses == NULL)
 				continue;
 			for (ai = targets[k].addresses; ai != NULL;
 			    ai = ai->ai_next)
@@ -158,7 +168,7 @@ stop_watch(struct cluster *cluster, struct stop_target *targets,
 		now = ctl_now();
 		open_count = 0;
 		for (k = 0; k < count; k++) {
-			if (targets[k].closed)
+			if (targets[k].closed || targets[k].refused)
 				continue;
 			if (answered[k] || targets[k].addresses == NULL) {
 				open_count++;
@@ -167,7 +177,8 @@ stop_watch(struct cluster *cluster, struct stop_target *targets,
 			targets[k].closed = 1;
 			targets[k].elapsed = now - started;
 		}
-		if (open_count == 0 || now - started >= seconds)
+		if (open_count == 0 || now - started >= seconds ||
+		    cluster->interrupted)
 			break;
 		if (now - started > 1.0)
 			cluster_progress(cluster, "%zu/%zu nodes stopped...",
@@ -251,8 +262,15 @@ stop_nodes(struct cluster *cluster, const char *log_folder,
 	    cluster->options->timeout);
 	free(params);
 	/* Our connections must not keep anything open. */
-	for (k = 0; k < count; k++)
+	for (k = 0; k < count; k++) {
 		cluster_disconnect(cluster, which != NULL ? which[k] : k);
+		/* An error (unauthorised, say) is a node up that said no. */
+		code = replies[k].error != NULL ?
+		    rpc_error_code(replies[k].error) : 0;
+		targets[k].refused = code != 0 &&
+		    code != RPC_CONNECTION_LOST && code != RPC_TIMED_OUT &&
+		    code != RPC_SHUTTING_DOWN;
+	}
 	stop_watch(cluster, targets, count, started,
 	    cluster->options->timeout);
 
@@ -271,6 +289,11 @@ stop_nodes(struct cluster *cluster, const char *log_folder,
 		if (targets[k].addresses == NULL)
 			xasprintf(&failure, "stop: cannot resolve %s",
 			    cluster->node[i]->host);
+		else if (targets[k].refused)
+			xasprintf(&failure, "stop refused: %s", text);
+		else if (cluster->interrupted && !targets[k].closed)
+			xasprintf(&failure, "stop: interrupted while it was "
+			    "still answering");
 		else if (!targets[k].closed)
 			xasprintf(&failure, "stop: still answering after "
 			    "%g s%s%s", cluster->options->timeout,
