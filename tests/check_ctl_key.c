@@ -916,7 +916,8 @@ START_TEST(test_ssh)
 	}
 	/* -v shows the remote command: the key goes by stdin, by path. */
 	ck_assert_msg(strstr(run.err, "running over ssh: ") != NULL &&
-	    strstr(run.err, "cat > " KEY_REMOTE " && creamasd ") != NULL &&
+	    strstr(run.err, "cat > \"$t\" && mv -f \"$t\" " KEY_REMOTE
+	    " && creamasd ") != NULL &&
 	    strstr(run.err, " --key " KEY_REMOTE) != NULL, "%s", run.err);
 	ck_assert_msg(strstr(run.err, text) == NULL, "the key in -v: %s",
 	    run.err);
