@@ -40,6 +40,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "nodes", 1, cmd_nodes, "nodes" },
 	{ "prepare", 1, cmd_prepare, "prepare [--agents type:n[:json]] "
 	    "[--connections random:k]\n"
+	    "\t\t[--grid WxH[:type] [--node-grid CxR]]\n"
 	    "\t\t[--log-folder dir] [--plan file] [--seed n]" },
 	{ "run", 1, cmd_run, "run [-n rounds] [--args json] [-w seconds] "
 	    "[prepare options]" },

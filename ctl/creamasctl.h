@@ -190,6 +190,8 @@ struct prepare_options {
 	const char		*connections;	/* random:K */
 	const char		*log_folder;
 	const char		*plan_file;
+	const char		*grid;		/* WxH[:TYPE] */
+	const char		*node_grid;	/* CxR */
 	uint64_t		 seed;
 	int			 seed_set;
 
@@ -200,11 +202,18 @@ struct prepare_options {
 	unsigned long		 random_k;
 	struct json_object	*plan;
 	long			*plan_node;	/* a node index, -1 for all */
+	char			*grid_type;	/* NULL: no --grid */
+	unsigned long		 grid_width;	/* of the whole grid */
+	unsigned long		 grid_height;
+	unsigned long		 node_columns;
+	unsigned long		 node_rows;
 };
 #define PREPARE_LONG_OPTIONS \
 	{ "agents", required_argument, NULL, 'A' }, \
 	{ "connections", required_argument, NULL, 'C' }, \
+	{ "grid", required_argument, NULL, 'G' }, \
 	{ "log-folder", required_argument, NULL, 'L' }, \
+	{ "node-grid", required_argument, NULL, 'R' }, \
 	{ "plan", required_argument, NULL, 'P' }, \
 	{ "seed", required_argument, NULL, 'S' }
 int		 cmd_prepare(struct cluster *, int, char **);
@@ -213,6 +222,17 @@ int		 prepare_check(struct cluster *, struct prepare_options *,
 		    char **);
 int		 prepare_nodes(struct cluster *, struct prepare_options *);
 void		 prepare_clear(struct prepare_options *);
+size_t		 prepare_failures(struct cluster *, const size_t *, size_t,
+		    const char *, struct fanout_reply *);
+void		 prepare_report(struct cluster *, const char *, double,
+		    struct json_object *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+struct json_object *prepare_fields(const char *, int64_t);
+
+/* grid.c */
+int		 grid_parse(struct cluster *, struct prepare_options *,
+		    char **);
+int		 grid_prepare(struct cluster *, const struct prepare_options *);
 
 /* run.c */
 int		 cmd_run(struct cluster *, int, char **);

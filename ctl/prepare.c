@@ -70,6 +70,12 @@ prepare_option(struct prepare_options *options, int ch, const char *arg)
 	case 'P':
 		options->plan_file = arg;
 		return (1);
+	case 'G':
+		options->grid = arg;
+		return (1);
+	case 'R':
+		options->node_grid = arg;
+		return (1);
 	case 'S':
 		if (config_parse_count(arg, 0, ULONG_MAX, &seed, &cause) != 0)
 			errx(CTL_EXIT_USAGE, "--seed: %s", cause);
@@ -256,6 +262,9 @@ prepare_check(struct cluster *cluster, struct prepare_options *options,
 	if (options->plan_file != NULL &&
 	    prepare_parse_plan(cluster, options, cause) != 0)
 		return (-1);
+	if ((options->grid != NULL || options->node_grid != NULL) &&
+	    grid_parse(cluster, options, cause) != 0)
+		return (-1);
 	if (!options->seed_set)
 		options->seed = (uint64_t)time(NULL) ^
 		    ((uint64_t)getpid() << 32) ^ (uint64_t)(ctl_now() * 1e9);
@@ -267,17 +276,19 @@ void
 prepare_clear(struct prepare_options *options)
 {
 	free(options->agent_type);
+	free(options->grid_type);
 	json_object_put(options->agent_params);
 	json_object_put(options->plan);
 	free(options->plan_node);
 	options->agent_type = NULL;
+	options->grid_type = NULL;
 	options->agent_params = NULL;
 	options->plan = NULL;
 	options->plan_node = NULL;
 }
 
 /* Name every node that failed a step; return how many did. */
-static size_t
+size_t
 prepare_failures(struct cluster *cluster, const size_t *which, size_t count,
     const char *step, struct fanout_reply *replies)
 {
@@ -300,7 +311,7 @@ prepare_failures(struct cluster *cluster, const size_t *which, size_t count,
  * Report a step that went well: a line for people, or a JSON object made
  * of fields (taken) and the step's name and time.
  */
-static void __attribute__((format(printf, 5, 6)))
+void
 prepare_report(struct cluster *cluster, const char *step, double started,
     struct json_object *fields, const char *fmt, ...)
 {
@@ -336,7 +347,7 @@ prepare_report(struct cluster *cluster, const char *step, double started,
 }
 
 /* Make a JSON object of one integer field, to add more to. */
-static struct json_object *
+struct json_object *
 prepare_fields(const char *key, int64_t value)
 {
 	struct json_object	*object;
@@ -784,6 +795,8 @@ prepare_nodes(struct cluster *cluster, struct prepare_options *options)
 		goto fail;
 	if (options->log_folder != NULL &&
 	    prepare_log_folder(cluster, options->log_folder) != 0)
+		goto fail;
+	if (options->grid_type != NULL && grid_prepare(cluster, options) != 0)
 		goto fail;
 	if (options->agent_type != NULL &&
 	    prepare_agents(cluster, options) != 0)

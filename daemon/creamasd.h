@@ -166,9 +166,9 @@ struct grid {
 	int64_t			 origin_y;
 	size_t			 first;		/* the agent at the origin */
 	char			*neighbors[GRID_DIRECTIONS];	/* managers */
-	char			**edges[GRID_DIRECTIONS];	/* agents beyond */
+	char			**edges[GRID_DIRECTIONS];	/* beyond */
 	int			 wired;		/* set_agent_neighbors done */
-	struct grid_wiring	*wiring;	/* set_agent_neighbors running */
+	struct grid_wiring	*wiring;	/* set_agent_neighbors on */
 };
 
 /* The environment: one per process. */
@@ -277,6 +277,8 @@ void		 grid_get_gs(struct request *, struct json_object *);
 void		 grid_set_origin(struct request *, struct json_object *);
 void		 grid_get_origin(struct request *, struct json_object *);
 void		 grid_get_xy_address(struct request *, struct json_object *);
+void		 grid_get_xy_environment(struct request *,
+		    struct json_object *);
 void		 grid_set_grid_neighbor(struct request *, struct json_object *);
 void		 grid_set_agent_neighbors(struct request *,
 		    struct json_object *);

@@ -229,8 +229,9 @@ int
 grid_parse_pair(struct json_object *params, const char *name, int64_t bound,
     int64_t *a, int64_t *b, struct json_object **error)
 {
-	struct json_object	*pair = rpc_param(params, name), *first, *second;
+	struct json_object	*pair, *first, *second;
 
+	pair = rpc_param(params, name);
 	if (pair == NULL || !json_object_is_type(pair, json_type_array) ||
 	    json_object_array_length(pair) != 2 ||
 	    !json_object_is_type(first = json_object_array_get_idx(pair, 0),
@@ -503,6 +504,30 @@ grid_get_xy_address(struct request *request, struct json_object *params)
 }
 
 /*
+ * get_xy_environment {"xy": [x, y]}: this environment's manager if the
+ * cell is in its grid, else null (as a master answers for its slaves).
+ */
+void
+grid_get_xy_environment(struct request *request, struct json_object *params)
+{
+	struct json_object	*error;
+	int64_t			 x, y;
+	char			*manager;
+
+	if (grid_parse_pair(params, "xy", GRID_XY_MAX, &x, &y, &error) != 0) {
+		request_error(request, error);
+		return;
+	}
+	if (!grid_contains(env->grid, x, y)) {
+		request_reply(request, NULL);
+		return;
+	}
+	xasprintf(&manager, "%s0", env->prefix);
+	request_reply(request, json_object_new_string(manager));
+	free(manager);
+}
+
+/*
  * set_grid_neighbor {"direction": "N|E|S|W", "addr": manager or null}:
  * the environment beyond one side, used by set_agent_neighbors.
  */
@@ -624,9 +649,11 @@ grid_lookup_done(struct cr_agent *agent, const struct json_object *result,
 }
 
 /*
- * set_agent_neighbors: every agent of the full grid learns its neighbours;
- * across each edge with an environment beyond, that environment is asked
- * for the agent at every cell along the edge, all at once.
+ * set_agent_neighbors (and a slave's set_neighbors: it has no slaves to
+ * wire): every agent of the full grid learns its neighbours; across each
+ * edge with an environment beyond, that environment (or a master, which
+ * passes it on) is asked for the agent at every cell along the edge, all
+ * at once.
  */
 void
 grid_set_agent_neighbors(struct request *request, struct json_object *params)

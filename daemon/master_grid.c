@@ -59,6 +59,7 @@ struct master_grid_batch {
 	struct json_object	*error;		/* the first failure */
 	void			(*done)(struct master_grid_batch *);
 	char			**addresses;	/* set_slave_neighbors */
+	size_t			 naddresses;
 };
 
 /* Start a batch of count calls; done runs once all have answered. */
@@ -95,7 +96,7 @@ master_grid_batch_free(struct master_grid_batch *batch)
 		free(batch->slots[i].peer);
 	}
 	if (batch->addresses != NULL) {
-		for (i = 0; i < batch->count; i++)
+		for (i = 0; i < batch->naddresses; i++)
 			free(batch->addresses[i]);
 		free(batch->addresses);
 	}
@@ -417,6 +418,62 @@ master_grid_get_xy_address(struct request *request,
 }
 
 /*
+ * The slots of set_slave_neighbors' lookups: for side d of slave k, slot
+ * k * 8 + d asks about the cell across from one end of that side and
+ * slot k * 8 + 4 + d about the cell across from the other end.
+ */
+#define MASTER_GRID_SLOTS	(2 * GRID_DIRECTIONS)
+
+/* Ask a node which environment holds the cells across both ends of a side. */
+static void
+master_grid_ask_beyond(struct master_grid_batch *batch, size_t k,
+    int direction, const char *peer, int64_t x, int64_t y, int64_t far_x,
+    int64_t far_y)
+{
+	master_grid_batch_node(batch, k * MASTER_GRID_SLOTS + direction, peer,
+	    x, y);
+	master_grid_batch_node(batch, k * MASTER_GRID_SLOTS +
+	    GRID_DIRECTIONS + direction, peer, far_x, far_y);
+}
+
+/*
+ * Decide the environment beyond side d of slave k from the lookups: the
+ * one holding the cells across, or, when the slave's edge spans more
+ * than one environment of the node beyond (their slabs do not line up),
+ * that node's manager, which passes each question on. Fills error.
+ */
+static int
+master_grid_beyond(struct master_grid_batch *lookups, size_t k,
+    int direction, char **address)
+{
+	struct master_grid_slot	*slot;
+	struct json_object	*first, *last;
+	size_t			 index;
+
+	index = k * MASTER_GRID_SLOTS + direction;
+	first = lookups->results[index];
+	last = lookups->results[index + GRID_DIRECTIONS];
+	slot = &lookups->slots[json_object_is_type(first, json_type_string) ?
+	    index + GRID_DIRECTIONS : index];
+	if (!json_object_is_type(first, json_type_string) ||
+	    !json_object_is_type(last, json_type_string)) {
+		lookups->error = rpc_error_newf(RPC_FAILED,
+		    json_object_new_string(slot->peer), "%s: no environment "
+		    "holds (%lld, %lld), %s of slave %s", slot->peer,
+		    (long long)slot->x, (long long)slot->y,
+		    grid_direction_name(direction),
+		    master->slaves[k].address);
+		return (-1);
+	}
+	if (strcmp(json_object_get_string(first),
+	    json_object_get_string(last)) != 0)
+		*address = xstrdup(slot->peer);
+	else
+		*address = xstrdup(json_object_get_string(first));
+	return (0);
+}
+
+/*
  * set_slave_neighbors, second half: every environment around every
  * slave is known; tell each slave all four.
  */
@@ -424,32 +481,29 @@ static void
 master_grid_done_lookups(struct master_grid_batch *lookups)
 {
 	struct master_grid_batch	*batch;
-	struct master_grid_slot		*slot;
-	struct json_object		*params, *found;
+	struct json_object		*params;
 	char				**addresses = lookups->addresses;
-	size_t				 i;
+	size_t				 i, k;
+	int				 direction;
 
-	for (i = 0; i < lookups->count && lookups->error == NULL; i++) {
-		slot = &lookups->slots[i];
-		if (slot->peer == NULL)
+	for (i = 0; i < lookups->naddresses && lookups->error == NULL; i++) {
+		k = i / GRID_DIRECTIONS;
+		direction = (int)(i % GRID_DIRECTIONS);
+		if (lookups->slots[k * MASTER_GRID_SLOTS + direction].peer ==
+		    NULL)
 			continue;
-		found = lookups->results[i];
-		if (!json_object_is_type(found, json_type_string)) {
-			lookups->error = rpc_error_newf(RPC_FAILED,
-			    json_object_new_string(slot->peer), "%s: no "
-			    "environment holds (%lld, %lld)", slot->peer,
-			    (long long)slot->x, (long long)slot->y);
+		if (master_grid_beyond(lookups, k, direction,
+		    &addresses[i]) != 0)
 			break;
-		}
-		addresses[i] = xstrdup(json_object_get_string(found));
 	}
 	if (lookups->error != NULL) {
-		request_error(lookups->request, json_object_get(lookups->error));
+		request_error(lookups->request,
+		    json_object_get(lookups->error));
 		return;
 	}
-	batch = master_grid_batch_new(lookups->request, lookups->count,
+	batch = master_grid_batch_new(lookups->request, lookups->naddresses,
 	    master_grid_done_null);
-	for (i = 0; i < lookups->count; i++) {
+	for (i = 0; i < lookups->naddresses; i++) {
 		params = json_object_new_object();
 		json_object_object_add(params, "direction",
 		    json_object_new_string(grid_direction_name(
@@ -466,8 +520,9 @@ master_grid_done_lookups(struct master_grid_batch *lookups)
 /*
  * set_slave_neighbors: the environment on each side of each slave. Inside
  * the node, the slaves next to it; at the node's edges, the environment
- * the neighbouring node says holds the cell across (none where the node
- * has no neighbour). Slot k * 4 + d is side d of slave k.
+ * the neighbouring node says holds the cells across, or that node itself
+ * when they lie in more than one of its environments, and none where the
+ * node has no neighbour. Side d of slave k is addresses[k * 4 + d].
  */
 void
 master_grid_set_slave_neighbors(struct request *request,
@@ -477,7 +532,7 @@ master_grid_set_slave_neighbors(struct request *request,
 	struct master_grid_batch	*batch;
 	char				**addresses, **beyond;
 	size_t				 k, last = master->nslaves - 1;
-	int64_t				 x;
+	int64_t				 x, end, top, bottom;
 
 	if (grid == NULL || grid->width == 0) {
 		request_error(request, rpc_error_new(RPC_NOT_READY,
@@ -485,31 +540,34 @@ master_grid_set_slave_neighbors(struct request *request,
 		return;
 	}
 	beyond = grid->neighbors;
+	top = grid->origin_y;
+	bottom = grid->origin_y + grid->height - 1;
 	batch = master_grid_batch_new(request,
-	    GRID_DIRECTIONS * master->nslaves, master_grid_done_lookups);
-	addresses = batch->addresses = xcalloc(batch->count,
+	    MASTER_GRID_SLOTS * master->nslaves, master_grid_done_lookups);
+	batch->naddresses = GRID_DIRECTIONS * master->nslaves;
+	addresses = batch->addresses = xcalloc(batch->naddresses,
 	    sizeof *batch->addresses);
 	for (k = 0; k < master->nslaves; k++) {
 		x = grid->origin_x + (int64_t)k * grid->width;
+		end = x + grid->width - 1;
 		if (k > 0)
 			addresses[k * 4 + GRID_WEST] =
 			    xstrdup(master->slaves[k - 1].address);
 		else if (beyond[GRID_WEST] != NULL)
-			master_grid_batch_node(batch, k * 4 + GRID_WEST,
-			    beyond[GRID_WEST], x - 1, grid->origin_y);
+			master_grid_ask_beyond(batch, k, GRID_WEST,
+			    beyond[GRID_WEST], x - 1, top, x - 1, bottom);
 		if (k < last)
 			addresses[k * 4 + GRID_EAST] =
 			    xstrdup(master->slaves[k + 1].address);
 		else if (beyond[GRID_EAST] != NULL)
-			master_grid_batch_node(batch, k * 4 + GRID_EAST,
-			    beyond[GRID_EAST], x + grid->width, grid->origin_y);
+			master_grid_ask_beyond(batch, k, GRID_EAST,
+			    beyond[GRID_EAST], end + 1, top, end + 1, bottom);
 		if (beyond[GRID_NORTH] != NULL)
-			master_grid_batch_node(batch, k * 4 + GRID_NORTH,
-			    beyond[GRID_NORTH], x, grid->origin_y - 1);
+			master_grid_ask_beyond(batch, k, GRID_NORTH,
+			    beyond[GRID_NORTH], x, top - 1, end, top - 1);
 		if (beyond[GRID_SOUTH] != NULL)
-			master_grid_batch_node(batch, k * 4 + GRID_SOUTH,
-			    beyond[GRID_SOUTH], x, grid->origin_y +
-			    grid->height);
+			master_grid_ask_beyond(batch, k, GRID_SOUTH,
+			    beyond[GRID_SOUTH], x, bottom + 1, end, bottom + 1);
 	}
 	master_grid_batch_release(batch);
 }
