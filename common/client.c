@@ -243,12 +243,18 @@ client_lose(struct client *client, const char *reason)
 {
 	struct client_call	**calls;
 	size_t			  count, i;
+	evutil_socket_t		  fd;
 
 	if (client->lost_reason != NULL)
 		return;
 	client->lost_reason = xstrdup(reason);
 	log_debug("%s", reason);
 	bufferevent_disable(client->bev, EV_READ | EV_WRITE);
+	/* Close the socket now: a lost peer keeps no descriptor. */
+	if ((fd = bufferevent_getfd(client->bev)) >= 0) {
+		bufferevent_setfd(client->bev, -1);
+		evutil_closesocket(fd);
+	}
 	/* The owner hears first, so callbacks see the peer as lost. */
 	if (client->lost_cb != NULL)
 		client->lost_cb(client->lost_arg);

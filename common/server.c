@@ -43,6 +43,7 @@
 #define SERVER_PEER_MAX		(NI_MAXHOST + NI_MAXSERV + 4)
 #define SERVER_ACCEPT_RETRY	1	/* seconds to wait after EMFILE */
 #define SERVER_AUTH_FAILURES	3	/* unauthorised calls before closing */
+#define SERVER_AUTH_DEADLINE	10.0	/* seconds to prove the key */
 
 struct server_conn;
 
@@ -72,6 +73,8 @@ struct server_conn {
 	int			 reading;	/* may handle more requests */
 	int			 closing;	/* flushing, then closed */
 	int			 eof;		/* the peer sent all it will */
+	uint64_t		 partial_since;	/* a line begun, not ended */
+	struct event		*auth_timer;	/* the handshake's deadline */
 	int			 in_read_cb;
 	int			 authenticated;
 	unsigned		 auth_failures;
@@ -100,6 +103,10 @@ static void	server_conn_free(struct server_conn *);
 static void	server_conn_update_reading(struct server_conn *);
 static void	server_conn_read_cb(struct bufferevent *, void *);
 static void	server_conn_close_after_flush(struct server_conn *);
+static void	server_batch_release(struct server_conn *,
+		    struct server_batch *);
+static int	server_conn_line_too_slow(struct server_conn *,
+		    struct evbuffer *);
 
 /*
  * After the peer's end of file, close once every request has been
@@ -193,6 +200,21 @@ server_request_free(struct server_request *request)
 	}
 }
 
+/*
+ * Let go of one hold on a batch; the last one sends its replies (if any:
+ * notifications have none) and frees it.
+ */
+static void
+server_batch_release(struct server_conn *conn, struct server_batch *batch)
+{
+	if (--batch->outstanding > 0)
+		return;
+	if (conn != NULL && json_object_array_length(batch->responses) > 0)
+		server_conn_send(conn, batch->responses);
+	json_object_put(batch->responses);
+	free(batch);
+}
+
 /* Deliver a response: alone, or into its batch, sent when complete. */
 static void
 server_request_finish(struct server_request *request,
@@ -202,19 +224,14 @@ server_request_finish(struct server_request *request,
 	struct server_conn	*conn = request->conn;
 
 	if (batch == NULL) {
-		if (response != NULL && conn != NULL && !conn->closing)
+		/* A closing connection still sends what it owes. */
+		if (response != NULL && conn != NULL)
 			server_conn_send(conn, response);
 		json_object_put(response);
 	} else {
 		if (response != NULL)
 			json_object_array_add(batch->responses, response);
-		if (--batch->outstanding == 0) {
-			if (conn != NULL && !conn->closing &&
-			    json_object_array_length(batch->responses) > 0)
-				server_conn_send(conn, batch->responses);
-			json_object_put(batch->responses);
-			free(batch);
-		}
+		server_batch_release(conn, batch);
 	}
 	server_request_free(request);
 }
@@ -343,8 +360,23 @@ server_auth_prove(struct server_conn *conn, struct server_request *request,
 		return;
 	}
 	conn->authenticated = 1;
+	if (conn->auth_timer != NULL)
+		evtimer_del(conn->auth_timer);
 	log_debug("%s: authenticated", conn->peer);
 	server_reply(request, json_object_new_boolean(1));
+}
+
+/* The key was not proved in time: a stranger may not keep a slot. */
+static void
+server_auth_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server_conn	*conn = arg;
+
+	if (conn->authenticated || conn->closing)
+		return;
+	log_warnx("%s: no cluster key proved within %g s; closing",
+	    conn->peer, SERVER_AUTH_DEADLINE);
+	server_conn_close_after_flush(conn);
 }
 
 /* Before the key is proved, only the handshake is served. */
@@ -417,13 +449,7 @@ server_handle_value(struct server_conn *conn, struct json_object *value)
 		server_handle_one(conn, batch,
 		    json_object_array_get_idx(value, i));
 	}
-	if (--batch->outstanding == 0) {
-		if (!conn->closing &&
-		    json_object_array_length(batch->responses) > 0)
-			server_conn_send(conn, batch->responses);
-		json_object_put(batch->responses);
-		free(batch);
-	}
+	server_batch_release(conn, batch);
 }
 
 /* Answer an error with id null outside any request. */
@@ -448,6 +474,34 @@ server_conn_close_after_flush(struct server_conn *conn)
 	if (!conn->in_read_cb &&
 	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
 		server_conn_free(conn);
+}
+
+/*
+ * A line must be finished within idle_timeout of its first byte: a peer
+ * trickling a byte now and then is not idle, but is cut off all the same.
+ */
+static int
+server_conn_line_too_slow(struct server_conn *conn, struct evbuffer *input)
+{
+	double	 limit = conn->server->limits.idle_timeout;
+
+	if (evbuffer_get_length(input) == 0 || !conn->reading) {
+		conn->partial_since = 0;
+		return (0);
+	}
+	if (conn->partial_since == 0) {
+		conn->partial_since = clock_now_us();
+		return (0);
+	}
+	if (limit <= 0 || clock_now_us() - conn->partial_since < limit * 1e6)
+		return (0);
+	log_warnx("%s: a line unfinished after %g s; closing", conn->peer,
+	    limit);
+	server_conn_send_error(conn, rpc_error_newf(RPC_TIMED_OUT, NULL,
+	    "line unfinished after %g s (idle_timeout); closing", limit));
+	evbuffer_drain(input, evbuffer_get_length(input));
+	server_conn_close_after_flush(conn);
+	return (1);
 }
 
 /* Read and handle complete lines while the connection may take more. */
@@ -493,6 +547,8 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 		json_object_put(value);
 	}
 	conn->in_read_cb = 0;
+	if (!conn->closing && server_conn_line_too_slow(conn, input))
+		return;
 	if (conn->closing) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			server_conn_free(conn);
@@ -584,6 +640,8 @@ server_conn_free(struct server_conn *conn)
 	}
 	TAILQ_REMOVE(&server->conns, conn, entry);
 	server->count--;
+	if (conn->auth_timer != NULL)
+		event_free(conn->auth_timer);
 	bufferevent_free(conn->bev);
 	free(conn);
 	if (server->count < server->limits.max_connections &&
@@ -636,7 +694,7 @@ server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 {
 	struct server		*server = arg;
 	struct server_conn	*conn;
-	struct timeval		 idle;
+	struct timeval		 idle, deadline;
 	char			 peer[SERVER_PEER_MAX];
 
 	(void)listener;
@@ -676,6 +734,12 @@ server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	}
 	conn->reading = 1;
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	if (server->limits.key != NULL) {
+		deadline = clock_timeval(SERVER_AUTH_DEADLINE);
+		conn->auth_timer = evtimer_new(server->base,
+		    server_auth_deadline_cb, conn);
+		evtimer_add(conn->auth_timer, &deadline);
+	}
 	log_debug("%s: connected", peer);
 }
 

@@ -419,12 +419,17 @@ master_single_done(struct json_object *result, struct json_object *error,
 	struct slave		*slave = &master->slaves[single->index];
 	struct json_object	*entry;
 
-	if (error != NULL) {
+	if (error != NULL && rpc_error_code(error) != RPC_CONNECTION_LOST &&
+	    slave->state != SLAVE_LOST) {
+		/* The slave's own error (data naming the agent), as it is. */
+		request_error(single->request, json_object_get(error));
+	} else if (error != NULL) {
 		entry = master_slave_error(slave, error);
 		request_error(single->request, rpc_error_new(
 		    json_object_get_int(json_object_object_get(entry, "code")),
 		    json_object_get_string(json_object_object_get(entry,
-		    "message")), entry));
+		    "message")), json_object_new_string(slave->address)));
+		json_object_put(entry);
 	} else {
 		if (single->counts_spawn)
 			master_count_spawned(single->index, result);

@@ -56,7 +56,7 @@
 #define TL_MAX_ARGS		128
 #define TL_MAX_READ		(256 * 1024 * 1024)
 #define TL_KILL_WAIT		5.0	/* seconds after SIGKILL */
-#define TL_KEY_MAX		8192	/* bytes of a key file read back */
+#define TL_KEY_MAX		8192	/* bytes of a key read back */
 
 /* A pid to kill at exit, and the process that started it. */
 struct tl_tracked {
@@ -1830,8 +1830,9 @@ void
 tl_auth(struct tl_conn *conn, const char *key_path)
 {
 	struct json_object	*result;
-	char			 nonce[TL_AUTH_HEX], server_nonce[TL_AUTH_HEX];
-	char			 expected[TL_AUTH_HEX], proof[TL_AUTH_HEX];
+	char			 nonce[TL_AUTH_HEX], proof[TL_AUTH_HEX];
+	char			 server_nonce[TL_AUTH_HEX];
+	char			 expected[TL_AUTH_HEX];
 	const char		*theirs;
 
 	tl_auth_nonce(nonce);

@@ -46,6 +46,13 @@
  *	e = tl_daemon_stop(d);		(SIGTERM, by pid)
  *	ck_assert_msg(tl_exit_ok(&e), "%s", tl_exit_string(&e));
  *	tl_daemon_free(d);
+ *
+ * With a cluster key, tl_write_key() makes the key file and tl_auth()
+ * does the handshake (auth.challenge, the server's proof checked, then
+ * auth.prove) with OpenSSL's HMAC-SHA256, from its definition and not
+ * with the daemon's code; tl_auth_proof() computes either side's proof
+ * for tests that take the handshake apart. tl_listen() and tl_accept()
+ * let a test play a peer that the daemon connects to.
  */
 
 #include <sys/types.h>
@@ -167,7 +174,7 @@ struct json_object *tl_response_result(struct json_object *);
 int		 tl_response_code(struct json_object *);
 
 /* Cluster keys: the handshake as an outside client does it (OpenSSL). */
-#define TL_AUTH_HEX		65	/* a nonce or proof in hex, and NUL */
+#define TL_AUTH_HEX		65	/* a hex nonce or proof, NUL */
 void		 tl_write_key(const char *, size_t, mode_t);
 void		 tl_auth_nonce(char *);
 void		 tl_auth_proof(const char *, const char *, const char *,
