@@ -418,8 +418,12 @@ master_single_done(struct json_object *result, struct json_object *error,
 	struct master_single	*single = arg;
 	struct slave		*slave = &master->slaves[single->index];
 	struct json_object	*entry;
+	int			 code;
 
-	if (error != NULL && rpc_error_code(error) != RPC_CONNECTION_LOST &&
+	code = error != NULL ? rpc_error_code(error) : 0;
+	/* What the connection said (lost, no reply) names the slave. */
+	if (error != NULL && code != RPC_CONNECTION_LOST &&
+	    code != RPC_TIMED_OUT && code != RPC_UNAUTHORISED &&
 	    slave->state != SLAVE_LOST) {
 		/* The slave's own error (data naming the agent), as it is. */
 		request_error(single->request, json_object_get(error));

@@ -1131,7 +1131,7 @@ START_TEST(test_master_key)
 	for (i = 0; i < 2; i++)
 		ck_assert_msg(!tl_pid_alive(pids[i]), "slave %ld still runs",
 		    (long)pids[i]);
-	ck_assert_int_eq(tl_stray_child(), 0);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 	tl_close(conn);
 	tl_daemon_free(d);
 	free(pinger);

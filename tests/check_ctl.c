@@ -695,7 +695,7 @@ START_TEST(test_lifecycle)
 	}
 	for (i = 0; i < 3; i++)
 		cluster_expect_gone(&cluster, i);
-	ck_assert_int_eq(tl_stray_child(), 0);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 	ctl_run_free(&run);
 	cluster_free(&cluster);
 }
@@ -1007,7 +1007,7 @@ START_TEST(test_spawn_failure)
 	free(expected);
 	ck_assert_msg(run.elapsed < 5, "%.3f s", run.elapsed);
 	ctl_run_free(&run);
-	ck_assert_int_eq(tl_stray_child(), 0);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 	cluster_free(&cluster);
 }
 END_TEST
@@ -1078,7 +1078,7 @@ START_TEST(test_run)
 	    "%s: %s", path, text != NULL ? text : "(none)");
 	free(text);
 	free(path);
-	ck_assert_int_eq(tl_stray_child(), 0);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 
 	/* A run that fails at prepare still stops what it started. */
 	ctl_run(&run, "-f", cluster.file, "run", "--agents", "nosuchtype:1",
@@ -1248,7 +1248,7 @@ START_TEST(test_masters)
 		ck_assert_msg(!e.killed, "slave %ld was left running",
 		    (long)slave_pids[k]);
 	}
-	ck_assert_int_eq(tl_stray_child(), 0);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 	cluster_free(&cluster);
 }
 END_TEST

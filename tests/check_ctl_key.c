@@ -441,7 +441,7 @@ key_cluster_expect_gone(struct key_cluster *c)
 		    (long)c->adopted[i]);
 	}
 	c->nadopted = 0;
-	ck_assert_int_eq(tl_stray_child(), 0);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 }
 
 /* Stop whatever processes of a cluster still run, by pid, and free it. */

@@ -1083,20 +1083,6 @@ START_TEST(test_stop_during_round)
 }
 END_TEST
 
-/* Wait up to seconds for no child of this process to be left; 1 if so. */
-static int
-fault_wait_no_child(double seconds)
-{
-	double	 deadline = tl_now() + seconds;
-
-	while (tl_stray_child() != 0) {
-		if (tl_now() >= deadline)
-			return (0);
-		usleep(10000);
-	}
-	return (1);
-}
-
 /* Fail unless a failed run exited non-zero saying all of the words. */
 static void
 fault_assert_failed(struct tl_run *run, const char *what, const char *words[],
@@ -1112,7 +1098,7 @@ fault_assert_failed(struct tl_run *run, const char *what, const char *words[],
 	for (i = 0; i < count; i++)
 		ck_assert_msg(strstr(run->err, words[i]) != NULL, "%s: stderr "
 		    "does not say \"%s\":\n%s", what, words[i], run->err);
-	ck_assert_msg(fault_wait_no_child(2.0), "%s: process %ld is left "
+	ck_assert_msg(tl_wait_no_stray(2.0) == 0, "%s: process %ld is left "
 	    "running", what, (long)tl_stray_child());
 }
 

@@ -417,6 +417,22 @@ tl_stray_child(void)
 	return (found);
 }
 
+/*
+ * Wait up to seconds for every untracked child to be gone (a daemon
+ * whose port has closed may still be on its way out); return the one
+ * left, or 0.
+ */
+pid_t
+tl_wait_no_stray(double seconds)
+{
+	double	 deadline = tl_now() + seconds;
+	pid_t	 pid;
+
+	while ((pid = tl_stray_child()) != 0 && tl_now() < deadline)
+		tl_sleep(0.01);
+	return (pid);
+}
+
 /* Become the parent of orphaned descendants, such as daemonised ones. */
 void
 tl_adopt_orphans(void)

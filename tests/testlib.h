@@ -138,6 +138,7 @@ uint16_t	 tl_free_ports(size_t);
 int		 tl_wait_port_closed(uint16_t, double);
 void		 tl_adopt_orphans(void);
 pid_t		 tl_stray_child(void);
+pid_t		 tl_wait_no_stray(double);
 int		 tl_exit_ok(const struct tl_exit *);
 int		 tl_exit_code(const struct tl_exit *);
 const char	*tl_exit_string(const struct tl_exit *);
