@@ -282,6 +282,27 @@ master_grid_send_layout(struct request *request, int with_size)
 	master_grid_batch_release(batch);
 }
 
+/*
+ * Return 0 if the node's grid may still change: no slave holds agents
+ * (a slave refuses a new size or origin then; the master must not take
+ * one it will not get). Fills error otherwise.
+ */
+static int
+master_grid_may_change(struct json_object **error)
+{
+	size_t	 k;
+
+	for (k = 0; k < master->nslaves; k++) {
+		if (master->slaves[k].agents > 0) {
+			*error = rpc_error_new(RPC_FAILED, "the grid is fixed "
+			    "once agents are placed", json_object_new_string(
+			    master->slaves[k].address));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* set_gs {"gs": [w, h]}: the size of every slave's grid. */
 void
 master_grid_set_gs(struct request *request, struct json_object *params)
@@ -291,7 +312,8 @@ master_grid_set_gs(struct request *request, struct json_object *params)
 	int64_t			 width, height;
 
 	if (grid_parse_pair(params, "gs", GRID_CELLS_MAX, &width, &height,
-	    &error) != 0 || grid_check_size(width, height, &error) != 0) {
+	    &error) != 0 || grid_check_size(width, height, &error) != 0 ||
+	    master_grid_may_change(&error) != 0) {
 		request_error(request, error);
 		return;
 	}
@@ -309,7 +331,7 @@ master_grid_set_origin(struct request *request, struct json_object *params)
 	int64_t			 x, y;
 
 	if (grid_parse_pair(params, "origin", GRID_COORD_MAX, &x, &y,
-	    &error) != 0) {
+	    &error) != 0 || master_grid_may_change(&error) != 0) {
 		request_error(request, error);
 		return;
 	}
