@@ -36,6 +36,7 @@
 const struct ctl_command ctl_commands[] = {
 	{ "agents", 1, cmd_agents, "agents" },
 	{ "call", 1, cmd_call, "call method [json]" },
+	{ "grid", 1, cmd_grid, "grid [--image file]" },
 	{ "keygen", 0, cmd_keygen, "keygen file" },
 	{ "nodes", 1, cmd_nodes, "nodes" },
 	{ "prepare", 1, cmd_prepare, "prepare [--agents type:n[:json]] "

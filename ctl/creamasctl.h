@@ -233,6 +233,7 @@ struct json_object *prepare_fields(const char *, int64_t);
 int		 grid_parse(struct cluster *, struct prepare_options *,
 		    char **);
 int		 grid_prepare(struct cluster *, const struct prepare_options *);
+int		 cmd_grid(struct cluster *, int, char **);
 
 /* run.c */
 int		 cmd_run(struct cluster *, int, char **);
