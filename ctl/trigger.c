@@ -43,6 +43,7 @@ struct trigger_round {
 	int64_t		 failed;
 	size_t		 nodes;		/* that answered */
 	size_t		 nodes_failed;	/* that did not */
+	size_t		 slaves_lost;	/* of nodes that answered */
 	double		 elapsed;	/* seconds, as seen from here */
 };
 
@@ -56,6 +57,40 @@ trigger_member(struct json_object *object, const char *key)
 	    json_object_is_type(value, json_type_int))
 		return (json_object_get_int64(value));
 	return (0);
+}
+
+/*
+ * Count a node's lost slaves in a round (error entries naming a slave)
+ * and name the ones not named before; a node that lost a slave goes on
+ * with the others, but the run will not end well.
+ */
+static size_t
+trigger_slaves_lost(struct cluster *cluster, size_t i, size_t *known,
+    struct json_object *result)
+{
+	struct json_object	*errors, *entry, *slave;
+	size_t			 k, length, lost = 0;
+	char			*text;
+
+	if (!json_object_object_get_ex(result, "errors", &errors) ||
+	    !json_object_is_type(errors, json_type_array))
+		return (0);
+	length = json_object_array_length(errors);
+	for (k = 0; k < length; k++) {
+		entry = json_object_array_get_idx(errors, k);
+		if (!json_object_object_get_ex(entry, "slave", &slave) ||
+		    trigger_member(entry, "code") != RPC_SLAVE_LOST)
+			continue;
+		if (++lost > *known) {
+			text = ctl_error_text(entry);
+			warnx("%s: slave %s lost: %s", cluster->node[i]->name,
+			    json_object_get_string(slave), text);
+			free(text);
+		}
+	}
+	if (lost > *known)
+		*known = lost;
+	return (lost);
 }
 
 /* With -v, show the errors of failed agents in a node's round. */
@@ -109,16 +144,22 @@ trigger_report(struct cluster *cluster, const struct trigger_round *round)
 		    json_object_new_int64((int64_t)round->nodes));
 		json_object_object_add(object, "nodes_failed",
 		    json_object_new_int64((int64_t)round->nodes_failed));
+		json_object_object_add(object, "slaves_lost",
+		    json_object_new_int64((int64_t)round->slaves_lost));
 		json_object_object_add(object, "elapsed_us",
 		    json_object_new_int64((int64_t)(round->elapsed * 1e6)));
 		ctl_json_print(object);
 		return;
 	}
 	time_text = ctl_format_seconds(round->elapsed);
-	printf("round %lld: %lld agents, %lld failed, %zu/%zu nodes, %s\n",
+	printf("round %lld: %lld agents, %lld failed, %zu/%zu nodes, ",
 	    (long long)round->round, (long long)round->agents,
 	    (long long)round->failed, round->nodes,
-	    round->nodes + round->nodes_failed, time_text);
+	    round->nodes + round->nodes_failed);
+	if (round->slaves_lost > 0)
+		printf("%zu slave%s lost, ", round->slaves_lost,
+		    round->slaves_lost == 1 ? "" : "s");
+	printf("%s\n", time_text);
 	fflush(stdout);
 	free(time_text);
 }
@@ -137,11 +178,14 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 	struct json_object	**params;
 	size_t			 *active, nactive, k, i;
 	unsigned long		  r;
+	size_t			 *lost;
+	int			  degraded = 0;
 	double			  started, wait;
 	char			 *text;
 
 	active = xcalloc(cluster->count + 1, sizeof *active);
 	params = xcalloc(cluster->count + 1, sizeof *params);
+	lost = xcalloc(cluster->count + 1, sizeof *lost);
 	/* The nodes time the round out; this side waits a little longer. */
 	wait = options->timeout + TRIGGER_GRACE;
 	for (r = 1; r <= rounds && !cluster->interrupted; r++) {
@@ -187,6 +231,8 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 			    round.round)
 				round.round = trigger_member(
 				    replies[k].result, "round");
+			round.slaves_lost += trigger_slaves_lost(cluster, i,
+			    &lost[i], replies[k].result);
 			trigger_show_errors(cluster, i, trigger_member(
 			    replies[k].result, "round"), replies[k].result);
 		}
@@ -197,10 +243,18 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 	}
 	free(active);
 	free(params);
+	for (i = 0; i < cluster->count; i++) {
+		if (lost[i] > 0)
+			degraded = 1;
+	}
+	free(lost);
 	if (cluster->interrupted && r <= rounds) {
 		warnx("interrupted after %lu of %lu rounds", r - 1, rounds);
 		return (CTL_EXIT_FAILURE);
 	}
+	/* Agents of a lost slave did not act: not every node did it all. */
+	if (degraded)
+		return (CTL_EXIT_FAILURE);
 	return (cluster_exit_status(cluster));
 }
 
