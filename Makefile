@@ -16,7 +16,7 @@ LIBEXECDIR ?=	$(PREFIX)/libexec/creamas
 # Debian packages needed to build, test and run (make deps, as root).
 DEBIAN_DEPS =	build-essential pkg-config libevent-dev libjson-c-dev \
 		libssl-dev libssh-dev check openssh-server openssh-client groff-base \
-		iproute2 procps
+		iproute2 procps clang-14 libclang-rt-14-dev systemd
 
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
@@ -172,6 +172,80 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/creamas
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- fuzz: the libFuzzer targets of tests/fuzz/ ----
+#
+#   make fuzz                   build, then run each target FUZZ_SECONDS
+#   make fuzz FUZZ_SECONDS=15   shorter, as CI does
+#   make fuzz-build             build the targets only (build-fuzz/)
+#   make fuzz-clean             remove build-fuzz/
+#
+# Built with clang's libFuzzer, ASan and UBSan (Debian: clang-14,
+# libclang-rt-14-dev). Each target runs on a copy of its seed corpus
+# tests/fuzz/corpus/NAME in build-fuzz/corpus/NAME with the flags of its
+# tests/fuzz/fuzz_NAME.options; crashes are kept in build-fuzz/artifacts/.
+
+FUZZ_CC ?=	$(firstword $(shell command -v clang-14 clang 2>/dev/null) \
+		    clang)
+FUZZ_BUILD =	build-fuzz
+FUZZ_SECONDS ?=	60
+FUZZ_TARGETS =	line dispatch config nodes addr
+FUZZ_SANFLAGS =	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer
+FUZZ_CFLAGS =	-std=gnu11 -O1 -g $(WARNINGS) $(FUZZ_SANFLAGS) \
+		-fsanitize=fuzzer-no-link -MMD -MP
+FUZZ_LDFLAGS =	$(FUZZ_SANFLAGS) -fsanitize=fuzzer
+
+FUZZ_COMMON_OBJS = $(COMMON_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_DAEMON_OBJS = $(filter-out $(FUZZ_BUILD)/daemon/creamasd.o, \
+		    $(DAEMON_SRCS:%.c=$(FUZZ_BUILD)/%.o))
+FUZZ_LIB =	$(FUZZ_BUILD)/libcommon.a
+FUZZ_HELPER =	$(FUZZ_BUILD)/tests/fuzz/fuzz.o
+FUZZ_BINS =	$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-clean
+
+fuzz: fuzz-build
+	$(Q)sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_COMMON_OBJS)
+	$(Q)rm -f $@
+	$(QUIET_LINK)$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_line $(FUZZ_BUILD)/fuzz_addr: \
+    $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_HELPER) \
+    $(FUZZ_LIB)
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
+
+$(FUZZ_BUILD)/fuzz_nodes: $(FUZZ_BUILD)/tests/fuzz/fuzz_nodes.o \
+    $(FUZZ_BUILD)/ctl/nodes.o $(FUZZ_HELPER) $(FUZZ_LIB)
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
+
+# fuzz_config builds daemon/creamasd.c in (for its config_set), so it
+# needs the rest of the daemon; fuzz_dispatch wraps the daemon's entry
+# and its outgoing connections (see fuzz_dispatch.c).
+$(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o \
+    $(FUZZ_DAEMON_OBJS) $(FUZZ_HELPER) $(FUZZ_LIB)
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS_EVENT) \
+	    -ldl -lm
+
+$(FUZZ_BUILD)/fuzz_dispatch: $(FUZZ_BUILD)/tests/fuzz/fuzz_dispatch.o \
+    $(FUZZ_DAEMON_OBJS) $(FUZZ_HELPER) $(FUZZ_LIB)
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) \
+	    -Wl,--wrap=methods_server_dispatch -Wl,--wrap=client_new \
+	    -o $@ $^ $(LIBS_EVENT) -ldl -lm
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+# ---- end of fuzz ----

@@ -77,7 +77,9 @@ addr_parse_hostport(const char *string, struct addr *addr, char **cause)
 		}
 		host_end = colon;
 	}
-	if (host_end == host || (size_t)(host_end - host) >= ADDR_HOST_MAX) {
+	if (host_end == host || (size_t)(host_end - host) >= ADDR_HOST_MAX ||
+	    memchr(host, '[', host_end - host) != NULL ||
+	    memchr(host, ']', host_end - host) != NULL) {
 		xasprintf(cause, "invalid address '%s': bad host", string);
 		return (-1);
 	}

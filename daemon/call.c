@@ -70,6 +70,7 @@ static void	call_reap_cb(evutil_socket_t, short, void *);
 void
 call_init(void)
 {
+	calls_closing = 0;
 	local_event = event_new(env->base, -1, 0, call_local_cb, NULL);
 	reap_event = event_new(env->base, -1, 0, call_reap_cb, NULL);
 }

@@ -207,6 +207,9 @@ env_find_agent(struct json_object *which, struct json_object **error)
 		address = json_object_get_string(which);
 		if (strncmp(address, env->prefix, strlen(env->prefix)) != 0 ||
 		    addr_parse(address, &parsed, &cause) != 0) {
+			if (strncmp(address, env->prefix,
+			    strlen(env->prefix)) == 0)
+				free(cause);
 			*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
 			    json_object_new_string(address), "no agent %s in "
 			    "this environment (%s0)", address, env->prefix);

@@ -772,6 +772,101 @@ START_TEST(test_notify_socket_daemonised)
 }
 END_TEST
 
+/*
+ * A master says READY=1 once, from its own pid, when every slave
+ * answers; its slaves, which inherit the environment, say nothing.
+ */
+START_TEST(test_notify_socket_master)
+{
+	const char		*dir = tl_tempdir();
+	struct tl_daemon	*d;
+	struct tl_exit		 e;
+	struct pollfd		 pfd;
+	char			*path;
+	int			 fd;
+
+	fd = notify_socket(dir, &path);
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", path, 1), 0);
+	d = tl_daemon_start("--role", "master", "--slaves", "2", NULL);
+	unsetenv("NOTIFY_SOCKET");
+	expect_ready(fd, d->pid);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, 500) == 0, "a second notification came: "
+	    "a slave spoke to systemd");
+	e = tl_daemon_stop(d);
+	ck_assert_msg(tl_exit_ok(&e), "SIGTERM: %s", tl_exit_string(&e));
+	tl_daemon_free(d);
+	close(fd);
+	free(path);
+}
+END_TEST
+
+/*
+ * Write a copy of a shipped unit with this build's creamasd in ExecStart
+ * and a configuration that exists, for systemd-analyze to check.
+ */
+static char *
+unit_copy(const char *dir, const char *name, const char *conf)
+{
+	char	*source, *text, *line, *out, *target;
+	size_t	 size = 0;
+	FILE	*stream;
+
+	/* make check runs the tests from the top of the source tree. */
+	ck_assert_int_ne(asprintf(&source, "conf/%s", name), -1);
+	ck_assert_msg((text = tl_read_file(source)) != NULL, "no %s", source);
+	ck_assert((stream = open_memstream(&out, &size)) != NULL);
+	for (line = strtok(text, "\n"); line != NULL;
+	    line = strtok(NULL, "\n")) {
+		if (strncmp(line, "ExecStart=", 10) == 0)
+			fprintf(stream, "ExecStart=%s -d --role master -f %s\n",
+			    tl_creamasd(), conf);
+		else
+			fprintf(stream, "%s\n", line);
+	}
+	fclose(stream);
+	/* A template is verified as one of its instances. */
+	if (strcmp(name, "creamasd@.service") == 0)
+		name = "creamasd@test.service";
+	ck_assert_int_ne(asprintf(&target, "%s/%s", dir, name), -1);
+	tl_write_file(target, out);
+	free(out);
+	free(text);
+	free(source);
+	return (target);
+}
+
+/* The shipped systemd units pass systemd-analyze verify. */
+START_TEST(test_units_verify)
+{
+	static const char	*units[] = { "creamasd.service",
+				    "creamasd@.service" };
+	const char		*dir = tl_tempdir();
+	char			*conf, *unit, *command, *output;
+	size_t			 i;
+	int			 status;
+
+	ck_assert_msg(access("/usr/bin/systemd-analyze", X_OK) == 0,
+	    "systemd-analyze is missing: install Debian's systemd");
+	ck_assert_int_ne(asprintf(&conf, "%s/creamasd.conf", dir), -1);
+	tl_write_file(conf, "listen = 127.0.0.1:0\n");
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		unit = unit_copy(dir, units[i], conf);
+		ck_assert_int_ne(asprintf(&command, "systemd-analyze verify "
+		    "--man=no %s > %s.out 2>&1", unit, unit), -1);
+		status = system(command);
+		ck_assert_int_ne(asprintf(&output, "%s.out", unit), -1);
+		ck_assert_msg(status == 0, "systemd-analyze verify %s: %s",
+		    units[i], tl_read_file(output));
+		free(output);
+		free(command);
+		free(unit);
+	}
+	free(conf);
+}
+END_TEST
+
 /* The lifecycle suite. */
 Suite *
 suite_lifecycle(void)
@@ -806,6 +901,8 @@ suite_lifecycle(void)
 	tcase_add_test(tc, test_example_config);
 	tcase_add_test(tc, test_notify_socket);
 	tcase_add_test(tc, test_notify_socket_daemonised);
+	tcase_add_test(tc, test_notify_socket_master);
+	tcase_add_test(tc, test_units_verify);
 	suite_add_tcase(s, tc);
 	return (s);
 }

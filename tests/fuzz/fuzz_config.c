@@ -1,0 +1,127 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Fuzz the configuration parser (common/config.c) as creamasd uses it:
+ * config_parse_buffer() with creamasd's own entry callback, config_set()
+ * (daemon/creamasd.c is built in here with its main renamed, so that the
+ * static callback is the real one, limit_set() and all). What is
+ * accepted must leave a configuration within its documented ranges, and
+ * a listen address that parses must format back to the same.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "fuzz.h"
+
+#define main	creamasd_main
+int	main(int, char **);
+#include "../../daemon/creamasd.c"
+#undef main
+
+/* Check what an accepted configuration holds. */
+static void
+fuzz_check_config(const struct daemon_config *config)
+{
+	const struct limits	*limits = &config->limits;
+	struct addr		 listen, again;
+	char			*text, *cause;
+
+	FUZZ_CHECK(config->role == NULL || strcmp(config->role, "slave") == 0 ||
+	    strcmp(config->role, "master") == 0, "role %s", config->role);
+	FUZZ_CHECK(config->slaves <= 1024, "slaves %lu", config->slaves);
+	FUZZ_CHECK(config->slave_ports >= -1 && config->slave_ports <= 65535,
+	    "slave_ports %ld", config->slave_ports);
+	FUZZ_CHECK(config->round_timeout > 0 && config->round_timeout <= 1e9,
+	    "round_timeout %g", config->round_timeout);
+	FUZZ_CHECK(config->idle_exit >= 0 && config->idle_exit <= 1e9,
+	    "idle_exit %g", config->idle_exit);
+	FUZZ_CHECK(config->stop_grace >= 0 && config->stop_grace <= 1e9,
+	    "stop_grace %g", config->stop_grace);
+	FUZZ_CHECK(limits->max_line > 0 && limits->max_output > 0 &&
+	    limits->max_reply > 0, "a size limit of 0");
+	FUZZ_CHECK(limits->max_inflight >= 1 &&
+	    limits->max_inflight <= 1000000, "max_inflight %lu",
+	    limits->max_inflight);
+	FUZZ_CHECK(limits->max_connections >= 1 &&
+	    limits->max_connections <= 1000000, "max_connections %lu",
+	    limits->max_connections);
+	FUZZ_CHECK(limits->idle_timeout >= 0 && limits->call_timeout >= 0,
+	    "a negative timeout");
+	FUZZ_CHECK(config->insecure == 0 || config->insecure == 1,
+	    "insecure %d", config->insecure);
+
+	/* As env_listen() reads it. */
+	if (config->listen == NULL)
+		return;
+	if (addr_parse_hostport(config->listen, &listen, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	text = addr_format_hostport(listen.host, listen.port);
+	FUZZ_CHECK(addr_parse_hostport(text, &again, &cause) == 0 &&
+	    strcmp(again.host, listen.host) == 0 &&
+	    again.port == listen.port, "listen %s formats as %s",
+	    config->listen, text);
+	free(text);
+}
+
+/* Free what parsing put into a configuration. */
+static void
+fuzz_clear_config(struct daemon_config *config)
+{
+	size_t	 i;
+
+	for (i = 0; i < config->nplugins; i++)
+		free(config->plugins[i]);
+	free(config->plugins);
+	free(config->role);
+	free(config->listen);
+	free(config->advertise);
+	free(config->log_folder);
+	free(config->key_path);
+}
+
+/* Parse the input as a creamasd configuration file. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char	 name[] = "fuzz.conf";
+	struct daemon_config	 config;
+	char			*cause = NULL;
+
+	/* The defaults of creamasd's main(). */
+	memset(&config, 0, sizeof config);
+	limit_default(&config.limits);
+	config.round_timeout = DEFAULT_ROUND_TIMEOUT;
+	config.stop_grace = DEFAULT_STOP_GRACE;
+	config.slave_ports = -1;
+
+	if (config_parse_buffer(name, (const char *)data, size, config_set,
+	    &config, &cause) == 0) {
+		FUZZ_CHECK(cause == NULL, "a cause for a success: %s", cause);
+		fuzz_check_config(&config);
+	} else {
+		FUZZ_CHECK(cause != NULL && strncmp(cause, name,
+		    sizeof name - 1) == 0 && cause[sizeof name - 1] == ':',
+		    "an error that does not name the file: %s", cause);
+		free(cause);
+	}
+	fuzz_clear_config(&config);
+	return (0);
+}
