@@ -1,0 +1,973 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * End-to-end tests of creamasctl ($CREAMASCTL) with masters ($CREAMASD)
+ * spawned through a real OpenSSH server (tests/sshd.h) and locally: the
+ * main job step by step over SSH, a node whose SSH port is closed, a
+ * changed host key, and Creamas' distributed test ported to two local
+ * masters of two slaves. sshd runs every command through a script
+ * (ForceCommand) that puts $CREAMASD's directory first in PATH, so the
+ * default remote command "creamasd --role master ..." is found.
+ *
+ * This process becomes a subreaper, so daemonised masters become its
+ * children; every pid is read back, tracked and stopped by the test.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "sshd.h"
+#include "testlib.h"
+
+#define SSH_RUN_TIMEOUT	60.0	/* seconds a creamasctl run may take */
+#define SSH_ARGS_MAX	32
+#define SSH_NODES_MAX	3
+#define SSH_SLAVES_MAX	2
+#define SSH_ADOPTED_MAX	32	/* daemons adopted by one test */
+#define SSH_GRAPH_SEED	0x5eed2026ULL
+#define SSH_AGENTS	40	/* agents per node in the distributed test */
+
+Suite	*suite_ctl_ssh(void);
+
+/* What one run of creamasctl did. */
+struct ssh_run {
+	int	 status;	/* exit status; -1 if killed by a signal */
+	char	*out;
+	char	*err;
+};
+
+/* Masters on free ports, with their nodes file and their processes. */
+struct ssh_cluster {
+	size_t	 count;
+	uint16_t ports[SSH_NODES_MAX];
+	int	 slaves[SSH_NODES_MAX];
+	char	 names[SSH_NODES_MAX][32];
+	pid_t	 pids[SSH_NODES_MAX];
+	pid_t	 slave_pids[SSH_NODES_MAX][SSH_SLAVES_MAX];
+	pid_t	 adopted[SSH_ADOPTED_MAX];	/* detached daemons */
+	size_t	 nadopted;
+	char	*dir;
+	char	*file;
+};
+
+/* Return the path of the controller under test, from $CREAMASCTL. */
+static const char *
+ssh_ctl_path(void)
+{
+	const char	*path = getenv("CREAMASCTL");
+
+	ck_assert_msg(path != NULL && *path != '\0',
+	    "CREAMASCTL is not set: run the tests with make check");
+	ck_assert_msg(access(path, X_OK) == 0, "CREAMASCTL=%s: %s", path,
+	    strerror(errno));
+	return (path);
+}
+
+/* Append what fd has to a growing string; 0 at end of file. */
+static int
+ssh_drain(int fd, char **buffer, size_t *used, size_t *size)
+{
+	ssize_t	 n;
+
+	if (*size - *used < 4096) {
+		*size = *size * 2 + 4096;
+		*buffer = realloc(*buffer, *size);
+		ck_assert_ptr_nonnull(*buffer);
+	}
+	n = read(fd, *buffer + *used, *size - *used - 1);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return (1);
+	if (n <= 0)
+		return (0);
+	*used += (size_t)n;
+	(*buffer)[*used] = '\0';
+	return (1);
+}
+
+/*
+ * Run creamasctl with a NULL-terminated argument array, stdin from
+ * /dev/null; wait for its exit and keep its output.
+ */
+static void
+ssh_ctlv(struct ssh_run *run, const char *const *args)
+{
+	const char	*argv[SSH_ARGS_MAX + 2];
+	struct pollfd	 pfd[2];
+	char		*buffer[2];
+	size_t		 used[2] = { 0, 0 }, size[2], n = 0, i;
+	int		 out[2], errp[2], status, open_fds = 2, k, null_fd;
+	double		 started = tl_now();
+	pid_t		 pid;
+
+	argv[n++] = ssh_ctl_path();
+	for (i = 0; args[i] != NULL; i++) {
+		ck_assert_uint_lt(n, SSH_ARGS_MAX);
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		if ((null_fd = open("/dev/null", O_RDONLY)) == -1)
+			_exit(126);
+		dup2(null_fd, STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(errp[1], STDERR_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	tl_track_pid(pid);
+	close(out[1]);
+	close(errp[1]);
+	pfd[0].fd = out[0];
+	pfd[1].fd = errp[0];
+	for (k = 0; k < 2; k++) {
+		size[k] = 4096;
+		buffer[k] = calloc(1, size[k]);
+		ck_assert_ptr_nonnull(buffer[k]);
+	}
+	while (open_fds > 0) {
+		ck_assert_msg(tl_now() - started < SSH_RUN_TIMEOUT,
+		    "creamasctl: still running after %.0f s; stdout:\n%s\n"
+		    "stderr:\n%s", SSH_RUN_TIMEOUT, buffer[0], buffer[1]);
+		for (k = 0; k < 2; k++)
+			pfd[k].events = pfd[k].fd != -1 ? POLLIN : 0;
+		if (poll(pfd, 2, 100) == -1 && errno != EINTR)
+			ck_abort_msg("poll: %s", strerror(errno));
+		for (k = 0; k < 2; k++) {
+			if (pfd[k].fd == -1 || pfd[k].revents == 0)
+				continue;
+			if (!ssh_drain(pfd[k].fd, &buffer[k], &used[k],
+			    &size[k])) {
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		ck_assert_int_eq(errno, EINTR);
+	tl_untrack_pid(pid);
+	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	run->out = buffer[0];
+	run->err = buffer[1];
+}
+
+/* ssh_ctlv() with the arguments as a list ending in NULL. */
+static void __attribute__((sentinel))
+ssh_ctl(struct ssh_run *run, const char *first, ...)
+{
+	const char	*args[SSH_ARGS_MAX + 1];
+	va_list		 ap;
+	size_t		 n = 0;
+
+	va_start(ap, first);
+	for (args[n] = first; args[n] != NULL;
+	    args[++n] = va_arg(ap, const char *))
+		ck_assert_uint_lt(n, SSH_ARGS_MAX);
+	va_end(ap);
+	ssh_ctlv(run, args);
+}
+
+/* Free what a run collected. */
+static void
+ssh_run_free(struct ssh_run *run)
+{
+	free(run->out);
+	free(run->err);
+	memset(run, 0, sizeof *run);
+}
+
+/* Fail the test unless a run exited with status, showing its output. */
+static void
+ssh_expect(const struct ssh_run *run, int status, const char *what)
+{
+	ck_assert_msg(run->status == status, "creamasctl %s: exit status %d,"
+	    " expected %d; stdout:\n%s\nstderr:\n%s", what, run->status,
+	    status, run->out, run->err);
+}
+
+/* Return line i (from 0) of a text, a new string, or NULL past the end. */
+static char *
+ssh_line(const char *text, size_t i)
+{
+	const char	*end;
+
+	for (; i > 0; i--) {
+		if ((text = strchr(text, '\n')) == NULL)
+			return (NULL);
+		text++;
+	}
+	if (*text == '\0')
+		return (NULL);
+	end = text + strcspn(text, "\n");
+	return (strndup(text, end - text));
+}
+
+/* Return the number of lines of a text. */
+static size_t
+ssh_count_lines(const char *text)
+{
+	size_t	 n = 0;
+	char	*line;
+
+	while ((line = ssh_line(text, n)) != NULL) {
+		free(line);
+		n++;
+	}
+	return (n);
+}
+
+/* Return 1 if some line of a text holds both a and b. */
+static int
+ssh_line_has(const char *text, const char *a, const char *b)
+{
+	char	*line;
+	size_t	 i;
+	int	 found = 0;
+
+	for (i = 0; !found && (line = ssh_line(text, i)) != NULL; i++) {
+		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+		free(line);
+	}
+	return (found);
+}
+
+/*
+ * Make a nodes file of count masters of slaves[i] slaves each, with
+ * ranges of free ports apart, launched as launch says; ssh_ports[i], when
+ * ssh_ports is not NULL, is node i's SSH port; extra is added to each.
+ */
+static void
+ssh_cluster_make(struct ssh_cluster *c, size_t count, const int *slaves,
+    const uint16_t *ssh_ports, const char *extra)
+{
+	FILE		*f;
+	size_t		 i, k;
+	uint16_t	 port;
+	int		 clash;
+
+	memset(c, 0, sizeof *c);
+	ck_assert_uint_le(count, SSH_NODES_MAX);
+	c->count = count;
+	c->dir = strdup(tl_tempdir());
+	c->file = tl_path(c->dir, "nodes");
+	f = fopen(c->file, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < count; i++) {
+		ck_assert_int_le(slaves[i], SSH_SLAVES_MAX);
+		c->slaves[i] = slaves[i];
+		do {
+			port = tl_free_ports((size_t)slaves[i] + 1);
+			clash = 0;
+			for (k = 0; k < i; k++) {
+				if (port <= c->ports[k] + SSH_SLAVES_MAX &&
+				    c->ports[k] <= port + SSH_SLAVES_MAX)
+					clash = 1;
+			}
+		} while (clash);
+		c->ports[i] = port;
+		snprintf(c->names[i], sizeof c->names[i], "127.0.0.1:%u",
+		    port);
+		if (ssh_ports != NULL)
+			fprintf(f, "127.0.0.1:%u ", ssh_ports[i]);
+		else
+			fprintf(f, "127.0.0.1 ");
+		fprintf(f, "port=%u slaves=%d idle_exit=120 %s\n", port,
+		    slaves[i], extra);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	tl_adopt_orphans();
+}
+
+/* Track every daemon that became our child, to be waited for. */
+static void
+ssh_cluster_adopt(struct ssh_cluster *c)
+{
+	pid_t	 pid;
+
+	while ((pid = tl_stray_child()) != 0) {
+		tl_track_pid(pid);
+		ck_assert_uint_lt(c->nadopted, SSH_ADOPTED_MAX);
+		c->adopted[c->nadopted++] = pid;
+	}
+}
+
+/* Track a pid once, adopted or not. */
+static void
+ssh_track(pid_t pid)
+{
+	ck_assert_int_gt(pid, 1);
+	ck_assert_msg(tl_pid_alive(pid), "pid %ld is not alive", (long)pid);
+	tl_untrack_pid(pid);
+	tl_track_pid(pid);
+}
+
+/*
+ * Learn the pids of the first c->count masters and their slaves from
+ * creamasctl -j -n NODE... status (checked against a direct status
+ * call), and track them.
+ */
+static void
+ssh_cluster_read_pids(struct ssh_cluster *c)
+{
+	struct ssh_run		 run;
+	struct json_object	*object, *result, *slaves, *direct;
+	struct tl_conn		*conn;
+	const char		*args[SSH_ARGS_MAX];
+	char			*line;
+	size_t			 i, k, n = 0;
+
+	args[n++] = "-j";
+	args[n++] = "-f";
+	args[n++] = c->file;
+	for (i = 0; i < c->count; i++) {
+		args[n++] = "-n";
+		args[n++] = c->names[i];
+	}
+	args[n++] = "status";
+	args[n] = NULL;
+	ssh_ctlv(&run, args);
+	ssh_expect(&run, 0, "status");
+	ck_assert_uint_eq(ssh_count_lines(run.out), c->count);
+	for (i = 0; i < c->count; i++) {
+		line = ssh_line(run.out, i);
+		object = tl_json(line);
+		free(line);
+		ck_assert_str_eq(tl_string(object, "step"), "status");
+		ck_assert_str_eq(tl_string(object, "node"), c->names[i]);
+		ck_assert(json_object_get_boolean(tl_member(object, "ok")));
+		result = tl_member(object, "result");
+		ck_assert_str_eq(tl_string(result, "role"), "master");
+		c->pids[i] = (pid_t)tl_int(result, "pid");
+		ssh_track(c->pids[i]);
+		slaves = tl_member(result, "slaves");
+		ck_assert_uint_eq(json_object_array_length(slaves),
+		    (size_t)c->slaves[i]);
+		for (k = 0; k < (size_t)c->slaves[i]; k++) {
+			c->slave_pids[i][k] = (pid_t)tl_int(tl_index(slaves,
+			    k), "pid");
+			ck_assert_int_ne(c->slave_pids[i][k], c->pids[i]);
+			ssh_track(c->slave_pids[i][k]);
+		}
+		conn = tl_connect(c->ports[i]);
+		direct = tl_ok(conn, "status", NULL);
+		ck_assert_int_eq(tl_int(direct, "pid"), c->pids[i]);
+		json_object_put(direct);
+		tl_close(conn);
+		json_object_put(object);
+	}
+	ssh_run_free(&run);
+}
+
+/*
+ * Fail unless every process of the cluster has ended and no port of it
+ * listens; reap them. Stop nothing: the nodes must be gone already.
+ */
+static void
+ssh_cluster_expect_gone(struct ssh_cluster *c)
+{
+	struct tl_exit	 e;
+	size_t		 i, k;
+
+	for (i = 0; i < c->count; i++) {
+		for (k = 0; k <= (size_t)c->slaves[i]; k++)
+			ck_assert_msg(!tl_port_listening((uint16_t)(
+			    c->ports[i] + k)), "port %u of %s still listens",
+			    c->ports[i] + (unsigned)k, c->names[i]);
+		if (c->pids[i] > 0) {
+			e = tl_stop_pid(c->pids[i], 0, 5.0);
+			ck_assert_msg(!e.killed, "master %ld of %s was still "
+			    "running", (long)c->pids[i], c->names[i]);
+			c->pids[i] = -1;
+		}
+		for (k = 0; k < (size_t)c->slaves[i]; k++) {
+			if (c->slave_pids[i][k] <= 0)
+				continue;
+			e = tl_stop_pid(c->slave_pids[i][k], 0, 5.0);
+			ck_assert_msg(!e.killed, "slave %ld of %s was still "
+			    "running", (long)c->slave_pids[i][k],
+			    c->names[i]);
+			c->slave_pids[i][k] = -1;
+		}
+	}
+	for (i = 0; i < c->nadopted; i++) {
+		e = tl_stop_pid(c->adopted[i], 0, 5.0);
+		ck_assert_msg(!e.killed, "daemon %ld was still running",
+		    (long)c->adopted[i]);
+	}
+	c->nadopted = 0;
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
+}
+
+/* Stop whatever processes of a cluster still run, by pid, and free it. */
+static void
+ssh_cluster_free(struct ssh_cluster *c)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < c->count; i++) {
+		if (c->pids[i] > 0)
+			tl_stop_pid(c->pids[i], SIGTERM, 5.0);
+		for (k = 0; k < (size_t)c->slaves[i]; k++) {
+			if (c->slave_pids[i][k] > 0)
+				tl_stop_pid(c->slave_pids[i][k], SIGTERM,
+				    5.0);
+		}
+	}
+	for (i = 0; i < c->nadopted; i++)
+		tl_stop_pid(c->adopted[i], SIGTERM, 5.0);
+	free(c->dir);
+	free(c->file);
+	memset(c, 0, sizeof *c);
+}
+
+/*
+ * Start sshd with every command run through a script that puts the
+ * build directory first in PATH, as on a machine where creamasd is
+ * installed; the server is tracked, to be stopped by ssh_sshd_stop().
+ */
+static struct sshd *
+ssh_sshd_start(void)
+{
+	struct sshd	*sshd;
+	char		*creamasd, *wrapper, *text, *config;
+
+	creamasd = strdup(tl_creamasd());
+	ck_assert_ptr_nonnull(creamasd);
+	wrapper = tl_path(tl_tempdir(), "wrapper.sh");
+	ck_assert_int_ne(asprintf(&text, "#!/bin/sh\n"
+	    "PATH='%s':\"$PATH\"\n"
+	    "export PATH\n"
+	    "exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
+	    dirname(creamasd)), -1);
+	tl_write_file(wrapper, text);
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	ck_assert_int_ne(asprintf(&config, "ForceCommand %s\n", wrapper), -1);
+	sshd = sshd_start(config);
+	tl_track_pid(sshd->pid);
+	free(config);
+	free(text);
+	free(wrapper);
+	free(creamasd);
+	return (sshd);
+}
+
+/*
+ * Stop a server of ssh_sshd_start(), by pid, once its sessions have
+ * ended (none outlives the test).
+ */
+static void
+ssh_sshd_stop(struct sshd *sshd)
+{
+	char	*path, *children = NULL;
+	double	 deadline = tl_now() + 10.0;
+
+	ck_assert_int_ne(asprintf(&path, "/proc/%ld/task/%ld/children",
+	    (long)sshd->pid, (long)sshd->pid), -1);
+	for (;;) {
+		free(children);
+		children = tl_read_file(path);
+		if (children == NULL || *children == '\0' ||
+		    tl_now() > deadline)
+			break;
+		usleep(20000);
+	}
+	ck_assert_msg(children == NULL || *children == '\0', "sshd %ld "
+	    "still has sessions: %s", (long)sshd->pid, children);
+	free(children);
+	free(path);
+	tl_untrack_pid(sshd->pid);
+	sshd_stop(sshd);
+}
+
+/*
+ * The main job step by step over a real sshd: three nodes of one or two
+ * slaves go through spawn, wait, prepare with agents and random
+ * connections, 20 rounds, status and stop; then no daemon is left.
+ */
+START_TEST(test_lifecycle)
+{
+	struct ssh_cluster	 c;
+	struct ssh_run		 run;
+	struct sshd		*sshd;
+	const int		 slaves[3] = { 1, 2, 1 };
+	uint16_t		 ssh_ports[3];
+	char			 extra[512], *line, *expected;
+	size_t			 i;
+
+	sshd = ssh_sshd_start();
+	for (i = 0; i < 3; i++)
+		ssh_ports[i] = sshd->port;
+	snprintf(extra, sizeof extra, "launch=ssh identity=%s",
+	    sshd->user_key);
+	ssh_cluster_make(&c, 3, slaves, ssh_ports, extra);
+
+	/* spawn: a line per node, each started over ssh. */
+	ssh_ctl(&run, "--known-hosts", sshd->known_hosts, "-f", c.file,
+	    "spawn", NULL);
+	ssh_cluster_adopt(&c);
+	ssh_expect(&run, 0, "spawn over ssh");
+	ck_assert_uint_eq(ssh_count_lines(run.out), 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(ssh_line_has(run.out, c.names[i],
+		    "started (ssh) in "), "%s not started: %s", c.names[i],
+		    run.out);
+	ssh_run_free(&run);
+
+	ssh_ctl(&run, "-f", c.file, "wait", "-t", "20", NULL);
+	ssh_expect(&run, 0, "wait");
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(ssh_line_has(run.out, c.names[i],
+		    "ready after"), "%s", run.out);
+	ssh_run_free(&run);
+	ssh_cluster_read_pids(&c);
+
+	ssh_ctl(&run, "-f", c.file, "prepare", "--agents", "counter:5",
+	    "--connections", "random:2", "--seed", "7", NULL);
+	ssh_expect(&run, 0, "prepare");
+	ck_assert_msg(strstr(run.out, "agents: spawned 15, 5 counter per "
+	    "node on 3 nodes") != NULL, "%s", run.out);
+	ck_assert_msg(strstr(run.out, "connections: added 30, random:2 over "
+	    "15 agents") != NULL, "%s", run.out);
+	ssh_run_free(&run);
+
+	/* trigger -n 20: a line per round, every agent, every node. */
+	ssh_ctl(&run, "-f", c.file, "trigger", "-n", "20", NULL);
+	ssh_expect(&run, 0, "trigger");
+	ck_assert_msg(ssh_count_lines(run.out) == 20, "%s", run.out);
+	for (i = 0; i < 20; i++) {
+		line = ssh_line(run.out, i);
+		ck_assert_int_ne(asprintf(&expected, "round %zu: 15 agents, "
+		    "0 failed, 3/3 nodes, ", i + 1), -1);
+		ck_assert_msg(strncmp(line, expected, strlen(expected)) == 0,
+		    "line %zu: \"%s\", expected \"%s...\"", i + 1, line,
+		    expected);
+		free(expected);
+		free(line);
+	}
+	ck_assert_str_eq(run.err, "");
+	ssh_run_free(&run);
+
+	/* status: a line per node, each a master with its 5 agents. */
+	ssh_ctl(&run, "-f", c.file, "status", NULL);
+	ssh_expect(&run, 0, "status");
+	ck_assert_uint_eq(ssh_count_lines(run.out), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_ne(asprintf(&expected, "%ld", (long)c.pids[i]),
+		    -1);
+		ck_assert_msg(ssh_line_has(run.out, c.names[i], expected),
+		    "no line of %s with pid %s: %s", c.names[i], expected,
+		    run.out);
+		free(expected);
+	}
+	ssh_run_free(&run);
+
+	ssh_ctl(&run, "-f", c.file, "stop", NULL);
+	ssh_expect(&run, 0, "stop");
+	ssh_run_free(&run);
+	ssh_cluster_adopt(&c);
+	ssh_cluster_expect_gone(&c);
+
+	ssh_cluster_free(&c);
+	ssh_sshd_stop(sshd);
+}
+END_TEST
+
+/*
+ * A node whose SSH port is closed: spawn names it and exits 1, the two
+ * others come up all the same and stop cleanly.
+ */
+START_TEST(test_closed_port)
+{
+	struct ssh_cluster	 c;
+	struct ssh_run		 run;
+	struct sshd		*sshd;
+	const int		 slaves[3] = { 1, 1, 1 };
+	uint16_t		 ssh_ports[3];
+	char			 extra[512];
+	size_t			 i;
+
+	sshd = ssh_sshd_start();
+	ssh_ports[0] = ssh_ports[1] = sshd->port;
+	ssh_ports[2] = tl_free_ports(1);
+	snprintf(extra, sizeof extra, "launch=ssh identity=%s",
+	    sshd->user_key);
+	ssh_cluster_make(&c, 3, slaves, ssh_ports, extra);
+
+	ssh_ctl(&run, "-t", "10", "--known-hosts", sshd->known_hosts, "-f",
+	    c.file, "spawn", NULL);
+	ssh_cluster_adopt(&c);
+	ssh_expect(&run, 1, "spawn with an SSH port closed");
+	ck_assert_msg(strstr(run.err, c.names[2]) != NULL, "%s not named:\n"
+	    "stdout:\n%s\nstderr:\n%s", c.names[2], run.out, run.err);
+	for (i = 0; i < 2; i++)
+		ck_assert_msg(ssh_line_has(run.out, c.names[i],
+		    "started (ssh) in "), "%s not started: %s", c.names[i],
+		    run.out);
+	ssh_run_free(&run);
+	ck_assert(!tl_port_listening(c.ports[2]));
+
+	/* The two that came up work; stop them. */
+	c.count = 2;
+	ssh_ctl(&run, "-f", c.file, "-n", c.names[0], "-n", c.names[1],
+	    "wait", "-t", "20", NULL);
+	ssh_expect(&run, 0, "wait");
+	ssh_run_free(&run);
+	ssh_cluster_read_pids(&c);
+	ssh_ctl(&run, "-f", c.file, "-n", c.names[0], "-n", c.names[1],
+	    "stop", NULL);
+	ssh_expect(&run, 0, "stop");
+	ssh_run_free(&run);
+	c.count = 3;
+	ssh_cluster_adopt(&c);
+	ssh_cluster_expect_gone(&c);
+
+	ssh_cluster_free(&c);
+	ssh_sshd_stop(sshd);
+}
+END_TEST
+
+/*
+ * A changed host key: known_hosts holds another key for the server, so
+ * spawn refuses the node, naming it and showing the server key's SHA256
+ * fingerprint, even with --accept-new-host-keys; nothing is started.
+ */
+START_TEST(test_changed_host_key)
+{
+	struct ssh_cluster	 c;
+	struct ssh_run		 run;
+	struct sshd		*sshd;
+	const int		 slaves[1] = { 1 };
+	uint16_t		 ssh_ports[1];
+	char			 extra[512], *other, *command, *public;
+	char			*text, *known, *line, *fingerprint;
+	const char		*dir = tl_tempdir();
+	int			 pass;
+
+	sshd = ssh_sshd_start();
+	ssh_ports[0] = sshd->port;
+	snprintf(extra, sizeof extra, "launch=ssh identity=%s",
+	    sshd->user_key);
+	ssh_cluster_make(&c, 1, slaves, ssh_ports, extra);
+
+	/* Another ed25519 key, as sshd's own, recorded for the server. */
+	other = tl_path(dir, "other_host_key");
+	ck_assert_int_ne(asprintf(&command, "ssh-keygen -q -t ed25519 -N '' "
+	    "-C other -f '%s' </dev/null >/dev/null", other), -1);
+	ck_assert_int_eq(system(command), 0);
+	free(command);
+	ck_assert_int_ne(asprintf(&public, "%s.pub", other), -1);
+	text = tl_read_file(public);
+	ck_assert_ptr_nonnull(text);
+	known = tl_path(dir, "known_hosts");
+	ck_assert_int_ne(asprintf(&line, "[127.0.0.1]:%u %s", sshd->port,
+	    text), -1);
+	tl_write_file(known, line);
+	free(line);
+	free(text);
+	free(public);
+
+	ck_assert_int_ne(asprintf(&public, "%s.pub", sshd->host_key), -1);
+	fingerprint = sshd_fingerprint(public);
+	free(public);
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			ssh_ctl(&run, "--known-hosts", known, "-f", c.file,
+			    "spawn", NULL);
+		else
+			ssh_ctl(&run, "--accept-new-host-keys",
+			    "--known-hosts", known, "-f", c.file, "spawn",
+			    NULL);
+		ssh_cluster_adopt(&c);
+		ssh_expect(&run, 1, "spawn with a changed host key");
+		ck_assert_msg(ssh_line_has(run.err, c.names[0], fingerprint),
+		    "no line names %s with %s:\n%s", c.names[0], fingerprint,
+		    run.err);
+		ssh_run_free(&run);
+		ck_assert_uint_eq(c.nadopted, 0);
+		ck_assert(!tl_port_listening(c.ports[0]));
+		ck_assert(!tl_port_listening((uint16_t)(c.ports[0] + 1)));
+	}
+	/* The file still holds the other key only. */
+	text = tl_read_file(known);
+	ck_assert_msg(ssh_count_lines(text) == 1 && strstr(text, " other") !=
+	    NULL, "known_hosts changed: %s", text);
+	free(text);
+
+	free(fingerprint);
+	free(known);
+	free(other);
+	ssh_cluster_expect_gone(&c);
+	ssh_cluster_free(&c);
+	ssh_sshd_stop(sshd);
+}
+END_TEST
+
+/* Return a pseudo-random number (xorshift64*), the same for a seed. */
+static uint64_t
+ssh_random(uint64_t *state)
+{
+	uint64_t	 x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return (x * 2685821657736338717ULL);
+}
+
+/* Return 1 if a JSON array of strings holds s. */
+static int
+ssh_list_has(struct json_object *list, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		if (strcmp(json_object_get_string(
+		    json_object_array_get_idx(list, i)), s) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Creamas' distributed test, ported: two local masters of two slaves;
+ * get_slave_managers gives four addresses; 80 agents by spawn_n;
+ * trigger_all with args returns 80 results; a random graph over all 80
+ * agents is applied and read back unchanged; creamasctl stops it all.
+ */
+START_TEST(test_distributed)
+{
+	struct ssh_cluster	 c;
+	struct ssh_run		 run;
+	struct tl_conn		*conn[2];
+	struct json_object	*result, *agents[2], *all, *map, *list;
+	struct json_object	*params, *managers, *pair, *conns;
+	static int		 edge[2 * SSH_AGENTS][2 * SSH_AGENTS];
+	const int		 slaves[2] = { 2, 2 };
+	const int64_t		 starts[2] = { 100, 200 };
+	uint64_t		 state = SSH_GRAPH_SEED;
+	const size_t		 n = 2 * SSH_AGENTS;
+	size_t			 i, j, k, degree, edges = 0, crossing = 0;
+	size_t			 seen = 0;
+	const char		*address;
+
+	ssh_cluster_make(&c, 2, slaves, NULL, "launch=local");
+	ssh_ctl(&run, "-f", c.file, "spawn", NULL);
+	ssh_cluster_adopt(&c);
+	ssh_expect(&run, 0, "spawn");
+	ssh_run_free(&run);
+	ssh_ctl(&run, "-f", c.file, "wait", "-t", "20", NULL);
+	ssh_expect(&run, 0, "wait");
+	ssh_run_free(&run);
+	ssh_cluster_read_pids(&c);
+
+	/* Four slave managers in all, two a master, each its own. */
+	managers = json_object_new_array();
+	for (i = 0; i < 2; i++) {
+		conn[i] = tl_connect(c.ports[i]);
+		conn[i]->timeout = 30;
+		result = tl_ok(conn[i], "get_slave_managers", NULL);
+		ck_assert_msg(json_object_is_type(result, json_type_array) &&
+		    json_object_array_length(result) == 2,
+		    "get_slave_managers of %s: %s", c.names[i],
+		    tl_json_text(result));
+		for (k = 0; k < 2; k++) {
+			address = json_object_get_string(tl_index(result, k));
+			ck_assert_msg(!ssh_list_has(managers, address),
+			    "%s twice", address);
+			json_object_array_add(managers,
+			    json_object_new_string(address));
+		}
+		json_object_put(result);
+	}
+	ck_assert_uint_eq(json_object_array_length(managers), 4);
+	json_object_put(managers);
+
+	/* 40 counters a node by spawn_n, a start of their node's each. */
+	all = json_object_new_array();
+	for (i = 0; i < 2; i++) {
+		result = tl_okf(conn[i], "spawn_n", "{\"type\":\"counter\","
+		    "\"n\":%d,\"params\":{\"start\":%lld}}", SSH_AGENTS,
+		    (long long)starts[i]);
+		ck_assert_msg(json_object_is_type(result, json_type_array) &&
+		    json_object_array_length(result) == SSH_AGENTS,
+		    "spawn_n: %.1000s", tl_json_text(result));
+		json_object_put(result);
+		agents[i] = tl_ok(conn[i], "get_agents", NULL);
+		ck_assert_uint_eq(json_object_array_length(agents[i]),
+		    SSH_AGENTS);
+		for (k = 0; k < SSH_AGENTS; k++)
+			json_object_array_add(all, json_object_get(
+			    tl_index(agents[i], k)));
+	}
+
+	/* trigger_all with args: 80 results, each start + 3. */
+	for (i = 0; i < 2; i++) {
+		result = tl_ok(conn[i], "trigger_all", "{\"args\":{\"by\":3},"
+		    "\"results\":true}");
+		ck_assert_int_eq(tl_int(result, "agents"), SSH_AGENTS);
+		ck_assert_int_eq(tl_int(result, "failed"), 0);
+		list = tl_member(result, "results");
+		ck_assert_msg(json_object_is_type(list, json_type_array) &&
+		    json_object_array_length(list) == SSH_AGENTS,
+		    "results: %.1000s", tl_json_text(list));
+		for (k = 0; k < SSH_AGENTS; k++) {
+			ck_assert_msg(json_object_get_int64(tl_index(list,
+			    k)) == starts[i] + 3, "%s: results[%zu] is %s, "
+			    "expected %lld", c.names[i], k,
+			    tl_json_text(tl_index(list, k)),
+			    (long long)starts[i] + 3);
+			seen++;
+		}
+		json_object_put(result);
+	}
+	ck_assert_uint_eq(seen, n);
+
+	/* A random graph over all 80, edge probability 0.1. */
+	memset(edge, 0, sizeof edge);
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			if (ssh_random(&state) % 1000 < 100) {
+				edge[i][j] = edge[j][i] = 1;
+				edges++;
+				if ((i < SSH_AGENTS) != (j < SSH_AGENTS))
+					crossing++;
+			}
+		}
+	}
+	ck_assert_msg(edges > 150 && crossing > 50, "the test graph has %zu "
+	    "edges, %zu crossing nodes", edges, crossing);
+	map = json_object_new_object();
+	for (i = 0; i < n; i++) {
+		list = json_object_new_array();
+		for (j = 0; j < n; j++) {
+			if (edge[i][j])
+				json_object_array_add(list, json_object_get(
+				    tl_index(all, j)));
+		}
+		json_object_object_add(map, json_object_get_string(
+		    tl_index(all, i)), list);
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "map", map);
+
+	/* The whole map to both masters: each applies its own agents'. */
+	for (i = 0; i < 2; i++) {
+		result = tl_ok(conn[i], "create_connections",
+		    tl_json_text(params));
+		ck_assert_msg(json_object_is_type(result, json_type_array) &&
+		    json_object_array_length(result) == SSH_AGENTS,
+		    "create_connections on %s: %.1000s", c.names[i],
+		    tl_json_text(result));
+		for (k = 0; k < SSH_AGENTS; k++) {
+			for (j = degree = 0; j < n; j++)
+				degree += edge[i * SSH_AGENTS + k][j];
+			ck_assert_msg(json_object_array_length(tl_index(
+			    result, k)) == degree, "create_connections[%zu] "
+			    "on %s: %s for %zu connections", k, c.names[i],
+			    tl_json_text(tl_index(result, k)), degree);
+		}
+		json_object_put(result);
+	}
+	json_object_put(params);
+
+	/* Read back: exactly the graph, on both nodes. */
+	for (i = 0; i < 2; i++) {
+		result = tl_ok(conn[i], "get_connections", NULL);
+		ck_assert_msg(json_object_is_type(result, json_type_array) &&
+		    json_object_array_length(result) == SSH_AGENTS,
+		    "get_connections on %s: %.1000s", c.names[i],
+		    tl_json_text(result));
+		for (k = 0; k < SSH_AGENTS; k++) {
+			pair = tl_index(result, k);
+			address = json_object_get_string(tl_index(pair, 0));
+			ck_assert_str_eq(address, json_object_get_string(
+			    tl_index(agents[i], k)));
+			conns = tl_index(pair, 1);
+			for (j = degree = 0; j < n; j++) {
+				degree += edge[i * SSH_AGENTS + k][j];
+				ck_assert_msg(ssh_list_has(conns,
+				    json_object_get_string(tl_index(all, j))) ==
+				    edge[i * SSH_AGENTS + k][j], "%s: "
+				    "connection to %s %s in %.1000s", address,
+				    json_object_get_string(tl_index(all, j)),
+				    edge[i * SSH_AGENTS + k][j] ? "missing" :
+				    "not in the graph", tl_json_text(conns));
+			}
+			ck_assert_msg(json_object_array_length(conns) ==
+			    degree, "%s: %zu connections, expected %zu",
+			    address, json_object_array_length(conns), degree);
+		}
+		json_object_put(result);
+		tl_close(conn[i]);
+		json_object_put(agents[i]);
+	}
+	json_object_put(all);
+
+	ssh_ctl(&run, "-f", c.file, "stop", NULL);
+	ssh_expect(&run, 0, "stop");
+	ssh_run_free(&run);
+	ssh_cluster_adopt(&c);
+	ssh_cluster_expect_gone(&c);
+	ssh_cluster_free(&c);
+}
+END_TEST
+
+/* The SSH suite: the main job over sshd, its faults, and local nodes. */
+Suite *
+suite_ctl_ssh(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("ctl_ssh");
+	tc = tcase_create("ssh");
+	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, sshd_fixture_setup,
+	    sshd_fixture_teardown);
+	tcase_add_test(tc, test_lifecycle);
+	tcase_add_test(tc, test_closed_port);
+	tcase_add_test(tc, test_changed_host_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("distributed");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_distributed);
+	suite_add_tcase(s, tc);
+	return (s);
+}
