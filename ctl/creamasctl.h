@@ -172,6 +172,8 @@ int		 wait_ready(struct cluster *, double);
 int		 cmd_trigger(struct cluster *, int, char **);
 int		 trigger_rounds(struct cluster *, unsigned long,
 		    struct json_object *);
+int		 trigger_option(int, const char *, unsigned long,
+		    unsigned long *, struct json_object **);
 
 /* query.c */
 int		 cmd_status(struct cluster *, int, char **);

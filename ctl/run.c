@@ -53,19 +53,10 @@ cmd_run(struct cluster *cluster, int argc, char **argv)
 	wait_seconds = cluster->options->timeout;
 	while ((ch = getopt_long(argc, argv, "a:n:w:", long_options,
 	    NULL)) != -1) {
-		if (prepare_option(&prepare, ch, optarg))
+		if (prepare_option(&prepare, ch, optarg) ||
+		    trigger_option(ch, optarg, 0, &rounds, &args))
 			continue;
 		switch (ch) {
-		case 'a':
-			json_object_put(args);
-			if (ctl_json_parse(optarg, &args, &cause) != 0)
-				errx(CTL_EXIT_USAGE, "--args: %s", cause);
-			break;
-		case 'n':
-			if (config_parse_count(optarg, 0, 1000000000UL,
-			    &rounds, &cause) != 0)
-				errx(CTL_EXIT_USAGE, "-n: %s", cause);
-			break;
 		case 'w':
 			if (config_parse_seconds(optarg, &wait_seconds,
 			    &cause) != 0)

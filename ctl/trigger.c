@@ -258,6 +258,31 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 	return (cluster_exit_status(cluster));
 }
 
+/*
+ * Take a rounds option (-n, at least min_rounds) or an arguments option
+ * (--args JSON) of trigger or run; return 1 if ch was one of them.
+ */
+int
+trigger_option(int ch, const char *value, unsigned long min_rounds,
+    unsigned long *rounds, struct json_object **args)
+{
+	char	*cause;
+
+	switch (ch) {
+	case 'a':
+		json_object_put(*args);
+		if (ctl_json_parse(value, args, &cause) != 0)
+			errx(CTL_EXIT_USAGE, "--args: %s", cause);
+		return (1);
+	case 'n':
+		if (config_parse_count(value, min_rounds, 1000000000UL, rounds,
+		    &cause) != 0)
+			errx(CTL_EXIT_USAGE, "-n: %s", cause);
+		return (1);
+	}
+	return (0);
+}
+
 /* creamasctl trigger [-n rounds] [--args json]. */
 int
 cmd_trigger(struct cluster *cluster, int argc, char **argv)
@@ -269,24 +294,11 @@ cmd_trigger(struct cluster *cluster, int argc, char **argv)
 	};
 	struct json_object		*args = NULL;
 	unsigned long			 rounds = 1;
-	char				*cause;
 	int				 ch, status;
 
 	while ((ch = getopt_long(argc, argv, "a:n:", options, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			json_object_put(args);
-			if (ctl_json_parse(optarg, &args, &cause) != 0)
-				errx(CTL_EXIT_USAGE, "--args: %s", cause);
-			break;
-		case 'n':
-			if (config_parse_count(optarg, 1, 1000000000UL,
-			    &rounds, &cause) != 0)
-				errx(CTL_EXIT_USAGE, "-n: %s", cause);
-			break;
-		default:
+		if (!trigger_option(ch, optarg, 1, &rounds, &args))
 			ctl_usage_command("trigger");
-		}
 	}
 	if (optind != argc)
 		ctl_usage_command("trigger");
