@@ -37,9 +37,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,18 +49,9 @@
 #include "testlib.h"
 
 #define CTL_TIMEOUT	30.0	/* seconds any creamasctl run may take */
-#define CTL_ARGS_MAX	32
 #define NODES_MAX	8
 
 Suite	*suite_ctl(void);
-
-/* What one run of creamasctl did. */
-struct ctl_run {
-	int	 status;	/* exit status; -1 if killed by a signal */
-	char	*out;
-	char	*err;
-	double	 elapsed;
-};
 
 /* A few nodes on free ports, with their nodes file. */
 struct cluster {
@@ -73,156 +62,6 @@ struct cluster {
 	char	*dir;
 	char	*file;
 };
-
-/* Return the path of the controller under test, from $CREAMASCTL. */
-static const char *
-ctl_path(void)
-{
-	const char	*path = getenv("CREAMASCTL");
-
-	ck_assert_msg(path != NULL && *path != '\0',
-	    "CREAMASCTL is not set: run the tests with make check");
-	ck_assert_msg(access(path, X_OK) == 0, "CREAMASCTL=%s: %s", path,
-	    strerror(errno));
-	return (path);
-}
-
-/* Read what is there on fd into a growing string; 0 at end of file. */
-static int
-ctl_drain(int fd, char **buffer, size_t *used, size_t *size)
-{
-	ssize_t	 n;
-
-	if (*size - *used < 4096) {
-		*size = *size * 2 + 4096;
-		*buffer = realloc(*buffer, *size);
-		ck_assert_ptr_nonnull(*buffer);
-	}
-	n = read(fd, *buffer + *used, *size - *used - 1);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return (1);
-	if (n <= 0)
-		return (0);
-	*used += (size_t)n;
-	(*buffer)[*used] = '\0';
-	return (1);
-}
-
-/*
- * Run creamasctl with the arguments of a NULL-terminated array, in dir
- * (if not NULL), with one more environment variable (if not NULL), and
- * with stderr on err_fd instead of a pipe (if not -1); wait for its exit
- * and collect what it printed.
- */
-static void
-ctl_runv(struct ctl_run *run, const char *dir, const char *env, int err_fd,
-    const char *const *args)
-{
-	const char	*argv[CTL_ARGS_MAX + 2];
-	struct pollfd	 pfd[2];
-	char		*buffer[2] = { NULL, NULL };
-	size_t		 used[2] = { 0, 0 }, size[2] = { 0, 0 }, n = 0, i;
-	int		 out[2], errp[2], status, open_fds, k;
-	double		 started = tl_now();
-	pid_t		 pid;
-
-	argv[n++] = ctl_path();
-	for (i = 0; args[i] != NULL; i++) {
-		ck_assert_uint_lt(n, CTL_ARGS_MAX);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		int	 null_fd = open("/dev/null", O_RDONLY);
-
-		if (dir != NULL && chdir(dir) != 0)
-			_exit(126);
-		if (env != NULL && putenv((char *)(uintptr_t)env) != 0)
-			_exit(126);
-		dup2(null_fd, STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err_fd != -1 ? err_fd : errp[1], STDERR_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	ck_assert_int_gt(pid, 0);
-	tl_track_pid(pid);
-	close(out[1]);
-	close(errp[1]);
-	pfd[0].fd = out[0];
-	pfd[1].fd = errp[0];
-	open_fds = 2;
-	for (k = 0; k < 2; k++) {
-		size[k] = 4096;
-		buffer[k] = calloc(1, size[k]);
-	}
-	while (open_fds > 0) {
-		ck_assert_msg(tl_now() - started < CTL_TIMEOUT,
-		    "creamasctl %s: still running after %.0f s; stdout:\n%s\n"
-		    "stderr:\n%s", args[0], CTL_TIMEOUT, buffer[0],
-		    buffer[1]);
-		for (k = 0; k < 2; k++)
-			pfd[k].events = pfd[k].fd != -1 ? POLLIN : 0;
-		if (poll(pfd, 2, 100) == -1 && errno != EINTR)
-			ck_abort_msg("poll: %s", strerror(errno));
-		for (k = 0; k < 2; k++) {
-			if (pfd[k].fd == -1 || pfd[k].revents == 0)
-				continue;
-			if (!ctl_drain(pfd[k].fd, &buffer[k], &used[k],
-			    &size[k])) {
-				close(pfd[k].fd);
-				pfd[k].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		ck_assert_int_eq(errno, EINTR);
-	tl_untrack_pid(pid);
-	run->elapsed = tl_now() - started;
-	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	run->out = buffer[0];
-	run->err = buffer[1];
-}
-
-/* ctl_runv() with the arguments as a list ending in NULL. */
-static void __attribute__((sentinel))
-ctl_run(struct ctl_run *run, const char *first, ...)
-{
-	const char	*args[CTL_ARGS_MAX + 1];
-	va_list		 ap;
-	size_t		 n = 0;
-
-	va_start(ap, first);
-	for (args[n] = first; args[n] != NULL;
-	    args[++n] = va_arg(ap, const char *))
-		ck_assert_uint_lt(n, CTL_ARGS_MAX);
-	va_end(ap);
-	ctl_runv(run, NULL, NULL, -1, args);
-}
-
-/* Free what a run collected. */
-static void
-ctl_run_free(struct ctl_run *run)
-{
-	free(run->out);
-	free(run->err);
-	memset(run, 0, sizeof *run);
-}
-
-/* Fail the test unless a run exited with status, showing its output. */
-static void
-ctl_expect(const struct ctl_run *run, int status, const char *what)
-{
-	ck_assert_msg(run->status == status, "creamasctl %s: exit status %d,"
-	    " expected %d; stdout:\n%s\nstderr:\n%s", what, run->status,
-	    status, run->out, run->err);
-}
 
 /* Return how many lines a text has. */
 static size_t
@@ -393,14 +232,14 @@ cluster_free(struct cluster *cluster)
 static void
 cluster_start(struct cluster *cluster)
 {
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 
-	ctl_run(&run, "-f", cluster->file, "spawn", NULL);
-	ctl_expect(&run, 0, "spawn");
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", cluster->file, "wait", NULL);
-	ctl_expect(&run, 0, "wait");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster->file, "spawn", NULL);
+	tl_ctl_expect(&run, 0, "spawn");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster->file, "wait", NULL);
+	tl_ctl_expect(&run, 0, "wait");
+	tl_ctl_free(&run);
 	cluster_read_pids(cluster);
 }
 
@@ -455,7 +294,7 @@ agent_address(const struct cluster *cluster, size_t node, int n)
 START_TEST(test_lifecycle)
 {
 	struct cluster		 cluster;
-	struct ctl_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*lines, *object, *result, *entry, *conns;
 	struct tl_conn		*conn;
 	char			*line, *expected, *address, *before[3];
@@ -465,8 +304,8 @@ START_TEST(test_lifecycle)
 	cluster_make(&cluster, 3, NULL);
 
 	/* spawn: a line per node, each started. */
-	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
-	ctl_expect(&run, 0, "spawn");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "spawn", NULL);
+	tl_ctl_expect(&run, 0, "spawn");
 	ck_assert_uint_eq(count_lines(run.out), 3);
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
@@ -476,22 +315,23 @@ START_TEST(test_lifecycle)
 		free(line);
 	}
 	ck_assert_str_eq(run.err, "");
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* wait: all ready. */
-	ctl_run(&run, "-f", cluster.file, "wait", "-t", "10", NULL);
-	ctl_expect(&run, 0, "wait");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "wait", "-t", "10",
+	    NULL);
+	tl_ctl_expect(&run, 0, "wait");
 	ck_assert_uint_eq(count_lines(run.out), 3);
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
 		ck_assert_msg(strstr(line, "ready after") != NULL, "%s", line);
 		free(line);
 	}
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* status -j: one object per node, with the pid we track. */
-	ctl_run(&run, "-j", "-f", cluster.file, "status", NULL);
-	ctl_expect(&run, 0, "status");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "status", NULL);
+	tl_ctl_expect(&run, 0, "status");
 	lines = json_lines(run.out);
 	ck_assert_uint_eq(json_object_array_length(lines), 3);
 	cluster_read_pids(&cluster);
@@ -506,11 +346,11 @@ START_TEST(test_lifecycle)
 		ck_assert_int_eq(tl_int(result, "agents"), 0);
 	}
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* spawn again: every node is already running, nothing starts. */
-	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
-	ctl_expect(&run, 0, "spawn again");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "spawn", NULL);
+	tl_ctl_expect(&run, 0, "spawn again");
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
 		ck_assert_int_ne(asprintf(&expected, "already running as pid "
@@ -519,17 +359,17 @@ START_TEST(test_lifecycle)
 		free(expected);
 		free(line);
 	}
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* prepare: 10 counters a node, a random 3-out graph over all 30. */
-	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:10",
-	    "--connections", "random:3", NULL);
-	ctl_expect(&run, 0, "prepare");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "prepare", "--agents",
+	    "counter:10", "--connections", "random:3", NULL);
+	tl_ctl_expect(&run, 0, "prepare");
 	ck_assert_msg(strstr(run.out, "agents: spawned 30, 10 counter per "
 	    "node on 3 nodes") != NULL, "%s", run.out);
 	ck_assert_msg(strstr(run.out, "connections: added 90, random:3 over "
 	    "30 agents") != NULL, "%s", run.out);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Every agent has 3 distinct connections, none to itself. */
 	for (i = 0; i < 3; i++) {
@@ -564,9 +404,9 @@ START_TEST(test_lifecycle)
 	ck_assert_uint_gt(cross, 10);
 
 	/* prepare again changes nothing: it is idempotent. */
-	ctl_run(&run, "-j", "-f", cluster.file, "prepare", "--agents",
-	    "counter:10", "--connections", "random:3", NULL);
-	ctl_expect(&run, 0, "prepare again");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "prepare",
+	    "--agents", "counter:10", "--connections", "random:3", NULL);
+	tl_ctl_expect(&run, 0, "prepare again");
 	lines = json_lines(run.out);
 	ck_assert_uint_eq(json_object_array_length(lines), 2);
 	ck_assert_str_eq(tl_string(tl_index(lines, 0), "part"), "agents");
@@ -576,7 +416,7 @@ START_TEST(test_lifecycle)
 	ck_assert_int_eq(tl_int(tl_index(lines, 1), "added"), 0);
 	ck_assert_int_eq(tl_int(tl_index(lines, 1), "agents"), 30);
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	for (i = 0; i < 3; i++) {
 		conn = tl_connect(cluster.ports[i]);
 		result = tl_ok(conn, "get_connections", NULL);
@@ -587,8 +427,9 @@ START_TEST(test_lifecycle)
 	}
 
 	/* trigger -n 5: a line per round, in order. */
-	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "5", NULL);
-	ctl_expect(&run, 0, "trigger");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n", "5",
+	    NULL);
+	tl_ctl_expect(&run, 0, "trigger");
 	ck_assert_uint_eq(count_lines(run.out), 5);
 	for (i = 0; i < 5; i++) {
 		line = line_of(run.out, i);
@@ -601,12 +442,12 @@ START_TEST(test_lifecycle)
 		free(line);
 	}
 	ck_assert_str_eq(run.err, "");
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* trigger -j with args: one object per round. */
-	ctl_run(&run, "-j", "-f", cluster.file, "trigger", "-n", "2",
-	    "--args", "{\"by\": 2}", NULL);
-	ctl_expect(&run, 0, "trigger -j");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "trigger", "-n",
+	    "2", "--args", "{\"by\": 2}", NULL);
+	tl_ctl_expect(&run, 0, "trigger -j");
 	lines = json_lines(run.out);
 	ck_assert_uint_eq(json_object_array_length(lines), 2);
 	for (round = 0; round < 2; round++) {
@@ -620,12 +461,12 @@ START_TEST(test_lifecycle)
 		ck_assert_int_ge(tl_int(object, "elapsed_us"), 0);
 	}
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* call: each counter went 5 x 1 + 2 x 2. */
-	ctl_run(&run, "-f", cluster.file, "call", "agent.get",
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "call", "agent.get",
 	    "{\"agent\": 4}", NULL);
-	ctl_expect(&run, 0, "call");
+	tl_ctl_expect(&run, 0, "call");
 	ck_assert_uint_eq(count_lines(run.out), 3);
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
@@ -634,12 +475,12 @@ START_TEST(test_lifecycle)
 		    "\"%s\"", line);
 		free(line);
 	}
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* call -n: one node only; -j gives the result as JSON. */
-	ctl_run(&run, "-j", "-n", cluster.names[1], "-f", cluster.file,
-	    "call", "get_agents", NULL);
-	ctl_expect(&run, 0, "call -n");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-n", cluster.names[1], "-f",
+	    cluster.file, "call", "get_agents", NULL);
+	tl_ctl_expect(&run, 0, "call -n");
 	lines = json_lines(run.out);
 	ck_assert_uint_eq(json_object_array_length(lines), 1);
 	object = tl_index(lines, 0);
@@ -647,11 +488,11 @@ START_TEST(test_lifecycle)
 	ck_assert_uint_eq(json_object_array_length(tl_member(object,
 	    "result")), 10);
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* agents: every address, 10 of each node, in node order. */
-	ctl_run(&run, "-f", cluster.file, "agents", NULL);
-	ctl_expect(&run, 0, "agents");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "agents", NULL);
+	tl_ctl_expect(&run, 0, "agents");
 	ck_assert_uint_eq(count_lines(run.out), 30);
 	memset(seen, 0, sizeof seen);
 	for (k = 0; k < 30; k++) {
@@ -664,11 +505,11 @@ START_TEST(test_lifecycle)
 		free(line);
 	}
 	ck_assert_uint_eq(seen[0] + seen[1] + seen[2], 30);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* status for people: a line per node, with its pid and rounds. */
-	ctl_run(&run, "-f", cluster.file, "status", NULL);
-	ctl_expect(&run, 0, "status");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "status", NULL);
+	tl_ctl_expect(&run, 0, "status");
 	ck_assert_uint_eq(count_lines(run.out), 3);
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
@@ -680,11 +521,11 @@ START_TEST(test_lifecycle)
 		free(expected);
 		free(line);
 	}
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* stop: every node stops; no process and no port is left. */
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
 	ck_assert_uint_eq(count_lines(run.out), 3);
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
@@ -696,7 +537,7 @@ START_TEST(test_lifecycle)
 	for (i = 0; i < 3; i++)
 		cluster_expect_gone(&cluster, i);
 	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	cluster_free(&cluster);
 }
 END_TEST
@@ -704,71 +545,77 @@ END_TEST
 /* A malformed nodes file: nothing is done, the error names file:line. */
 START_TEST(test_malformed)
 {
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 	char		*path, *expected;
 
 	path = tl_path(tl_tempdir(), "nodes");
 	tl_write_file(path, "# cluster\n127.0.0.1 port=7000\n"
 	    "127.0.0.1 port=7001 slaves=many\n");
-	ctl_run(&run, "-f", path, "status", NULL);
-	ctl_expect(&run, 2, "status with a bad nodes file");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "status", NULL);
+	tl_ctl_expect(&run, 2, "status with a bad nodes file");
 	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s:3: slaves: "
 	    "invalid number 'many'\n", path), -1);
 	ck_assert_str_eq(run.err, expected);
 	ck_assert_str_eq(run.out, "");
 	free(expected);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* spawn too: nothing is started. */
 	tl_write_file(path, "127.0.0.1 port=7000\n127.0.0.1 port=7000\n");
-	ctl_run(&run, "-f", path, "spawn", NULL);
-	ctl_expect(&run, 2, "spawn with a bad nodes file");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "spawn", NULL);
+	tl_ctl_expect(&run, 2, "spawn with a bad nodes file");
 	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s:2: port: "
 	    "127.0.0.1:7000 is already the node on line 1\n", path), -1);
 	ck_assert_str_eq(run.err, expected);
 	free(expected);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* No such file, and an unknown -n node. */
 	tl_write_file(path, "127.0.0.1 port=7000\n");
-	ctl_run(&run, "-f", "/nonexistent/nodes", "status", NULL);
-	ctl_expect(&run, 2, "status without a nodes file");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", "/nonexistent/nodes", "status",
+	    NULL);
+	tl_ctl_expect(&run, 2, "status without a nodes file");
 	ck_assert_str_eq(run.err, "creamasctl: /nonexistent/nodes: No such "
 	    "file or directory\n");
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", path, "-n", "10.1.1.1:7000", "status", NULL);
-	ctl_expect(&run, 2, "status -n unknown");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "-n", "10.1.1.1:7000",
+	    "status", NULL);
+	tl_ctl_expect(&run, 2, "status -n unknown");
 	ck_assert_int_ne(asprintf(&expected, "creamasctl: -n 10.1.1.1:7000: "
 	    "no such node in %s\n", path), -1);
 	ck_assert_str_eq(run.err, expected);
 	free(expected);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Bad command lines. */
-	ctl_run(&run, "-f", path, "frobnicate", NULL);
-	ctl_expect(&run, 2, "an unknown command");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "frobnicate", NULL);
+	tl_ctl_expect(&run, 2, "an unknown command");
 	ck_assert_str_eq(run.err, "creamasctl: unknown command: frobnicate\n");
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", path, "call", "status", "[1]", NULL);
-	ctl_expect(&run, 2, "call with positional params");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "call", "status", "[1]",
+	    NULL);
+	tl_ctl_expect(&run, 2, "call with positional params");
 	ck_assert_msg(strstr(run.err, "must be a JSON object") != NULL, "%s",
 	    run.err);
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", path, "trigger", "--args", "{", NULL);
-	ctl_expect(&run, 2, "trigger with bad args");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "trigger", "--args", "{",
+	    NULL);
+	tl_ctl_expect(&run, 2, "trigger with bad args");
 	ck_assert_msg(strstr(run.err, "--args: invalid JSON") != NULL, "%s",
 	    run.err);
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", path, "prepare", "--agents", "counter", NULL);
-	ctl_expect(&run, 2, "prepare with bad agents");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "prepare", "--agents",
+	    "counter", NULL);
+	tl_ctl_expect(&run, 2, "prepare with bad agents");
 	ck_assert_str_eq(run.err, "creamasctl: prepare: --agents counter: "
 	    "expected TYPE:N[:JSON]\n");
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", path, "prepare", "--connections", "ring:2", NULL);
-	ctl_expect(&run, 2, "prepare with bad connections");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "prepare", "--connections",
+	    "ring:2", NULL);
+	tl_ctl_expect(&run, 2, "prepare with bad connections");
 	ck_assert_str_eq(run.err, "creamasctl: prepare: --connections "
 	    "ring:2: expected random:K\n");
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	free(path);
 }
 END_TEST
@@ -781,17 +628,17 @@ END_TEST
 START_TEST(test_node_down)
 {
 	struct cluster	 cluster;
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 	struct tl_exit	 e;
 	char		*line, *expected;
 	size_t		 i;
 
 	cluster_make(&cluster, 3, NULL);
 	cluster_start(&cluster);
-	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "noop:4",
-	    NULL);
-	ctl_expect(&run, 0, "prepare");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "prepare", "--agents",
+	    "noop:4", NULL);
+	tl_ctl_expect(&run, 0, "prepare");
+	tl_ctl_free(&run);
 
 	/* The second node dies. */
 	e = tl_stop_pid(cluster.pids[1], SIGKILL, 5.0);
@@ -799,9 +646,9 @@ START_TEST(test_node_down)
 	cluster.pids[1] = -1;
 
 	/* (A bare number is JSON too.) */
-	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "2", "--args", "7",
-	    NULL);
-	ctl_expect(&run, 1, "trigger with a node down");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n", "2",
+	    "--args", "7", NULL);
+	tl_ctl_expect(&run, 1, "trigger with a node down");
 	ck_assert_uint_eq(count_lines(run.out), 2);
 	line = line_of(run.out, 0);
 	ck_assert_msg(strncmp(line, "round 1: 8 agents, 0 failed, 2/3 nodes",
@@ -816,22 +663,23 @@ START_TEST(test_node_down)
 	    cluster.names[1], cluster.names[1]), -1);
 	ck_assert_str_eq(run.err, expected);
 	free(expected);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* status: the others are shown, the dead one named, exit 1. */
-	ctl_run(&run, "-f", cluster.file, "status", NULL);
-	ctl_expect(&run, 1, "status with a node down");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "status", NULL);
+	tl_ctl_expect(&run, 1, "status with a node down");
 	ck_assert_uint_eq(count_lines(run.out), 2);
 	ck_assert_uint_eq(node_of_line(&cluster, run.out), 0);
 	ck_assert_msg(strstr(run.err, cluster.names[1]) != NULL, "%s",
 	    run.err);
 	ck_assert_msg(strstr(run.out, cluster.names[1]) == NULL, "%s",
 	    run.out);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* wait names it after its timeout. */
-	ctl_run(&run, "-f", cluster.file, "wait", "-t", "0.5", NULL);
-	ctl_expect(&run, 1, "wait with a node down");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "wait", "-t", "0.5",
+	    NULL);
+	tl_ctl_expect(&run, 1, "wait with a node down");
 	ck_assert_int_ne(asprintf(&expected, "creamasctl: %s: not ready "
 	    "after 0.5 s: connection to %s failed: Connection refused\n",
 	    cluster.names[1], cluster.names[1]), -1);
@@ -840,11 +688,11 @@ START_TEST(test_node_down)
 	ck_assert_uint_eq(count_lines(run.out), 2);
 	ck_assert_msg(run.elapsed >= 0.5, "wait gave up after %.3f s",
 	    run.elapsed);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* stop: the others stop; the dead one is no failure. */
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop with a node down");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop with a node down");
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
 		ck_assert_uint_eq(node_of_line(&cluster, line), i);
@@ -854,7 +702,7 @@ START_TEST(test_node_down)
 	}
 	for (i = 0; i < 3; i++)
 		cluster_expect_gone(&cluster, i);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	cluster_free(&cluster);
 }
 END_TEST
@@ -863,7 +711,7 @@ END_TEST
 START_TEST(test_stop_gone)
 {
 	struct cluster		 cluster;
-	struct ctl_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*lines, *object;
 	size_t			 i;
 
@@ -871,18 +719,18 @@ START_TEST(test_stop_gone)
 	cluster_start(&cluster);
 
 	/* -n: only the third node. */
-	ctl_run(&run, "-n", cluster.names[2], "-f", cluster.file, "stop",
-	    NULL);
-	ctl_expect(&run, 0, "stop -n");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-n", cluster.names[2], "-f",
+	    cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop -n");
 	ck_assert_uint_eq(count_lines(run.out), 1);
 	ck_assert_uint_eq(node_of_line(&cluster, run.out), 2);
 	cluster_expect_gone(&cluster, 2);
 	ck_assert_msg(tl_port_listening(cluster.ports[0]) &&
 	    tl_port_listening(cluster.ports[1]), "stop -n stopped others");
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
-	ctl_run(&run, "-j", "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
 	lines = json_lines(run.out);
 	ck_assert_uint_eq(json_object_array_length(lines), 3);
 	for (i = 0; i < 3; i++) {
@@ -898,7 +746,7 @@ START_TEST(test_stop_gone)
 	json_object_put(lines);
 	for (i = 0; i < 3; i++)
 		cluster_expect_gone(&cluster, i);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	cluster_free(&cluster);
 }
 END_TEST
@@ -910,22 +758,22 @@ END_TEST
 START_TEST(test_node_stopped)
 {
 	struct cluster	 cluster;
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 	char		*line;
 	size_t		 i;
 
 	cluster_make(&cluster, 2, NULL);
 	cluster_start(&cluster);
-	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:3",
-	    NULL);
-	ctl_expect(&run, 0, "prepare");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "prepare", "--agents",
+	    "counter:3", NULL);
+	tl_ctl_expect(&run, 0, "prepare");
+	tl_ctl_free(&run);
 
 	ck_assert_int_eq(kill(cluster.pids[0], SIGSTOP), 0);
-	ctl_run(&run, "-t", "0.5", "-f", cluster.file, "trigger", "-n", "2",
-	    NULL);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-t", "0.5", "-f", cluster.file,
+	    "trigger", "-n", "2", NULL);
 	kill(cluster.pids[0], SIGCONT);
-	ctl_expect(&run, 1, "trigger with a stopped node");
+	tl_ctl_expect(&run, 1, "trigger with a stopped node");
 	line = line_of(run.out, 0);
 	ck_assert_msg(strncmp(line, "round 1: 3 agents, 0 failed, 1/2 nodes",
 	    38) == 0, "%s", line);
@@ -937,26 +785,27 @@ START_TEST(test_node_stopped)
 	    run.err);
 	ck_assert_msg(run.elapsed >= 2.5 && run.elapsed < 10, "%.3f s",
 	    run.elapsed);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* stop: a node that does not answer is named, the other stops. */
 	ck_assert_int_eq(kill(cluster.pids[0], SIGSTOP), 0);
-	ctl_run(&run, "-t", "1", "-f", cluster.file, "stop", NULL);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-t", "1", "-f", cluster.file, "stop",
+	    NULL);
 	kill(cluster.pids[0], SIGCONT);
-	ctl_expect(&run, 1, "stop with a stopped node");
+	tl_ctl_expect(&run, 1, "stop with a stopped node");
 	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
 	    strstr(run.err, ": stop: still answering after 1 s; stop: no "
 	    "reply from") != NULL, "%s", run.err);
 	ck_assert_uint_eq(count_lines(run.err), 1);
 	ck_assert_uint_eq(count_lines(run.out), 1);
 	ck_assert_uint_eq(node_of_line(&cluster, run.out), 1);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	cluster_expect_gone(&cluster, 1);
 
 	/* Going again, it stops. */
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	for (i = 0; i < 2; i++)
 		cluster_expect_gone(&cluster, i);
 	cluster_free(&cluster);
@@ -967,7 +816,7 @@ END_TEST
 START_TEST(test_spawn_failure)
 {
 	struct cluster	 cluster;
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 	char		 extra[256], *expected;
 	uint16_t	 port;
 
@@ -977,21 +826,21 @@ START_TEST(test_spawn_failure)
 	    "creamasd: no luck >&2; exit 3\"\n", port);
 	cluster_make(&cluster, 2, extra);
 
-	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
-	ctl_expect(&run, 1, "spawn with a failing node");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "spawn", NULL);
+	tl_ctl_expect(&run, 1, "spawn with a failing node");
 	ck_assert_uint_eq(count_lines(run.out), 2);
 	ck_assert_msg(strstr(run.err, "creamasctl: 127.0.0.1:") != NULL &&
 	    strstr(run.err, "spawn (local): exit status 3: creamasd: no luck")
 	    != NULL, "%s", run.err);
 	ck_assert_uint_eq(count_lines(run.err), 1);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	cluster_read_pids(&cluster);
 
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
 	ck_assert_msg(strstr(run.out, "was not running") != NULL, "%s",
 	    run.out);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	cluster_expect_gone(&cluster, 0);
 	cluster_expect_gone(&cluster, 1);
 
@@ -999,14 +848,15 @@ START_TEST(test_spawn_failure)
 	snprintf(extra, sizeof extra, "127.0.0.1 port=%u cmd=\"exec sleep "
 	    "60\"\n", port);
 	tl_write_file(cluster.file, extra);
-	ctl_run(&run, "-t", "1", "-f", cluster.file, "spawn", NULL);
-	ctl_expect(&run, 1, "spawn of a command that hangs");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-t", "1", "-f", cluster.file, "spawn",
+	    NULL);
+	tl_ctl_expect(&run, 1, "spawn of a command that hangs");
 	ck_assert_int_ne(asprintf(&expected, "creamasctl: 127.0.0.1:%u: "
 	    "spawn (local): not up within 1 s (killed)\n", port), -1);
 	ck_assert_str_eq(run.err, expected);
 	free(expected);
 	ck_assert_msg(run.elapsed < 5, "%.3f s", run.elapsed);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 	cluster_free(&cluster);
 }
@@ -1019,7 +869,7 @@ END_TEST
 START_TEST(test_run)
 {
 	struct cluster		 cluster;
-	struct ctl_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*lines, *object;
 	char			*plan, *logs, *text, *path;
 	const char		*step;
@@ -1035,11 +885,11 @@ START_TEST(test_run)
 	free(text);
 	logs = tl_path(cluster.dir, "logs");
 
-	ctl_run(&run, "-j", "-f", cluster.file, "run", "-n", "3",
-	    "--agents", "counter:5:{\"start\": 100}", "--connections",
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "run", "-n",
+	    "3", "--agents", "counter:5:{\"start\": 100}", "--connections",
 	    "random:2", "--log-folder", logs, "--plan", plan, "--seed", "7",
 	    NULL);
-	ctl_expect(&run, 0, "run");
+	tl_ctl_expect(&run, 0, "run");
 	lines = json_lines(run.out);
 	for (i = 0; i < json_object_array_length(lines); i++) {
 		object = tl_index(lines, i);
@@ -1058,7 +908,7 @@ START_TEST(test_run)
 	ck_assert_uint_eq(rounds, 3);
 	ck_assert_uint_eq(stops, 2);
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Both stopped, and wrote their logs into the folder. */
 	for (i = 0; i < 2; i++) {
@@ -1081,15 +931,15 @@ START_TEST(test_run)
 	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 
 	/* A run that fails at prepare still stops what it started. */
-	ctl_run(&run, "-f", cluster.file, "run", "--agents", "nosuchtype:1",
-	    NULL);
-	ctl_expect(&run, 1, "run with an unknown agent type");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "run", "--agents",
+	    "nosuchtype:1", NULL);
+	tl_ctl_expect(&run, 1, "run with an unknown agent type");
 	ck_assert_msg(strstr(run.err, "prepare: spawn_n: ") != NULL, "%s",
 	    run.err);
 	ck_assert_msg(strstr(run.out, "stopped in") != NULL, "%s", run.out);
 	for (i = 0; i < 2; i++)
 		ck_assert(!tl_port_listening(cluster.ports[i]));
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	free(plan);
 	free(logs);
@@ -1103,7 +953,7 @@ END_TEST
  */
 START_TEST(test_commands)
 {
-	struct ctl_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*lines;
 	const char		*args[] = { "-j", "-f", NULL, "nodes", NULL };
 	char			*path;
@@ -1116,8 +966,9 @@ START_TEST(test_commands)
 	    "::1 port=7400\n"
 	    "127.0.0.1 port=7500 launch=none\n");
 	args[2] = path;
-	ctl_runv(&run, NULL, "CREAMASD=/opt/my creamas/creamasd", -1, args);
-	ctl_expect(&run, 0, "nodes");
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL,
+	    "CREAMASD=/opt/my creamas/creamasd", -1, args);
+	tl_ctl_expect(&run, 0, "nodes");
 	lines = json_lines(run.out);
 	ck_assert_uint_eq(json_object_array_length(lines), 5);
 	ck_assert_str_eq(tl_string(tl_index(lines, 0), "command"),
@@ -1138,7 +989,7 @@ START_TEST(test_commands)
 	ck_assert(json_object_get_type(tl_member(tl_index(lines, 4),
 	    "command")) == json_type_null);
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	free(path);
 }
 END_TEST
@@ -1151,7 +1002,7 @@ END_TEST
 START_TEST(test_masters)
 {
 	struct cluster		 cluster;
-	struct ctl_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*lines, *result, *slaves;
 	struct tl_conn		*conn;
 	pid_t			 slave_pids[4];
@@ -1187,8 +1038,8 @@ START_TEST(test_masters)
 	tl_adopt_orphans();
 
 	cluster_start(&cluster);
-	ctl_run(&run, "-j", "-f", cluster.file, "status", NULL);
-	ctl_expect(&run, 0, "status");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "status", NULL);
+	tl_ctl_expect(&run, 0, "status");
 	lines = json_lines(run.out);
 	for (i = 0; i < 2; i++) {
 		result = tl_member(tl_index(lines, i), "result");
@@ -1203,18 +1054,18 @@ START_TEST(test_masters)
 		}
 	}
 	json_object_put(lines);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
-	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:8",
-	    "--connections", "random:3", NULL);
-	ctl_expect(&run, 0, "prepare");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "prepare", "--agents",
+	    "counter:8", "--connections", "random:3", NULL);
+	tl_ctl_expect(&run, 0, "prepare");
 	ck_assert_msg(strstr(run.out, "host managers: set on 2 masters") !=
 	    NULL, "%s", run.out);
 	ck_assert_msg(strstr(run.out, "agents: spawned 16,") != NULL, "%s",
 	    run.out);
 	ck_assert_msg(strstr(run.out, "connections: added 48,") != NULL,
 	    "%s", run.out);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Each master spread its 8 agents over its 2 slaves. */
 	for (i = 0; i < 2; i++) {
@@ -1228,19 +1079,20 @@ START_TEST(test_masters)
 		tl_close(conn);
 	}
 
-	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "3", NULL);
-	ctl_expect(&run, 0, "trigger");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n", "3",
+	    NULL);
+	tl_ctl_expect(&run, 0, "trigger");
 	for (i = 0; i < 3; i++) {
 		line = line_of(run.out, i);
 		ck_assert_msg(strstr(line, ": 16 agents, 0 failed, 2/2 nodes")
 		    != NULL, "%s", line);
 		free(line);
 	}
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	for (i = 0; i < 2; i++)
 		cluster_expect_gone(&cluster, i);
 	for (k = 0; k < 4; k++) {
@@ -1262,7 +1114,7 @@ START_TEST(test_ssh)
 {
 	struct sshd	*sshd;
 	struct cluster	 cluster;
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 	const char	*args[12];
 	char		*known_hosts, *text, *line, *fingerprint;
 	FILE		*f;
@@ -1297,8 +1149,8 @@ START_TEST(test_ssh)
 	args[5] = cluster.names[0];
 	args[6] = "spawn";
 	args[7] = NULL;
-	ctl_runv(&run, NULL, NULL, -1, args);
-	ctl_expect(&run, 1, "spawn with an unknown host key");
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, -1, args);
+	tl_ctl_expect(&run, 1, "spawn with an unknown host key");
 	ck_assert_int_ne(asprintf(&text, "%s.pub", sshd->host_key), -1);
 	fingerprint = sshd_fingerprint(text);
 	free(text);
@@ -1307,7 +1159,7 @@ START_TEST(test_ssh)
 	    strstr(run.err, fingerprint) != NULL, "no node, launcher or "
 	    "fingerprint %s in: %s", fingerprint, run.err);
 	ck_assert_msg(!tl_port_listening(cluster.ports[0]), "it started");
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* --accept-new-host-keys: accepted and written down. */
 	args[0] = "--accept-new-host-keys";
@@ -1317,8 +1169,8 @@ START_TEST(test_ssh)
 	args[4] = cluster.file;
 	args[5] = "spawn";
 	args[6] = NULL;
-	ctl_runv(&run, NULL, NULL, -1, args);
-	ctl_expect(&run, 0, "spawn over ssh");
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, -1, args);
+	tl_ctl_expect(&run, 0, "spawn over ssh");
 	for (i = 0; i < 2; i++) {
 		line = line_of(run.out, i);
 		ck_assert_uint_eq(node_of_line(&cluster, line), i);
@@ -1326,7 +1178,7 @@ START_TEST(test_ssh)
 		    line);
 		free(line);
 	}
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 	text = tl_read_file(known_hosts);
 	ck_assert_msg(text != NULL && strlen(text) > 0, "known_hosts is "
 	    "empty");
@@ -1334,23 +1186,24 @@ START_TEST(test_ssh)
 	cluster_read_pids(&cluster);
 
 	/* Then as for any node: only spawn goes over SSH. */
-	ctl_run(&run, "-f", cluster.file, "wait", NULL);
-	ctl_expect(&run, 0, "wait");
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", cluster.file, "prepare", "--agents", "counter:4",
-	    "--connections", "random:2", NULL);
-	ctl_expect(&run, 0, "prepare");
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", cluster.file, "trigger", "-n", "3", NULL);
-	ctl_expect(&run, 0, "trigger");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "wait", NULL);
+	tl_ctl_expect(&run, 0, "wait");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "prepare", "--agents",
+	    "counter:4", "--connections", "random:2", NULL);
+	tl_ctl_expect(&run, 0, "prepare");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n", "3",
+	    NULL);
+	tl_ctl_expect(&run, 0, "trigger");
 	line = line_of(run.out, 2);
 	ck_assert_msg(strncmp(line, "round 3: 8 agents, 0 failed, 2/2 nodes",
 	    38) == 0, "%s", line);
 	free(line);
-	ctl_run_free(&run);
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	for (i = 0; i < 2; i++)
 		cluster_expect_gone(&cluster, i);
 
@@ -1365,7 +1218,7 @@ END_TEST
 START_TEST(test_progress)
 {
 	struct cluster	 cluster;
-	struct ctl_run	 run;
+	struct tl_ctl	 run;
 	const char	*args[] = { "-f", NULL, "wait", "-t", "1.6", NULL };
 	char		 buffer[4096], extra[128];
 	uint16_t	 port;
@@ -1377,9 +1230,9 @@ START_TEST(test_progress)
 	port = free_port(NULL, 0);
 	snprintf(extra, sizeof extra, "127.0.0.1 port=%u launch=none\n", port);
 	cluster_make(&cluster, 1, extra);
-	ctl_run(&run, "-f", cluster.file, "spawn", NULL);
-	ctl_expect(&run, 1, "spawn with a node that is not there");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "spawn", NULL);
+	tl_ctl_expect(&run, 1, "spawn with a node that is not there");
+	tl_ctl_free(&run);
 	cluster_read_pids(&cluster);
 
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -1389,9 +1242,9 @@ START_TEST(test_progress)
 	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	ck_assert_int_ge(slave, 0);
 	args[1] = cluster.file;
-	ctl_runv(&run, NULL, NULL, slave, args);
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, slave, args);
 	close(slave);
-	ctl_expect(&run, 1, "wait on a terminal");
+	tl_ctl_expect(&run, 1, "wait on a terminal");
 	ck_assert_msg(strstr(run.out, "ready after") != NULL, "%s", run.out);
 	fcntl(master, F_SETFL, O_NONBLOCK);
 	while (used < sizeof buffer - 1 &&
@@ -1403,18 +1256,18 @@ START_TEST(test_progress)
 	    "no progress on the terminal: \"%s\"", buffer);
 	ck_assert_msg(strstr(buffer, "not ready after 1.6 s") != NULL,
 	    "\"%s\"", buffer);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Not on a terminal: no progress at all. */
-	ctl_runv(&run, NULL, NULL, -1, args);
-	ctl_expect(&run, 1, "wait, not on a terminal");
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, -1, args);
+	tl_ctl_expect(&run, 1, "wait, not on a terminal");
 	ck_assert_msg(strstr(run.err, "nodes ready...") == NULL, "%s",
 	    run.err);
-	ctl_run_free(&run);
+	tl_ctl_free(&run);
 
-	ctl_run(&run, "-f", cluster.file, "stop", NULL);
-	ctl_expect(&run, 0, "stop");
-	ctl_run_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	cluster_expect_gone(&cluster, 0);
 	cluster_free(&cluster);
 }

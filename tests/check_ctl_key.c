@@ -40,9 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +52,6 @@
 #include "testlib.h"
 
 #define KEY_RUN_TIMEOUT	30.0	/* seconds a creamasctl run may take */
-#define KEY_ARGS_MAX	32
 #define KEY_NODES_MAX	4
 #define KEY_ADOPTED_MAX	16	/* daemons adopted by one test */
 #define KEY_SLAVES	1	/* slaves of every master */
@@ -63,13 +60,6 @@
 #define RPC_UNAUTHORISED -32005
 
 Suite	*suite_ctl_key(void);
-
-/* What one run of creamasctl did. */
-struct key_run {
-	int	 status;	/* exit status; -1 if killed by a signal */
-	char	*out;
-	char	*err;
-};
 
 /* Masters on free ports, with their nodes file and their processes. */
 struct key_cluster {
@@ -84,152 +74,9 @@ struct key_cluster {
 	char	*file;
 };
 
-/* Return the path of the controller under test, from $CREAMASCTL. */
-static const char *
-key_ctl_path(void)
-{
-	const char	*path = getenv("CREAMASCTL");
-
-	ck_assert_msg(path != NULL && *path != '\0',
-	    "CREAMASCTL is not set: run the tests with make check");
-	ck_assert_msg(access(path, X_OK) == 0, "CREAMASCTL=%s: %s", path,
-	    strerror(errno));
-	return (path);
-}
-
-/* Append what fd has to a growing string; 0 at end of file. */
-static int
-key_drain(int fd, char **buffer, size_t *used, size_t *size)
-{
-	ssize_t	 n;
-
-	if (*size - *used < 4096) {
-		*size = *size * 2 + 4096;
-		*buffer = realloc(*buffer, *size);
-		ck_assert_ptr_nonnull(*buffer);
-	}
-	n = read(fd, *buffer + *used, *size - *used - 1);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return (1);
-	if (n <= 0)
-		return (0);
-	*used += (size_t)n;
-	(*buffer)[*used] = '\0';
-	return (1);
-}
-
-/*
- * Run creamasctl with a NULL-terminated argument array, in dir when not
- * NULL, stdin from /dev/null; wait for its exit and keep its output.
- */
-static void
-key_runv(struct key_run *run, const char *dir, const char *const *args)
-{
-	const char	*argv[KEY_ARGS_MAX + 2];
-	struct pollfd	 pfd[2];
-	char		*buffer[2];
-	size_t		 used[2] = { 0, 0 }, size[2], n = 0, i;
-	int		 out[2], errp[2], status, open_fds = 2, k, null_fd;
-	double		 started = tl_now();
-	pid_t		 pid;
-
-	argv[n++] = key_ctl_path();
-	for (i = 0; args[i] != NULL; i++) {
-		ck_assert_uint_lt(n, KEY_ARGS_MAX);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		if (dir != NULL && chdir(dir) != 0)
-			_exit(126);
-		if ((null_fd = open("/dev/null", O_RDONLY)) == -1)
-			_exit(126);
-		dup2(null_fd, STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(errp[1], STDERR_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	ck_assert_int_gt(pid, 0);
-	tl_track_pid(pid);
-	close(out[1]);
-	close(errp[1]);
-	pfd[0].fd = out[0];
-	pfd[1].fd = errp[0];
-	for (k = 0; k < 2; k++) {
-		size[k] = 4096;
-		buffer[k] = calloc(1, size[k]);
-		ck_assert_ptr_nonnull(buffer[k]);
-	}
-	while (open_fds > 0) {
-		ck_assert_msg(tl_now() - started < KEY_RUN_TIMEOUT,
-		    "creamasctl: still running after %.0f s; stdout:\n%s\n"
-		    "stderr:\n%s", KEY_RUN_TIMEOUT, buffer[0], buffer[1]);
-		for (k = 0; k < 2; k++)
-			pfd[k].events = pfd[k].fd != -1 ? POLLIN : 0;
-		if (poll(pfd, 2, 100) == -1 && errno != EINTR)
-			ck_abort_msg("poll: %s", strerror(errno));
-		for (k = 0; k < 2; k++) {
-			if (pfd[k].fd == -1 || pfd[k].revents == 0)
-				continue;
-			if (!key_drain(pfd[k].fd, &buffer[k], &used[k],
-			    &size[k])) {
-				close(pfd[k].fd);
-				pfd[k].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		ck_assert_int_eq(errno, EINTR);
-	tl_untrack_pid(pid);
-	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	run->out = buffer[0];
-	run->err = buffer[1];
-}
-
-/* key_runv() with the arguments as a list ending in NULL. */
-static void __attribute__((sentinel))
-key_run(struct key_run *run, const char *first, ...)
-{
-	const char	*args[KEY_ARGS_MAX + 1];
-	va_list		 ap;
-	size_t		 n = 0;
-
-	va_start(ap, first);
-	for (args[n] = first; args[n] != NULL;
-	    args[++n] = va_arg(ap, const char *))
-		ck_assert_uint_lt(n, KEY_ARGS_MAX);
-	va_end(ap);
-	key_runv(run, NULL, args);
-}
-
-/* Free what a run collected. */
-static void
-key_run_free(struct key_run *run)
-{
-	free(run->out);
-	free(run->err);
-	memset(run, 0, sizeof *run);
-}
-
-/* Fail the test unless a run exited with status, showing its output. */
-static void
-key_expect(const struct key_run *run, int status, const char *what)
-{
-	ck_assert_msg(run->status == status, "creamasctl %s: exit status %d,"
-	    " expected %d; stdout:\n%s\nstderr:\n%s", what, run->status,
-	    status, run->out, run->err);
-}
-
 /* Fail unless stderr has a line naming each node and saying why. */
 static void
-key_expect_named(const struct key_run *run, const struct key_cluster *c,
+key_expect_named(const struct tl_ctl *run, const struct key_cluster *c,
     const char *why, const char *what)
 {
 	const char	*line, *end;
@@ -470,13 +317,13 @@ key_cluster_free(struct key_cluster *c)
 static char *
 key_generate(const char *dir, const char *name)
 {
-	struct key_run	 run;
+	struct tl_ctl	 run;
 	char		*path;
 
 	path = tl_path(dir, name);
-	key_run(&run, "keygen", path, NULL);
-	key_expect(&run, 0, "keygen");
-	key_run_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "keygen", path, NULL);
+	tl_ctl_expect(&run, 0, "keygen");
+	tl_ctl_free(&run);
 	return (path);
 }
 
@@ -630,7 +477,7 @@ key_cluster_expect_rounds(const struct key_cluster *c, const char *key_path,
  */
 START_TEST(test_keygen)
 {
-	struct key_run	 run;
+	struct tl_ctl	 run;
 	struct stat	 st;
 	const char	*dir = tl_tempdir();
 	char		*first, *second, *text, *again, *missing;
@@ -640,11 +487,12 @@ START_TEST(test_keygen)
 	/* No nodes file is needed, nor looked for. */
 	saved = umask(0);
 	first = tl_path(dir, "cluster.key");
-	key_run(&run, "-f", "/nonexistent/nodes", "keygen", first, NULL);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-f", "/nonexistent/nodes", "keygen",
+	    first, NULL);
 	umask(saved);
-	key_expect(&run, 0, "keygen");
+	tl_ctl_expect(&run, 0, "keygen");
 	ck_assert_msg(strstr(run.out, first) != NULL, "%s", run.out);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 
 	ck_assert_int_eq(lstat(first, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
@@ -661,11 +509,11 @@ START_TEST(test_keygen)
 	ck_assert_msg(strspn(text, "0") < KEY_HEX, "an all-zero key");
 
 	/* An existing file is left alone, with a message naming it. */
-	key_run(&run, "keygen", first, NULL);
-	key_expect(&run, 1, "keygen over an existing file");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "keygen", first, NULL);
+	tl_ctl_expect(&run, 1, "keygen over an existing file");
 	ck_assert_msg(strstr(run.err, first) != NULL &&
 	    strstr(run.err, "exists") != NULL, "%s", run.err);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	again = tl_read_file(first);
 	ck_assert_str_eq(again, text);
 	free(again);
@@ -674,18 +522,18 @@ START_TEST(test_keygen)
 	missing = tl_path(dir, "target");
 	second = tl_path(dir, "link.key");
 	ck_assert_int_eq(symlink(missing, second), 0);
-	key_run(&run, "keygen", second, NULL);
-	key_expect(&run, 1, "keygen over a symbolic link");
-	key_run_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "keygen", second, NULL);
+	tl_ctl_expect(&run, 1, "keygen over a symbolic link");
+	tl_ctl_free(&run);
 	ck_assert_int_eq(access(missing, F_OK), -1);
 	free(second);
 	free(missing);
 
 	/* Another key is another key. */
 	second = tl_path(dir, "other.key");
-	key_run(&run, "keygen", second, NULL);
-	key_expect(&run, 0, "keygen");
-	key_run_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "keygen", second, NULL);
+	tl_ctl_expect(&run, 0, "keygen");
+	tl_ctl_free(&run);
 	again = tl_read_file(second);
 	ck_assert_uint_eq(strlen(again), KEY_HEX + 1);
 	ck_assert_msg(strcmp(again, text) != 0, "two keys alike: %s", text);
@@ -694,15 +542,15 @@ START_TEST(test_keygen)
 
 	/* Errors: no directory, no argument. */
 	missing = tl_path(dir, "no/such/dir/key");
-	key_run(&run, "keygen", missing, NULL);
-	key_expect(&run, 1, "keygen into no directory");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "keygen", missing, NULL);
+	tl_ctl_expect(&run, 1, "keygen into no directory");
 	ck_assert_msg(strstr(run.err, missing) != NULL, "%s", run.err);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	free(missing);
-	key_run(&run, "keygen", NULL);
-	key_expect(&run, 2, "keygen without a file");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "keygen", NULL);
+	tl_ctl_expect(&run, 2, "keygen without a file");
 	ck_assert_msg(strstr(run.err, "usage") != NULL, "%s", run.err);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 
 	free(text);
 	free(first);
@@ -718,7 +566,7 @@ END_TEST
 START_TEST(test_local)
 {
 	struct key_cluster	 c;
-	struct key_run		 run;
+	struct tl_ctl		 run;
 	char			*key, *other, *text, *line, *open_key;
 	char			*bytes;
 	size_t			 i;
@@ -730,65 +578,73 @@ START_TEST(test_local)
 	bytes = key_auth_copy(key);
 
 	/* run, end to end. */
-	key_run(&run, "-k", key, "-f", c.file, "run", "-n", "3", "--agents",
-	    "counter:4", "--connections", "random:2", NULL);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "run", "-n",
+	    "3", "--agents", "counter:4", "--connections", "random:2", NULL);
 	key_cluster_adopt(&c);
-	key_expect(&run, 0, "-k run");
+	tl_ctl_expect(&run, 0, "-k run");
 	ck_assert_msg(strstr(run.out, "round 3: 8 agents, 0 failed, 2/2 "
 	    "nodes") != NULL, "%s", run.out);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	key_cluster_expect_gone(&c);
 
 	/* nodes shows the command spawn runs: the key by its path. */
-	key_run(&run, "-k", key, "-f", c.file, "nodes", NULL);
-	key_expect(&run, 0, "-k nodes");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "nodes",
+	    NULL);
+	tl_ctl_expect(&run, 0, "-k nodes");
 	ck_assert_int_ne(asprintf(&line, "--key %s\n", key), -1);
 	ck_assert_msg(strstr(run.out, line) != NULL, "no \"%s\" in %s", line,
 	    run.out);
 	free(line);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* spawn: the nodes have the path, never the key itself. */
-	key_run(&run, "-v", "-k", key, "-f", c.file, "spawn", NULL);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-v", "-k", key, "-f", c.file,
+	    "spawn", NULL);
 	key_cluster_adopt(&c);
-	key_expect(&run, 0, "-k spawn");
+	tl_ctl_expect(&run, 0, "-k spawn");
 	ck_assert_msg(strstr(run.err, text) == NULL, "%s", run.err);
-	key_run_free(&run);
-	key_run(&run, "-k", key, "-f", c.file, "wait", NULL);
-	key_expect(&run, 0, "-k wait");
-	key_run_free(&run);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "wait",
+	    NULL);
+	tl_ctl_expect(&run, 0, "-k wait");
+	tl_ctl_free(&run);
 	key_cluster_read_pids(&c, bytes);
 	key_cluster_expect_key_args(&c, key, text);
 
 	/* Nothing without the key. */
 	key_cluster_expect_refusal(&c);
-	key_run(&run, "-f", c.file, "status", NULL);
-	key_expect(&run, 1, "status without -k");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-f", c.file, "status", NULL);
+	tl_ctl_expect(&run, 1, "status without -k");
 	key_expect_named(&run, &c, "unauthorised", "status without -k");
-	key_run_free(&run);
-	key_run(&run, "-f", c.file, "trigger", "-n", "2", NULL);
-	key_expect(&run, 1, "trigger without -k");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-f", c.file, "trigger", "-n", "2",
+	    NULL);
+	tl_ctl_expect(&run, 1, "trigger without -k");
 	key_expect_named(&run, &c, "unauthorised", "trigger without -k");
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	/* stop waits -t for ports that stay open: keep it short. */
-	key_run(&run, "-t", "2", "-f", c.file, "stop", NULL);
-	key_expect(&run, 1, "stop without -k");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-t", "2", "-f", c.file, "stop",
+	    NULL);
+	tl_ctl_expect(&run, 1, "stop without -k");
 	key_expect_named(&run, &c, "unauthorised", "stop without -k");
-	key_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Nor with another key. */
-	key_run(&run, "-k", other, "-f", c.file, "status", NULL);
-	key_expect(&run, 1, "status with another key");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", other, "-f", c.file, "status",
+	    NULL);
+	tl_ctl_expect(&run, 1, "status with another key");
 	key_expect_named(&run, &c, "cluster key", "status with another key");
-	key_run_free(&run);
-	key_run(&run, "-k", other, "-f", c.file, "trigger", NULL);
-	key_expect(&run, 1, "trigger with another key");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", other, "-f", c.file, "trigger",
+	    NULL);
+	tl_ctl_expect(&run, 1, "trigger with another key");
 	key_expect_named(&run, &c, "cluster key", "trigger with another key");
-	key_run_free(&run);
-	key_run(&run, "-t", "2", "-k", other, "-f", c.file, "stop", NULL);
-	key_expect(&run, 1, "stop with another key");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-t", "2", "-k", other, "-f", c.file,
+	    "stop", NULL);
+	tl_ctl_expect(&run, 1, "stop with another key");
 	key_expect_named(&run, &c, "cluster key", "stop with another key");
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	for (i = 0; i < c.count; i++)
 		ck_assert_msg(tl_pid_alive(c.pids[i]) &&
 		    tl_port_listening(c.ports[i]), "%s stopped without the "
@@ -799,29 +655,32 @@ START_TEST(test_local)
 	open_key = tl_path(c.dir, "open.key");
 	tl_write_file(open_key, text);
 	ck_assert_int_eq(chmod(open_key, 0644), 0);
-	key_run(&run, "-k", open_key, "-f", c.file, "trigger", NULL);
-	key_expect(&run, 2, "-k with a key others can read");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", open_key, "-f", c.file,
+	    "trigger", NULL);
+	tl_ctl_expect(&run, 2, "-k with a key others can read");
 	ck_assert_msg(strstr(run.err, "chmod 600") != NULL, "%s", run.err);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	free(open_key);
-	key_run(&run, "-k", "/nonexistent/key", "-f", c.file, "trigger",
-	    NULL);
-	key_expect(&run, 2, "-k with no such file");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", "/nonexistent/key", "-f",
+	    c.file, "trigger", NULL);
+	tl_ctl_expect(&run, 2, "-k with no such file");
 	ck_assert_msg(strstr(run.err, "/nonexistent/key") != NULL, "%s",
 	    run.err);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	key_cluster_expect_rounds(&c, bytes, 0);
 
 	/* With the key, all is well. */
-	key_run(&run, "-k", key, "-f", c.file, "trigger", "-n", "2", NULL);
-	key_expect(&run, 0, "-k trigger");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "trigger",
+	    "-n", "2", NULL);
+	tl_ctl_expect(&run, 0, "-k trigger");
 	ck_assert_msg(strstr(run.out, "round 2: 0 agents, 0 failed, 2/2 "
 	    "nodes") != NULL, "%s", run.out);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 	key_cluster_expect_rounds(&c, bytes, 2);
-	key_run(&run, "-k", key, "-f", c.file, "stop", NULL);
-	key_expect(&run, 0, "-k stop");
-	key_run_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "stop",
+	    NULL);
+	tl_ctl_expect(&run, 0, "-k stop");
+	tl_ctl_free(&run);
 	key_cluster_expect_gone(&c);
 
 	free(bytes);
@@ -867,7 +726,7 @@ key_ssh_wrapper(const char *dir, const char *commands)
 START_TEST(test_ssh)
 {
 	struct key_cluster	 c;
-	struct key_run		 run;
+	struct tl_ctl		 run;
 	struct sshd		*sshd;
 	struct stat		 st;
 	const char		*args[16], *dir;
@@ -906,9 +765,9 @@ START_TEST(test_ssh)
 	args[n++] = c.file;
 	args[n++] = "spawn";
 	args[n] = NULL;
-	key_runv(&run, NULL, args);
+	tl_ctl_runv(&run, KEY_RUN_TIMEOUT, NULL, NULL, -1, args);
 	key_cluster_adopt(&c);
-	key_expect(&run, 0, "-k spawn over ssh");
+	tl_ctl_expect(&run, 0, "-k spawn over ssh");
 	for (i = 0; i < c.count; i++) {
 		ck_assert_msg(strstr(run.out, c.names[i]) != NULL &&
 		    strstr(run.out, "started (ssh) in ") != NULL, "%s",
@@ -921,7 +780,7 @@ START_TEST(test_ssh)
 	    strstr(run.err, " --key " KEY_REMOTE) != NULL, "%s", run.err);
 	ck_assert_msg(strstr(run.err, text) == NULL, "the key in -v: %s",
 	    run.err);
-	key_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* What sshd ran: one command per node, never the key. */
 	log = tl_read_file(commands);
@@ -961,23 +820,26 @@ START_TEST(test_ssh)
 	key_cluster_read_pids(&c, bytes);
 	key_cluster_expect_key_args(&c, KEY_REMOTE, text);
 	key_cluster_expect_refusal(&c);
-	key_run(&run, "-f", c.file, "status", NULL);
-	key_expect(&run, 1, "status without -k");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-f", c.file, "status", NULL);
+	tl_ctl_expect(&run, 1, "status without -k");
 	key_expect_named(&run, &c, "unauthorised", "status without -k");
-	key_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* Then as for any node: only spawn goes over SSH. */
-	key_run(&run, "-k", key, "-f", c.file, "wait", NULL);
-	key_expect(&run, 0, "-k wait");
-	key_run_free(&run);
-	key_run(&run, "-k", key, "-f", c.file, "trigger", "-n", "2", NULL);
-	key_expect(&run, 0, "-k trigger");
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "wait",
+	    NULL);
+	tl_ctl_expect(&run, 0, "-k wait");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "trigger",
+	    "-n", "2", NULL);
+	tl_ctl_expect(&run, 0, "-k trigger");
 	ck_assert_msg(strstr(run.out, "round 2: 0 agents, 0 failed, 1/1 "
 	    "node") != NULL, "%s", run.out);
-	key_run_free(&run);
-	key_run(&run, "-k", key, "-f", c.file, "stop", NULL);
-	key_expect(&run, 0, "-k stop");
-	key_run_free(&run);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, KEY_RUN_TIMEOUT, "-k", key, "-f", c.file, "stop",
+	    NULL);
+	tl_ctl_expect(&run, 0, "-k stop");
+	tl_ctl_free(&run);
 	key_cluster_expect_gone(&c);
 
 	free(remote);

@@ -34,9 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +55,6 @@
 
 Suite	*suite_ctl_ssh(void);
 
-/* What one run of creamasctl did. */
-struct ssh_run {
-	int	 status;	/* exit status; -1 if killed by a signal */
-	char	*out;
-	char	*err;
-};
-
 /* Masters on free ports, with their nodes file and their processes. */
 struct ssh_cluster {
 	size_t	 count;
@@ -77,147 +68,6 @@ struct ssh_cluster {
 	char	*dir;
 	char	*file;
 };
-
-/* Return the path of the controller under test, from $CREAMASCTL. */
-static const char *
-ssh_ctl_path(void)
-{
-	const char	*path = getenv("CREAMASCTL");
-
-	ck_assert_msg(path != NULL && *path != '\0',
-	    "CREAMASCTL is not set: run the tests with make check");
-	ck_assert_msg(access(path, X_OK) == 0, "CREAMASCTL=%s: %s", path,
-	    strerror(errno));
-	return (path);
-}
-
-/* Append what fd has to a growing string; 0 at end of file. */
-static int
-ssh_drain(int fd, char **buffer, size_t *used, size_t *size)
-{
-	ssize_t	 n;
-
-	if (*size - *used < 4096) {
-		*size = *size * 2 + 4096;
-		*buffer = realloc(*buffer, *size);
-		ck_assert_ptr_nonnull(*buffer);
-	}
-	n = read(fd, *buffer + *used, *size - *used - 1);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return (1);
-	if (n <= 0)
-		return (0);
-	*used += (size_t)n;
-	(*buffer)[*used] = '\0';
-	return (1);
-}
-
-/*
- * Run creamasctl with a NULL-terminated argument array, stdin from
- * /dev/null; wait for its exit and keep its output.
- */
-static void
-ssh_ctlv(struct ssh_run *run, const char *const *args)
-{
-	const char	*argv[SSH_ARGS_MAX + 2];
-	struct pollfd	 pfd[2];
-	char		*buffer[2];
-	size_t		 used[2] = { 0, 0 }, size[2], n = 0, i;
-	int		 out[2], errp[2], status, open_fds = 2, k, null_fd;
-	double		 started = tl_now();
-	pid_t		 pid;
-
-	argv[n++] = ssh_ctl_path();
-	for (i = 0; args[i] != NULL; i++) {
-		ck_assert_uint_lt(n, SSH_ARGS_MAX);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		if ((null_fd = open("/dev/null", O_RDONLY)) == -1)
-			_exit(126);
-		dup2(null_fd, STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(errp[1], STDERR_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	ck_assert_int_gt(pid, 0);
-	tl_track_pid(pid);
-	close(out[1]);
-	close(errp[1]);
-	pfd[0].fd = out[0];
-	pfd[1].fd = errp[0];
-	for (k = 0; k < 2; k++) {
-		size[k] = 4096;
-		buffer[k] = calloc(1, size[k]);
-		ck_assert_ptr_nonnull(buffer[k]);
-	}
-	while (open_fds > 0) {
-		ck_assert_msg(tl_now() - started < SSH_RUN_TIMEOUT,
-		    "creamasctl: still running after %.0f s; stdout:\n%s\n"
-		    "stderr:\n%s", SSH_RUN_TIMEOUT, buffer[0], buffer[1]);
-		for (k = 0; k < 2; k++)
-			pfd[k].events = pfd[k].fd != -1 ? POLLIN : 0;
-		if (poll(pfd, 2, 100) == -1 && errno != EINTR)
-			ck_abort_msg("poll: %s", strerror(errno));
-		for (k = 0; k < 2; k++) {
-			if (pfd[k].fd == -1 || pfd[k].revents == 0)
-				continue;
-			if (!ssh_drain(pfd[k].fd, &buffer[k], &used[k],
-			    &size[k])) {
-				close(pfd[k].fd);
-				pfd[k].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		ck_assert_int_eq(errno, EINTR);
-	tl_untrack_pid(pid);
-	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	run->out = buffer[0];
-	run->err = buffer[1];
-}
-
-/* ssh_ctlv() with the arguments as a list ending in NULL. */
-static void __attribute__((sentinel))
-ssh_ctl(struct ssh_run *run, const char *first, ...)
-{
-	const char	*args[SSH_ARGS_MAX + 1];
-	va_list		 ap;
-	size_t		 n = 0;
-
-	va_start(ap, first);
-	for (args[n] = first; args[n] != NULL;
-	    args[++n] = va_arg(ap, const char *))
-		ck_assert_uint_lt(n, SSH_ARGS_MAX);
-	va_end(ap);
-	ssh_ctlv(run, args);
-}
-
-/* Free what a run collected. */
-static void
-ssh_run_free(struct ssh_run *run)
-{
-	free(run->out);
-	free(run->err);
-	memset(run, 0, sizeof *run);
-}
-
-/* Fail the test unless a run exited with status, showing its output. */
-static void
-ssh_expect(const struct ssh_run *run, int status, const char *what)
-{
-	ck_assert_msg(run->status == status, "creamasctl %s: exit status %d,"
-	    " expected %d; stdout:\n%s\nstderr:\n%s", what, run->status,
-	    status, run->out, run->err);
-}
 
 /* Return line i (from 0) of a text, a new string, or NULL past the end. */
 static char *
@@ -343,7 +193,7 @@ ssh_track(pid_t pid)
 static void
 ssh_cluster_read_pids(struct ssh_cluster *c)
 {
-	struct ssh_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*object, *result, *slaves, *direct;
 	struct tl_conn		*conn;
 	const char		*args[SSH_ARGS_MAX];
@@ -359,8 +209,8 @@ ssh_cluster_read_pids(struct ssh_cluster *c)
 	}
 	args[n++] = "status";
 	args[n] = NULL;
-	ssh_ctlv(&run, args);
-	ssh_expect(&run, 0, "status");
+	tl_ctl_runv(&run, SSH_RUN_TIMEOUT, NULL, NULL, -1, args);
+	tl_ctl_expect(&run, 0, "status");
 	ck_assert_uint_eq(ssh_count_lines(run.out), c->count);
 	for (i = 0; i < c->count; i++) {
 		line = ssh_line(run.out, i);
@@ -389,7 +239,7 @@ ssh_cluster_read_pids(struct ssh_cluster *c)
 		tl_close(conn);
 		json_object_put(object);
 	}
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 }
 
 /*
@@ -521,7 +371,7 @@ ssh_sshd_stop(struct sshd *sshd)
 START_TEST(test_lifecycle)
 {
 	struct ssh_cluster	 c;
-	struct ssh_run		 run;
+	struct tl_ctl		 run;
 	struct sshd		*sshd;
 	const int		 slaves[3] = { 1, 2, 1 };
 	uint16_t		 ssh_ports[3];
@@ -536,37 +386,39 @@ START_TEST(test_lifecycle)
 	ssh_cluster_make(&c, 3, slaves, ssh_ports, extra);
 
 	/* spawn: a line per node, each started over ssh. */
-	ssh_ctl(&run, "--known-hosts", sshd->known_hosts, "-f", c.file,
-	    "spawn", NULL);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "--known-hosts", sshd->known_hosts,
+	    "-f", c.file, "spawn", NULL);
 	ssh_cluster_adopt(&c);
-	ssh_expect(&run, 0, "spawn over ssh");
+	tl_ctl_expect(&run, 0, "spawn over ssh");
 	ck_assert_uint_eq(ssh_count_lines(run.out), 3);
 	for (i = 0; i < 3; i++)
 		ck_assert_msg(ssh_line_has(run.out, c.names[i],
 		    "started (ssh) in "), "%s not started: %s", c.names[i],
 		    run.out);
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 
-	ssh_ctl(&run, "-f", c.file, "wait", "-t", "20", NULL);
-	ssh_expect(&run, 0, "wait");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "wait", "-t", "20",
+	    NULL);
+	tl_ctl_expect(&run, 0, "wait");
 	for (i = 0; i < 3; i++)
 		ck_assert_msg(ssh_line_has(run.out, c.names[i],
 		    "ready after"), "%s", run.out);
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 	ssh_cluster_read_pids(&c);
 
-	ssh_ctl(&run, "-f", c.file, "prepare", "--agents", "counter:5",
-	    "--connections", "random:2", "--seed", "7", NULL);
-	ssh_expect(&run, 0, "prepare");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "prepare", "--agents",
+	    "counter:5", "--connections", "random:2", "--seed", "7", NULL);
+	tl_ctl_expect(&run, 0, "prepare");
 	ck_assert_msg(strstr(run.out, "agents: spawned 15, 5 counter per "
 	    "node on 3 nodes") != NULL, "%s", run.out);
 	ck_assert_msg(strstr(run.out, "connections: added 30, random:2 over "
 	    "15 agents") != NULL, "%s", run.out);
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* trigger -n 20: a line per round, every agent, every node. */
-	ssh_ctl(&run, "-f", c.file, "trigger", "-n", "20", NULL);
-	ssh_expect(&run, 0, "trigger");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "trigger", "-n", "20",
+	    NULL);
+	tl_ctl_expect(&run, 0, "trigger");
 	ck_assert_msg(ssh_count_lines(run.out) == 20, "%s", run.out);
 	for (i = 0; i < 20; i++) {
 		line = ssh_line(run.out, i);
@@ -579,11 +431,11 @@ START_TEST(test_lifecycle)
 		free(line);
 	}
 	ck_assert_str_eq(run.err, "");
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* status: a line per node, each a master with its 5 agents. */
-	ssh_ctl(&run, "-f", c.file, "status", NULL);
-	ssh_expect(&run, 0, "status");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "status", NULL);
+	tl_ctl_expect(&run, 0, "status");
 	ck_assert_uint_eq(ssh_count_lines(run.out), 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_ne(asprintf(&expected, "%ld", (long)c.pids[i]),
@@ -593,11 +445,11 @@ START_TEST(test_lifecycle)
 		    run.out);
 		free(expected);
 	}
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 
-	ssh_ctl(&run, "-f", c.file, "stop", NULL);
-	ssh_expect(&run, 0, "stop");
-	ssh_run_free(&run);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	ssh_cluster_adopt(&c);
 	ssh_cluster_expect_gone(&c);
 
@@ -613,7 +465,7 @@ END_TEST
 START_TEST(test_closed_port)
 {
 	struct ssh_cluster	 c;
-	struct ssh_run		 run;
+	struct tl_ctl		 run;
 	struct sshd		*sshd;
 	const int		 slaves[3] = { 1, 1, 1 };
 	uint16_t		 ssh_ports[3];
@@ -627,30 +479,30 @@ START_TEST(test_closed_port)
 	    sshd->user_key);
 	ssh_cluster_make(&c, 3, slaves, ssh_ports, extra);
 
-	ssh_ctl(&run, "-t", "10", "--known-hosts", sshd->known_hosts, "-f",
-	    c.file, "spawn", NULL);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-t", "10", "--known-hosts",
+	    sshd->known_hosts, "-f", c.file, "spawn", NULL);
 	ssh_cluster_adopt(&c);
-	ssh_expect(&run, 1, "spawn with an SSH port closed");
+	tl_ctl_expect(&run, 1, "spawn with an SSH port closed");
 	ck_assert_msg(strstr(run.err, c.names[2]) != NULL, "%s not named:\n"
 	    "stdout:\n%s\nstderr:\n%s", c.names[2], run.out, run.err);
 	for (i = 0; i < 2; i++)
 		ck_assert_msg(ssh_line_has(run.out, c.names[i],
 		    "started (ssh) in "), "%s not started: %s", c.names[i],
 		    run.out);
-	ssh_run_free(&run);
+	tl_ctl_free(&run);
 	ck_assert(!tl_port_listening(c.ports[2]));
 
 	/* The two that came up work; stop them. */
 	c.count = 2;
-	ssh_ctl(&run, "-f", c.file, "-n", c.names[0], "-n", c.names[1],
-	    "wait", "-t", "20", NULL);
-	ssh_expect(&run, 0, "wait");
-	ssh_run_free(&run);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "-n", c.names[0], "-n",
+	    c.names[1], "wait", "-t", "20", NULL);
+	tl_ctl_expect(&run, 0, "wait");
+	tl_ctl_free(&run);
 	ssh_cluster_read_pids(&c);
-	ssh_ctl(&run, "-f", c.file, "-n", c.names[0], "-n", c.names[1],
-	    "stop", NULL);
-	ssh_expect(&run, 0, "stop");
-	ssh_run_free(&run);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "-n", c.names[0], "-n",
+	    c.names[1], "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	c.count = 3;
 	ssh_cluster_adopt(&c);
 	ssh_cluster_expect_gone(&c);
@@ -668,7 +520,7 @@ END_TEST
 START_TEST(test_changed_host_key)
 {
 	struct ssh_cluster	 c;
-	struct ssh_run		 run;
+	struct tl_ctl		 run;
 	struct sshd		*sshd;
 	const int		 slaves[1] = { 1 };
 	uint16_t		 ssh_ports[1];
@@ -706,18 +558,18 @@ START_TEST(test_changed_host_key)
 
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 0)
-			ssh_ctl(&run, "--known-hosts", known, "-f", c.file,
-			    "spawn", NULL);
+			tl_ctl_run(&run, SSH_RUN_TIMEOUT, "--known-hosts",
+			    known, "-f", c.file, "spawn", NULL);
 		else
-			ssh_ctl(&run, "--accept-new-host-keys",
-			    "--known-hosts", known, "-f", c.file, "spawn",
-			    NULL);
+			tl_ctl_run(&run, SSH_RUN_TIMEOUT,
+			    "--accept-new-host-keys", "--known-hosts", known,
+			    "-f", c.file, "spawn", NULL);
 		ssh_cluster_adopt(&c);
-		ssh_expect(&run, 1, "spawn with a changed host key");
+		tl_ctl_expect(&run, 1, "spawn with a changed host key");
 		ck_assert_msg(ssh_line_has(run.err, c.names[0], fingerprint),
 		    "no line names %s with %s:\n%s", c.names[0], fingerprint,
 		    run.err);
-		ssh_run_free(&run);
+		tl_ctl_free(&run);
 		ck_assert_uint_eq(c.nadopted, 0);
 		ck_assert(!tl_port_listening(c.ports[0]));
 		ck_assert(!tl_port_listening((uint16_t)(c.ports[0] + 1)));
@@ -773,7 +625,7 @@ ssh_list_has(struct json_object *list, const char *s)
 START_TEST(test_distributed)
 {
 	struct ssh_cluster	 c;
-	struct ssh_run		 run;
+	struct tl_ctl		 run;
 	struct tl_conn		*conn[2];
 	struct json_object	*result, *agents[2], *all, *map, *list;
 	struct json_object	*params, *managers, *pair, *conns;
@@ -787,13 +639,14 @@ START_TEST(test_distributed)
 	const char		*address;
 
 	ssh_cluster_make(&c, 2, slaves, NULL, "launch=local");
-	ssh_ctl(&run, "-f", c.file, "spawn", NULL);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "spawn", NULL);
 	ssh_cluster_adopt(&c);
-	ssh_expect(&run, 0, "spawn");
-	ssh_run_free(&run);
-	ssh_ctl(&run, "-f", c.file, "wait", "-t", "20", NULL);
-	ssh_expect(&run, 0, "wait");
-	ssh_run_free(&run);
+	tl_ctl_expect(&run, 0, "spawn");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "wait", "-t", "20",
+	    NULL);
+	tl_ctl_expect(&run, 0, "wait");
+	tl_ctl_free(&run);
 	ssh_cluster_read_pids(&c);
 
 	/* Four slave managers in all, two a master, each its own. */
@@ -939,9 +792,9 @@ START_TEST(test_distributed)
 	}
 	json_object_put(all);
 
-	ssh_ctl(&run, "-f", c.file, "stop", NULL);
-	ssh_expect(&run, 0, "stop");
-	ssh_run_free(&run);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
 	ssh_cluster_adopt(&c);
 	ssh_cluster_expect_gone(&c);
 	ssh_cluster_free(&c);

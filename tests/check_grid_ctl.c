@@ -50,7 +50,6 @@
 #define GC_TEST_TIMEOUT		120	/* seconds per test */
 #define GC_CTL_WAIT		60.0	/* seconds a creamasctl run may take */
 #define GC_STOP_WAIT		20.0	/* seconds for a process to be gone */
-#define GC_ARGS_MAX		32
 #define GC_NODES		2
 #define GC_SLAVES		2	/* of each node */
 #define GC_WIDTH		12
@@ -59,16 +58,6 @@
 #define GC_PROMPT		25.0	/* seconds they may take after */
 
 Suite	*suite_grid_ctl(void);
-
-/* A run of creamasctl: its process, how it ended, what it printed. */
-struct gc_run {
-	pid_t	 pid;
-	int	 status;	/* exit status; -1 if a signal ended it */
-	char	*out_path;
-	char	*err_path;
-	char	*out;
-	char	*err;
-};
 
 /* The nodes under test: a nodes file and every process it started. */
 struct gc_cluster {
@@ -104,116 +93,6 @@ gc_printf(const char *fmt, ...)
 	return (s);
 }
 
-/*
- * Start $CREAMASCTL with the arguments of a NULL-terminated array, its
- * stdout and stderr in files; it is tracked until it is waited for.
- */
-static void
-gc_ctl_start(struct gc_run *run, const char *const *args)
-{
-	static unsigned int	 serial;
-	const char		*argv[GC_ARGS_MAX + 2], *ctl;
-	size_t			 n = 0;
-	int			 out, err;
-
-	ctl = getenv("CREAMASCTL");
-	ck_assert_msg(ctl != NULL && access(ctl, X_OK) == 0, "CREAMASCTL=%s: "
-	    "run the tests with make check", ctl != NULL ? ctl : "");
-	memset(run, 0, sizeof *run);
-	argv[n++] = ctl;
-	for (; *args != NULL; args++) {
-		ck_assert_msg(n < GC_ARGS_MAX, "too many arguments");
-		argv[n++] = *args;
-	}
-	argv[n] = NULL;
-	run->out_path = gc_printf("%s/ctl-%u.out", tl_tempdir(), serial);
-	run->err_path = gc_printf("%s/ctl-%u.err", tl_tempdir(), serial++);
-	out = open(run->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
-	err = open(run->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
-	ck_assert_msg(out != -1 && err != -1, "%s: %s", run->out_path,
-	    strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	if ((run->pid = fork()) == 0) {
-		if (dup2(out, STDOUT_FILENO) == -1 ||
-		    dup2(err, STDERR_FILENO) == -1)
-			_exit(126);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	ck_assert_msg(run->pid != -1, "fork: %s", strerror(errno));
-	tl_track_pid(run->pid);
-	close(out);
-	close(err);
-}
-
-/* Wait for a started run to end, then read what it printed. */
-static void
-gc_ctl_wait(struct gc_run *run)
-{
-	double	 deadline = tl_now() + GC_CTL_WAIT;
-	int	 status;
-	pid_t	 pid;
-
-	while ((pid = waitpid(run->pid, &status, WNOHANG)) == 0) {
-		if (tl_now() > deadline) {
-			tl_stop_pid(run->pid, SIGKILL, 5.0);
-			ck_abort_msg("creamasctl: still running after %.0f s; "
-			    "stdout:\n%s", GC_CTL_WAIT,
-			    tl_read_file(run->out_path));
-		}
-		usleep(10000);
-	}
-	ck_assert_msg(pid == run->pid, "waitpid: %s", strerror(errno));
-	tl_untrack_pid(run->pid);
-	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	run->out = tl_read_file(run->out_path);
-	run->err = tl_read_file(run->err_path);
-	ck_assert_msg(run->out != NULL && run->err != NULL, "creamasctl's "
-	    "output is gone");
-}
-
-/* Run creamasctl with arguments (NULL-terminated) to its end. */
-static void __attribute__((sentinel))
-gc_ctl(struct gc_run *run, const char *first, ...)
-{
-	const char	*args[GC_ARGS_MAX + 1];
-	va_list		 ap;
-	size_t		 n = 0;
-
-	va_start(ap, first);
-	for (args[n] = first; args[n] != NULL;
-	    args[++n] = va_arg(ap, const char *))
-		ck_assert_msg(n < GC_ARGS_MAX, "too many arguments");
-	va_end(ap);
-	gc_ctl_start(run, args);
-	gc_ctl_wait(run);
-}
-
-/* Free a run and remove its files. */
-static void
-gc_run_free(struct gc_run *run)
-{
-	unlink(run->out_path);
-	unlink(run->err_path);
-	free(run->out_path);
-	free(run->err_path);
-	free(run->out);
-	free(run->err);
-	memset(run, 0, sizeof *run);
-}
-
-/* Fail unless a run exited with status, showing what it printed. */
-static void
-gc_expect(const struct gc_run *run, int status, const char *what)
-{
-	ck_assert_msg(run->status == status, "creamasctl %s: exit %d, "
-	    "expected %d; stdout:\n%.3000s\nstderr:\n%.3000s", what,
-	    run->status, status, run->out, run->err);
-}
-
 /* Return the last line of a text, parsed as JSON (a new reference). */
 static struct json_object *
 gc_last_json(const char *text)
@@ -242,7 +121,7 @@ gc_last_json(const char *text)
 static void
 gc_cluster_start(struct gc_cluster *cluster, const char *type)
 {
-	struct gc_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*status, *slaves;
 	uint16_t		 base;
 	size_t			 i, k;
@@ -263,9 +142,9 @@ gc_cluster_start(struct gc_cluster *cluster, const char *type)
 	tl_write_file(cluster->file, text);
 	free(text);
 
-	gc_ctl(&run, "-f", cluster->file, "spawn", NULL);
-	gc_expect(&run, 0, "spawn");
-	gc_run_free(&run);
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster->file, "spawn", NULL);
+	tl_ctl_expect(&run, 0, "spawn");
+	tl_ctl_free(&run);
 	for (i = 0; i < GC_NODES; i++) {
 		cluster->conns[i] = tl_connect(cluster->ports[i]);
 		status = tl_ok(cluster->conns[i], "status", NULL);
@@ -284,10 +163,10 @@ gc_cluster_start(struct gc_cluster *cluster, const char *type)
 		json_object_put(status);
 	}
 	grid = gc_printf("%dx%d:%s", GC_WIDTH, GC_HEIGHT, type);
-	gc_ctl(&run, "-f", cluster->file, "prepare", "--grid", grid,
-	    "--node-grid", "2x1", NULL);
-	gc_expect(&run, 0, "prepare --grid");
-	gc_run_free(&run);
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster->file, "prepare", "--grid",
+	    grid, "--node-grid", "2x1", NULL);
+	tl_ctl_expect(&run, 0, "prepare --grid");
+	tl_ctl_free(&run);
 	free(grid);
 }
 
@@ -299,7 +178,7 @@ gc_cluster_start(struct gc_cluster *cluster, const char *type)
 static void
 gc_cluster_stop(struct gc_cluster *cluster)
 {
-	struct gc_run	 run;
+	struct tl_ctl	 run;
 	struct tl_exit	 e;
 	pid_t		 stray;
 	size_t		 i, k;
@@ -307,15 +186,15 @@ gc_cluster_stop(struct gc_cluster *cluster)
 
 	for (i = 0; i < GC_NODES; i++)
 		tl_close(cluster->conns[i]);
-	gc_ctl(&run, "-f", cluster->file, "stop", NULL);
-	gc_expect(&run, 0, "stop");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster->file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
 	for (i = 0; i < GC_NODES; i++) {
 		expected = gc_printf("%s  stopped in ", cluster->names[i]);
 		ck_assert_msg(strstr(run.out, expected) != NULL, "stop: no "
 		    "\"%s\" in:\n%s", expected, run.out);
 		free(expected);
 	}
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 	for (i = 0; i < GC_NODES; i++) {
 		e = tl_stop_pid(cluster->masters[i], 0, GC_STOP_WAIT);
 		ck_assert_msg(!e.killed, "master %s (pid %ld) ran on after "
@@ -399,11 +278,12 @@ gc_scale(const struct gc_grid *grid, int x, int y)
 static void
 gc_rounds(struct gc_cluster *cluster, const char *rounds)
 {
-	struct gc_run	 run;
+	struct tl_ctl	 run;
 
-	gc_ctl(&run, "-f", cluster->file, "trigger", "-n", rounds, NULL);
-	gc_expect(&run, 0, "trigger");
-	gc_run_free(&run);
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster->file, "trigger", "-n",
+	    rounds, NULL);
+	tl_ctl_expect(&run, 0, "trigger");
+	tl_ctl_free(&run);
 }
 
 /*
@@ -415,7 +295,7 @@ START_TEST(test_grid_json)
 {
 	struct gc_cluster	 cluster;
 	struct gc_grid		 grid;
-	struct gc_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*line;
 	char			*text;
 
@@ -423,8 +303,8 @@ START_TEST(test_grid_json)
 	gc_rounds(&cluster, "3");
 	gc_grid_read(&cluster, &grid);
 
-	gc_ctl(&run, "-j", "-f", cluster.file, "grid", NULL);
-	gc_expect(&run, 0, "-j grid");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-j", "-f", cluster.file, "grid", NULL);
+	tl_ctl_expect(&run, 0, "-j grid");
 	ck_assert_msg(strchr(run.out, '\n') == run.out + strlen(run.out) - 1,
 	    "grid -j printed more than a line:\n%.2000s", run.out);
 	line = gc_last_json(run.out);
@@ -444,7 +324,7 @@ START_TEST(test_grid_json)
 	    "grid -j cells:\n%.2000s\nget_grid:\n%.2000s",
 	    tl_json_text(tl_member(line, "cells")), tl_json_text(grid.cells));
 	json_object_put(line);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
 	json_object_put(grid.cells);
 	gc_cluster_stop(&cluster);
@@ -461,7 +341,7 @@ START_TEST(test_grid_image)
 {
 	struct gc_cluster	 cluster;
 	struct gc_grid		 grid;
-	struct gc_run		 run;
+	struct tl_ctl		 run;
 	unsigned char		 data[4096];
 	unsigned int		 width, height, maxval;
 	size_t			 length;
@@ -474,11 +354,12 @@ START_TEST(test_grid_image)
 	gc_grid_read(&cluster, &grid);
 	path = tl_path(tl_tempdir(), "grid.pgm");
 
-	gc_ctl(&run, "-f", cluster.file, "grid", "--image", path, NULL);
-	gc_expect(&run, 0, "grid --image");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster.file, "grid", "--image",
+	    path, NULL);
+	tl_ctl_expect(&run, 0, "grid --image");
 	ck_assert_msg(strstr(run.out, path) != NULL, "grid --image does not "
 	    "name %s: %s", path, run.out);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
 	ck_assert_msg((f = fopen(path, "r")) != NULL, "%s: %s", path,
 	    strerror(errno));
@@ -528,7 +409,7 @@ START_TEST(test_grid_text)
 	static const char	 ramp[] = " .:-=+*#%@";
 	struct gc_cluster	 cluster;
 	struct gc_grid		 grid;
-	struct gc_run		 run;
+	struct tl_ctl		 run;
 	const char		*line, *end;
 	char			*frame, *expected;
 	size_t			 rows = 0;
@@ -544,8 +425,8 @@ START_TEST(test_grid_text)
 			max_at = x + 1;
 	}
 
-	gc_ctl(&run, "-f", cluster.file, "grid", NULL);
-	gc_expect(&run, 0, "grid");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster.file, "grid", NULL);
+	tl_ctl_expect(&run, 0, "grid");
 	frame = gc_printf("\n+%.*s+\n", GC_WIDTH, "--------------------------");
 	ck_assert_msg((line = strstr(run.out, frame)) != NULL, "no frame %s"
 	    "in:\n%s", frame, run.out);
@@ -583,7 +464,7 @@ START_TEST(test_grid_text)
 	    "\n%s", expected + 1, run.out);
 	free(expected);
 	free(frame);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
 	json_object_put(grid.cells);
 	gc_cluster_stop(&cluster);
@@ -596,7 +477,7 @@ END_TEST
  */
 START_TEST(test_grid_errors)
 {
-	struct gc_run		 run;
+	struct tl_ctl		 run;
 	struct json_object	*line;
 	char			*file, *text, *image, *name;
 	uint16_t		 port;
@@ -609,26 +490,28 @@ START_TEST(test_grid_errors)
 	name = gc_printf("127.0.0.1:%u", port);
 	image = tl_path(tl_tempdir(), "none.pgm");
 
-	gc_ctl(&run, "-f", file, "grid", "extra", NULL);
-	gc_expect(&run, 2, "grid extra");
-	gc_run_free(&run);
-	gc_ctl(&run, "-f", file, "grid", "--image", NULL);
-	gc_expect(&run, 2, "grid --image");
-	gc_run_free(&run);
-	gc_ctl(&run, "-f", file, "grid", "--no-such-option", NULL);
-	gc_expect(&run, 2, "grid --no-such-option");
-	gc_run_free(&run);
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", file, "grid", "extra", NULL);
+	tl_ctl_expect(&run, 2, "grid extra");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", file, "grid", "--image", NULL);
+	tl_ctl_expect(&run, 2, "grid --image");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", file, "grid", "--no-such-option",
+	    NULL);
+	tl_ctl_expect(&run, 2, "grid --no-such-option");
+	tl_ctl_free(&run);
 
-	gc_ctl(&run, "-f", file, "grid", "--image", image, NULL);
-	gc_expect(&run, 1, "grid with no node running");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-f", file, "grid", "--image", image,
+	    NULL);
+	tl_ctl_expect(&run, 1, "grid with no node running");
 	ck_assert_msg(strstr(run.err, name) != NULL && strstr(run.err,
 	    "get_grid") != NULL, "grid does not name %s: %s", name, run.err);
 	ck_assert_msg(access(image, F_OK) == -1, "%s written with no cells",
 	    image);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
-	gc_ctl(&run, "-j", "-f", file, "grid", NULL);
-	gc_expect(&run, 1, "-j grid with no node running");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-j", "-f", file, "grid", NULL);
+	tl_ctl_expect(&run, 1, "-j grid with no node running");
 	line = gc_last_json(run.out);
 	tl_assert_json(tl_member(line, "ok"), "false");
 	tl_assert_json(tl_member(line, "cells"), "[]");
@@ -636,7 +519,7 @@ START_TEST(test_grid_errors)
 	ck_assert_msg(strstr(run.out, "\"node\":\"") != NULL && strstr(run.out,
 	    name) != NULL, "grid -j has no line naming %s:\n%s", name,
 	    run.out);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
 	free(name);
 	free(image);
@@ -659,7 +542,7 @@ START_TEST(test_grid_slave_killed)
 	    GC_ROUNDS_BACKGROUND, NULL };
 	const char		*argv[sizeof args / sizeof args[0]];
 	struct gc_cluster	 cluster;
-	struct gc_run		 trigger, run;
+	struct tl_ctl		 trigger, run;
 	struct json_object	*status, *line, *errors, *entry, *value;
 	const char		*last, *victim;
 	char			*expected;
@@ -671,7 +554,7 @@ START_TEST(test_grid_slave_killed)
 	victim = cluster.managers[0][1];	/* next to the other node */
 	memcpy(argv, args, sizeof args);
 	argv[1] = cluster.file;
-	gc_ctl_start(&trigger, argv);
+	tl_ctl_start(&trigger, argv);
 
 	/* Kill it once rounds are going. */
 	deadline = tl_now() + GC_CTL_WAIT;
@@ -691,9 +574,9 @@ START_TEST(test_grid_slave_killed)
 	killed = tl_now();
 	ck_assert_msg(waitpid(trigger.pid, NULL, WNOHANG) == 0, "trigger "
 	    "ended before the slave was killed: raise GC_ROUNDS_BACKGROUND");
-	gc_ctl_wait(&trigger);
+	tl_ctl_wait(&trigger, GC_CTL_WAIT);
 	/* The rounds go on without it, but the run did not end well. */
-	gc_expect(&trigger, 1, "trigger with a slave killed");
+	tl_ctl_expect(&trigger, 1, "trigger with a slave killed");
 	ck_assert_msg(strstr(trigger.err, victim) != NULL &&
 	    strstr(trigger.err, " lost: ") != NULL, "trigger did not name "
 	    "the lost slave %s:\n%.2000s", victim, trigger.err);
@@ -710,12 +593,12 @@ START_TEST(test_grid_slave_killed)
 	ck_assert_msg(strstr(last, expected) != NULL, "the last round is "
 	    "\"%s\", expected \"%s\"", last, expected);
 	free(expected);
-	gc_run_free(&trigger);
+	tl_ctl_free(&trigger);
 
 	/* The next round names the slave lost. */
-	gc_ctl(&run, "-j", "-f", cluster.file, "-n", cluster.names[0], "call",
-	    "trigger_all", NULL);
-	gc_expect(&run, 0, "call trigger_all");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-j", "-f", cluster.file, "-n",
+	    cluster.names[0], "call", "trigger_all", NULL);
+	tl_ctl_expect(&run, 0, "call trigger_all");
 	line = gc_last_json(run.out);
 	errors = tl_member(tl_member(line, "result"), "errors");
 	for (i = 0; i < json_object_array_length(errors); i++) {
@@ -732,11 +615,11 @@ START_TEST(test_grid_slave_killed)
 	ck_assert_msg(lost == 1, "trigger_all: %zu entries of lost slaves "
 	    "in %s", lost, tl_json_text(errors));
 	json_object_put(line);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
 	/* grid: the node with the slave lost is named, the other shown. */
-	gc_ctl(&run, "-j", "-f", cluster.file, "grid", NULL);
-	gc_expect(&run, 1, "grid with a slave lost");
+	tl_ctl_run(&run, GC_CTL_WAIT, "-j", "-f", cluster.file, "grid", NULL);
+	tl_ctl_expect(&run, 1, "grid with a slave lost");
 	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
 	    strstr(run.err, victim) != NULL, "grid does not name %s and %s:\n"
 	    "%s", cluster.names[0], victim, run.err);
@@ -749,7 +632,7 @@ START_TEST(test_grid_slave_killed)
 	tl_assert_json(tl_member(line, "origin"), expected);
 	free(expected);
 	json_object_put(line);
-	gc_run_free(&run);
+	tl_ctl_free(&run);
 
 	gc_cluster_stop(&cluster);
 }

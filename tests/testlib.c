@@ -1919,3 +1919,241 @@ tl_accept(int listen_fd, double seconds)
 	conn->next_id = 1;
 	return (conn);
 }
+
+/* Return the path of the controller under test, from $CREAMASCTL. */
+static const char *
+tl_ctl_path(void)
+{
+	const char	*path = getenv("CREAMASCTL");
+
+	ck_assert_msg(path != NULL && *path != '\0',
+	    "CREAMASCTL is not set: run the tests with make check");
+	ck_assert_msg(access(path, X_OK) == 0, "CREAMASCTL=%s: %s", path,
+	    strerror(errno));
+	return (path);
+}
+
+/* Put $CREAMASCTL and the arguments of an array into argv. */
+static void
+tl_ctl_argv(const char **argv, const char *const *args)
+{
+	size_t	 n = 0;
+
+	argv[n++] = tl_ctl_path();
+	for (; *args != NULL; args++) {
+		ck_assert_msg(n < TL_MAX_ARGS, "too many arguments");
+		argv[n++] = *args;
+	}
+	argv[n] = NULL;
+}
+
+/* Append what fd has to a growing string; 0 at end of file. */
+static int
+tl_ctl_drain(int fd, char **buffer, size_t *used, size_t *size)
+{
+	ssize_t	 n;
+
+	if (*size - *used < 4096) {
+		*size = *size * 2 + 4096;
+		*buffer = realloc(*buffer, *size);
+		ck_assert_ptr_nonnull(*buffer);
+	}
+	n = read(fd, *buffer + *used, *size - *used - 1);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return (1);
+	if (n <= 0)
+		return (0);
+	*used += (size_t)n;
+	(*buffer)[*used] = '\0';
+	return (1);
+}
+
+/*
+ * Run $CREAMASCTL with the arguments of a NULL-terminated array, in dir
+ * (if not NULL), with one more environment variable (if not NULL), with
+ * stderr on err_fd instead of a pipe (if not -1) and stdin from
+ * /dev/null; fail after seconds, else wait for its exit and collect what
+ * it printed until both pipes are closed.
+ */
+void
+tl_ctl_runv(struct tl_ctl *run, double seconds, const char *dir,
+    const char *env, int err_fd, const char *const *args)
+{
+	const char	*argv[TL_MAX_ARGS + 2];
+	struct pollfd	 pfd[2];
+	char		*buffer[2];
+	size_t		 used[2] = { 0, 0 }, size[2];
+	int		 out[2], errp[2], status, open_fds = 2, k;
+	double		 started = tl_now();
+
+	memset(run, 0, sizeof *run);
+	tl_ctl_argv(argv, args);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
+	fflush(stdout);
+	fflush(stderr);
+	if ((run->pid = fork()) == 0) {
+		int	 null_fd = open("/dev/null", O_RDONLY);
+
+		if (null_fd == -1)
+			_exit(126);
+		if (dir != NULL && chdir(dir) != 0)
+			_exit(126);
+		if (env != NULL && putenv((char *)(uintptr_t)env) != 0)
+			_exit(126);
+		dup2(null_fd, STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err_fd != -1 ? err_fd : errp[1], STDERR_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(run->pid, 0);
+	tl_track_pid(run->pid);
+	close(out[1]);
+	close(errp[1]);
+	pfd[0].fd = out[0];
+	pfd[1].fd = errp[0];
+	for (k = 0; k < 2; k++) {
+		size[k] = 4096;
+		buffer[k] = calloc(1, size[k]);
+		ck_assert_ptr_nonnull(buffer[k]);
+	}
+	while (open_fds > 0) {
+		ck_assert_msg(tl_now() - started < seconds,
+		    "creamasctl %s: still running after %.0f s; stdout:\n%s\n"
+		    "stderr:\n%s", args[0] != NULL ? args[0] : "", seconds,
+		    buffer[0], buffer[1]);
+		for (k = 0; k < 2; k++)
+			pfd[k].events = pfd[k].fd != -1 ? POLLIN : 0;
+		if (poll(pfd, 2, 100) == -1 && errno != EINTR)
+			ck_abort_msg("poll: %s", strerror(errno));
+		for (k = 0; k < 2; k++) {
+			if (pfd[k].fd == -1 || pfd[k].revents == 0)
+				continue;
+			if (!tl_ctl_drain(pfd[k].fd, &buffer[k], &used[k],
+			    &size[k])) {
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	while (waitpid(run->pid, &status, 0) == -1)
+		ck_assert_int_eq(errno, EINTR);
+	tl_untrack_pid(run->pid);
+	run->elapsed = tl_now() - started;
+	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	run->out = buffer[0];
+	run->err = buffer[1];
+}
+
+/* tl_ctl_runv() with the arguments as a list ending in NULL. */
+void
+tl_ctl_run(struct tl_ctl *run, double seconds, const char *first, ...)
+{
+	const char	*args[TL_MAX_ARGS];
+	va_list		 ap;
+
+	va_start(ap, first);
+	tl_collect_args(args, first, ap);
+	va_end(ap);
+	tl_ctl_runv(run, seconds, NULL, NULL, -1, args);
+}
+
+/*
+ * Start $CREAMASCTL in the background with the arguments of a
+ * NULL-terminated array, stdin from /dev/null and its stdout and stderr
+ * in files (so it never blocks on a full pipe); it is tracked until
+ * tl_ctl_wait().
+ */
+void
+tl_ctl_start(struct tl_ctl *run, const char *const *args)
+{
+	static unsigned int	 serial;
+	const char		*argv[TL_MAX_ARGS + 2];
+	int			 out, err, rc;
+
+	memset(run, 0, sizeof *run);
+	tl_ctl_argv(argv, args);
+	rc = asprintf(&run->out_path, "%s/ctl-%u.out", tl_tempdir(), serial);
+	ck_assert_msg(rc != -1, "out of memory");
+	rc = asprintf(&run->err_path, "%s/ctl-%u.err", tl_tempdir(),
+	    serial++);
+	ck_assert_msg(rc != -1, "out of memory");
+	out = open(run->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	err = open(run->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	ck_assert_msg(out != -1 && err != -1, "%s: %s", run->out_path,
+	    strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	run->started = tl_now();
+	if ((run->pid = fork()) == 0) {
+		int	 null_fd = open("/dev/null", O_RDONLY);
+
+		if (null_fd == -1 || dup2(null_fd, STDIN_FILENO) == -1 ||
+		    dup2(out, STDOUT_FILENO) == -1 ||
+		    dup2(err, STDERR_FILENO) == -1)
+			_exit(126);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	ck_assert_msg(run->pid != -1, "fork: %s", strerror(errno));
+	tl_track_pid(run->pid);
+	close(out);
+	close(err);
+}
+
+/* Wait up to seconds for a started run to end, then read what it printed. */
+void
+tl_ctl_wait(struct tl_ctl *run, double seconds)
+{
+	double	 deadline = tl_now() + seconds;
+	int	 status;
+	pid_t	 pid;
+
+	while ((pid = waitpid(run->pid, &status, WNOHANG)) == 0) {
+		if (tl_now() > deadline) {
+			tl_stop_pid(run->pid, SIGKILL, 5.0);
+			ck_abort_msg("creamasctl: still running after %.0f s; "
+			    "stdout:\n%s\nstderr:\n%s", seconds,
+			    tl_read_file(run->out_path),
+			    tl_read_file(run->err_path));
+		}
+		usleep(10000);
+	}
+	ck_assert_msg(pid == run->pid, "waitpid: %s", strerror(errno));
+	tl_untrack_pid(run->pid);
+	run->elapsed = tl_now() - run->started;
+	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	run->out = tl_read_file(run->out_path);
+	run->err = tl_read_file(run->err_path);
+	ck_assert_msg(run->out != NULL && run->err != NULL, "creamasctl's "
+	    "output is gone");
+}
+
+/* Fail the test unless a run exited with status, showing its output. */
+void
+tl_ctl_expect(const struct tl_ctl *run, int status, const char *what)
+{
+	ck_assert_msg(run->status == status, "creamasctl %s: exit status %d,"
+	    " expected %d; stdout:\n%s\nstderr:\n%s", what, run->status,
+	    status, run->out, run->err);
+}
+
+/* Free what a run collected and remove its files, if any. */
+void
+tl_ctl_free(struct tl_ctl *run)
+{
+	if (run->out_path != NULL)
+		unlink(run->out_path);
+	if (run->err_path != NULL)
+		unlink(run->err_path);
+	free(run->out_path);
+	free(run->err_path);
+	free(run->out);
+	free(run->err);
+	memset(run, 0, sizeof *run);
+}

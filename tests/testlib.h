@@ -86,6 +86,18 @@ struct tl_run {
 	char		*err;		/* stderr, NUL-terminated */
 };
 
+/* A run of $CREAMASCTL: its process, how it ended, what it printed. */
+struct tl_ctl {
+	pid_t		 pid;
+	int		 status;	/* exit status, -1 if a signal */
+	char		*out;		/* stdout, NUL-terminated */
+	char		*err;		/* stderr, NUL-terminated */
+	double		 started;	/* tl_now() at tl_ctl_start() */
+	double		 elapsed;	/* seconds from start to exit */
+	char		*out_path;	/* tl_ctl_start()'s files */
+	char		*err_path;
+};
+
 /* A client connection with its read buffer. */
 struct tl_conn {
 	int		 fd;
@@ -127,6 +139,16 @@ void		 tl_run(struct tl_run *, double, const char *, ...)
 		    __attribute__((sentinel));
 void		 tl_runv(struct tl_run *, double, const char *const *);
 void		 tl_run_free(struct tl_run *);
+
+/* The controller, $CREAMASCTL. */
+void		 tl_ctl_run(struct tl_ctl *, double, const char *, ...)
+		    __attribute__((sentinel));
+void		 tl_ctl_runv(struct tl_ctl *, double, const char *,
+		    const char *, int, const char *const *);
+void		 tl_ctl_start(struct tl_ctl *, const char *const *);
+void		 tl_ctl_wait(struct tl_ctl *, double);
+void		 tl_ctl_expect(const struct tl_ctl *, int, const char *);
+void		 tl_ctl_free(struct tl_ctl *);
 
 /* Processes and ports. */
 void		 tl_track_pid(pid_t);
