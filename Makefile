@@ -57,7 +57,7 @@ CTL_SRCS =	$(wildcard ctl/*.c)
 TEST_SRCS =	$(wildcard tests/*.c)
 SUITE_NAMES =	$(sort $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildcard tests/check_*.c))))
 PLUGIN_SRCS =	$(wildcard tests/plugins/*.c)
-BENCH_SRCS =	$(wildcard bench/*.c)
+BENCH_SRCS =	$(filter-out bench/benchlib.c,$(wildcard bench/*.c))
 
 ifeq ($(shell $(PKG_CONFIG) --exists libevent json-c libcrypto libssh check \
     2>/dev/null && echo yes),)
@@ -127,10 +127,15 @@ $(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) \
 	    $(LIBS_EVENT) $(LIBS_SSH) -lm
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
+# The helpers of bench/benchlib.c, compiled once and linked into each bench.
+$(BUILD)/bench/benchlib.o: bench/benchlib.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchlib.o $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ \
-	    $(filter %.c %.a,$^) $(LIBS_EVENT) -lm
+	    $(filter %.c %.o %.a,$^) $(LIBS_EVENT) -lm
 
 check: all $(TESTS) $(PLUGINS)
 	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \

@@ -62,6 +62,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "benchlib.h"
 #include "xmalloc.h"
 
 #define BENCH_CONNECTIONS	3000	/* new connections, each */
@@ -148,49 +149,6 @@ static char			 bench_dir[64];
 static char			 bench_key_path[PATH_MAX];
 static struct bench_daemon	*bench_daemons[BENCH_DAEMONS_MAX];
 
-static void	bench_fatal(const char *, ...)
-		    __attribute__((noreturn, format(printf, 1, 2)));
-
-/* Return the monotonic clock in nanoseconds. */
-static uint64_t
-bench_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
-}
-
-/* Sleep for a number of milliseconds. */
-static void
-bench_sleep_ms(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-/* Print the last lines a daemon wrote on stderr. */
-static void
-bench_print_log(const struct bench_daemon *daemon)
-{
-	char	 lines[20][512], line[512];
-	size_t	 n = 0, i;
-	FILE	*f;
-
-	if ((f = fopen(daemon->log_path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL)
-		memcpy(lines[n++ % 20], line, sizeof line);
-	fclose(f);
-	fprintf(stderr, "bench_auth: last stderr lines of %s (pid %ld):\n",
-	    daemon->name, (long)daemon->pid);
-	for (i = n > 20 ? n - 20 : 0; i < n; i++)
-		fprintf(stderr, "  | %s", lines[i % 20]);
-}
 
 /* Kill a daemon and its slaves by pid and reap it. */
 static void
@@ -221,7 +179,7 @@ bench_cleanup(void)
 }
 
 /* Give up: say why, show the daemons' logs, kill what runs. */
-static void
+void
 bench_fatal(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -235,7 +193,9 @@ bench_fatal(const char *fmt, ...)
 	for (i = 0; i < BENCH_DAEMONS_MAX; i++) {
 		if (bench_daemons[i] == NULL)
 			continue;
-		bench_print_log(bench_daemons[i]);
+		benchlib_print_tail(bench_daemons[i]->log_path, 0,
+		    "bench_auth: last stderr lines of %s (pid %ld):\n",
+		    bench_daemons[i]->name, (long)bench_daemons[i]->pid);
 		bench_kill(bench_daemons[i]);
 		unlink(bench_daemons[i]->log_path);
 	}
@@ -537,12 +497,12 @@ bench_stop(struct bench_daemon *daemon)
 	int		 status;
 
 	bench_expect_true(bench_call(&daemon->conn, "stop", NULL), "stop");
-	deadline = bench_now_ns() + BENCH_STOP_TIMEOUT * 1000000000ULL;
+	deadline = benchlib_now_ns() + BENCH_STOP_TIMEOUT * 1000000000ULL;
 	while ((pid = waitpid(daemon->pid, &status, WNOHANG)) == 0) {
-		if (bench_now_ns() > deadline)
+		if (benchlib_now_ns() > deadline)
 			bench_fatal("%s: still running %d s after stop",
 			    daemon->name, BENCH_STOP_TIMEOUT);
-		bench_sleep_ms(10);
+		benchlib_sleep_ms(10);
 	}
 	daemon->reaped = 1;
 	if (pid != daemon->pid || !WIFEXITED(status) ||
@@ -563,20 +523,11 @@ bench_stop(struct bench_daemon *daemon)
 	free(daemon);
 }
 
-/* Sort helper for uint64_t samples. */
-static int
-bench_compare(const void *a, const void *b)
-{
-	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
 /* Sort samples; return the median and the 90th percentile in us. */
 static void
 bench_stats(uint64_t *samples, size_t count, double *median, double *p90)
 {
-	qsort(samples, count, sizeof *samples, bench_compare);
+	qsort(samples, count, sizeof *samples, benchlib_compare_u64);
 	*median = samples[count / 2] / 1e3;
 	*p90 = samples[count * 9 / 10] / 1e3;
 }
@@ -592,12 +543,12 @@ bench_new_connection(struct bench_daemon *daemon)
 	uint64_t		 start, took;
 
 	conn = xcalloc(1, sizeof *conn);
-	start = bench_now_ns();
+	start = benchlib_now_ns();
 	bench_conn_open(conn, daemon->port);
 	if (daemon->keyed)
 		bench_handshake(conn);
 	bench_expect_true(bench_call(conn, "is_ready", NULL), "is_ready");
-	took = bench_now_ns() - start;
+	took = benchlib_now_ns() - start;
 	close(conn->fd);
 	free(conn);
 	return (took);
@@ -636,10 +587,10 @@ bench_connections(void)
 		}
 	}
 	for (i = 0; i < BENCH_RTT_SAMPLES; i++) {
-		start = bench_now_ns();
+		start = benchlib_now_ns();
 		bench_expect_true(bench_call(&keyed->conn, "is_ready", NULL),
 		    "is_ready");
-		rtt_samples[i] = bench_now_ns() - start;
+		rtt_samples[i] = benchlib_now_ns() - start;
 	}
 	bench_stats(open_samples, BENCH_CONNECTIONS, &open_median, &open_p90);
 	bench_stats(auth_samples, BENCH_CONNECTIONS, &auth_median, &auth_p90);
@@ -679,31 +630,13 @@ bench_random(uint32_t *state)
 	return (*state = x);
 }
 
-/* Return a process's VmRSS in bytes, 0 if it is gone. */
-static long long
-bench_rss(pid_t pid)
-{
-	char		 path[64], line[256];
-	FILE		*file;
-	long long	 kib = 0;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((file = fopen(path, "r")) == NULL)
-		return (0);
-	while (fgets(line, sizeof line, file) != NULL) {
-		if (sscanf(line, "VmRSS: %lld kB", &kib) == 1)
-			break;
-	}
-	fclose(file);
-	return (kib * 1024);
-}
-
 /* Return the memory of a master and its slaves together. */
 static long long
 bench_master_rss(const struct bench_daemon *daemon)
 {
-	return (bench_rss(daemon->pid) + bench_rss(daemon->slave_pids[0]) +
-	    bench_rss(daemon->slave_pids[1]));
+	return (benchlib_rss(daemon->pid, 0) +
+	    benchlib_rss(daemon->slave_pids[0], 0) +
+	    benchlib_rss(daemon->slave_pids[1], 0));
 }
 
 /* Queue text on a load client's output. */
@@ -967,7 +900,7 @@ bench_load(int keyed, struct bench_load_result *r)
 	clients = xcalloc(BENCH_LOAD_CLIENTS, sizeof *clients);
 	pfds = xcalloc(BENCH_LOAD_CLIENTS, sizeof *pfds);
 	which = xcalloc(BENCH_LOAD_CLIENTS, sizeof *which);
-	started = bench_now_ns();
+	started = benchlib_now_ns();
 	for (i = 0; i < BENCH_LOAD_CLIENTS; i++) {
 		clients[i].index = i;
 		clients[i].agent = json_object_get_string(
@@ -982,7 +915,7 @@ bench_load(int keyed, struct bench_load_result *r)
 	deadline = started + BENCH_LOAD_DEADLINE * 1000000000ULL;
 	next_sample = started;
 	while (finished < BENCH_LOAD_CLIENTS) {
-		if (bench_now_ns() > deadline)
+		if (benchlib_now_ns() > deadline)
 			bench_fatal("load: %d of %d clients done after %d s",
 			    finished, BENCH_LOAD_CLIENTS, BENCH_LOAD_DEADLINE);
 		for (i = n = 0; i < BENCH_LOAD_CLIENTS; i++) {
@@ -1007,7 +940,7 @@ bench_load(int keyed, struct bench_load_result *r)
 			    c->phase == BENCH_CALLING) {
 				/* The handshakes: timed until the last. */
 				if (++ready == BENCH_LOAD_CLIENTS)
-					r->handshakes_ms = (bench_now_ns() -
+					r->handshakes_ms = (benchlib_now_ns() -
 					    started) / 1e6;
 				bench_fill(c);
 			}
@@ -1019,14 +952,14 @@ bench_load(int keyed, struct bench_load_result *r)
 				finished++;
 			}
 		}
-		if (bench_now_ns() >= next_sample) {
+		if (benchlib_now_ns() >= next_sample) {
 			if ((rss = bench_master_rss(master)) > r->peak)
 				r->peak = rss;
-			next_sample = bench_now_ns() + 100000000ULL;
+			next_sample = benchlib_now_ns() + 100000000ULL;
 		}
 	}
-	r->seconds = (bench_now_ns() - started) / 1e9;
-	bench_sleep_ms(500);
+	r->seconds = (benchlib_now_ns() - started) / 1e9;
+	benchlib_sleep_ms(500);
 	r->after = bench_master_rss(master);
 	for (i = 0; i < BENCH_LOAD_CLIENTS; i++) {
 		free(clients[i].in);

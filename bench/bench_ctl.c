@@ -63,6 +63,7 @@
 
 #include <json-c/json.h>
 
+#include "benchlib.h"
 #include "xmalloc.h"
 
 #define BENCH_SSHD		"/usr/sbin/sshd"
@@ -132,8 +133,6 @@ static pid_t		 bench_pids[BENCH_PIDS_MAX];	/* to stop */
 static struct bench_row	 bench_rows[16];
 static size_t		 bench_nrows;
 
-static void	 bench_fatal(const char *, ...)
-		    __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Seconds on the monotonic clock. */
 static double
@@ -165,26 +164,6 @@ bench_path(const char *name)
 
 	xasprintf(&path, "%s/%s", bench_dir, name);
 	return (path);
-}
-
-/* Return 1 if a process exists and is not a zombie. */
-static int
-bench_pid_alive(pid_t pid)
-{
-	char	 path[64], buffer[512], *paren, state;
-	FILE	*f;
-	size_t	 n;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	n = fread(buffer, 1, sizeof buffer - 1, f);
-	fclose(f);
-	buffer[n] = '\0';
-	if ((paren = strrchr(buffer, ')')) == NULL ||
-	    sscanf(paren + 1, " %c", &state) != 1)
-		return (0);
-	return (state != 'Z' && state != 'X');
 }
 
 /* Remember a process to stop at the end, or on a failure. */
@@ -233,7 +212,7 @@ bench_wait_end(pid_t pid, double seconds, int *status)
 		rc = waitpid(pid, status, WNOHANG);
 		if (rc == pid)
 			return (1);
-		if (rc == -1 && errno == ECHILD && !bench_pid_alive(pid)) {
+		if (rc == -1 && errno == ECHILD && !benchlib_pid_alive(pid)) {
 			if (status != NULL)
 				*status = -1;
 			return (1);
@@ -326,28 +305,8 @@ bench_kill_all(void)
 	}
 }
 
-/* Print the end of a file, to show why something failed. */
-static void
-bench_print_tail(const char *what, const char *path)
-{
-	char	 lines[20][512], line[512];
-	size_t	 n = 0, i;
-	FILE	*f;
-
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL)
-		memcpy(lines[n++ % 20], line, sizeof line);
-	fclose(f);
-	if (n == 0)
-		return;
-	fprintf(stderr, "bench_ctl: the last lines of %s:\n", what);
-	for (i = n > 20 ? n - 20 : 0; i < n; i++)
-		fprintf(stderr, "  | %s", lines[i % 20]);
-}
-
 /* Give up: say why, show the last output, stop everything. */
-static void
+void
 bench_fatal(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -360,10 +319,13 @@ bench_fatal(const char *fmt, ...)
 	fprintf(stderr, "\n");
 	if (bench_dir != NULL) {
 		path = bench_path("stderr");
-		bench_print_tail("the last command's stderr", path);
+		benchlib_print_tail(path, 1,
+		    "bench_ctl: the last lines of %s:\n",
+		    "the last command's stderr");
 		free(path);
 		path = bench_path("sshd.log");
-		bench_print_tail("sshd's log", path);
+		benchlib_print_tail(path, 1,
+		    "bench_ctl: the last lines of %s:\n", "sshd's log");
 		free(path);
 	}
 	bench_kill_all();
@@ -784,20 +746,11 @@ bench_cluster_expect_gone(struct bench_cluster *cluster)
 	}
 }
 
-/* Sort doubles, for qsort(). */
-static int
-bench_compare(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return ((x > y) - (x < y));
-}
-
 /* The median of samples (sorted in place). */
 static double
 bench_median(double *samples, size_t n)
 {
-	qsort(samples, n, sizeof *samples, bench_compare);
+	qsort(samples, n, sizeof *samples, benchlib_compare_double);
 	if (n % 2 == 1)
 		return (samples[n / 2]);
 	return ((samples[n / 2 - 1] + samples[n / 2]) / 2);

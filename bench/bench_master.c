@@ -57,26 +57,16 @@
 
 #include <json-c/json.h>
 
+#include "benchlib.h"
 #include "xmalloc.h"
 
 #define BENCH_SPAWN_CHUNK	100000	/* agents per spawn_n, at most */
 #define BENCH_SLAVES_MAX	4
-#define BENCH_LINE_MAX		(256 * 1024 * 1024)
 #define BENCH_READ_TIMEOUT	120	/* seconds without a byte from a peer */
 #define BENCH_START_TIMEOUT	30000	/* milliseconds to print a port */
 #define BENCH_STOP_TIMEOUT	30	/* seconds for a daemon to exit */
 #define BENCH_READY_WARMUP	200
 #define BENCH_READY_SAMPLES	2000
-
-/* A blocking line-oriented connection. */
-struct bench_conn {
-	int		 fd;
-	char		*buf;
-	size_t		 size;
-	size_t		 start;		/* first byte not yet returned */
-	size_t		 end;		/* one past the last byte read */
-	const char	*peer;
-};
 
 /* A creamasd started by the benchmark: a plain slave or a master. */
 struct bench_daemon {
@@ -86,7 +76,7 @@ struct bench_daemon {
 	uint16_t		 port;
 	char			 name[32];
 	char			 log_path[64];
-	struct bench_conn	 conn;
+	struct benchlib_conn	 conn;
 	int64_t			 next_id;
 	size_t			 nslaves;	/* 0: a plain slave */
 	pid_t			 slave_pids[BENCH_SLAVES_MAX];
@@ -131,74 +121,11 @@ struct bench_setup_result {
 
 static const char		*bench_creamasd;
 static struct bench_daemon	*bench_daemons[BENCH_NSETUPS];
-static struct bench_conn	 bench_unit_conns[BENCH_NSETUPS];
+static struct benchlib_conn	 bench_unit_conns[BENCH_NSETUPS];
 static int64_t			 bench_unit_ids[BENCH_NSETUPS];
 static int64_t			 bench_rounds[BENCH_NSETUPS];
 static struct bench_setup_result bench_results[BENCH_NSETUPS];
 
-static void	bench_fatal(const char *, ...)
-		    __attribute__((noreturn, format(printf, 1, 2)));
-
-/* Return the monotonic clock in nanoseconds. */
-static uint64_t
-bench_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
-}
-
-/* Sleep for a number of milliseconds. */
-static void
-bench_sleep_ms(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-/* Return 1 if a process exists and is not a zombie. */
-static int
-bench_pid_alive(pid_t pid)
-{
-	char	 path[64], buf[512], *paren, state;
-	FILE	*f;
-	size_t	 n;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((paren = strrchr(buf, ')')) == NULL ||
-	    sscanf(paren + 1, " %c", &state) != 1)
-		return (0);
-	return (state != 'Z' && state != 'X');
-}
-
-/* Print the last lines a daemon wrote on stderr. */
-static void
-bench_print_log(const struct bench_daemon *daemon)
-{
-	char	 lines[20][512], line[512];
-	size_t	 n = 0, i;
-	FILE	*f;
-
-	if ((f = fopen(daemon->log_path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL)
-		memcpy(lines[n++ % 20], line, sizeof line);
-	fclose(f);
-	fprintf(stderr, "bench_master: last stderr lines of %s (pid %ld):\n",
-	    daemon->name, (long)daemon->pid);
-	for (i = n > 20 ? n - 20 : 0; i < n; i++)
-		fprintf(stderr, "  | %s", lines[i % 20]);
-}
 
 /* Kill a daemon and its slaves by pid and reap it. */
 static void
@@ -215,13 +142,13 @@ bench_kill(struct bench_daemon *daemon)
 	}
 	for (i = 0; i < daemon->nslaves; i++) {
 		if (daemon->slave_pids[i] > 0 &&
-		    bench_pid_alive(daemon->slave_pids[i]))
+		    benchlib_pid_alive(daemon->slave_pids[i]))
 			kill(daemon->slave_pids[i], SIGKILL);
 	}
 }
 
 /* Give up: say why, show the daemons' logs, kill what runs. */
-static void
+void
 bench_fatal(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -235,119 +162,13 @@ bench_fatal(const char *fmt, ...)
 	for (i = 0; i < BENCH_NSETUPS; i++) {
 		if (bench_daemons[i] == NULL)
 			continue;
-		bench_print_log(bench_daemons[i]);
+		benchlib_print_tail(bench_daemons[i]->log_path, 0,
+		    "bench_master: last stderr lines of %s (pid %ld):\n",
+		    bench_daemons[i]->name, (long)bench_daemons[i]->pid);
 		bench_kill(bench_daemons[i]);
 		unlink(bench_daemons[i]->log_path);
 	}
 	exit(1);
-}
-
-/* Connect to 127.0.0.1:port, blocking, with a read timeout. */
-static void
-bench_conn_open(struct bench_conn *conn, uint16_t port, const char *peer)
-{
-	struct sockaddr_in	 sin;
-	struct timeval		 tv = { BENCH_READ_TIMEOUT, 0 };
-	int			 fd, one = 1;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		bench_fatal("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
-		bench_fatal("%s: connect to port %u: %s", peer, port,
-		    strerror(errno));
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1)
-		bench_fatal("%s: setsockopt: %s", peer, strerror(errno));
-	conn->fd = fd;
-	conn->size = 64 * 1024;
-	conn->buf = xmalloc(conn->size);
-	conn->start = conn->end = 0;
-	conn->peer = peer;
-}
-
-/* Close a connection and free its buffer. */
-static void
-bench_conn_close(struct bench_conn *conn)
-{
-	if (conn->fd != -1)
-		close(conn->fd);
-	conn->fd = -1;
-	free(conn->buf);
-	conn->buf = NULL;
-}
-
-/* Write all of buf, blocking. */
-static void
-bench_conn_write(struct bench_conn *conn, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(conn->fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			bench_fatal("%s: write: %s", conn->peer,
-			    strerror(errno));
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/*
- * Read one line, blocking; return it NUL-terminated without its newline
- * (valid until the next read), or NULL at end of file.
- */
-static char *
-bench_conn_read_line(struct bench_conn *conn)
-{
-	char	*line, *newline;
-	size_t	 scanned = conn->start;
-	ssize_t	 n;
-
-	for (;;) {
-		newline = memchr(conn->buf + scanned, '\n',
-		    conn->end - scanned);
-		if (newline != NULL) {
-			line = conn->buf + conn->start;
-			*newline = '\0';
-			conn->start = (size_t)(newline + 1 - conn->buf);
-			return (line);
-		}
-		if (conn->start == conn->end)
-			conn->start = conn->end = 0;
-		else if (conn->end == conn->size && conn->start > 0) {
-			memmove(conn->buf, conn->buf + conn->start,
-			    conn->end - conn->start);
-			conn->end -= conn->start;
-			conn->start = 0;
-		} else if (conn->end == conn->size) {
-			if (conn->size >= BENCH_LINE_MAX)
-				bench_fatal("%s: line longer than %d bytes",
-				    conn->peer, BENCH_LINE_MAX);
-			conn->size *= 2;
-			conn->buf = xrealloc(conn->buf, conn->size);
-		}
-		scanned = conn->end;
-		n = read(conn->fd, conn->buf + conn->end,
-		    conn->size - conn->end);
-		if (n == 0)
-			return (NULL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				bench_fatal("%s: no reply within %d s",
-				    conn->peer, BENCH_READ_TIMEOUT);
-			bench_fatal("%s: read: %s", conn->peer,
-			    strerror(errno));
-		}
-		conn->end += (size_t)n;
-	}
 }
 
 /*
@@ -356,7 +177,7 @@ bench_conn_read_line(struct bench_conn *conn)
  * The round trip goes in rtt_ns if given.
  */
 static struct json_object *
-bench_call(struct bench_conn *conn, int64_t *next_id, const char *method,
+bench_call(struct benchlib_conn *conn, int64_t *next_id, const char *method,
     const char *params, uint64_t *rtt_ns)
 {
 	struct json_object	*reply, *value, *result;
@@ -367,14 +188,14 @@ bench_call(struct bench_conn *conn, int64_t *next_id, const char *method,
 	xasprintf(&request, "{\"jsonrpc\":\"2.0\",\"id\":%" PRId64
 	    ",\"method\":\"%s\",\"params\":%s}\n", id, method,
 	    params != NULL ? params : "{}");
-	start = bench_now_ns();
-	bench_conn_write(conn, request, strlen(request));
+	start = benchlib_now_ns();
+	benchlib_conn_write(conn, request, strlen(request));
 	free(request);
-	if ((line = bench_conn_read_line(conn)) == NULL)
+	if ((line = benchlib_conn_read_line(conn, NULL)) == NULL)
 		bench_fatal("%s: connection closed during %s", conn->peer,
 		    method);
 	if (rtt_ns != NULL)
-		*rtt_ns = bench_now_ns() - start;
+		*rtt_ns = benchlib_now_ns() - start;
 	if ((reply = json_tokener_parse(line)) == NULL ||
 	    !json_object_is_type(reply, json_type_object))
 		bench_fatal("%s: %s: unparseable reply '%.200s'", conn->peer,
@@ -537,7 +358,8 @@ bench_start(size_t slaves)
 		bench_fatal("%s: bad port line '%s'", daemon->name, line);
 	daemon->port = (uint16_t)port;
 	daemon->next_id = 1;
-	bench_conn_open(&daemon->conn, daemon->port, daemon->name);
+	benchlib_conn_open(&daemon->conn, daemon->port, daemon->name,
+	    BENCH_READ_TIMEOUT);
 	if (slaves > 0)
 		bench_read_slaves(daemon, slaves);
 	return (daemon);
@@ -560,13 +382,14 @@ bench_stop(struct bench_daemon *daemon)
 		bench_fatal("%s: stop answered %s", daemon->name,
 		    json_object_to_json_string(result));
 	json_object_put(result);
-	deadline = bench_now_ns() + (uint64_t)BENCH_STOP_TIMEOUT * 1000000000;
+	deadline = benchlib_now_ns() +
+	    (uint64_t)BENCH_STOP_TIMEOUT * 1000000000;
 	while ((pid = waitpid(daemon->pid, &daemon->status, WNOHANG)) == 0) {
-		if (bench_now_ns() > deadline)
+		if (benchlib_now_ns() > deadline)
 			bench_fatal("%s (pid %ld) did not exit within %d s "
 			    "of stop", daemon->name, (long)daemon->pid,
 			    BENCH_STOP_TIMEOUT);
-		bench_sleep_ms(5);
+		benchlib_sleep_ms(5);
 	}
 	daemon->reaped = 1;
 	if (pid == -1 || !WIFEXITED(daemon->status) ||
@@ -574,35 +397,26 @@ bench_stop(struct bench_daemon *daemon)
 		bench_fatal("%s (pid %ld) did not exit 0 (status %#x)",
 		    daemon->name, (long)daemon->pid, daemon->status);
 	for (i = 0; i < daemon->nslaves; i++) {
-		if (bench_pid_alive(daemon->slave_pids[i]))
+		if (benchlib_pid_alive(daemon->slave_pids[i]))
 			bench_fatal("%s: slave pid %ld outlives it",
 			    daemon->name, (long)daemon->slave_pids[i]);
 	}
-	bench_conn_close(&daemon->conn);
+	benchlib_conn_close(&daemon->conn);
 	unlink(daemon->log_path);
 	free(daemon);
-}
-
-/* Compare two doubles, for qsort. */
-static int
-bench_compare(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
 }
 
 /* Return the q-quantile (0.5: the median) of samples, sorting them. */
 static double
 bench_quantile(double *samples, size_t n, double q)
 {
-	qsort(samples, n, sizeof *samples, bench_compare);
+	qsort(samples, n, sizeof *samples, benchlib_compare_double);
 	return (samples[(size_t)(q * (double)(n - 1) + 0.5)]);
 }
 
 /* Median is_ready round trip (us) on a connection. */
 static double
-bench_ready_rtt(struct bench_conn *conn, int64_t *next_id)
+bench_ready_rtt(struct benchlib_conn *conn, int64_t *next_id)
 {
 	struct json_object	*result;
 	double			*samples, median;
@@ -708,8 +522,9 @@ bench_start_all(void)
 		out = &bench_results[i];
 		daemon = bench_daemons[i] = bench_start(bench_setups[i]);
 		/* A second connection to a slave: the unit round trip. */
-		bench_conn_open(&bench_unit_conns[i], daemon->nslaves > 0 ?
-		    daemon->slave_ports[0] : daemon->port, "slave 0");
+		benchlib_conn_open(&bench_unit_conns[i], daemon->nslaves > 0 ?
+		    daemon->slave_ports[0] : daemon->port, "slave 0",
+		    BENCH_READ_TIMEOUT);
 		out->ready_slave = bench_ready_rtt(&bench_unit_conns[i],
 		    &bench_unit_ids[i]);
 		out->ready_master = daemon->nslaves > 0 ?
@@ -736,10 +551,10 @@ bench_measure(size_t s)
 
 	have = s == 0 ? 0 : bench_sizes[s - 1].agents;
 	for (i = 0; i < BENCH_NSETUPS; i++) {
-		start = bench_now_ns();
+		start = benchlib_now_ns();
 		bench_spawn_to(bench_daemons[i], have, size->agents);
 		bench_results[i].sizes[s].spawn_s =
-		    (bench_now_ns() - start) / 1e9;
+		    (benchlib_now_ns() - start) / 1e9;
 		rtts[i] = xcalloc(size->rounds, sizeof *rtts[i]);
 		slowest[i] = xcalloc(size->rounds, sizeof *slowest[i]);
 		overheads[i] = xcalloc(size->rounds, sizeof *overheads[i]);
@@ -791,7 +606,7 @@ bench_stop_all(void)
 	size_t	 i;
 
 	for (i = 0; i < BENCH_NSETUPS; i++) {
-		bench_conn_close(&bench_unit_conns[i]);
+		benchlib_conn_close(&bench_unit_conns[i]);
 		bench_stop(bench_daemons[i]);
 		bench_daemons[i] = NULL;
 	}
@@ -904,7 +719,7 @@ bench_print(void)
 int
 main(int argc, char *argv[])
 {
-	uint64_t	 start = bench_now_ns();
+	uint64_t	 start = benchlib_now_ns();
 	size_t		 i;
 
 	if ((bench_creamasd = getenv("CREAMASD")) == NULL ||
@@ -922,6 +737,6 @@ main(int argc, char *argv[])
 		bench_measure(i);
 	bench_stop_all();
 	bench_print();
-	printf("\nwall time %.1f s\n", (bench_now_ns() - start) / 1e9);
+	printf("\nwall time %.1f s\n", (benchlib_now_ns() - start) / 1e9);
 	return (0);
 }

@@ -48,6 +48,7 @@
 
 #include <json-c/json.h>
 
+#include "benchlib.h"
 #include "xmalloc.h"
 
 #define BENCH_LATENCY_WARMUP	2000
@@ -59,7 +60,6 @@
 #define BENCH_SPAWN_CHUNK	100000
 #define BENCH_MAX_AGENTS	1000000
 #define BENCH_COUNTER_ROUNDS	3
-#define BENCH_LINE_MAX		(256 * 1024 * 1024)
 #define BENCH_READ_TIMEOUT	60	/* seconds without a byte from a peer */
 #define BENCH_STOP_TIMEOUT	30	/* seconds for a daemon to exit */
 #define BENCH_MAX_DAEMONS	4
@@ -72,16 +72,6 @@
 	",\"method\":\"is_ready\",\"params\":{}}\n"
 #define BENCH_ID_FIRST		1000000
 
-/* A blocking line-oriented connection, the one client path for all peers. */
-struct bench_conn {
-	int		 fd;
-	char		*buf;
-	size_t		 size;
-	size_t		 start;		/* first byte not yet returned */
-	size_t		 end;		/* one past the last byte read */
-	const char	*peer;
-};
-
 /* A creamasd process started by the benchmark. */
 struct bench_daemon {
 	pid_t			 pid;
@@ -90,7 +80,7 @@ struct bench_daemon {
 	uint16_t		 port;
 	char			 name[32];
 	char			 log_path[64];
-	struct bench_conn	 conn;
+	struct benchlib_conn	 conn;
 	int64_t			 next_id;
 };
 
@@ -98,7 +88,7 @@ struct bench_daemon {
 struct bench_echo {
 	pid_t			 pid;
 	uint16_t		 port;
-	struct bench_conn	 conn;
+	struct benchlib_conn	 conn;
 	int64_t			 next_id;
 };
 
@@ -153,31 +143,7 @@ static size_t			 bench_nrows;
 static char			*bench_failures[BENCH_MAX_FAILURES];
 static size_t			 bench_nfailures;
 
-static void	bench_fatal(const char *, ...)
-		    __attribute__((noreturn, format(printf, 1, 2)));
 static void	bench_daemon_reap(struct bench_daemon *, int);
-
-/* Return the monotonic clock in nanoseconds. */
-static uint64_t
-bench_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
-}
-
-/* Sleep for a number of milliseconds. */
-static void
-bench_sleep_ms(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
 
 /* Find two CPUs this process may run on (the second -1 if only one). */
 static void
@@ -264,28 +230,6 @@ bench_describe_status(int status, char *buf, size_t size)
 	return (buf);
 }
 
-/* Print the last lines a daemon wrote on stderr. */
-static void
-bench_daemon_print_log(const struct bench_daemon *daemon)
-{
-	FILE	*f;
-	char	 line[512];
-	char	 lines[20][512];
-	size_t	 n = 0, i;
-
-	if ((f = fopen(daemon->log_path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL) {
-		memcpy(lines[n % 20], line, sizeof line);
-		n++;
-	}
-	fclose(f);
-	fprintf(stderr, "bench_slave: last stderr lines of %s (pid %ld):\n",
-	    daemon->name, (long)daemon->pid);
-	for (i = n > 20 ? n - 20 : 0; i < n; i++)
-		fprintf(stderr, "  | %s", lines[i % 20]);
-}
-
 /* Stop the echo server: it has no protocol, so a signal. */
 static void
 bench_echo_stop(void)
@@ -305,7 +249,7 @@ bench_echo_stop(void)
 }
 
 /* Give up: say why and what state each daemon is in, then clean up. */
-static void
+void
 bench_fatal(const char *fmt, ...)
 {
 	struct bench_daemon	*daemon;
@@ -334,7 +278,9 @@ bench_fatal(const char *fmt, ...)
 			fprintf(stderr, "bench_slave: %s (pid %ld) still "
 			    "running; terminating it\n", daemon->name,
 			    (long)daemon->pid);
-		bench_daemon_print_log(daemon);
+		benchlib_print_tail(daemon->log_path, 0,
+		    "bench_slave: last stderr lines of %s (pid %ld):\n",
+		    daemon->name, (long)daemon->pid);
 		bench_daemon_reap(daemon, SIGTERM);
 		unlink(daemon->log_path);
 	}
@@ -353,7 +299,8 @@ bench_daemon_reap(struct bench_daemon *daemon, int sig)
 		return;
 	if (sig != 0)
 		kill(daemon->pid, sig);
-	deadline = bench_now_ns() + (uint64_t)BENCH_STOP_TIMEOUT * 1000000000;
+	deadline = benchlib_now_ns() +
+	    (uint64_t)BENCH_STOP_TIMEOUT * 1000000000;
 	for (;;) {
 		pid = waitpid(daemon->pid, &daemon->status, WNOHANG);
 		if (pid == daemon->pid) {
@@ -365,9 +312,9 @@ bench_daemon_reap(struct bench_daemon *daemon, int sig)
 			daemon->status = 0;
 			return;
 		}
-		if (bench_now_ns() > deadline)
+		if (benchlib_now_ns() > deadline)
 			break;
-		bench_sleep_ms(5);
+		benchlib_sleep_ms(5);
 	}
 	bench_fail("%s (pid %ld) did not exit within %d s; SIGKILL",
 	    daemon->name, (long)daemon->pid, BENCH_STOP_TIMEOUT);
@@ -376,126 +323,6 @@ bench_daemon_reap(struct bench_daemon *daemon, int sig)
 	    errno == EINTR)
 		continue;
 	daemon->reaped = 1;
-}
-
-/* Prepare a connection structure around a connected socket. */
-static void
-bench_conn_init(struct bench_conn *conn, int fd, const char *peer)
-{
-	struct timeval	tv = { BENCH_READ_TIMEOUT, 0 };
-	int		one = 1;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
-		bench_fatal("%s: TCP_NODELAY: %s", peer, strerror(errno));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1)
-		bench_fatal("%s: SO_RCVTIMEO: %s", peer, strerror(errno));
-	conn->fd = fd;
-	conn->size = 64 * 1024;
-	conn->buf = xmalloc(conn->size);
-	conn->start = conn->end = 0;
-	conn->peer = peer;
-}
-
-/* Connect to 127.0.0.1:port. */
-static void
-bench_conn_open(struct bench_conn *conn, uint16_t port, const char *peer)
-{
-	struct sockaddr_in	sin;
-	int			fd;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		bench_fatal("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
-		bench_fatal("%s: connect to port %u: %s", peer, port,
-		    strerror(errno));
-	bench_conn_init(conn, fd, peer);
-}
-
-/* Close a connection and free its buffer. */
-static void
-bench_conn_close(struct bench_conn *conn)
-{
-	if (conn->fd != -1)
-		close(conn->fd);
-	conn->fd = -1;
-	free(conn->buf);
-	conn->buf = NULL;
-}
-
-/* Write all of buf, blocking. */
-static void
-bench_conn_write(struct bench_conn *conn, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(conn->fd, buf, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			bench_fatal("%s: write: %s", conn->peer,
-			    strerror(errno));
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/*
- * Read one line, blocking; return it NUL-terminated without its newline
- * (valid until the next read), or NULL at end of file.
- */
-static char *
-bench_conn_read_line(struct bench_conn *conn, size_t *lenp)
-{
-	char	*line, *newline;
-	size_t	 scanned = conn->start;
-	ssize_t	 n;
-
-	for (;;) {
-		newline = memchr(conn->buf + scanned, '\n',
-		    conn->end - scanned);
-		if (newline != NULL) {
-			line = conn->buf + conn->start;
-			*newline = '\0';
-			*lenp = (size_t)(newline - line);
-			conn->start = (size_t)(newline + 1 - conn->buf);
-			return (line);
-		}
-		if (conn->start == conn->end)
-			conn->start = conn->end = 0;
-		else if (conn->end == conn->size && conn->start > 0) {
-			memmove(conn->buf, conn->buf + conn->start,
-			    conn->end - conn->start);
-			conn->end -= conn->start;
-			conn->start = 0;
-		} else if (conn->end == conn->size) {
-			if (conn->size >= BENCH_LINE_MAX)
-				bench_fatal("%s: line longer than %d bytes",
-				    conn->peer, BENCH_LINE_MAX);
-			conn->size *= 2;
-			conn->buf = xrealloc(conn->buf, conn->size);
-		}
-		scanned = conn->end;
-		n = read(conn->fd, conn->buf + conn->end,
-		    conn->size - conn->end);
-		if (n == 0)
-			return (NULL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				bench_fatal("%s: no reply within %d s",
-				    conn->peer, BENCH_READ_TIMEOUT);
-			bench_fatal("%s: read: %s", conn->peer,
-			    strerror(errno));
-		}
-		conn->end += (size_t)n;
-	}
 }
 
 /* Start the echo server: a forked child with a blocking loop. */
@@ -553,7 +380,8 @@ bench_echo_start(void)
 		break;
 	}
 	close(listener);
-	bench_conn_open(&echo->conn, echo->port, "echo server");
+	benchlib_conn_open(&echo->conn, echo->port, "echo server",
+	    BENCH_READ_TIMEOUT);
 }
 
 /* Start a creamasd slave on a free loopback port and connect to it. */
@@ -625,7 +453,8 @@ bench_daemon_start(const char *name)
 		bench_fatal("%s: bad port line '%s'", daemon->name, line);
 	daemon->port = (uint16_t)port;
 	daemon->next_id = BENCH_ID_FIRST;
-	bench_conn_open(&daemon->conn, daemon->port, daemon->name);
+	benchlib_conn_open(&daemon->conn, daemon->port, daemon->name,
+	    BENCH_READ_TIMEOUT);
 	return (daemon);
 }
 
@@ -658,14 +487,14 @@ bench_rpc(struct bench_daemon *daemon, const char *method,
 	xasprintf(&line, "%s\n", text);
 	json_object_put(request);
 
-	start = bench_now_ns();
-	bench_conn_write(&daemon->conn, line, strlen(line));
+	start = benchlib_now_ns();
+	benchlib_conn_write(&daemon->conn, line, strlen(line));
 	free(line);
-	if ((line = bench_conn_read_line(&daemon->conn, &len)) == NULL)
+	if ((line = benchlib_conn_read_line(&daemon->conn, &len)) == NULL)
 		bench_fatal("%s: connection closed during %s", daemon->name,
 		    method);
 	if (rtt_ns != NULL)
-		*rtt_ns = bench_now_ns() - start;
+		*rtt_ns = benchlib_now_ns() - start;
 
 	if ((reply = json_tokener_parse(line)) == NULL ||
 	    !json_object_is_type(reply, json_type_object))
@@ -717,13 +546,15 @@ bench_daemon_stop(struct bench_daemon *daemon)
 		bench_fail("%s: stop returned %s, not true", daemon->name,
 		    json_object_to_json_string(result));
 	json_object_put(result);
-	bench_conn_close(&daemon->conn);
+	benchlib_conn_close(&daemon->conn);
 	bench_daemon_reap(daemon, 0);
 	if (!WIFEXITED(daemon->status) || WEXITSTATUS(daemon->status) != 0) {
 		bench_fail("%s (pid %ld) %s after stop", daemon->name,
 		    (long)daemon->pid, bench_describe_status(daemon->status,
 		    buf, sizeof buf));
-		bench_daemon_print_log(daemon);
+		benchlib_print_tail(daemon->log_path, 0,
+		    "bench_slave: last stderr lines of %s (pid %ld):\n",
+		    daemon->name, (long)daemon->pid);
 	}
 	unlink(daemon->log_path);
 	for (i = 0; i < BENCH_MAX_DAEMONS; i++) {
@@ -733,46 +564,13 @@ bench_daemon_stop(struct bench_daemon *daemon)
 	free(daemon);
 }
 
-/* Return a process' resident set size in bytes, from /proc. */
-static uint64_t
-bench_rss(pid_t pid)
-{
-	FILE			*f;
-	char			 path[64], line[256];
-	unsigned long long	 kb;
-
-	if (pid == 0)
-		snprintf(path, sizeof path, "/proc/self/status");
-	else
-		snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		bench_fatal("%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) {
-			fclose(f);
-			return ((uint64_t)kb * 1024);
-		}
-	}
-	fclose(f);
-	bench_fatal("%s: no VmRSS line", path);
-}
-
-/* Compare two samples for qsort. */
-static int
-bench_compare(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
 /* Sort samples in place and return their median and 90th percentile. */
 static struct bench_stats
 bench_stats(uint64_t *samples, size_t n)
 {
 	struct bench_stats	stats;
 
-	qsort(samples, n, sizeof *samples, bench_compare);
+	qsort(samples, n, sizeof *samples, benchlib_compare_u64);
 	if (n % 2 == 1)
 		stats.median = (double)samples[n / 2];
 	else
@@ -820,7 +618,7 @@ bench_row_numbers(const char *measure, const char *format, double creamasd,
  * reply is checked (expected text and id) only after the clock stops.
  */
 static void
-bench_round_trips(struct bench_conn *conn, int64_t *next_id,
+bench_round_trips(struct benchlib_conn *conn, int64_t *next_id,
     const char *expect, uint64_t *samples, size_t n)
 {
 	char		 request[128], id[32];
@@ -831,10 +629,10 @@ bench_round_trips(struct bench_conn *conn, int64_t *next_id,
 	for (i = 0; i < n; i++) {
 		request_len = (size_t)snprintf(request, sizeof request,
 		    BENCH_IS_READY_FORMAT, *next_id);
-		start = bench_now_ns();
-		bench_conn_write(conn, request, request_len);
-		line = bench_conn_read_line(conn, &len);
-		end = bench_now_ns();
+		start = benchlib_now_ns();
+		benchlib_conn_write(conn, request, request_len);
+		line = benchlib_conn_read_line(conn, &len);
+		end = benchlib_now_ns();
 		if (line == NULL)
 			bench_fatal("%s: connection closed during is_ready",
 			    conn->peer);
@@ -865,7 +663,7 @@ bench_set_nonblocking(int fd, int on)
  * contain expect. Return the elapsed nanoseconds.
  */
 static uint64_t
-bench_pipeline(struct bench_conn *conn, const char *requests,
+bench_pipeline(struct benchlib_conn *conn, const char *requests,
     const size_t *ends, size_t n, size_t window, const char *expect)
 {
 	struct pollfd	 pfd;
@@ -880,7 +678,7 @@ bench_pipeline(struct bench_conn *conn, const char *requests,
 		bench_fatal("%s: unread data before the pipeline", conn->peer);
 	bench_set_nonblocking(conn->fd, 1);
 	pfd.fd = conn->fd;
-	start = bench_now_ns();
+	start = benchlib_now_ns();
 	while (received < n) {
 		limit = received + window < n ? received + window : n;
 		pfd.events = POLLIN;
@@ -932,7 +730,7 @@ bench_pipeline(struct bench_conn *conn, const char *requests,
 		memmove(buf, line, have - used);
 		have -= used;
 	}
-	start = bench_now_ns() - start;
+	start = benchlib_now_ns() - start;
 	bench_set_nonblocking(conn->fd, 0);
 	if (have != 0 || matched != n)
 		bench_fatal("%s: pipeline: %zu of %zu replies as expected "
@@ -956,7 +754,7 @@ bench_record_round(struct bench_record **records, size_t n)
 {
 	void		*result;
 	size_t		 i, failed = 0;
-	uint64_t	 start = bench_now_ns();
+	uint64_t	 start = benchlib_now_ns();
 
 	for (i = 0; i < n; i++) {
 		if (records[i]->act(records[i], NULL, &result) != 0)
@@ -966,7 +764,7 @@ bench_record_round(struct bench_record **records, size_t n)
 	}
 	if (failed != 0)
 		bench_fatal("%s: baseline act failed", __func__);
-	return (bench_now_ns() - start);
+	return (benchlib_now_ns() - start);
 }
 
 /* Spawn agents of a type in chunks until the daemon has total of them. */
@@ -1185,14 +983,14 @@ bench_records_new(double *bytes_per_record)
 	uint64_t		  before, after;
 	size_t			  i;
 
-	before = bench_rss(0);
+	before = benchlib_rss(getpid(), 1);
 	records = xcalloc(BENCH_MAX_AGENTS, sizeof *records);
 	for (i = 0; i < BENCH_MAX_AGENTS; i++) {
 		records[i] = xcalloc(1, sizeof **records);
 		records[i]->act = bench_record_act;
 		records[i]->id = (uint32_t)i + 1;
 	}
-	after = bench_rss(0);
+	after = benchlib_rss(getpid(), 1);
 	*bytes_per_record = after > before ?
 	    (double)(after - before) / BENCH_MAX_AGENTS : 0;
 	return (records);
@@ -1229,15 +1027,15 @@ bench_noop_rounds(struct bench_record **records, double floor_median,
 	daemon = bench_daemon_start("noop");
 	bench_round_trips(&daemon->conn, &daemon->next_id, "\"result\":true",
 	    NULL, 100);
-	rss_before = bench_rss(daemon->pid);
+	rss_before = benchlib_rss(daemon->pid, 1);
 	for (s = 0; s < sizeof bench_sizes / sizeof bench_sizes[0]; s++) {
 		size = &bench_sizes[s];
-		start = bench_now_ns();
+		start = benchlib_now_ns();
 		bench_spawn_to(daemon, "noop", have, size->agents);
-		spawn_ns += bench_now_ns() - start;
+		spawn_ns += benchlib_now_ns() - start;
 		have = size->agents;
 		if (have == BENCH_MAX_AGENTS) {
-			rss_after = bench_rss(daemon->pid);
+			rss_after = benchlib_rss(daemon->pid, 1);
 			rss_status = bench_status(daemon, have);
 		}
 		samples_elapsed = xcalloc(size->rounds,
@@ -1287,7 +1085,7 @@ bench_noop_rounds(struct bench_record **records, double floor_median,
 	printf("# noop daemon VmRSS: %.1f MiB before spawning, %.1f MiB after "
 	    "%zu agents (status rss_bytes %.1f MiB), %.1f MiB after the "
 	    "rounds\n", rss_before / 1048576.0, rss_after / 1048576.0, have,
-	    rss_status / 1048576.0, bench_rss(daemon->pid) / 1048576.0);
+	    rss_status / 1048576.0, benchlib_rss(daemon->pid, 1) / 1048576.0);
 	per_agent = rss_after > rss_before ?
 	    (double)(rss_after - rss_before) / (double)have : 0;
 	bench_row_numbers("RSS per noop agent (bytes)", "%.1f", per_agent,
@@ -1310,11 +1108,11 @@ bench_counter(double bytes_per_record)
 	daemon = bench_daemon_start("counter");
 	bench_round_trips(&daemon->conn, &daemon->next_id, "\"result\":true",
 	    NULL, 100);
-	rss_before = bench_rss(daemon->pid);
-	start = bench_now_ns();
+	rss_before = benchlib_rss(daemon->pid, 1);
+	start = benchlib_now_ns();
 	bench_spawn_to(daemon, "counter", 0, BENCH_MAX_AGENTS);
-	spawn_ns = bench_now_ns() - start;
-	rss_after = bench_rss(daemon->pid);
+	spawn_ns = benchlib_now_ns() - start;
+	rss_after = benchlib_rss(daemon->pid, 1);
 	bench_status(daemon, BENCH_MAX_AGENTS);
 	bench_trigger_all(daemon, BENCH_MAX_AGENTS, &round, NULL);
 	for (i = 0; i < BENCH_COUNTER_ROUNDS; i++)
@@ -1371,7 +1169,7 @@ main(int argc, char *argv[])
 	struct bench_daemon	 *daemon;
 	struct bench_record	**records;
 	double			  floor_median, bytes_per_record;
-	uint64_t		  start = bench_now_ns();
+	uint64_t		  start = benchlib_now_ns();
 	size_t			  i;
 
 	if ((bench_creamasd = getenv("CREAMASD")) == NULL ||
@@ -1401,7 +1199,7 @@ main(int argc, char *argv[])
 	bench_echo_stop();
 
 	bench_print_table();
-	printf("\nwall time %.1f s\n", (bench_now_ns() - start) / 1e9);
+	printf("\nwall time %.1f s\n", (benchlib_now_ns() - start) / 1e9);
 	if (bench_nfailures == 0)
 		return (0);
 	printf("\n%zu functional failure(s):\n", bench_nfailures);
