@@ -61,27 +61,10 @@
 #include "xmalloc.h"
 
 #define BENCH_SPAWN_CHUNK	100000	/* agents per spawn_n, at most */
-#define BENCH_SLAVES_MAX	4
 #define BENCH_READ_TIMEOUT	120	/* seconds without a byte from a peer */
-#define BENCH_START_TIMEOUT	30000	/* milliseconds to print a port */
-#define BENCH_STOP_TIMEOUT	30	/* seconds for a daemon to exit */
 #define BENCH_READY_WARMUP	200
 #define BENCH_READY_SAMPLES	2000
 
-/* A creamasd started by the benchmark: a plain slave or a master. */
-struct bench_daemon {
-	pid_t			 pid;
-	int			 reaped;
-	int			 status;
-	uint16_t		 port;
-	char			 name[32];
-	char			 log_path[64];
-	struct benchlib_conn	 conn;
-	int64_t			 next_id;
-	size_t			 nslaves;	/* 0: a plain slave */
-	pid_t			 slave_pids[BENCH_SLAVES_MAX];
-	uint16_t		 slave_ports[BENCH_SLAVES_MAX];
-};
 
 /* A number of agents and the rounds measured on it. */
 struct bench_size {
@@ -120,291 +103,35 @@ struct bench_setup_result {
 };
 
 static const char		*bench_creamasd;
-static struct bench_daemon	*bench_daemons[BENCH_NSETUPS];
+static struct benchlib_daemon	*bench_daemons[BENCH_NSETUPS];
 static struct benchlib_conn	 bench_unit_conns[BENCH_NSETUPS];
 static int64_t			 bench_unit_ids[BENCH_NSETUPS];
 static int64_t			 bench_rounds[BENCH_NSETUPS];
 static struct bench_setup_result bench_results[BENCH_NSETUPS];
 
 
-/* Kill a daemon and its slaves by pid and reap it. */
-static void
-bench_kill(struct bench_daemon *daemon)
-{
-	size_t	 i;
-
-	if (!daemon->reaped) {
-		kill(daemon->pid, SIGKILL);
-		while (waitpid(daemon->pid, &daemon->status, 0) == -1 &&
-		    errno == EINTR)
-			continue;
-		daemon->reaped = 1;
-	}
-	for (i = 0; i < daemon->nslaves; i++) {
-		if (daemon->slave_pids[i] > 0 &&
-		    benchlib_pid_alive(daemon->slave_pids[i]))
-			kill(daemon->slave_pids[i], SIGKILL);
-	}
-}
 
 /* Give up: say why, show the daemons' logs, kill what runs. */
 void
 bench_fatal(const char *fmt, ...)
 {
 	va_list	 ap;
-	size_t	 i;
 
 	fprintf(stderr, "bench_master: FATAL: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
-	for (i = 0; i < BENCH_NSETUPS; i++) {
-		if (bench_daemons[i] == NULL)
-			continue;
-		benchlib_print_tail(bench_daemons[i]->log_path, 0,
-		    "bench_master: last stderr lines of %s (pid %ld):\n",
-		    bench_daemons[i]->name, (long)bench_daemons[i]->pid);
-		bench_kill(bench_daemons[i]);
-		unlink(bench_daemons[i]->log_path);
-	}
+	benchlib_daemon_kill_all("bench_master");
 	exit(1);
 }
 
-/*
- * Call method(params as JSON text, or NULL) on a connection and return
- * its result (a reference the caller owns); an error reply is fatal.
- * The round trip goes in rtt_ns if given.
- */
-static struct json_object *
-bench_call(struct benchlib_conn *conn, int64_t *next_id, const char *method,
-    const char *params, uint64_t *rtt_ns)
-{
-	struct json_object	*reply, *value, *result;
-	char			*request, *line;
-	int64_t			 id = (*next_id)++;
-	uint64_t		 start;
 
-	xasprintf(&request, "{\"jsonrpc\":\"2.0\",\"id\":%" PRId64
-	    ",\"method\":\"%s\",\"params\":%s}\n", id, method,
-	    params != NULL ? params : "{}");
-	start = benchlib_now_ns();
-	benchlib_conn_write(conn, request, strlen(request));
-	free(request);
-	if ((line = benchlib_conn_read_line(conn, NULL)) == NULL)
-		bench_fatal("%s: connection closed during %s", conn->peer,
-		    method);
-	if (rtt_ns != NULL)
-		*rtt_ns = benchlib_now_ns() - start;
-	if ((reply = json_tokener_parse(line)) == NULL ||
-	    !json_object_is_type(reply, json_type_object))
-		bench_fatal("%s: %s: unparseable reply '%.200s'", conn->peer,
-		    method, line);
-	if (!json_object_object_get_ex(reply, "id", &value) ||
-	    json_object_get_int64(value) != id)
-		bench_fatal("%s: %s: reply with the wrong id: '%.200s'",
-		    conn->peer, method, line);
-	if (json_object_object_get_ex(reply, "error", &value))
-		bench_fatal("%s: %s: error %s", conn->peer, method,
-		    json_object_to_json_string_ext(value,
-		    JSON_C_TO_STRING_PLAIN));
-	if (!json_object_object_get_ex(reply, "result", &result))
-		bench_fatal("%s: %s: no result in '%.200s'", conn->peer,
-		    method, line);
-	json_object_get(result);
-	json_object_put(reply);
-	return (result);
-}
 
-/* bench_call() on a daemon's own connection. */
-static struct json_object *
-bench_rpc(struct bench_daemon *daemon, const char *method,
-    const char *params, uint64_t *rtt_ns)
-{
-	return (bench_call(&daemon->conn, &daemon->next_id, method, params,
-	    rtt_ns));
-}
 
-/* Return an integer member of an object; a missing one is fatal. */
-static int64_t
-bench_int(struct json_object *object, const char *key, const char *what)
-{
-	struct json_object	*value;
 
-	if (!json_object_object_get_ex(object, key, &value) ||
-	    !json_object_is_type(value, json_type_int))
-		bench_fatal("%s: no integer '%s' in %.300s", what, key,
-		    json_object_to_json_string_ext(object,
-		    JSON_C_TO_STRING_PLAIN));
-	return (json_object_get_int64(value));
-}
 
-/* Return the port of a tcp://127.0.0.1:PORT/N address. */
-static uint16_t
-bench_address_port(const char *address)
-{
-	const char	*colon;
 
-	if (strncmp(address, "tcp://", 6) != 0 ||
-	    (colon = strrchr(address, ':')) == NULL)
-		bench_fatal("bad address %s", address);
-	return ((uint16_t)strtoul(colon + 1, NULL, 10));
-}
-
-/* Learn a master's slaves (pids and ports) from its status. */
-static void
-bench_read_slaves(struct bench_daemon *daemon, size_t expected)
-{
-	struct json_object	*status, *slaves, *slave, *address;
-	size_t			 i;
-
-	status = bench_rpc(daemon, "status", NULL, NULL);
-	if (!json_object_object_get_ex(status, "slaves", &slaves) ||
-	    json_object_array_length(slaves) != expected)
-		bench_fatal("%s: status lists no %zu slaves: %.300s",
-		    daemon->name, expected, json_object_to_json_string(status));
-	daemon->nslaves = expected;
-	for (i = 0; i < expected; i++) {
-		slave = json_object_array_get_idx(slaves, i);
-		daemon->slave_pids[i] = (pid_t)bench_int(slave, "pid",
-		    daemon->name);
-		if (!json_object_object_get_ex(slave, "address", &address))
-			bench_fatal("%s: slave %zu without an address",
-			    daemon->name, i);
-		daemon->slave_ports[i] = bench_address_port(
-		    json_object_get_string(address));
-	}
-	json_object_put(status);
-}
-
-/*
- * Start creamasd -d --listen 127.0.0.1:0, as a master with slaves
- * slaves unless slaves is 0, read its port and connect to it.
- */
-static struct bench_daemon *
-bench_start(size_t slaves)
-{
-	struct bench_daemon	*daemon;
-	struct pollfd		 pfd;
-	char			 line[64], count[16], *end;
-	size_t			 used = 0, i;
-	ssize_t			 n;
-	long			 port;
-	int			 out[2], logfd;
-
-	daemon = xcalloc(1, sizeof *daemon);
-	if (slaves == 0)
-		snprintf(daemon->name, sizeof daemon->name, "slave");
-	else
-		snprintf(daemon->name, sizeof daemon->name, "master S=%zu",
-		    slaves);
-	snprintf(count, sizeof count, "%zu", slaves);
-	snprintf(daemon->log_path, sizeof daemon->log_path,
-	    "/tmp/bench_master.XXXXXX");
-	if ((logfd = mkstemp(daemon->log_path)) == -1)
-		bench_fatal("mkstemp: %s", strerror(errno));
-	if (pipe2(out, O_CLOEXEC) == -1)
-		bench_fatal("pipe: %s", strerror(errno));
-	fflush(NULL);
-	switch (daemon->pid = fork()) {
-	case -1:
-		bench_fatal("fork: %s", strerror(errno));
-	case 0:
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(out[1], STDOUT_FILENO) == -1 ||
-		    dup2(logfd, STDERR_FILENO) == -1)
-			_exit(127);
-		if (slaves == 0)
-			execl(bench_creamasd, bench_creamasd, "-d", "--listen",
-			    "127.0.0.1:0", (char *)NULL);
-		else
-			execl(bench_creamasd, bench_creamasd, "-d", "--listen",
-			    "127.0.0.1:0", "--role", "master", "--slaves",
-			    count, (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", bench_creamasd,
-		    strerror(errno));
-		_exit(127);
-	default:
-		break;
-	}
-	close(out[1]);
-	close(logfd);
-	for (i = 0; i < BENCH_NSETUPS; i++) {
-		if (bench_daemons[i] == NULL) {
-			bench_daemons[i] = daemon;
-			break;
-		}
-	}
-
-	/* The first stdout line is the port, once every slave is ready. */
-	pfd.fd = out[0];
-	pfd.events = POLLIN;
-	while (memchr(line, '\n', used) == NULL) {
-		if (used == sizeof line - 1 ||
-		    poll(&pfd, 1, BENCH_START_TIMEOUT) != 1)
-			bench_fatal("%s: no port line on stdout", daemon->name);
-		n = read(out[0], line + used, sizeof line - 1 - used);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			bench_fatal("%s: stdout closed before the port line",
-			    daemon->name);
-		used += (size_t)n;
-	}
-	close(out[0]);
-	line[used] = '\0';
-	port = strtol(line, &end, 10);
-	if (end == line || *end != '\n' || port <= 0 || port > 65535)
-		bench_fatal("%s: bad port line '%s'", daemon->name, line);
-	daemon->port = (uint16_t)port;
-	daemon->next_id = 1;
-	benchlib_conn_open(&daemon->conn, daemon->port, daemon->name,
-	    BENCH_READ_TIMEOUT);
-	if (slaves > 0)
-		bench_read_slaves(daemon, slaves);
-	return (daemon);
-}
-
-/*
- * Stop a daemon with the stop method: it must answer true, exit 0 and,
- * for a master, leave no slave running.
- */
-static void
-bench_stop(struct bench_daemon *daemon)
-{
-	struct json_object	*result;
-	uint64_t		 deadline;
-	pid_t			 pid;
-	size_t			 i;
-
-	result = bench_rpc(daemon, "stop", NULL, NULL);
-	if (!json_object_get_boolean(result))
-		bench_fatal("%s: stop answered %s", daemon->name,
-		    json_object_to_json_string(result));
-	json_object_put(result);
-	deadline = benchlib_now_ns() +
-	    (uint64_t)BENCH_STOP_TIMEOUT * 1000000000;
-	while ((pid = waitpid(daemon->pid, &daemon->status, WNOHANG)) == 0) {
-		if (benchlib_now_ns() > deadline)
-			bench_fatal("%s (pid %ld) did not exit within %d s "
-			    "of stop", daemon->name, (long)daemon->pid,
-			    BENCH_STOP_TIMEOUT);
-		benchlib_sleep_ms(5);
-	}
-	daemon->reaped = 1;
-	if (pid == -1 || !WIFEXITED(daemon->status) ||
-	    WEXITSTATUS(daemon->status) != 0)
-		bench_fatal("%s (pid %ld) did not exit 0 (status %#x)",
-		    daemon->name, (long)daemon->pid, daemon->status);
-	for (i = 0; i < daemon->nslaves; i++) {
-		if (benchlib_pid_alive(daemon->slave_pids[i]))
-			bench_fatal("%s: slave pid %ld outlives it",
-			    daemon->name, (long)daemon->slave_pids[i]);
-	}
-	benchlib_conn_close(&daemon->conn);
-	unlink(daemon->log_path);
-	free(daemon);
-}
 
 /* Return the q-quantile (0.5: the median) of samples, sorting them. */
 static double
@@ -425,7 +152,7 @@ bench_ready_rtt(struct benchlib_conn *conn, int64_t *next_id)
 
 	samples = xcalloc(BENCH_READY_SAMPLES, sizeof *samples);
 	for (i = 0; i < BENCH_READY_WARMUP + BENCH_READY_SAMPLES; i++) {
-		result = bench_call(conn, next_id, "is_ready", NULL, &rtt);
+		result = benchlib_call(conn, next_id, "is_ready", NULL, &rtt);
 		if (!json_object_get_boolean(result))
 			bench_fatal("%s: is_ready is false", conn->peer);
 		json_object_put(result);
@@ -439,7 +166,7 @@ bench_ready_rtt(struct benchlib_conn *conn, int64_t *next_id)
 
 /* Spawn noop agents in chunks until the daemon holds want of them. */
 static void
-bench_spawn_to(struct bench_daemon *daemon, size_t have, size_t want)
+bench_spawn_to(struct benchlib_daemon *daemon, size_t have, size_t want)
 {
 	struct json_object	*result;
 	char			 params[64];
@@ -450,7 +177,7 @@ bench_spawn_to(struct bench_daemon *daemon, size_t have, size_t want)
 		    BENCH_SPAWN_CHUNK;
 		snprintf(params, sizeof params, "{\"type\":\"noop\",\"n\":%zu}",
 		    chunk);
-		result = bench_rpc(daemon, "spawn_n", params, NULL);
+		result = benchlib_rpc(daemon, "spawn_n", params, NULL);
 		if (!json_object_is_type(result, json_type_array) ||
 		    json_object_array_length(result) != chunk)
 			bench_fatal("%s: spawn_n of %zu gave %zu addresses",
@@ -469,7 +196,7 @@ bench_spawn_to(struct bench_daemon *daemon, size_t have, size_t want)
  * last_round_us in a master's status.
  */
 static uint64_t
-bench_round(struct bench_daemon *daemon, size_t agents, int64_t round,
+bench_round(struct benchlib_daemon *daemon, size_t agents, int64_t round,
     int64_t *slowest_us, int64_t *elapsed_us)
 {
 	struct json_object	*result, *errors, *status, *slaves, *slave;
@@ -477,32 +204,32 @@ bench_round(struct bench_daemon *daemon, size_t agents, int64_t round,
 	int64_t			 elapsed;
 	size_t			 i;
 
-	result = bench_rpc(daemon, "trigger_all", NULL, &rtt);
-	if (bench_int(result, "agents", daemon->name) != (int64_t)agents ||
-	    bench_int(result, "failed", daemon->name) != 0 ||
-	    bench_int(result, "round", daemon->name) != round ||
+	result = benchlib_rpc(daemon, "trigger_all", NULL, &rtt);
+	if (benchlib_int(result, "agents", daemon->name) != (int64_t)agents ||
+	    benchlib_int(result, "failed", daemon->name) != 0 ||
+	    benchlib_int(result, "round", daemon->name) != round ||
 	    !json_object_object_get_ex(result, "errors", &errors) ||
 	    json_object_array_length(errors) != 0)
 		bench_fatal("%s: trigger_all %" PRId64 " on %zu agents: "
 		    "%.300s", daemon->name, round, agents,
 		    json_object_to_json_string(result));
-	elapsed = bench_int(result, "elapsed_us", daemon->name);
+	elapsed = benchlib_int(result, "elapsed_us", daemon->name);
 	*elapsed_us = elapsed;
 	json_object_put(result);
 	if (daemon->nslaves == 0) {
 		*slowest_us = elapsed;
 		return (rtt);
 	}
-	status = bench_rpc(daemon, "status", NULL, NULL);
+	status = benchlib_rpc(daemon, "status", NULL, NULL);
 	json_object_object_get_ex(status, "slaves", &slaves);
 	*slowest_us = 0;
 	for (i = 0; i < daemon->nslaves; i++) {
 		slave = json_object_array_get_idx(slaves, i);
-		if (bench_int(slave, "rounds", daemon->name) != round)
+		if (benchlib_int(slave, "rounds", daemon->name) != round)
 			bench_fatal("%s: slave %zu ran %" PRId64 " rounds, "
-			    "not %" PRId64, daemon->name, i, bench_int(slave,
+			    "not %" PRId64, daemon->name, i, benchlib_int(slave,
 			    "rounds", daemon->name), round);
-		elapsed = bench_int(slave, "last_round_us", daemon->name);
+		elapsed = benchlib_int(slave, "last_round_us", daemon->name);
 		if (elapsed > *slowest_us)
 			*slowest_us = elapsed;
 	}
@@ -515,12 +242,13 @@ static void
 bench_start_all(void)
 {
 	struct bench_setup_result	*out;
-	struct bench_daemon		*daemon;
+	struct benchlib_daemon		*daemon;
 	size_t				 i;
 
 	for (i = 0; i < BENCH_NSETUPS; i++) {
 		out = &bench_results[i];
-		daemon = bench_daemons[i] = bench_start(bench_setups[i]);
+		daemon = bench_daemons[i] = benchlib_daemon_start(
+		    bench_creamasd, bench_setups[i], BENCH_READ_TIMEOUT);
 		/* A second connection to a slave: the unit round trip. */
 		benchlib_conn_open(&bench_unit_conns[i], daemon->nslaves > 0 ?
 		    daemon->slave_ports[0] : daemon->port, "slave 0",
@@ -574,7 +302,7 @@ bench_measure(size_t s)
 			elapsed[i][r] = (double)elapsed_us;
 			slowest[i][r] = (double)slowest_us;
 			overheads[i][r] = rtts[i][r] - slowest[i][r];
-			result = bench_call(&bench_unit_conns[i],
+			result = benchlib_call(&bench_unit_conns[i],
 			    &bench_unit_ids[i], "is_ready", NULL, &rtt);
 			json_object_put(result);
 			ready[i][r] = rtt / 1e3;
@@ -607,7 +335,7 @@ bench_stop_all(void)
 
 	for (i = 0; i < BENCH_NSETUPS; i++) {
 		benchlib_conn_close(&bench_unit_conns[i]);
-		bench_stop(bench_daemons[i]);
+		benchlib_daemon_stop(bench_daemons[i]);
 		bench_daemons[i] = NULL;
 	}
 }

@@ -17,6 +17,8 @@
 /* Helpers shared by the benchmark programs of bench/. */
 
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -25,6 +27,10 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <signal.h>
+#include <poll.h>
+#include <inttypes.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +38,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "benchlib.h"
 #include "xmalloc.h"
@@ -253,4 +261,289 @@ benchlib_print_tail(const char *path, int skip_empty, const char *fmt, ...)
 	va_end(ap);
 	for (i = n > 20 ? n - 20 : 0; i < n; i++)
 		fprintf(stderr, "  | %s", lines[i % 20]);
+}
+
+/*
+ * Daemons started for a benchmark: creamasd -d on an ephemeral loopback
+ * port, a master with slaves or a plain slave, kept on a list so that a
+ * failure can kill them all.
+ */
+
+static struct benchlib_daemon	*benchlib_daemons;
+
+/* Kill a daemon and its slaves by pid and reap it. */
+static void
+benchlib_daemon_kill(struct benchlib_daemon *daemon)
+{
+	size_t	 i;
+
+	if (!daemon->reaped) {
+		kill(daemon->pid, SIGKILL);
+		while (waitpid(daemon->pid, &daemon->status, 0) == -1 &&
+		    errno == EINTR)
+			continue;
+		daemon->reaped = 1;
+	}
+	for (i = 0; i < daemon->nslaves; i++) {
+		if (daemon->slave_pids[i] > 0 &&
+		    benchlib_pid_alive(daemon->slave_pids[i]))
+			kill(daemon->slave_pids[i], SIGKILL);
+	}
+}
+
+/*
+ * Call method(params as JSON text, or NULL) on a connection and return
+ * its result (a reference the caller owns); an error reply is fatal.
+ * The round trip goes in rtt_ns if given.
+ */
+struct json_object *
+benchlib_call(struct benchlib_conn *conn, int64_t *next_id, const char *method,
+    const char *params, uint64_t *rtt_ns)
+{
+	struct json_object	*reply, *value, *result;
+	char			*request, *line;
+	int64_t			 id = (*next_id)++;
+	uint64_t		 start;
+
+	xasprintf(&request, "{\"jsonrpc\":\"2.0\",\"id\":%" PRId64
+	    ",\"method\":\"%s\",\"params\":%s}\n", id, method,
+	    params != NULL ? params : "{}");
+	start = benchlib_now_ns();
+	benchlib_conn_write(conn, request, strlen(request));
+	free(request);
+	if ((line = benchlib_conn_read_line(conn, NULL)) == NULL)
+		bench_fatal("%s: connection closed during %s", conn->peer,
+		    method);
+	if (rtt_ns != NULL)
+		*rtt_ns = benchlib_now_ns() - start;
+	if ((reply = json_tokener_parse(line)) == NULL ||
+	    !json_object_is_type(reply, json_type_object))
+		bench_fatal("%s: %s: unparseable reply '%.200s'", conn->peer,
+		    method, line);
+	if (!json_object_object_get_ex(reply, "id", &value) ||
+	    json_object_get_int64(value) != id)
+		bench_fatal("%s: %s: reply with the wrong id: '%.200s'",
+		    conn->peer, method, line);
+	if (json_object_object_get_ex(reply, "error", &value))
+		bench_fatal("%s: %s: error %s", conn->peer, method,
+		    json_object_to_json_string_ext(value,
+		    JSON_C_TO_STRING_PLAIN));
+	if (!json_object_object_get_ex(reply, "result", &result))
+		bench_fatal("%s: %s: no result in '%.200s'", conn->peer,
+		    method, line);
+	json_object_get(result);
+	json_object_put(reply);
+	return (result);
+}
+
+/* benchlib_call() on a daemon's own connection. */
+struct json_object *
+benchlib_rpc(struct benchlib_daemon *daemon, const char *method,
+    const char *params, uint64_t *rtt_ns)
+{
+	return (benchlib_call(&daemon->conn, &daemon->next_id, method, params,
+	    rtt_ns));
+}
+
+/* Return an integer member of an object; a missing one is fatal. */
+int64_t
+benchlib_int(struct json_object *object, const char *key, const char *what)
+{
+	struct json_object	*value;
+
+	if (!json_object_object_get_ex(object, key, &value) ||
+	    !json_object_is_type(value, json_type_int))
+		bench_fatal("%s: no integer '%s' in %.300s", what, key,
+		    json_object_to_json_string_ext(object,
+		    JSON_C_TO_STRING_PLAIN));
+	return (json_object_get_int64(value));
+}
+
+/* Return the port of a tcp://127.0.0.1:PORT/N address. */
+static uint16_t
+benchlib_address_port(const char *address)
+{
+	const char	*colon;
+
+	if (strncmp(address, "tcp://", 6) != 0 ||
+	    (colon = strrchr(address, ':')) == NULL)
+		bench_fatal("bad address %s", address);
+	return ((uint16_t)strtoul(colon + 1, NULL, 10));
+}
+
+/* Learn a master's slaves (pids and ports) from its status. */
+static void
+benchlib_read_slaves(struct benchlib_daemon *daemon, size_t expected)
+{
+	struct json_object	*status, *slaves, *slave, *address;
+	size_t			 i;
+
+	status = benchlib_rpc(daemon, "status", NULL, NULL);
+	if (!json_object_object_get_ex(status, "slaves", &slaves) ||
+	    json_object_array_length(slaves) != expected)
+		bench_fatal("%s: status lists no %zu slaves: %.300s",
+		    daemon->name, expected, json_object_to_json_string(status));
+	daemon->nslaves = expected;
+	for (i = 0; i < expected; i++) {
+		slave = json_object_array_get_idx(slaves, i);
+		daemon->slave_pids[i] = (pid_t)benchlib_int(slave, "pid",
+		    daemon->name);
+		if (!json_object_object_get_ex(slave, "address", &address))
+			bench_fatal("%s: slave %zu without an address",
+			    daemon->name, i);
+		daemon->slave_ports[i] = benchlib_address_port(
+		    json_object_get_string(address));
+	}
+	json_object_put(status);
+}
+
+/*
+ * Start creamasd -d --listen 127.0.0.1:0, as a master with slaves
+ * slaves unless slaves is 0, read its port and connect to it.
+ */
+struct benchlib_daemon *
+benchlib_daemon_start(const char *creamasd, size_t slaves, int read_timeout)
+{
+	struct benchlib_daemon	*daemon;
+	struct pollfd		 pfd;
+	char			 line[64], count[16], *end;
+	size_t			 used = 0;
+	ssize_t			 n;
+	long			 port;
+	int			 out[2], logfd;
+
+	daemon = xcalloc(1, sizeof *daemon);
+	if (slaves == 0)
+		snprintf(daemon->name, sizeof daemon->name, "slave");
+	else
+		snprintf(daemon->name, sizeof daemon->name, "master S=%zu",
+		    slaves);
+	snprintf(count, sizeof count, "%zu", slaves);
+	snprintf(daemon->log_path, sizeof daemon->log_path,
+	    "/tmp/creamas-bench.XXXXXX");
+	if ((logfd = mkstemp(daemon->log_path)) == -1)
+		bench_fatal("mkstemp: %s", strerror(errno));
+	if (pipe2(out, O_CLOEXEC) == -1)
+		bench_fatal("pipe: %s", strerror(errno));
+	fflush(NULL);
+	switch (daemon->pid = fork()) {
+	case -1:
+		bench_fatal("fork: %s", strerror(errno));
+	case 0:
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(out[1], STDOUT_FILENO) == -1 ||
+		    dup2(logfd, STDERR_FILENO) == -1)
+			_exit(127);
+		if (slaves == 0)
+			execl(creamasd, creamasd, "-d", "--listen",
+			    "127.0.0.1:0", (char *)NULL);
+		else
+			execl(creamasd, creamasd, "-d", "--listen",
+			    "127.0.0.1:0", "--role", "master", "--slaves",
+			    count, (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", creamasd,
+		    strerror(errno));
+		_exit(127);
+	default:
+		break;
+	}
+	close(out[1]);
+	close(logfd);
+	daemon->next = benchlib_daemons;
+	benchlib_daemons = daemon;
+
+	/* The first stdout line is the port, once every slave is ready. */
+	pfd.fd = out[0];
+	pfd.events = POLLIN;
+	while (memchr(line, '\n', used) == NULL) {
+		if (used == sizeof line - 1 ||
+		    poll(&pfd, 1, BENCHLIB_START_TIMEOUT) != 1)
+			bench_fatal("%s: no port line on stdout", daemon->name);
+		n = read(out[0], line + used, sizeof line - 1 - used);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			bench_fatal("%s: stdout closed before the port line",
+			    daemon->name);
+		used += (size_t)n;
+	}
+	close(out[0]);
+	line[used] = '\0';
+	port = strtol(line, &end, 10);
+	if (end == line || *end != '\n' || port <= 0 || port > 65535)
+		bench_fatal("%s: bad port line '%s'", daemon->name, line);
+	daemon->port = (uint16_t)port;
+	daemon->next_id = 1;
+	benchlib_conn_open(&daemon->conn, daemon->port, daemon->name,
+	    read_timeout);
+	if (slaves > 0)
+		benchlib_read_slaves(daemon, slaves);
+	return (daemon);
+}
+
+/*
+ * Stop a daemon with the stop method: it must answer true, exit 0 and,
+ * for a master, leave no slave running.
+ */
+void
+benchlib_daemon_stop(struct benchlib_daemon *daemon)
+{
+	struct json_object	*result;
+	uint64_t		 deadline;
+	struct benchlib_daemon	**link;
+	pid_t			 pid;
+	size_t			 i;
+
+	result = benchlib_rpc(daemon, "stop", NULL, NULL);
+	if (!json_object_get_boolean(result))
+		bench_fatal("%s: stop answered %s", daemon->name,
+		    json_object_to_json_string(result));
+	json_object_put(result);
+	deadline = benchlib_now_ns() +
+	    (uint64_t)BENCHLIB_STOP_TIMEOUT * 1000000000;
+	while ((pid = waitpid(daemon->pid, &daemon->status, WNOHANG)) == 0) {
+		if (benchlib_now_ns() > deadline)
+			bench_fatal("%s (pid %ld) did not exit within %d s "
+			    "of stop", daemon->name, (long)daemon->pid,
+			    BENCHLIB_STOP_TIMEOUT);
+		benchlib_sleep_ms(5);
+	}
+	daemon->reaped = 1;
+	if (pid == -1 || !WIFEXITED(daemon->status) ||
+	    WEXITSTATUS(daemon->status) != 0)
+		bench_fatal("%s (pid %ld) did not exit 0 (status %#x)",
+		    daemon->name, (long)daemon->pid, daemon->status);
+	for (i = 0; i < daemon->nslaves; i++) {
+		if (benchlib_pid_alive(daemon->slave_pids[i]))
+			bench_fatal("%s: slave pid %ld outlives it",
+			    daemon->name, (long)daemon->slave_pids[i]);
+	}
+	benchlib_conn_close(&daemon->conn);
+	unlink(daemon->log_path);
+	for (link = &benchlib_daemons; *link != NULL; link = &(*link)->next) {
+		if (*link == daemon) {
+			*link = daemon->next;
+			break;
+		}
+	}
+	free(daemon);
+}
+
+/*
+ * After a failure: show each running daemon's last log lines, kill it
+ * and its slaves, and remove its log.
+ */
+void
+benchlib_daemon_kill_all(const char *program)
+{
+	struct benchlib_daemon	*daemon;
+
+	for (daemon = benchlib_daemons; daemon != NULL;
+	    daemon = daemon->next) {
+		benchlib_print_tail(daemon->log_path, 0,
+		    "%s: last stderr lines of %s (pid %ld):\n", program,
+		    daemon->name, (long)daemon->pid);
+		benchlib_daemon_kill(daemon);
+		unlink(daemon->log_path);
+	}
 }

@@ -35,6 +35,28 @@ struct benchlib_conn {
 	int		 timeout;	/* seconds without a byte read */
 };
 
+#define BENCHLIB_SLAVES_MAX	8
+#define BENCHLIB_START_TIMEOUT	30000	/* milliseconds to print a port */
+#define BENCHLIB_STOP_TIMEOUT	30	/* seconds for a daemon to exit */
+
+/* A creamasd started by a benchmark, with its slaves if a master. */
+struct benchlib_daemon {
+	struct benchlib_daemon	*next;
+	pid_t			 pid;
+	int			 reaped;
+	int			 status;
+	uint16_t		 port;
+	char			 name[32];
+	char			 log_path[64];
+	struct benchlib_conn	 conn;
+	int64_t			 next_id;
+	size_t			 nslaves;	/* 0: a plain slave */
+	pid_t			 slave_pids[BENCHLIB_SLAVES_MAX];
+	uint16_t		 slave_ports[BENCHLIB_SLAVES_MAX];
+};
+
+struct json_object;
+
 /* Each program defines bench_fatal: print, clean up and exit 1. */
 void		bench_fatal(const char *, ...)
 		    __attribute__((noreturn, format(printf, 1, 2)));
@@ -53,5 +75,13 @@ void		benchlib_conn_write(struct benchlib_conn *, const char *,
 char		*benchlib_conn_read_line(struct benchlib_conn *, size_t *);
 void		benchlib_print_tail(const char *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+struct json_object *benchlib_call(struct benchlib_conn *, int64_t *,
+		    const char *, const char *, uint64_t *);
+struct json_object *benchlib_rpc(struct benchlib_daemon *, const char *,
+		    const char *, uint64_t *);
+int64_t		benchlib_int(struct json_object *, const char *, const char *);
+struct benchlib_daemon *benchlib_daemon_start(const char *, size_t, int);
+void		benchlib_daemon_stop(struct benchlib_daemon *);
+void		benchlib_daemon_kill_all(const char *);
 
 #endif /* BENCHLIB_H */
