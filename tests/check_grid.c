@@ -88,62 +88,6 @@ struct cg_grid {
 	size_t			 nconns;
 };
 
-/* Format a new string or fail the test. */
-static char * __attribute__((format(printf, 1, 2)))
-cg_printf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(rc != -1, "out of memory");
-	return (s);
-}
-
-/* Allocate zeroed memory or fail the test. */
-static void *
-cg_calloc(size_t count, size_t size)
-{
-	void	*p;
-
-	ck_assert_msg((p = calloc(count, size)) != NULL, "out of memory");
-	return (p);
-}
-
-/* Return the port of a tcp://127.0.0.1:PORT/N address. */
-static uint16_t
-cg_address_port(const char *address)
-{
-	unsigned long	 port;
-	char		*end;
-
-	ck_assert_msg(strncmp(address, "tcp://127.0.0.1:", 16) == 0,
-	    "address %s is not on 127.0.0.1", address);
-	port = strtoul(address + 16, &end, 10);
-	ck_assert_msg(*end == '/' && port > 0 && port <= 65535,
-	    "no port in address %s", address);
-	return ((uint16_t)port);
-}
-
-/* Return the agent number N of a tcp://HOST:PORT/N address. */
-static long
-cg_address_agent(const char *address)
-{
-	const char	*slash = strrchr(address, '/');
-	char		*end;
-	long		 n;
-
-	ck_assert_msg(slash != NULL && slash[1] != '\0', "no agent number in "
-	    "%s", address);
-	n = strtol(slash + 1, &end, 10);
-	ck_assert_msg(*end == '\0' && n >= 0, "bad agent number in %s",
-	    address);
-	return (n);
-}
-
 /* Call a method and fail unless its result is the JSON text expected. */
 static void
 cg_expect(struct tl_conn *conn, const char *expected, const char *method,
@@ -189,7 +133,7 @@ cg_slave_start(void)
 {
 	struct cg_node	*node;
 
-	node = cg_calloc(1, sizeof *node);
+	node = tl_calloc(1, sizeof *node);
 	node->daemon = tl_daemon_start("--role", "slave", NULL);
 	node->conn = tl_connect(node->daemon->port);
 	return (node);
@@ -206,7 +150,7 @@ cg_master_start(size_t slaves)
 
 	tl_adopt_orphans();
 	snprintf(count, sizeof count, "%zu", slaves);
-	node = cg_calloc(1, sizeof *node);
+	node = tl_calloc(1, sizeof *node);
 	node->is_master = 1;
 	node->daemon = tl_daemon_start("--role", "master", "--slaves", count,
 	    NULL);
@@ -218,7 +162,7 @@ cg_master_start(size_t slaves)
 	    "expected %zu: %s", node->nslaves, slaves, tl_json_text(status));
 	for (i = 0; i < node->nslaves; i++) {
 		slave = tl_index(list, i);
-		node->managers[i] = cg_printf("%s", tl_string(slave,
+		node->managers[i] = tl_printf("%s", tl_string(slave,
 		    "address"));
 		node->pids[i] = (pid_t)tl_int(slave, "pid");
 	}
@@ -258,7 +202,7 @@ cg_grid_new(int64_t x, int64_t y, int64_t width, int64_t height)
 {
 	struct cg_grid	*grid;
 
-	grid = cg_calloc(1, sizeof *grid);
+	grid = tl_calloc(1, sizeof *grid);
 	grid->x = x;
 	grid->y = y;
 	grid->width = width;
@@ -320,9 +264,9 @@ cg_agent_call(struct cg_grid *grid, const char *address, const char *method,
 	struct json_object	*result;
 	char			*name, *params;
 
-	conn = cg_grid_conn(grid, cg_address_port(address));
-	name = cg_printf("agent.%s", method);
-	params = cg_printf("{\"agent\":%ld%s}", cg_address_agent(address),
+	conn = cg_grid_conn(grid, tl_address_port(address));
+	name = tl_printf("agent.%s", method);
+	params = tl_printf("{\"agent\":%ld%s}", tl_address_agent(address),
 	    extra);
 	result = tl_ok(conn, name, params);
 	free(params);
@@ -352,7 +296,7 @@ cg_address_at(struct cg_grid *grid, int64_t x, int64_t y)
 	ck_assert_msg(json_object_is_type(result, json_type_string),
 	    "get_xy_address (%lld, %lld): %s", (long long)x, (long long)y,
 	    tl_json_text(result));
-	address = cg_printf("%s", json_object_get_string(result));
+	address = tl_printf("%s", json_object_get_string(result));
 	json_object_put(result);
 	return (address);
 }
@@ -377,7 +321,7 @@ cg_check_neighbors(struct cg_grid *grid)
 		for (y = grid->y; y < grid->y + grid->height; y++) {
 			address = cg_address_at(grid, x, y);
 			xy = cg_agent_call(grid, address, "get_xy", "");
-			text = cg_printf("[%lld,%lld]", (long long)x,
+			text = tl_printf("[%lld,%lld]", (long long)x,
 			    (long long)y);
 			ck_assert_msg(tl_json_equal(xy, text), "%s: get_xy "
 			    "is %s, expected %s", address, tl_json_text(xy),
@@ -513,7 +457,7 @@ cg_reference(double *values, int side, int rounds)
 	double			*next, sum;
 	int			 x, y, nx, ny, d, count, r;
 
-	next = cg_calloc((size_t)(side * side), sizeof *next);
+	next = tl_calloc((size_t)(side * side), sizeof *next);
 	for (x = 0; x < side; x++) {
 		for (y = 0; y < side; y++)
 			values[x * side + y] = cg_initial(x, y);
@@ -555,7 +499,7 @@ cg_check_values(struct cg_grid *grid, const double *expected, int side)
 	int64_t			 x, y;
 	size_t			 i, j, total = 0;
 
-	seen = cg_calloc((size_t)(side * side), 1);
+	seen = tl_calloc((size_t)(side * side), 1);
 	for (i = 0; i < grid->nnodes; i++) {
 		cells = tl_ok(grid->nodes[i]->conn, "get_grid", NULL);
 		ck_assert_msg(json_object_is_type(cells, json_type_array),
@@ -622,11 +566,11 @@ START_TEST(test_slave_grid)
 	for (i = 0; i < 20; i++) {
 		cg_expect(node->conn, "false", "is_ready", NULL);
 		result = tl_ok(node->conn, "spawn", "{\"type\":\"grid\"}");
-		address = cg_printf("%s", json_object_get_string(result));
+		address = tl_printf("%s", json_object_get_string(result));
 		json_object_put(result);
-		ck_assert_int_eq(cg_address_agent(address), (long)i + 1);
+		ck_assert_int_eq(tl_address_agent(address), (long)i + 1);
 		result = cg_agent_call(grid, address, "get_xy", "");
-		text = cg_printf("[%zu,%zu]", i / 5 + 2, i % 5 + 2);
+		text = tl_printf("[%zu,%zu]", i / 5 + 2, i % 5 + 2);
 		ck_assert_msg(tl_json_equal(result, text), "agent %zu: xy %s, "
 		    "expected %s", i, tl_json_text(result), text);
 		free(text);
@@ -650,15 +594,15 @@ START_TEST(test_slave_grid)
 	cg_expect(node->conn, "null", "set_agent_neighbors", NULL);
 	cg_check_neighbors(grid);
 	for (i = 0; i < sizeof outside / sizeof outside[0]; i++) {
-		text = cg_printf("{\"xy\":[%d,%d]}", outside[i][0],
+		text = tl_printf("{\"xy\":[%d,%d]}", outside[i][0],
 		    outside[i][1]);
 		cg_error(node->conn, -32602, "get_xy_address", text);
 		free(text);
 	}
 	address = cg_address_at(grid, 2, 2);
-	ck_assert_int_eq(cg_address_agent(address), 1);
+	ck_assert_int_eq(tl_address_agent(address), 1);
 	free(address);
-	address = cg_printf("\"tcp://127.0.0.1:%u/0\"", node->daemon->port);
+	address = tl_printf("\"tcp://127.0.0.1:%u/0\"", node->daemon->port);
 	cg_expect(node->conn, address, "get_xy_environment",
 	    "{\"xy\":[5,6]}");
 	free(address);
@@ -774,7 +718,7 @@ START_TEST(test_master_boundary)
 	for (i = 0; i < 2; i++) {
 		cg_expectf(node->conn, "null", "get_xy_environment",
 		    "{\"xy\":[%d,0]}", i == 0 ? -1 : 4);
-		address = cg_printf("\"%s\"", node->managers[i]);
+		address = tl_printf("\"%s\"", node->managers[i]);
 		cg_expectf(node->conn, address, "get_xy_environment",
 		    "{\"xy\":[%zu,1]}", 2 * i + 1);
 		free(address);
@@ -783,7 +727,7 @@ START_TEST(test_master_boundary)
 	cg_error(node->conn, -32602, "get_xy_address", "{\"xy\":[0,2]}");
 	/* The slaves' own grids, side by side. */
 	for (i = 0; i < 2; i++) {
-		slave = tl_connect(cg_address_port(node->managers[i]));
+		slave = tl_connect(tl_address_port(node->managers[i]));
 		cg_expect(slave, i == 0 ? "[0,0]" : "[2,0]", "get_origin",
 		    NULL);
 		cg_expect(slave, "[2,2]", "get_gs", NULL);
@@ -794,7 +738,7 @@ START_TEST(test_master_boundary)
 	for (y = 0; y < 2; y++) {
 		west = cg_address_at(grid, 1, y);
 		east = cg_address_at(grid, 2, y);
-		ck_assert_msg(cg_address_port(west) != cg_address_port(east),
+		ck_assert_msg(tl_address_port(west) != tl_address_port(east),
 		    "(1, %lld) and (2, %lld) on one slave", (long long)y,
 		    (long long)y);
 		result = cg_agent_call(grid, west, "get_neighbors", "");
@@ -879,7 +823,7 @@ START_TEST(test_node_grid)
 		slaves = cg_node_grids[_i].slaves[i];
 		nodes[i] = slaves == 0 ? cg_slave_start() :
 		    cg_master_start((size_t)slaves);
-		manager[i] = cg_printf("tcp://127.0.0.1:%u/0",
+		manager[i] = tl_printf("tcp://127.0.0.1:%u/0",
 		    nodes[i]->daemon->port);
 		cg_grid_add(grid, nodes[i], columns == 2 ? 4 * i : 0,
 		    rows == 2 ? 2 * i : 0, 4, 2);
@@ -949,8 +893,8 @@ START_TEST(test_diffusion)
 	char		*manager;
 	int		 r, i, changed = 0;
 
-	expected = cg_calloc(CG_SIDE * CG_SIDE, sizeof *expected);
-	initial = cg_calloc(CG_SIDE * CG_SIDE, sizeof *initial);
+	expected = tl_calloc(CG_SIDE * CG_SIDE, sizeof *expected);
+	initial = tl_calloc(CG_SIDE * CG_SIDE, sizeof *initial);
 	cg_reference(initial, CG_SIDE, 0);
 	cg_reference(expected, CG_SIDE, CG_ROUNDS);
 	for (i = 0; i < CG_SIDE * CG_SIDE; i++)
@@ -983,12 +927,12 @@ START_TEST(test_diffusion)
 		    CG_SIDE / 4, CG_SIDE);
 		cg_expectf(other->conn, "null", "set_origin",
 		    "{\"origin\":[%d,0]}", CG_SIDE / 2);
-		manager = cg_printf("tcp://127.0.0.1:%u/0",
+		manager = tl_printf("tcp://127.0.0.1:%u/0",
 		    other->daemon->port);
 		cg_expectf(node->conn, "null", "set_grid_neighbor",
 		    "{\"direction\":\"E\",\"addr\":\"%s\"}", manager);
 		free(manager);
-		manager = cg_printf("tcp://127.0.0.1:%u/0",
+		manager = tl_printf("tcp://127.0.0.1:%u/0",
 		    node->daemon->port);
 		cg_expectf(other->conn, "null", "set_grid_neighbor",
 		    "{\"direction\":\"W\",\"addr\":\"%s\"}", manager);
@@ -1091,12 +1035,12 @@ START_TEST(test_ctl_diffusion)
 	char			*nodes, *text, rounds[16];
 	struct tl_exit		 e;
 
-	expected = cg_calloc(CG_SIDE * CG_SIDE, sizeof *expected);
+	expected = tl_calloc(CG_SIDE * CG_SIDE, sizeof *expected);
 	cg_reference(expected, CG_SIDE, CG_ROUNDS);
 	tl_adopt_orphans();
 	base = tl_free_ports(6);
 	nodes = tl_path(tl_tempdir(), "nodes");
-	text = cg_printf("127.0.0.1 port=%u slaves=2 launch=local\n"
+	text = tl_printf("127.0.0.1 port=%u slaves=2 launch=local\n"
 	    "127.0.0.1 port=%u slaves=2 launch=local\n", base, base + 3);
 	tl_write_file(nodes, text);
 	free(text);
@@ -1104,7 +1048,7 @@ START_TEST(test_ctl_diffusion)
 	cg_ctl_ok(nodes, "spawn", NULL, NULL, NULL, NULL);
 	grid = cg_grid_new(0, 0, CG_SIDE, CG_SIDE);
 	for (i = 0; i < 2; i++) {
-		node = cg_calloc(1, sizeof *node);
+		node = tl_calloc(1, sizeof *node);
 		node->conn = tl_connect((uint16_t)(base + 3 * i));
 		status = tl_ok(node->conn, "status", NULL);
 		pids[npids++] = (pid_t)tl_int(status, "pid");
@@ -1120,7 +1064,7 @@ START_TEST(test_ctl_diffusion)
 	for (i = 0; i < npids; i++)
 		tl_track_pid(pids[i]);
 
-	text = cg_printf("%dx%d:diffusion", CG_SIDE, CG_SIDE);
+	text = tl_printf("%dx%d:diffusion", CG_SIDE, CG_SIDE);
 	cg_ctl_ok(nodes, "prepare", "--grid", text, "--node-grid", "2x1");
 	free(text);
 	cg_expect(grid->nodes[1]->conn, "[4,16]", "get_gs", NULL);

@@ -78,21 +78,6 @@ struct gc_grid {
 	double			 max;
 };
 
-/* Format a new string or fail the test. */
-static char * __attribute__((format(printf, 1, 2)))
-gc_printf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(rc != -1, "out of memory");
-	return (s);
-}
-
 /* Return the last line of a text, parsed as JSON (a new reference). */
 static struct json_object *
 gc_last_json(const char *text)
@@ -136,7 +121,7 @@ gc_cluster_start(struct gc_cluster *cluster, const char *type)
 		snprintf(cluster->names[i], sizeof cluster->names[i],
 		    "127.0.0.1:%u", cluster->ports[i]);
 	}
-	text = gc_printf("127.0.0.1 port=%u slaves=%d launch=local\n"
+	text = tl_printf("127.0.0.1 port=%u slaves=%d launch=local\n"
 	    "127.0.0.1 port=%u slaves=%d launch=local\n", cluster->ports[0],
 	    GC_SLAVES, cluster->ports[1], GC_SLAVES);
 	tl_write_file(cluster->file, text);
@@ -162,7 +147,7 @@ gc_cluster_start(struct gc_cluster *cluster, const char *type)
 		}
 		json_object_put(status);
 	}
-	grid = gc_printf("%dx%d:%s", GC_WIDTH, GC_HEIGHT, type);
+	grid = tl_printf("%dx%d:%s", GC_WIDTH, GC_HEIGHT, type);
 	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster->file, "prepare", "--grid",
 	    grid, "--node-grid", "2x1", NULL);
 	tl_ctl_expect(&run, 0, "prepare --grid");
@@ -189,7 +174,7 @@ gc_cluster_stop(struct gc_cluster *cluster)
 	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster->file, "stop", NULL);
 	tl_ctl_expect(&run, 0, "stop");
 	for (i = 0; i < GC_NODES; i++) {
-		expected = gc_printf("%s  stopped in ", cluster->names[i]);
+		expected = tl_printf("%s  stopped in ", cluster->names[i]);
 		ck_assert_msg(strstr(run.out, expected) != NULL, "stop: no "
 		    "\"%s\" in:\n%s", expected, run.out);
 		free(expected);
@@ -312,7 +297,7 @@ START_TEST(test_grid_json)
 	tl_assert_json(tl_member(line, "ok"), "true");
 	ck_assert_int_eq(tl_int(line, "nodes"), GC_NODES);
 	tl_assert_json(tl_member(line, "origin"), "[0,0]");
-	text = gc_printf("[%d,%d]", GC_WIDTH, GC_HEIGHT);
+	text = tl_printf("[%d,%d]", GC_WIDTH, GC_HEIGHT);
 	tl_assert_json(tl_member(line, "size"), text);
 	free(text);
 	ck_assert_msg(json_object_get_double(tl_member(line, "min")) ==
@@ -427,7 +412,7 @@ START_TEST(test_grid_text)
 
 	tl_ctl_run(&run, GC_CTL_WAIT, "-f", cluster.file, "grid", NULL);
 	tl_ctl_expect(&run, 0, "grid");
-	frame = gc_printf("\n+%.*s+\n", GC_WIDTH, "--------------------------");
+	frame = tl_printf("\n+%.*s+\n", GC_WIDTH, "--------------------------");
 	ck_assert_msg((line = strstr(run.out, frame)) != NULL, "no frame %s"
 	    "in:\n%s", frame, run.out);
 	for (line += strlen(frame); *line == '|'; line = end + 1) {
@@ -457,7 +442,7 @@ START_TEST(test_grid_text)
 	ck_assert_msg(strstr(run.out, "\nband  ' '      '.'") != NULL &&
 	    strstr(run.out, "\nfrom  ") != NULL, "grid: no legend:\n%s",
 	    run.out);
-	expected = gc_printf("\nmin %.6g at (%d, %d), max %.6g at (%d, %d)\n",
+	expected = tl_printf("\nmin %.6g at (%d, %d), max %.6g at (%d, %d)\n",
 	    grid.min, (min_at - 1) % GC_WIDTH, (min_at - 1) / GC_WIDTH,
 	    grid.max, (max_at - 1) % GC_WIDTH, (max_at - 1) / GC_WIDTH);
 	ck_assert_msg(strstr(run.out, expected) != NULL, "grid: no \"%s\" in:"
@@ -484,10 +469,10 @@ START_TEST(test_grid_errors)
 
 	port = tl_free_ports(1);
 	file = tl_path(tl_tempdir(), "nodes.none");
-	text = gc_printf("127.0.0.1 port=%u launch=none\n", port);
+	text = tl_printf("127.0.0.1 port=%u launch=none\n", port);
 	tl_write_file(file, text);
 	free(text);
-	name = gc_printf("127.0.0.1:%u", port);
+	name = tl_printf("127.0.0.1:%u", port);
 	image = tl_path(tl_tempdir(), "none.pgm");
 
 	tl_ctl_run(&run, GC_CTL_WAIT, "-f", file, "grid", "extra", NULL);
@@ -588,7 +573,7 @@ START_TEST(test_grid_slave_killed)
 	for (last = trigger.out + strlen(trigger.out) - 1;
 	    last > trigger.out && last[-1] != '\n'; last--)
 		;
-	expected = gc_printf(": %d agents, 0 failed, 2/2 nodes, ",
+	expected = tl_printf(": %d agents, 0 failed, 2/2 nodes, ",
 	    GC_WIDTH * GC_HEIGHT * (2 * GC_SLAVES - 1) / (2 * GC_SLAVES));
 	ck_assert_msg(strstr(last, expected) != NULL, "the last round is "
 	    "\"%s\", expected \"%s\"", last, expected);
@@ -628,7 +613,7 @@ START_TEST(test_grid_slave_killed)
 	ck_assert_int_eq(tl_int(line, "nodes"), 1);
 	ck_assert_uint_eq(json_object_array_length(tl_member(line, "cells")),
 	    GC_WIDTH * GC_HEIGHT / GC_NODES);
-	expected = gc_printf("[%d,0]", GC_WIDTH / GC_NODES);
+	expected = tl_printf("[%d,0]", GC_WIDTH / GC_NODES);
 	tl_assert_json(tl_member(line, "origin"), expected);
 	free(expected);
 	json_object_put(line);

@@ -69,62 +69,6 @@ struct cm_node {
 	char			*prefixes[CM_SLAVES_MAX];  /* without N */
 };
 
-/* Duplicate a string or fail the test. */
-static char *
-cm_strdup(const char *s)
-{
-	char	*copy;
-
-	ck_assert_msg((copy = strdup(s)) != NULL, "out of memory");
-	return (copy);
-}
-
-/* Format a new string or fail the test. */
-static char * __attribute__((format(printf, 1, 2)))
-cm_printf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(rc != -1, "out of memory");
-	return (s);
-}
-
-/* Return the port of a tcp://127.0.0.1:PORT/N address. */
-static uint16_t
-cm_address_port(const char *address)
-{
-	unsigned long	 port;
-	char		*end;
-
-	ck_assert_msg(strncmp(address, "tcp://127.0.0.1:", 16) == 0,
-	    "address %s is not on 127.0.0.1", address);
-	port = strtoul(address + 16, &end, 10);
-	ck_assert_msg(*end == '/' && port > 0 && port <= 65535,
-	    "no port in address %s", address);
-	return ((uint16_t)port);
-}
-
-/* Return the agent number N of a tcp://HOST:PORT/N address. */
-static long
-cm_address_agent(const char *address)
-{
-	const char	*slash = strrchr(address, '/');
-	char		*end;
-	long		 n;
-
-	ck_assert_msg(slash != NULL && slash[1] != '\0', "no agent number in "
-	    "%s", address);
-	n = strtol(slash + 1, &end, 10);
-	ck_assert_msg(*end == '\0' && n >= 0, "bad agent number in %s",
-	    address);
-	return (n);
-}
-
 /* Return the index of the slave holding an address, failing if none. */
 static size_t
 cm_slave_of(const struct cm_node *node, const char *address)
@@ -161,12 +105,12 @@ cm_read_slaves(struct cm_node *node)
 	for (i = 0; i < node->nslaves; i++) {
 		slave = tl_index(slaves, i);
 		address = tl_string(slave, "address");
-		node->managers[i] = cm_strdup(address);
-		node->prefixes[i] = cm_strdup(address);
+		node->managers[i] = tl_strdup(address);
+		node->prefixes[i] = tl_strdup(address);
 		node->prefixes[i][strlen(address) - 1] = '\0';
-		ck_assert_msg(cm_address_agent(address) == 0, "slave address "
+		ck_assert_msg(tl_address_agent(address) == 0, "slave address "
 		    "%s is no /0", address);
-		node->ports[i] = cm_address_port(address);
+		node->ports[i] = tl_address_port(address);
 		node->pids[i] = (pid_t)tl_int(slave, "pid");
 		ck_assert_msg(node->pids[i] > 0 && tl_pid_alive(node->pids[i]),
 		    "slave %s: pid %ld is not running", address,
@@ -212,26 +156,12 @@ cm_start(const char *slaves, ...)
 	    "out of memory");
 	node->daemon = tl_daemon_startv(args);
 	node->conn = tl_connect(node->daemon->port);
-	node->manager = cm_printf("tcp://127.0.0.1:%u/0", node->daemon->port);
+	node->manager = tl_printf("tcp://127.0.0.1:%u/0", node->daemon->port);
 	cm_read_slaves(node);
 	return (node);
 }
 
-/* Call a method and fail unless its result is the JSON text expected. */
-static void
-cm_expect(struct tl_conn *conn, const char *method, const char *params,
-    const char *expected)
-{
-	struct json_object	*result;
-
-	result = tl_ok(conn, method, params);
-	ck_assert_msg(tl_json_equal(result, expected), "%s %s: expected %s, "
-	    "got %.1000s", method, params != NULL ? params : "", expected,
-	    tl_json_text(result));
-	json_object_put(result);
-}
-
-/* cm_expect() with params formatted. */
+/* tl_expect_result() with params formatted. */
 static void __attribute__((format(printf, 4, 5)))
 cm_expectf(struct tl_conn *conn, const char *expected, const char *method,
     const char *fmt, ...)
@@ -244,7 +174,7 @@ cm_expectf(struct tl_conn *conn, const char *expected, const char *method,
 	rc = vasprintf(&params, fmt, ap);
 	va_end(ap);
 	ck_assert_msg(rc != -1, "out of memory");
-	cm_expect(conn, method, params, expected);
+	tl_expect_result(conn, method, params, expected);
 	free(params);
 }
 
@@ -300,7 +230,7 @@ cm_stop(struct cm_node *node)
 	size_t		 i;
 
 	node->conn->timeout = CM_STOP_WAIT;
-	cm_expect(node->conn, "stop", NULL, "true");
+	tl_expect_result(node->conn, "stop", NULL, "true");
 	for (i = 0; i < node->nslaves; i++) {
 		ck_assert_msg(!tl_pid_alive(node->pids[i]), "stop answered "
 		    "true while slave %s (pid %ld) still runs",
@@ -335,7 +265,7 @@ cm_slave_expect(const struct cm_node *node, size_t slave, const char *method,
 	struct tl_conn	*conn;
 
 	conn = tl_connect(node->ports[slave]);
-	cm_expect(conn, method, params, expected);
+	tl_expect_result(conn, method, params, expected);
 	tl_close(conn);
 }
 
@@ -375,7 +305,7 @@ cm_assert_agent_order(const struct cm_node *node, struct json_object *agents,
 			address = json_object_get_string(
 			    json_object_array_get_idx(agents, j));
 			ck_assert_msg(cm_slave_of(node, address) == slave &&
-			    cm_address_agent(address) == (long)k,
+			    tl_address_agent(address) == (long)k,
 			    "get_agents[%zu] is %s, expected %s%zu", j,
 			    address, node->prefixes[slave], k);
 		}
@@ -423,7 +353,7 @@ START_TEST(test_managers)
 
 	node = cm_start("2", NULL);
 	ck_assert_uint_eq(node->nslaves, 2);
-	cm_expect(node->conn, "is_ready", NULL, "true");
+	tl_expect_result(node->conn, "is_ready", NULL, "true");
 
 	result = tl_ok(node->conn, "get_slave_managers", NULL);
 	cm_assert_strings(result, 2, "get_slave_managers");
@@ -439,7 +369,7 @@ START_TEST(test_managers)
 		cm_slave_expect(node, i, "host_manager", NULL, "null");
 		cm_slave_expect(node, i, "is_ready", NULL, "true");
 	}
-	cm_expect(node->conn, "set_host_managers", NULL, "null");
+	tl_expect_result(node->conn, "set_host_managers", NULL, "null");
 	for (i = 0; i < 2; i++) {
 		result = cm_slave_ok(node, i, "host_manager", NULL);
 		ck_assert_msg(json_object_is_type(result, json_type_string) &&
@@ -474,7 +404,7 @@ START_TEST(test_spawn_and_trigger)
 		    "\"params\":{\"start\":%zu}}", 1000 * (i + 1));
 		ck_assert_msg(json_object_is_type(result, json_type_string),
 		    "spawn: %s", tl_json_text(result));
-		address = cm_strdup(json_object_get_string(result));
+		address = tl_strdup(json_object_get_string(result));
 		per_slave[cm_slave_of(node, address)]++;
 		json_object_object_add(starts, address,
 		    json_object_new_int64(1000 * ((int64_t)i + 1)));
@@ -489,7 +419,7 @@ START_TEST(test_spawn_and_trigger)
 	cm_assert_strings(result, 10, "spawn_n");
 	per_slave[0] = per_slave[1] = 0;
 	for (i = 0; i < 10; i++) {
-		address = cm_strdup(json_object_get_string(
+		address = tl_strdup(json_object_get_string(
 		    json_object_array_get_idx(result, i)));
 		per_slave[cm_slave_of(node, address)]++;
 		json_object_object_add(starts, address,
@@ -502,7 +432,7 @@ START_TEST(test_spawn_and_trigger)
 
 	agents = tl_ok(node->conn, "get_agents", NULL);
 	cm_assert_agent_order(node, agents, counts);
-	cm_expect(node->conn, "get_agents", "{\"type\":\"noop\"}", "[]");
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"noop\"}", "[]");
 
 	/* Two rounds with results, then one without. */
 	result = tl_ok(node->conn, "trigger_all", "{\"args\":{\"by\":3},"
@@ -686,7 +616,7 @@ START_TEST(test_graph)
 	json_object_put(added);
 	json_object_put(params);
 
-	cm_expect(node->conn, "clear_connections", NULL, "null");
+	tl_expect_result(node->conn, "clear_connections", NULL, "null");
 	result = tl_ok(node->conn, "get_connections", NULL);
 	for (i = 0; i < CM_GRAPH_NODES; i++)
 		tl_assert_json(tl_index(tl_index(result, i), 1), "[]");
@@ -822,7 +752,7 @@ START_TEST(test_agent_routing)
 	    "{\"agent\":\"not an address\"}");
 	cm_expect_error(node->conn, -32001, "agent.get",
 	    "{\"agent\":\"tcp://127.0.0.1:1/1\"}");
-	unknown = cm_printf("%s99", node->prefixes[1]);
+	unknown = tl_printf("%s99", node->prefixes[1]);
 	json_object_put(tl_errf(node->conn, -32001, "agent.get",
 	    "{\"agent\":\"%s\"}", unknown));
 	json_object_put(tl_errf(node->conn, -32001, "trigger_act",
@@ -855,7 +785,7 @@ START_TEST(test_spawn_n_slave)
 		address = json_object_get_string(json_object_array_get_idx(
 		    result, i));
 		ck_assert_msg(cm_slave_of(node, address) == 1 &&
-		    cm_address_agent(address) == (long)i + 1, "spawn_n to "
+		    tl_address_agent(address) == (long)i + 1, "spawn_n to "
 		    "slave 1: %s", tl_json_text(result));
 	}
 	json_object_put(result);
@@ -870,8 +800,8 @@ START_TEST(test_spawn_n_slave)
 		json_object_put(result);
 	}
 
-	cm_expect(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":0}", "[]");
-	cm_expect(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":0,"
+	tl_expect_result(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":0}", "[]");
+	tl_expect_result(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":0,"
 	    "\"slave\":0}", "[]");
 	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"noop\",\"n\":3}");
 	cm_assert_strings(result, 3, "spawn_n 3");
@@ -978,9 +908,9 @@ START_TEST(test_report)
 	struct tl_conn		*slave;
 
 	node = cm_start("2", NULL);
-	cm_expect(node->conn, "report", "{\"data\":{\"from\":\"test\","
+	tl_expect_result(node->conn, "report", "{\"data\":{\"from\":\"test\","
 	    "\"n\":1}}", "null");
-	cm_expect(node->conn, "report", "{\"data\":[2]}", "null");
+	tl_expect_result(node->conn, "report", "{\"data\":[2]}", "null");
 	status = tl_ok(node->conn, "status", NULL);
 	reports = tl_member(status, "reports");
 	ck_assert_msg(json_object_array_length(reports) == 2 &&
@@ -1031,7 +961,7 @@ START_TEST(test_time_and_artifacts)
 
 	node = cm_start("2", "--plugin", plugin, NULL);
 	cm_expect_time(node->conn, 0);
-	cm_expect(node->conn, "set_time", "{\"t\":12.5}", "null");
+	tl_expect_result(node->conn, "set_time", "{\"t\":12.5}", "null");
 	cm_expect_time(node->conn, 12.5);
 	for (i = 0; i < 2; i++) {
 		slave = tl_connect(node->ports[i]);
@@ -1085,7 +1015,7 @@ START_TEST(test_slaves_per_core)
 	result = tl_ok(node->conn, "get_slave_managers", NULL);
 	cm_assert_strings(result, (size_t)cores, "get_slave_managers");
 	json_object_put(result);
-	cm_expect(node->conn, "is_ready", NULL, "true");
+	tl_expect_result(node->conn, "is_ready", NULL, "true");
 	cm_stop(node);
 }
 END_TEST
@@ -1167,7 +1097,7 @@ START_TEST(test_daemonised_start)
 	ck_assert_uint_eq(json_object_array_length(slaves), 2);
 	for (i = 0; i < 2; i++) {
 		slave_pids[i] = (pid_t)tl_int(tl_index(slaves, i), "pid");
-		slave_port = cm_address_port(tl_string(tl_index(slaves, i),
+		slave_port = tl_address_port(tl_string(tl_index(slaves, i),
 		    "address"));
 		ck_assert_msg(tl_port_listening(slave_port), "slave %zu on "
 		    "port %u does not listen once the parent has exited", i,
@@ -1176,7 +1106,7 @@ START_TEST(test_daemonised_start)
 		    "ready");
 	}
 	json_object_put(result);
-	cm_expect(conn, "is_ready", NULL, "true");
+	tl_expect_result(conn, "is_ready", NULL, "true");
 	tl_close(conn);
 
 	e = tl_stop_pid(pid, SIGTERM, CM_STOP_WAIT);

@@ -66,46 +66,6 @@ struct fault_node {
 	char			*managers[FAULT_SLAVES_MAX];
 };
 
-/* Duplicate a string or fail the test. */
-static char *
-fault_strdup(const char *s)
-{
-	char	*copy;
-
-	ck_assert_msg((copy = strdup(s)) != NULL, "out of memory");
-	return (copy);
-}
-
-/* Format a new string or fail the test. */
-static char * __attribute__((format(printf, 1, 2)))
-fault_printf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(rc != -1, "out of memory");
-	return (s);
-}
-
-/* Return the port of a tcp://127.0.0.1:PORT/N address. */
-static uint16_t
-fault_address_port(const char *address)
-{
-	unsigned long	 port;
-	char		*end;
-
-	ck_assert_msg(strncmp(address, "tcp://127.0.0.1:", 16) == 0,
-	    "address %s is not on 127.0.0.1", address);
-	port = strtoul(address + 16, &end, 10);
-	ck_assert_msg(*end == '/' && port > 0 && port <= 65535,
-	    "no port in address %s", address);
-	return ((uint16_t)port);
-}
-
 /* Read the slaves' addresses, ports and pids from the master's status. */
 static void
 fault_read_slaves(struct fault_node *node)
@@ -121,8 +81,8 @@ fault_read_slaves(struct fault_node *node)
 	    tl_json_text(status));
 	for (i = 0; i < node->nslaves; i++) {
 		slave = tl_index(slaves, i);
-		node->managers[i] = fault_strdup(tl_string(slave, "address"));
-		node->ports[i] = fault_address_port(node->managers[i]);
+		node->managers[i] = tl_strdup(tl_string(slave, "address"));
+		node->ports[i] = tl_address_port(node->managers[i]);
 		node->pids[i] = (pid_t)tl_int(slave, "pid");
 		ck_assert_msg(tl_pid_alive(node->pids[i]), "slave %s: pid %ld "
 		    "is not running", node->managers[i], (long)node->pids[i]);
@@ -194,20 +154,6 @@ fault_free(struct fault_node *node)
 	free(node);
 }
 
-/* Call a method and fail unless its result is the JSON text expected. */
-static void
-fault_expect(struct tl_conn *conn, const char *method, const char *params,
-    const char *expected)
-{
-	struct json_object	*result;
-
-	result = tl_ok(conn, method, params);
-	ck_assert_msg(tl_json_equal(result, expected), "%s %s: expected %s, "
-	    "got %.1000s", method, params != NULL ? params : "", expected,
-	    tl_json_text(result));
-	json_object_put(result);
-}
-
 /* Wait for a master that was told to stop: exit 0, nothing left. */
 static void
 fault_finish(struct fault_node *node)
@@ -231,7 +177,7 @@ fault_stop(struct fault_node *node)
 	size_t	 i;
 
 	node->conn->timeout = FAULT_STOP_WAIT;
-	fault_expect(node->conn, "stop", NULL, "true");
+	tl_expect_result(node->conn, "stop", NULL, "true");
 	for (i = 0; i < node->nslaves; i++) {
 		ck_assert_msg(!tl_pid_alive(node->pids[i]), "stop answered "
 		    "true while slave %s (pid %ld) still runs",
@@ -329,7 +275,7 @@ fault_slave_state(struct fault_node *node, size_t slave)
 	char			*state;
 
 	status = tl_ok(node->conn, "status", NULL);
-	state = fault_strdup(tl_string(tl_index(tl_member(status, "slaves"),
+	state = tl_strdup(tl_string(tl_index(tl_member(status, "slaves"),
 	    slave), "state"));
 	json_object_put(status);
 	return (state);
@@ -371,7 +317,7 @@ START_TEST(test_kill_before_trigger)
 	    "\"n\":10}");
 	json_object_put(result);
 	agents = fault_slave_agents(node, 0);
-	lost_agent = fault_strdup(json_object_get_string(tl_index(agents, 0)));
+	lost_agent = tl_strdup(json_object_get_string(tl_index(agents, 0)));
 	json_object_put(agents);
 	fault_signal_slave(node, 0, SIGKILL);
 
@@ -399,11 +345,11 @@ START_TEST(test_kill_before_trigger)
 	ck_assert_int_eq(tl_int(tl_index(tl_member(status, "slaves"), 1),
 	    "agents"), 5);
 	json_object_put(status);
-	fault_expect(node->conn, "is_ready", NULL, "false");
+	tl_expect_result(node->conn, "is_ready", NULL, "false");
 
 	/* The master keeps serving with the slave left. */
 	result = tl_ok(node->conn, "spawn", "{\"type\":\"counter\"}");
-	ck_assert_msg(fault_address_port(json_object_get_string(result)) ==
+	ck_assert_msg(tl_address_port(json_object_get_string(result)) ==
 	    node->ports[1], "spawn after slave 0 was lost: %s",
 	    tl_json_text(result));
 	json_object_put(result);
@@ -509,7 +455,7 @@ START_TEST(test_kill_during_trigger)
 	json_object_put(result);
 	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"pinger\","
 	    "\"n\":1,\"slave\":1}");
-	pinger = fault_strdup(json_object_get_string(tl_index(result, 0)));
+	pinger = tl_strdup(json_object_get_string(tl_index(result, 0)));
 	json_object_put(result);
 	result = tl_okf(node->conn, "agent.add_connection", "{\"agent\":"
 	    "\"%s\",\"addr\":\"tcp://127.0.0.1:%u/1\"}", pinger, hole_port);
@@ -538,7 +484,7 @@ START_TEST(test_kill_during_trigger)
 	fault_assert_one_slave_error(tl_member(result, "errors"),
 	    node->managers[1], -32004);
 	json_object_put(result);
-	fault_expect(node->conn, "is_ready", NULL, "false");
+	tl_expect_result(node->conn, "is_ready", NULL, "false");
 	fault_stop(node);
 	close(hole);
 }
@@ -579,7 +525,7 @@ START_TEST(test_kill_during_calls)
 	    "\"n\":4}");
 	json_object_put(result);
 	agents = fault_slave_agents(node, 0);
-	agent = fault_strdup(json_object_get_string(tl_index(agents, 0)));
+	agent = tl_strdup(json_object_get_string(tl_index(agents, 0)));
 	json_object_put(agents);
 
 	tl_track_pid(node->pids[0]);
@@ -587,7 +533,7 @@ START_TEST(test_kill_during_calls)
 	tl_send_call(node->conn, 1, "get_agents", NULL);
 	tl_send_call(node->conn, 2, "status", NULL);
 	tl_send_call(node->conn, 3, "spawn_n", "{\"type\":\"noop\",\"n\":2}");
-	line = fault_printf("{\"agent\":\"%s\"}", agent);
+	line = tl_printf("{\"agent\":\"%s\"}", agent);
 	tl_send_call(node->conn, 4, "agent.get", line);
 	free(line);
 	tl_send_call(node->conn, 5, "is_ready", NULL);
@@ -650,11 +596,11 @@ START_TEST(test_stopped_slave)
 	    "\"n\":4}");
 	json_object_put(result);
 	agents = fault_slave_agents(node, 0);
-	stopped_agent = fault_strdup(json_object_get_string(tl_index(agents,
+	stopped_agent = tl_strdup(json_object_get_string(tl_index(agents,
 	    0)));
 	json_object_put(agents);
 	agents = fault_slave_agents(node, 1);
-	other_agent = fault_strdup(json_object_get_string(tl_index(agents,
+	other_agent = tl_strdup(json_object_get_string(tl_index(agents,
 	    0)));
 	json_object_put(agents);
 
@@ -688,7 +634,7 @@ START_TEST(test_stopped_slave)
 	fault_assert_error_naming(response, "agent.get", -32003,
 	    node->managers[0]);
 	json_object_put(response);
-	fault_expect(node->conn, "is_ready", NULL, "false");
+	tl_expect_result(node->conn, "is_ready", NULL, "false");
 	status = tl_ok(node->conn, "status", NULL);
 	slave = tl_index(tl_member(status, "slaves"), 0);
 	ck_assert_str_eq(tl_string(slave, "address"), node->managers[0]);
@@ -744,7 +690,7 @@ fault_assert_spawned_on(struct fault_node *node, struct json_object *response,
 	    json_object_array_length(result) == n, "spawn_n of %zu: %.1000s",
 	    n, tl_json_text(result));
 	for (i = 0; i < n; i++) {
-		ck_assert_msg(fault_address_port(json_object_get_string(
+		ck_assert_msg(tl_address_port(json_object_get_string(
 		    json_object_array_get_idx(result, i))) ==
 		    node->ports[slave], "spawn_n put %s on a slave gone",
 		    json_object_get_string(json_object_array_get_idx(result,
@@ -817,7 +763,7 @@ fault_read_log(const char *folder, const char *name)
 {
 	char	*path, *text;
 
-	path = fault_printf("%s/%s", folder, name);
+	path = tl_printf("%s/%s", folder, name);
 	text = tl_read_file(path);
 	ck_assert_msg(text != NULL, "no log %s", path);
 	free(path);
@@ -836,9 +782,9 @@ fault_assert_logs(const struct fault_node *node, const char *folder,
 	char	*name, *text, *expected;
 	size_t	 n;
 
-	name = fault_printf("env_%u.log", node->ports[slave]);
+	name = tl_printf("env_%u.log", node->ports[slave]);
 	text = fault_read_log(folder, name);
-	expected = fault_printf("stopped: %zu agents, %zu rounds", agents,
+	expected = tl_printf("stopped: %zu agents, %zu rounds", agents,
 	    rounds);
 	ck_assert_msg(strstr(text, expected) != NULL, "%s/%s lacks \"%s\":\n"
 	    "%s", folder, name, expected, text);
@@ -846,9 +792,9 @@ fault_assert_logs(const struct fault_node *node, const char *folder,
 	free(text);
 	free(name);
 	for (n = 1; n <= agents; n++) {
-		name = fault_printf("agent_%u_%zu.log", node->ports[slave], n);
+		name = tl_printf("agent_%u_%zu.log", node->ports[slave], n);
 		text = fault_read_log(folder, name);
-		expected = fault_printf("count %ld\n", count);
+		expected = tl_printf("count %ld\n", count);
 		ck_assert_msg(strcmp(text, expected) == 0, "%s/%s is \"%s\", "
 		    "expected \"%s\"", folder, name, text, expected);
 		free(expected);
@@ -930,7 +876,7 @@ START_TEST(test_stop_logs)
 	node = fault_start("--log-folder", folder, NULL);
 	fault_count(node, 6, 1, 2);
 	node->conn->timeout = FAULT_STOP_WAIT;
-	fault_expect(node->conn, "stop", NULL, "true");
+	tl_expect_result(node->conn, "stop", NULL, "true");
 	/* The logs are complete when stop answers, not later. */
 	for (i = 0; i < 2; i++)
 		fault_assert_logs(node, folder, i, 3, 1, 2);
@@ -940,9 +886,9 @@ START_TEST(test_stop_logs)
 	folder = tl_tempdir();
 	node = fault_start(NULL);
 	fault_count(node, 2, 1, 9);
-	params = fault_printf("{\"log_folder\":\"%s\"}", folder);
+	params = tl_printf("{\"log_folder\":\"%s\"}", folder);
 	node->conn->timeout = FAULT_STOP_WAIT;
-	fault_expect(node->conn, "stop", params, "true");
+	tl_expect_result(node->conn, "stop", params, "true");
 	free(params);
 	for (i = 0; i < 2; i++)
 		fault_assert_logs(node, folder, i, 1, 1, 9);
@@ -994,7 +940,7 @@ START_TEST(test_stop_escalates)
 	fault_signal_slave(node, 0, SIGSTOP);
 	start = tl_now();
 	node->conn->timeout = FAULT_STOP_WAIT;
-	fault_expect(node->conn, "stop", NULL, "true");
+	tl_expect_result(node->conn, "stop", NULL, "true");
 	took = tl_now() - start;
 	ck_assert_msg(took >= 0.9 && took < 15, "stop with a slave that "
 	    "ignores it took %.2f s (grace 1 s, then 2 s to SIGKILL)", took);
@@ -1047,7 +993,7 @@ START_TEST(test_stop_during_round)
 	fault_count(node, 2, 0, 0);
 	result = tl_ok(node->conn, "spawn_n", "{\"type\":\"pinger\","
 	    "\"n\":1,\"slave\":1}");
-	pinger = fault_strdup(json_object_get_string(tl_index(result, 0)));
+	pinger = tl_strdup(json_object_get_string(tl_index(result, 0)));
 	json_object_put(result);
 	result = tl_okf(node->conn, "agent.add_connection", "{\"agent\":"
 	    "\"%s\",\"addr\":\"tcp://127.0.0.1:%u/1\"}", pinger, hole_port);

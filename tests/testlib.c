@@ -91,33 +91,6 @@ tl_alloc(size_t size)
 	return (p);
 }
 
-/* Duplicate a string or fail the test. */
-static char *
-tl_strdup(const char *s)
-{
-	char	*copy;
-
-	if ((copy = strdup(s)) == NULL)
-		ck_abort_msg("out of memory");
-	return (copy);
-}
-
-/* Format a new string or fail the test. */
-static char * __attribute__((format(printf, 1, 2)))
-tl_printf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (rc == -1)
-		ck_abort_msg("out of memory");
-	return (s);
-}
-
 /* Return a monotonic clock in seconds. */
 double
 tl_now(void)
@@ -2156,4 +2129,84 @@ tl_ctl_free(struct tl_ctl *run)
 	free(run->out);
 	free(run->err);
 	memset(run, 0, sizeof *run);
+}
+
+/* Duplicate a string or fail the test. */
+char *
+tl_strdup(const char *s)
+{
+	char	*copy;
+
+	ck_assert_msg((copy = strdup(s)) != NULL, "out of memory");
+	return (copy);
+}
+
+/* Format a new string or fail the test. */
+char *
+tl_printf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(rc != -1, "out of memory");
+	return (s);
+}
+
+/* Allocate a zeroed array or fail the test. */
+void *
+tl_calloc(size_t count, size_t size)
+{
+	void	*p;
+
+	ck_assert_msg((p = calloc(count, size)) != NULL, "out of memory");
+	return (p);
+}
+
+/* Return the port of a tcp://127.0.0.1:PORT/N address. */
+uint16_t
+tl_address_port(const char *address)
+{
+	unsigned long	 port;
+	char		*end;
+
+	ck_assert_msg(strncmp(address, "tcp://127.0.0.1:", 16) == 0,
+	    "address %s is not on 127.0.0.1", address);
+	port = strtoul(address + 16, &end, 10);
+	ck_assert_msg(*end == '/' && port > 0 && port <= 65535,
+	    "no port in address %s", address);
+	return ((uint16_t)port);
+}
+
+/* Return the agent number N of a tcp://HOST:PORT/N address. */
+long
+tl_address_agent(const char *address)
+{
+	const char	*slash = strrchr(address, '/');
+	char		*end;
+	long		 n;
+
+	ck_assert_msg(slash != NULL && slash[1] != '\0', "no agent number in "
+	    "%s", address);
+	n = strtol(slash + 1, &end, 10);
+	ck_assert_msg(*end == '\0' && n >= 0, "bad agent number in %s",
+	    address);
+	return (n);
+}
+
+/* Call a method and fail unless its result is the JSON text expected. */
+void
+tl_expect_result(struct tl_conn *conn, const char *method, const char *params,
+    const char *expected)
+{
+	struct json_object	*result;
+
+	result = tl_ok(conn, method, params);
+	ck_assert_msg(tl_json_equal(result, expected), "%s %s: expected %s, "
+	    "got %.1000s", method, params != NULL ? params : "", expected,
+	    tl_json_text(result));
+	json_object_put(result);
 }

@@ -161,6 +161,14 @@ int		 tl_wait_port_closed(uint16_t, double);
 void		 tl_adopt_orphans(void);
 pid_t		 tl_stray_child(void);
 pid_t		 tl_wait_no_stray(double);
+char		*tl_strdup(const char *);
+char		*tl_printf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		*tl_calloc(size_t, size_t);
+uint16_t	 tl_address_port(const char *);
+long		 tl_address_agent(const char *);
+void		 tl_expect_result(struct tl_conn *, const char *, const char *,
+		    const char *);
 int		 tl_exit_ok(const struct tl_exit *);
 int		 tl_exit_code(const struct tl_exit *);
 const char	*tl_exit_string(const struct tl_exit *);
