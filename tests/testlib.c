@@ -1761,6 +1761,9 @@ tl_write_key(const char *path, size_t length, mode_t mode)
 	bytes = tl_alloc(length);
 	ck_assert_msg(length == 0 || RAND_bytes(bytes, (int)length) == 1,
 	    "RAND_bytes failed");
+	/* A final newline is not part of a key: keep the length asked. */
+	if (length > 0 && bytes[length - 1] == '\n')
+		bytes[length - 1] = 'k';
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1)
 		ck_abort_msg("cannot create %s: %s", path, strerror(errno));
@@ -1800,6 +1803,9 @@ tl_auth_proof(const char *key_path, const char *role, const char *first,
 		ck_abort_msg("%s: %s", key_path, strerror(errno));
 	key_length = read(fd, key, sizeof key);
 	close(fd);
+	/* As the daemon reads it: a final newline is not part of the key. */
+	if (key_length > 0 && key[key_length - 1] == '\n')
+		key_length--;
 	ck_assert_msg(key_length > 0, "%s: no key in it", key_path);
 	message = tl_printf("creamas-auth-v1\n%s\n%s\n%s", role, first,
 	    second);
