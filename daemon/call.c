@@ -62,6 +62,8 @@ static struct peers		 lost_peers = TAILQ_HEAD_INITIALIZER(lost_peers);
 static struct event		*local_event;
 static struct event		*reap_event;
 static int			 calls_closing;
+static uint64_t			 calls_local;	/* started, ever */
+static uint64_t			 calls_remote;
 
 static void	call_local_cb(evutil_socket_t, short, void *);
 static void	call_reap_cb(evutil_socket_t, short, void *);
@@ -197,11 +199,13 @@ call_remote_done(struct json_object *result, struct json_object *error,
 	call_finish(arg, result, error);
 }
 
-/* Call method on the agent at address; see creamas_agent(3). */
-int
-cr_agent_call(struct cr_agent *caller, const char *address,
-    const char *method, struct json_object *params, cr_reply_fn reply,
-    void *arg)
+/*
+ * Start a call of method on the agent (or manager) at address; in_round
+ * makes the running round wait for it.
+ */
+static int
+call_start(struct cr_agent *caller, const char *address, const char *method,
+    struct json_object *params, cr_reply_fn reply, void *arg, int in_round)
 {
 	struct agent_call	*call;
 	struct addr		 target;
@@ -224,18 +228,20 @@ cr_agent_call(struct cr_agent *caller, const char *address,
 	call->reply = reply;
 	call->arg = arg;
 	call->address = xstrdup(address);
-	if (env->round != NULL) {
+	if (in_round && env->round != NULL) {
 		call->round = env->round->sequence;
 		TAILQ_INSERT_TAIL(&round_calls, call, round_entry);
 		round_call_started();
 	}
 	if (strncmp(address, env->prefix, strlen(env->prefix)) == 0) {
+		calls_local++;
 		call->method = xstrdup(method);
 		call->params = params;
 		TAILQ_INSERT_TAIL(&local_calls, call, entry);
 		event_active(local_event, 0, 0);
 		return (0);
 	}
+	calls_remote++;
 	if (params == NULL)
 		params = json_object_new_object();
 	if (target.agent == 0)
@@ -249,6 +255,40 @@ cr_agent_call(struct cr_agent *caller, const char *address,
 	    env->config->limits.call_timeout, call_remote_done, call);
 	free(name);
 	return (0);
+}
+
+/* Call method on the agent at address; see creamas_agent(3). */
+int
+cr_agent_call(struct cr_agent *caller, const char *address,
+    const char *method, struct json_object *params, cr_reply_fn reply,
+    void *arg)
+{
+	return (call_start(caller, address, method, params, reply, arg, 1));
+}
+
+/*
+ * Call a managing function of another environment for this one (no agent
+ * calls it, and no round waits for it).
+ */
+int
+call_manager(const char *address, const char *method,
+    struct json_object *params, cr_reply_fn reply, void *arg)
+{
+	return (call_start(NULL, address, method, params, reply, arg, 0));
+}
+
+/* Return how many calls this environment has started, local and remote. */
+struct json_object *
+call_counts(void)
+{
+	struct json_object	*counts;
+
+	counts = json_object_new_object();
+	json_object_object_add(counts, "local",
+	    json_object_new_int64((int64_t)calls_local));
+	json_object_object_add(counts, "remote",
+	    json_object_new_int64((int64_t)calls_remote));
+	return (counts);
 }
 
 /*

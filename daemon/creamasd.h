@@ -132,6 +132,8 @@ struct round {
 	uint64_t		 number;	/* what agents see */
 	int			 given;		/* number came from the caller */
 	int			 acting;
+	int			 fetching;	/* edge values, before acting */
+	struct json_object	*args;		/* for the agents' act */
 	size_t			 pending;	/* agent calls unanswered */
 	size_t			 failed;
 	struct json_object	*results;	/* NULL unless asked for */
@@ -142,16 +144,17 @@ struct round {
 
 /* The sides of a grid, in Creamas' order of the cardinal directions. */
 enum grid_direction {
-	GRID_NORTH,
-	GRID_EAST,
-	GRID_SOUTH,
-	GRID_WEST,
+	GRID_NORTH = CR_GRID_NORTH,
+	GRID_EAST = CR_GRID_EAST,
+	GRID_SOUTH = CR_GRID_SOUTH,
+	GRID_WEST = CR_GRID_WEST,
 };
-#define GRID_DIRECTIONS		4
+#define GRID_DIRECTIONS		CR_GRID_DIRECTIONS
 #define GRID_CELLS_MAX		100000000	/* per environment */
 #define GRID_COORD_MAX		(INT64_C(1) << 40)	/* |origin| */
 
 struct grid_wiring;
+struct grid_values;
 
 /*
  * A grid environment (Creamas' GridEnvironment): agents are placed column
@@ -169,6 +172,7 @@ struct grid {
 	char			**edges[GRID_DIRECTIONS];	/* beyond */
 	int			 wired;		/* set_agent_neighbors done */
 	struct grid_wiring	*wiring;	/* set_agent_neighbors on */
+	struct grid_values	*values;	/* published values, edges */
 };
 
 /* The environment: one per process. */
@@ -226,6 +230,9 @@ void		 builtin_register(void);
 
 /* call.c */
 void		 call_init(void);
+int		 call_manager(const char *, const char *, struct json_object *,
+		    cr_reply_fn, void *);
+struct json_object *call_counts(void);
 void		 call_free_all(void);
 void		 call_round_unanswered(uint64_t, void (*)(const struct cr_agent *,
 		    const char *, void *), void *);
@@ -267,9 +274,9 @@ int		 grid_check_size(int64_t, int64_t, struct json_object **);
 int		 grid_parse_direction(const char *);
 const char	*grid_direction_name(int);
 struct json_object *grid_pair(int64_t, int64_t);
-int		 grid_agent_xy(const struct cr_agent *, int64_t *, int64_t *);
-int		 grid_agent_neighbor(const struct cr_agent *, int, char *,
-		    size_t);
+size_t		 grid_cells(const struct grid *);
+size_t		 grid_placed(const struct grid *);
+size_t		 grid_edge_length(const struct grid *, int);
 int		 grid_agent_call(struct cr_agent *, const char *,
 		    const struct json_object *, struct json_object **);
 void		 grid_set_gs(struct request *, struct json_object *);
@@ -283,6 +290,15 @@ void		 grid_set_grid_neighbor(struct request *, struct json_object *);
 void		 grid_set_agent_neighbors(struct request *,
 		    struct json_object *);
 void		 grid_get_grid(struct request *, struct json_object *);
+
+/* grid_values.c */
+int		 grid_values_begin(struct round *);
+void		 grid_values_acted(void);
+void		 grid_values_abandon(struct round *);
+void		 grid_values_plan(struct grid *);
+void		 grid_values_free(struct grid *);
+struct json_object *grid_values_status(void);
+void		 grid_get_cell_values(struct request *, struct json_object *);
 
 /* grid_types.c */
 void		 grid_types_register(void);
@@ -331,6 +347,9 @@ void		 request_error(struct request *, struct json_object *);
 
 /* round.c */
 void		 round_start(struct request *, struct json_object *);
+void		 round_fetched(struct round *);
+void		 round_error(struct round *, const struct cr_agent *, int,
+		    const char *);
 void		 round_call_started(void);
 void		 round_call_done(uint64_t, const struct cr_agent *,
 		    const struct json_object *);

@@ -70,7 +70,7 @@ grid_get(void)
 }
 
 /* Return how many cells a grid has; 0 until its size is set. */
-static size_t
+size_t
 grid_cells(const struct grid *grid)
 {
 	if (grid == NULL)
@@ -79,7 +79,7 @@ grid_cells(const struct grid *grid)
 }
 
 /* Return how many agents have been placed in the grid. */
-static size_t
+size_t
 grid_placed(const struct grid *grid)
 {
 	if (grid_cells(grid) == 0)
@@ -88,7 +88,7 @@ grid_placed(const struct grid *grid)
 }
 
 /* Return the number of cells along one side of the grid. */
-static size_t
+size_t
 grid_edge_length(const struct grid *grid, int direction)
 {
 	if (direction == GRID_NORTH || direction == GRID_SOUTH)
@@ -166,6 +166,7 @@ grid_free(void)
 		grid_wiring_free(grid, grid->wiring);
 	}
 	grid_edges_free(grid, grid->edges);
+	grid_values_free(grid);
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++)
 		free(grid->neighbors[direction]);
 	free(grid);
@@ -287,9 +288,10 @@ grid_direction_name(int direction)
 	return (grid_names[direction]);
 }
 
-/* Return 1 and the agent's coordinates if it is in the grid. */
+/* Return 1 and the agent's coordinates if it is in the grid; see
+ * creamas_agent(3). */
 int
-grid_agent_xy(const struct cr_agent *agent, int64_t *x, int64_t *y)
+cr_grid_xy(const struct cr_agent *agent, int64_t *x, int64_t *y)
 {
 	struct grid	*grid = env->grid;
 	size_t		 index;
@@ -327,7 +329,7 @@ grid_cell_agent(const struct grid *grid, int64_t x, int64_t y)
  * before set_agent_neighbors).
  */
 int
-grid_agent_neighbor(const struct cr_agent *agent, int direction,
+cr_grid_neighbor(const struct cr_agent *agent, int direction,
     char *buffer, size_t size)
 {
 	struct grid	*grid = env->grid;
@@ -335,7 +337,7 @@ grid_agent_neighbor(const struct cr_agent *agent, int direction,
 	int64_t		 x, y;
 	size_t		 index;
 
-	if (!grid_agent_xy(agent, &x, &y) || !grid->wired)
+	if (!cr_grid_xy(agent, &x, &y) || !grid->wired)
 		return (0);
 	x += grid_dx[direction];
 	y += grid_dy[direction];
@@ -369,14 +371,14 @@ grid_agent_call(struct cr_agent *agent, const char *method,
 	int	 direction;
 
 	if (strcmp(method, "get_xy") == 0) {
-		*result = grid_agent_xy(agent, &x, &y) ? grid_pair(x, y) : NULL;
+		*result = cr_grid_xy(agent, &x, &y) ? grid_pair(x, y) : NULL;
 		return (CR_OK);
 	}
 	if (strcmp(method, "get_neighbors") == 0) {
 		*result = json_object_new_object();
 		for (direction = 0; direction < GRID_DIRECTIONS; direction++) {
 			json_object_object_add(*result, grid_names[direction],
-			    grid_agent_neighbor(agent, direction, address,
+			    cr_grid_neighbor(agent, direction, address,
 			    sizeof address) ? json_object_new_string(address) :
 			    NULL);
 		}
@@ -385,11 +387,24 @@ grid_agent_call(struct cr_agent *agent, const char *method,
 	return (CR_NO_METHOD);
 }
 
+/* Refuse to change the grid while a round runs. */
+static int
+grid_check_idle(struct json_object **error)
+{
+	if (env->round == NULL)
+		return (0);
+	*error = rpc_error_new(RPC_BUSY, "a round is running: the grid "
+	    "changes between rounds", NULL);
+	return (-1);
+}
+
 /* Refuse to change the grid once agents are placed or while wiring. */
 static int
 grid_check_unplaced(struct grid *grid, const char *what,
     struct json_object **error)
 {
+	if (grid_check_idle(error) != 0)
+		return (-1);
 	if (grid->wiring != NULL) {
 		*error = rpc_error_new(RPC_BUSY, "set_agent_neighbors is "
 		    "running", NULL);
@@ -419,6 +434,7 @@ grid_set_gs(struct request *request, struct json_object *params)
 		return;
 	}
 	grid_edges_free(grid, grid->edges);
+	grid_values_free(grid);
 	grid->wired = 0;
 	grid->width = width;
 	grid->height = height;
@@ -450,6 +466,7 @@ grid_set_origin(struct request *request, struct json_object *params)
 		return;
 	}
 	grid_edges_free(grid, grid->edges);
+	grid_values_free(grid);
 	grid->wired = 0;
 	grid->origin_x = x;
 	grid->origin_y = y;
@@ -588,6 +605,7 @@ grid_wiring_finish(struct grid_wiring *wiring)
 		wiring->edges[direction] = NULL;
 	}
 	grid->wired = 1;
+	grid_values_plan(grid);
 	grid_wiring_free(grid, wiring);
 	request_reply(request, NULL);
 }
@@ -661,7 +679,7 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
 	struct grid		*grid = env->grid;
 	struct grid_wiring	*wiring;
 	struct grid_lookup	*lookup;
-	struct json_object	*call_params;
+	struct json_object	*call_params, *error;
 	size_t			 count = 0, i, k = 0;
 	int			 direction;
 
@@ -674,6 +692,10 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
 	if (grid->wiring != NULL) {
 		request_error(request, rpc_error_new(RPC_BUSY,
 		    "set_agent_neighbors is already running", NULL));
+		return;
+	}
+	if (grid_check_idle(&error) != 0) {
+		request_error(request, error);
 		return;
 	}
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++) {
@@ -703,7 +725,7 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
 			json_object_object_add(call_params, "xy",
 			    grid_pair(lookup->x, lookup->y));
 			wiring->pending++;
-			if (cr_agent_call(NULL, wiring->from[direction],
+			if (call_manager(wiring->from[direction],
 			    "get_xy_address", call_params, grid_lookup_done,
 			    lookup) != 0) {
 				grid_wiring_fail(lookup, RPC_FAILED,
@@ -731,7 +753,7 @@ grid_get_grid(struct request *request, struct json_object *params)
 	list = json_object_new_array_ext((int)placed);
 	for (i = 0; i < placed; i++) {
 		agent = env->agents[grid->first + i];
-		grid_agent_xy(agent, &x, &y);
+		cr_grid_xy(agent, &x, &y);
 		cell = json_object_new_object();
 		json_object_object_add(cell, "xy", grid_pair(x, y));
 		value = NULL;

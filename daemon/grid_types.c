@@ -24,7 +24,7 @@
 #include "xmalloc.h"
 
 /*
- * The built-in grid agents. Both live in a grid environment (see grid.c)
+ * The built-in grid agents. They live in a grid environment (see grid.c)
  * and draw everything random from their cell, never from the process, so
  * a run gives the same answer however the grid is cut into slaves and
  * nodes.
@@ -34,12 +34,20 @@
  * there is none that way), which answers "ADDR got message: MSG".
  *
  * diffusion: each agent holds a number, at first drawn from its cell. In
- * its round r (the r-th time it acts) it asks every neighbour for the
- * value that neighbour had after its round r - 1 and moves half way to
- * their mean. An agent keeps its value and the one before with the round
- * each belongs to, so a neighbour that has already acted in round r still
- * answers for round r - 1, and the order in which agents act, and their
- * calls are answered, never matters.
+ * its round r it takes the values its neighbours had after round r - 1
+ * and moves half way to their mean. It reads them as published values
+ * (grid_values.c): from memory within its environment, and in one batch
+ * per edge from the environments beyond.
+ *
+ * diffusion_rpc: the same agent asking each neighbour for its value with
+ * a get_value call, as a Creamas agent would. An agent keeps its value
+ * and the one before with the round each belongs to, so a neighbour that
+ * has already acted in round r still answers for round r - 1, and the
+ * order in which agents act, and their calls are answered, never
+ * matters. Both types give the same numbers, bit for bit.
+ *
+ * A diffusion agent that cannot have every neighbour's value keeps its
+ * own for the round, and the round says why.
  */
 
 #define DIFFUSION_RATE	0.5
@@ -57,7 +65,13 @@ struct diffusion {
 	double		 value;		/* after round `round` */
 	double		 previous;	/* after round `round` - 1 */
 	uint64_t	 round;		/* rounds done */
+};
+
+/* The state of a diffusion_rpc agent: a diffusion agent and its calls. */
+struct diffusion_rpc {
+	struct diffusion diffusion;
 	int		 waiting;	/* answers still to come */
+	int		 failed;	/* a call failed this round */
 	unsigned int	 answered;	/* a bit per direction */
 	double		 got[GRID_DIRECTIONS];
 };
@@ -117,7 +131,7 @@ grid_types_init(struct cr_agent *agent, const struct json_object *params,
 		if (value != NULL)
 			salt = (uint64_t)json_object_get_int64(value);
 	}
-	if (!grid_agent_xy(agent, &x, &y))
+	if (!cr_grid_xy(agent, &x, &y))
 		return (CR_ERROR);
 	*seed = grid_types_seed(x, y, salt);
 	return (CR_OK);
@@ -160,7 +174,7 @@ grid_agent_act(struct cr_agent *agent, const struct json_object *args,
 	int			 direction, length;
 
 	direction = (int)(grid_types_next(&state->random) >> 62);
-	if (!grid_agent_neighbor(agent, direction, address, sizeof address))
+	if (!cr_grid_neighbor(agent, direction, address, sizeof address))
 		return (CR_OK);
 	length = snprintf(message, sizeof message, "Message from ");
 	cr_agent_address(agent, message + length, sizeof message -
@@ -211,9 +225,9 @@ grid_agent_call_method(struct cr_agent *agent, const char *method,
 	return (grid_agent_call(agent, method, params, result));
 }
 
-/* diffusion: the first value, in [0, 1), drawn from the cell. */
+/* diffusion and diffusion_rpc: the first value, in [0, 1), from the cell. */
 static int
-diffusion_init(struct cr_agent *agent, const struct json_object *params)
+diffusion_start(struct cr_agent *agent, const struct json_object *params)
 {
 	struct diffusion	*state = cr_agent_state(agent);
 	uint64_t		 seed;
@@ -226,52 +240,90 @@ diffusion_init(struct cr_agent *agent, const struct json_object *params)
 	return (CR_OK);
 }
 
+/* diffusion: the first value, published for the neighbours to read. */
+static int
+diffusion_init(struct cr_agent *agent, const struct json_object *params)
+{
+	struct diffusion	*state = cr_agent_state(agent);
+	int			 rc;
+
+	if ((rc = diffusion_start(agent, params)) == CR_OK)
+		cr_grid_publish(agent, state->value);
+	return (rc);
+}
+
 /*
- * diffusion: every answer is in; move half way to the mean of the values
- * received, added in the order N, E, S, W whatever order they came in.
+ * End a round: move half way to the mean of the neighbours' values got[]
+ * of the directions in mask, added in the order N, E, S, W whatever order
+ * they came in; or keep the value if not every neighbour's is known.
  */
 static void
-diffusion_update(struct diffusion *state)
+diffusion_update(struct diffusion *state, unsigned int mask,
+    const double got[GRID_DIRECTIONS], int known)
 {
 	double	 sum = 0.0;
 	int	 direction, count = 0;
 
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++) {
-		if (state->answered & (1U << direction)) {
-			sum += state->got[direction];
+		if (mask & (1U << direction)) {
+			sum += got[direction];
 			count++;
 		}
 	}
 	state->previous = state->value;
-	if (count > 0)
+	if (known && count > 0)
 		state->value = state->value +
 		    (sum / count - state->value) * DIFFUSION_RATE;
 	state->round++;
 }
 
-/* diffusion: a neighbour answered with its value (or failed). */
-static void
-diffusion_reply(struct cr_agent *agent, const struct json_object *result,
-    const struct json_object *error, void *arg)
+/* diffusion: read the neighbours' values of the last round, and move. */
+static int
+diffusion_act(struct cr_agent *agent, const struct json_object *args,
+    struct json_object **result)
 {
 	struct diffusion	*state = cr_agent_state(agent);
+	double			 got[GRID_DIRECTIONS];
+	int			 mask;
+
+	mask = cr_grid_neighbor_values(agent, got);
+	diffusion_update(state, mask == -1 ? 0 : (unsigned int)mask, got,
+	    mask != -1);
+	cr_grid_publish(agent, state->value);
+	if (mask == -1) {
+		*result = json_object_new_string("the value of a neighbour "
+		    "in the last round is not known: this agent keeps its "
+		    "own");
+		return (CR_ERROR);
+	}
+	return (CR_OK);
+}
+
+/* diffusion_rpc: a neighbour answered with its value (or failed). */
+static void
+diffusion_rpc_reply(struct cr_agent *agent, const struct json_object *result,
+    const struct json_object *error, void *arg)
+{
+	struct diffusion_rpc	*state = cr_agent_state(agent);
 	int			 direction = (int)(uintptr_t)arg;
 
 	if (error == NULL && (json_object_is_type(result, json_type_double) ||
 	    json_object_is_type(result, json_type_int))) {
 		state->got[direction] = json_object_get_double(result);
 		state->answered |= 1U << direction;
-	}
+	} else
+		state->failed = 1;	/* the round has the error */
 	if (--state->waiting == 0)
-		diffusion_update(state);
+		diffusion_update(&state->diffusion, state->answered,
+		    state->got, !state->failed);
 }
 
-/* diffusion: ask every neighbour for its value after the last round. */
+/* diffusion_rpc: ask every neighbour for its value after the last round. */
 static int
-diffusion_act(struct cr_agent *agent, const struct json_object *args,
+diffusion_rpc_act(struct cr_agent *agent, const struct json_object *args,
     struct json_object **result)
 {
-	struct diffusion	*state = cr_agent_state(agent);
+	struct diffusion_rpc	*state = cr_agent_state(agent);
 	struct json_object	*params;
 	char			 address[CR_ADDRESS_MAX];
 	int			 direction;
@@ -282,21 +334,25 @@ diffusion_act(struct cr_agent *agent, const struct json_object *args,
 		return (CR_ERROR);
 	}
 	state->answered = 0;
+	state->failed = 0;
 	state->waiting = 1;	/* until every call is made */
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++) {
-		if (!grid_agent_neighbor(agent, direction, address,
+		if (!cr_grid_neighbor(agent, direction, address,
 		    sizeof address))
 			continue;
 		params = json_object_new_object();
-		json_object_object_add(params, "round",
-		    json_object_new_int64((int64_t)state->round));
+		json_object_object_add(params, "round", json_object_new_int64(
+		    (int64_t)state->diffusion.round));
 		state->waiting++;
 		if (cr_agent_call(agent, address, "get_value", params,
-		    diffusion_reply, (void *)(uintptr_t)direction) != 0)
+		    diffusion_rpc_reply, (void *)(uintptr_t)direction) != 0) {
 			state->waiting--;
+			state->failed = 1;
+		}
 	}
 	if (--state->waiting == 0)
-		diffusion_update(state);
+		diffusion_update(&state->diffusion, state->answered,
+		    state->got, !state->failed);
 	return (CR_OK);
 }
 
@@ -368,11 +424,20 @@ static const struct cr_agent_type diffusion_type = {
 	.call = diffusion_call,
 };
 
+static const struct cr_agent_type diffusion_rpc_type = {
+	.name = "diffusion_rpc",
+	.state_size = sizeof(struct diffusion_rpc),
+	.init = diffusion_start,
+	.act = diffusion_rpc_act,
+	.call = diffusion_call,
+};
+
 /* Return 1 if agents of a type can only live in a grid. */
 int
 grid_types_needs_grid(const struct cr_agent_type *type)
 {
-	return (type == &grid_type || type == &diffusion_type);
+	return (type == &grid_type || type == &diffusion_type ||
+	    type == &diffusion_rpc_type);
 }
 
 /* Make the grid types known. */
@@ -382,6 +447,7 @@ grid_types_register(void)
 	char	*cause;
 
 	if (types_register(&grid_type, &cause) != 0 ||
-	    types_register(&diffusion_type, &cause) != 0)
+	    types_register(&diffusion_type, &cause) != 0 ||
+	    types_register(&diffusion_rpc_type, &cause) != 0)
 		fatalx("%s: %s", __func__, cause);
 }

@@ -463,6 +463,10 @@ static const struct rpc_param origin_params[] = {
 static const struct rpc_param xy_params[] = {
 	{ "xy", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
 };
+static const struct rpc_param cell_values_params[] = {
+	{ "generation", RPC_INTEGER, 1 }, { "agents", RPC_ARRAY, 1 },
+	{ NULL, RPC_ANY, 0 }
+};
 static const struct rpc_param grid_neighbor_params[] = {
 	{ "direction", RPC_STRING, 1 }, { "addr", RPC_ANY, 1 },
 	{ NULL, RPC_ANY, 0 }
@@ -475,6 +479,7 @@ static const struct method methods[] = {
 	    method_create_random_connections, 0 },
 	{ "get_agents", get_agents_params, method_get_agents, 0 },
 	{ "get_artifacts", creator_params, method_get_artifacts, 0 },
+	{ "get_cell_values", cell_values_params, grid_get_cell_values, 0 },
 	{ "get_connections", data_params, method_get_connections, 0 },
 	{ "get_grid", no_params, grid_get_grid, 0 },
 	{ "get_gs", no_params, grid_get_gs, 1 },

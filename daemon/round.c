@@ -26,7 +26,9 @@
 /*
  * trigger_all: every agent acts once, in creation order; the round ends
  * when every act has returned and every call those acts started has been
- * answered or has failed, or when the round times out.
+ * answered or has failed, or when the round times out. In a grid whose
+ * agents publish values, the values across its edges are fetched first
+ * (grid_values.c); the agents act only once they are all in.
  */
 
 static uint64_t			 round_sequence;
@@ -34,11 +36,13 @@ static uint64_t			 round_sequence;
 static int64_t			 round_cached_number = -1;
 static struct json_object	*round_cached_reply;
 
+static void	round_act(struct round *);
+static void	round_act_all(struct round *);
 static void	round_finish(struct round *);
 
-/* Add an error entry for an agent (or for none). */
-static void
-round_add_error(struct round *round, const struct cr_agent *agent, int code,
+/* Add an error entry to a round for an agent (or for none). */
+void
+round_error(struct round *round, const struct cr_agent *agent, int code,
     const char *message)
 {
 	struct json_object	*entry;
@@ -68,36 +72,50 @@ round_unanswered(const struct cr_agent *caller, const char *address,
 
 	xasprintf(&message, "call to %s unanswered at the round timeout",
 	    address);
-	round_add_error(round, caller, RPC_TIMED_OUT, message);
+	round_error(round, caller, RPC_TIMED_OUT, message);
 	free(message);
 }
 
-/* The round's time is up: end it with what has been answered. */
+/*
+ * The round's time is up: end it with what has been answered. Values
+ * across the grid's edges still awaited count as failed: the agents act
+ * without them, so every environment's grid stays in step.
+ */
 static void
 round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct round	*round = arg;
 
+	if (round->fetching) {
+		grid_values_abandon(round);
+		round->fetching = 0;
+		round_act_all(round);
+	}
 	call_round_unanswered(round->sequence, round_unanswered, round);
 	round_finish(round);
 }
 
-/* Run every agent's act; the reply waits for the calls they start. */
+/*
+ * Run every agent's act, then count the grid's round; the reply waits
+ * for the calls they start.
+ */
 static void
-round_act_all(struct round *round, struct json_object *args)
+round_act_all(struct round *round)
 {
+	struct json_object	*args = round->args;
 	struct cr_agent		*agent;
 	struct json_object	*result;
 	size_t			 i;
 	int			 rc;
 
+	round->acting = 1;
 	for (i = 1; i < env->nagents; i++) {
 		agent = env->agents[i];
 		result = NULL;
 		rc = agent->type->act(agent, args, &result);
 		if (rc != CR_OK) {
 			round->failed++;
-			round_add_error(round, agent, RPC_AGENT_FAILED,
+			round_error(round, agent, RPC_AGENT_FAILED,
 			    result != NULL && json_object_is_type(result,
 			    json_type_string) ? json_object_get_string(result) :
 			    "act failed");
@@ -109,6 +127,8 @@ round_act_all(struct round *round, struct json_object *args)
 		else if (result != NULL)
 			json_object_put(result);
 	}
+	grid_values_acted();
+	round->acting = 0;
 }
 
 /* Start a round for a trigger_all request. */
@@ -159,19 +179,32 @@ round_start(struct request *request, struct json_object *params)
 		round->results = json_object_new_array_ext(
 		    (int)(env->nagents - 1));
 	round->start_us = env_now_us();
+	round->args = json_object_get(args);
 	env->round = round;
-
-	round->acting = 1;
-	round_act_all(round, args);
-	round->acting = 0;
-
-	if (round->pending == 0) {
-		round_finish(round);
-		return;
-	}
 	tv = clock_timeval(seconds);
 	round->timer = evtimer_new(env->base, round_timeout_cb, round);
 	evtimer_add(round->timer, &tv);
+
+	round->fetching = grid_values_begin(round);
+	if (!round->fetching)
+		round_act(round);
+}
+
+/* Every agent acts; the round ends now unless calls are still out. */
+static void
+round_act(struct round *round)
+{
+	round_act_all(round);
+	if (round->pending == 0)
+		round_finish(round);
+}
+
+/* The values across the grid's edges are in (or failed): act now. */
+void
+round_fetched(struct round *round)
+{
+	round->fetching = 0;
+	round_act(round);
 }
 
 /* Reply to the round's request and forget the round. */
@@ -207,6 +240,7 @@ round_finish(struct round *round)
 	}
 	if (round->timer != NULL)
 		event_free(round->timer);
+	json_object_put(round->args);
 	request_reply(round->request, reply);
 	free(round);
 }
@@ -228,7 +262,7 @@ round_call_done(uint64_t sequence, const struct cr_agent *caller,
 	if (round == NULL || round->sequence != sequence)
 		return;	/* the round ended (timed out) before this call */
 	if (error != NULL)
-		round_add_error(round, caller, rpc_error_code(error),
+		round_error(round, caller, rpc_error_code(error),
 		    rpc_error_message(error));
 	round->pending--;
 	if (!round->acting && round->pending == 0)
@@ -241,7 +275,11 @@ round_abort(const char *reason)
 {
 	if (env->round == NULL)
 		return;
-	round_add_error(env->round, NULL, RPC_SHUTTING_DOWN, reason);
+	if (env->round->fetching) {
+		grid_values_abandon(env->round);
+		env->round->fetching = 0;
+	}
+	round_error(env->round, NULL, RPC_SHUTTING_DOWN, reason);
 	round_finish(env->round);
 }
 

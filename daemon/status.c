@@ -40,7 +40,7 @@ status_rss_bytes(void)
 struct json_object *
 status_get(void)
 {
-	struct json_object	*status;
+	struct json_object	*status, *grid;
 	char			*manager;
 
 	status = json_object_new_object();
@@ -65,6 +65,9 @@ status_get(void)
 	json_object_object_add(status, "rss_bytes",
 	    json_object_new_int64((int64_t)status_rss_bytes()));
 	json_object_object_add(status, "types", types_names());
+	json_object_object_add(status, "calls", call_counts());
+	if ((grid = grid_values_status()) != NULL)
+		json_object_object_add(status, "grid", grid);
 	free(manager);
 	return (status);
 }

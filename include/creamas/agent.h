@@ -74,6 +74,19 @@ void		 cr_agent_publish(struct cr_agent *, struct json_object *);
 void		 cr_agent_log(struct cr_agent *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
+/* Grid agents: the sides of a cell, in Creamas' order. */
+#define CR_GRID_NORTH		0	/* y - 1 */
+#define CR_GRID_EAST		1	/* x + 1 */
+#define CR_GRID_SOUTH		2	/* y + 1 */
+#define CR_GRID_WEST		3	/* x - 1 */
+#define CR_GRID_DIRECTIONS	4
+
+int		 cr_grid_xy(const struct cr_agent *, int64_t *, int64_t *);
+int		 cr_grid_neighbor(const struct cr_agent *, int, char *, size_t);
+int		 cr_grid_publish(struct cr_agent *, double);
+int		 cr_grid_neighbor_values(const struct cr_agent *,
+		    double [CR_GRID_DIRECTIONS]);
+
 /* What a plugin exports; CR_PLUGIN_EXPORT(&type_a, &type_b) defines it. */
 extern const int			 cr_plugin_api_version;
 extern const struct cr_agent_type	*const cr_plugin_types[];
