@@ -89,45 +89,6 @@ assert_alive(struct tl_daemon *d)
 	tl_close(conn);
 }
 
-/* Return the state letter of a process from /proc, or 0 if gone. */
-static char
-process_state(pid_t pid)
-{
-	char	 path[64], buffer[512], *paren;
-	FILE	*file;
-	size_t	 length;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((file = fopen(path, "r")) == NULL)
-		return (0);
-	length = fread(buffer, 1, sizeof buffer - 1, file);
-	fclose(file);
-	buffer[length] = '\0';
-	if ((paren = strrchr(buffer, ')')) == NULL || paren[1] != ' ')
-		return (0);
-	return (paren[2]);
-}
-
-/* Send a signal to a daemon and wait until it is (or is no longer) stopped. */
-static void
-signal_daemon(struct tl_daemon *d, int signo)
-{
-	double	 deadline = tl_now() + 5;
-	int	 want_stopped = signo == SIGSTOP;
-	char	 state;
-
-	ck_assert_msg(kill(d->pid, signo) == 0, "kill %ld: %s", (long)d->pid,
-	    strerror(errno));
-	for (;;) {
-		state = process_state(d->pid);
-		if ((state == 'T' || state == 't') == want_stopped)
-			return;
-		ck_assert_msg(tl_now() < deadline, "daemon %ld: state %c after "
-		    "signal %d", (long)d->pid, state, signo);
-		usleep(1000);
-	}
-}
-
 /* Spawn n agents of a type; their addresses (a new reference). */
 static struct json_object *
 spawn_n(struct tl_conn *conn, const char *type, int n)
@@ -296,12 +257,12 @@ START_TEST(test_remote_pings_every_round)
 	for (r = 1; r <= 30; r++) {
 		if (r % 3 == 0) {
 			/* The round waits while the pongers cannot answer. */
-			signal_daemon(b, SIGSTOP);
+			tl_signal(b->pid, SIGSTOP);
 			tl_send_call(ca, 1000 + r, "trigger_all", NULL);
 			ck_assert_msg(tl_read_line(ca, 0.2, &line) ==
 			    TL_READ_TIMEOUT, "round %d ended with the pongers' "
 			    "daemon stopped: %s", r, line);
-			signal_daemon(b, SIGCONT);
+			tl_signal(b->pid, SIGCONT);
 			round = read_round(ca, 1000 + r, 10);
 		} else
 			round = trigger(ca, NULL);
@@ -592,7 +553,7 @@ START_TEST(test_chained_call_keeps_round_open)
 		ck_assert_int_eq(agent_int(ca, address_at(chainer, 0),
 		    "agent.replies"), 6 * 10 + 2 * r);
 	}
-	signal_daemon(b, SIGSTOP);
+	tl_signal(b->pid, SIGSTOP);
 	started = tl_now();
 	round = trigger(ca, NULL);
 	elapsed = tl_now() - started;
@@ -606,7 +567,7 @@ START_TEST(test_chained_call_keeps_round_open)
 	ck_assert_int_eq(agent_int(ca, address_at(chainer, 0),
 	    "agent.replies"), 6 * 10 + 2 * 5 + 1);
 	json_object_put(round);
-	signal_daemon(b, SIGCONT);
+	tl_signal(b->pid, SIGCONT);
 
 	free(list);
 	json_object_put(chainer);
@@ -644,7 +605,7 @@ START_TEST(test_stopped_peer_times_out)
 	ck_assert_int_eq(error_entries(round), 0);
 	json_object_put(round);
 
-	signal_daemon(b, SIGSTOP);
+	tl_signal(b->pid, SIGSTOP);
 	started = tl_now();
 	round = trigger(ca, NULL);
 	elapsed = tl_now() - started;
@@ -665,7 +626,7 @@ START_TEST(test_stopped_peer_times_out)
 	json_object_put(last);
 
 	/* The late replies must not count, nor turn up in the next round. */
-	signal_daemon(b, SIGCONT);
+	tl_signal(b->pid, SIGCONT);
 	round = trigger(ca, NULL);
 	ck_assert_msg(error_entries(round) == 0, "after SIGCONT: %s",
 	    tl_json_text(round));
@@ -764,7 +725,7 @@ START_TEST(test_peer_killed_during_round)
 	round = trigger(ca, NULL);
 	json_object_put(round);
 
-	signal_daemon(b, SIGSTOP);
+	tl_signal(b->pid, SIGSTOP);
 	tl_send_call(ca, 77, "trigger_all", NULL);
 	ck_assert_msg(tl_read_line(ca, 0.3, &line) == TL_READ_TIMEOUT,
 	    "the round ended with its calls unanswered: %s", line);
@@ -859,7 +820,7 @@ START_TEST(test_round_timeout_before_call_timeout)
 	ponger = spawn_n(cb, "ponger", 1);
 	connect_to_all(ca, address_at(pinger, 0), ponger);
 
-	signal_daemon(b, SIGSTOP);
+	tl_signal(b->pid, SIGSTOP);
 	started = tl_now();
 	round = trigger(ca, "{\"timeout\":0.5}");
 	elapsed = tl_now() - started;
@@ -868,7 +829,7 @@ START_TEST(test_round_timeout_before_call_timeout)
 	ck_assert_msg(count_errors(round, E_TIMED_OUT, NULL) >= 1, "no -32003 "
 	    "entry: %s", tl_json_text(round));
 	json_object_put(round);
-	signal_daemon(b, SIGCONT);
+	tl_signal(b->pid, SIGCONT);
 
 	round = trigger(ca, NULL);
 	ck_assert_msg(error_entries(round) == 0, "the next round: %s",
@@ -910,9 +871,9 @@ START_TEST(test_round_timeout_entry_per_call)
 	pongers = spawn_n(cb, "ponger", 3);
 	connect_to_all(ca, address_at(pinger, 0), pongers);
 
-	signal_daemon(b, SIGSTOP);
+	tl_signal(b->pid, SIGSTOP);
 	round = trigger(ca, "{\"timeout\":0.3}");
-	signal_daemon(b, SIGCONT);
+	tl_signal(b->pid, SIGCONT);
 	ck_assert_msg(count_errors(round, E_TIMED_OUT, address_at(pinger, 0))
 	    == 3, "want one -32003 entry per unanswered call, each naming "
 	    "the caller %s: %s", address_at(pinger, 0), tl_json_text(round));
@@ -950,7 +911,7 @@ START_TEST(test_busy_and_caller_gone)
 	ponger = spawn_n(cb, "ponger", 1);
 	connect_to_all(ca, address_at(pinger, 0), ponger);
 
-	signal_daemon(b, SIGSTOP);
+	tl_signal(b->pid, SIGSTOP);
 	tl_send_call(ca, 5, "trigger_all", "{\"timeout\":1}");
 	ck_assert_msg(tl_read_line(ca, 0.2, &line) == TL_READ_TIMEOUT,
 	    "the round ended early: %s", line);
@@ -967,7 +928,7 @@ START_TEST(test_busy_and_caller_gone)
 	tl_assert_json(tl_member(status, "round_running"), "false");
 	ck_assert_int_eq(tl_int(status, "rounds"), 1);
 	json_object_put(status);
-	signal_daemon(b, SIGCONT);
+	tl_signal(b->pid, SIGCONT);
 	round = trigger(other, NULL);
 	ck_assert_int_eq(error_entries(round), 0);
 	json_object_put(round);

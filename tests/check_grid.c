@@ -24,7 +24,8 @@
  * of each node included, where Creamas gets east and west wrong), and the
  * diffusion agents, whose values after 50 rounds on a 16 x 16 grid must
  * be bit for bit those of a plain computation in this file, on one slave,
- * on four slaves of a master and on two masters of two slaves.
+ * on four slaves of a master and on two masters of two slaves, whether
+ * they read their neighbours' published values or call them.
  *
  * Every test starts its daemons on ephemeral loopback ports and stops
  * them by pid; a master's slaves must be gone with it.
@@ -46,6 +47,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "grid_reference.h"
 #include "testlib.h"
 
 #define CG_TEST_TIMEOUT		180	/* seconds per test */
@@ -55,7 +57,6 @@
 #define CG_CONNS_MAX		32
 #define CG_SIDE			16	/* of the diffusion grid */
 #define CG_ROUNDS		50
-#define CG_RATE			0.5
 #define CG_CTL_WAIT		120.0	/* seconds a creamasctl run may take */
 
 Suite	*suite_grid(void);
@@ -175,7 +176,6 @@ static void
 cg_node_stop(struct cg_node *node)
 {
 	struct tl_exit	 e;
-	size_t		 i;
 
 	if (node->is_master) {
 		node->conn->timeout = CG_STOP_WAIT;
@@ -185,12 +185,7 @@ cg_node_stop(struct cg_node *node)
 		e = tl_daemon_stop(node->daemon);
 	ck_assert_msg(tl_exit_ok(&e), "node on port %u: %s",
 	    node->daemon->port, tl_exit_string(&e));
-	for (i = 0; i < node->nslaves; i++) {
-		ck_assert_msg(!tl_pid_alive(node->pids[i]), "slave %s (pid "
-		    "%ld) outlived its master", node->managers[i],
-		    (long)node->pids[i]);
-		free(node->managers[i]);
-	}
+	tl_forget_slaves(node->nslaves, node->pids, node->managers);
 	tl_close(node->conn);
 	tl_daemon_free(node->daemon);
 	free(node);
@@ -422,68 +417,6 @@ cg_check_messages(struct cg_grid *grid, int64_t rounds)
 	ck_assert_msg(sent > 0 && sent == answered && sent == received,
 	    "sent %lld, answered %lld, received %lld", (long long)sent,
 	    (long long)answered, (long long)received);
-}
-
-/* Mix 64 bits, as the daemon's grid agents do (splitmix64's finaliser). */
-static uint64_t
-cg_mix(uint64_t z)
-{
-	z += UINT64_C(0x9e3779b97f4a7c15);
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return (z ^ (z >> 31));
-}
-
-/* The first value of the diffusion agent at (x, y), seed 0. */
-static double
-cg_initial(int64_t x, int64_t y)
-{
-	uint64_t	 seed;
-
-	seed = cg_mix(cg_mix((uint64_t)x) ^ (uint64_t)y);
-	return ((double)(seed >> 11) * 0x1p-53);
-}
-
-/*
- * The diffusion, computed plainly: every round, every cell moves half way
- * to the mean of its neighbours' values of the round before, the values
- * added in the order N, E, S, W. Fills values[x * side + y].
- */
-static void
-cg_reference(double *values, int side, int rounds)
-{
-	static const int	 dx[4] = { 0, 1, 0, -1 };
-	static const int	 dy[4] = { -1, 0, 1, 0 };
-	double			*next, sum;
-	int			 x, y, nx, ny, d, count, r;
-
-	next = tl_calloc((size_t)(side * side), sizeof *next);
-	for (x = 0; x < side; x++) {
-		for (y = 0; y < side; y++)
-			values[x * side + y] = cg_initial(x, y);
-	}
-	for (r = 0; r < rounds; r++) {
-		for (x = 0; x < side; x++) {
-			for (y = 0; y < side; y++) {
-				sum = 0.0;
-				count = 0;
-				for (d = 0; d < 4; d++) {
-					nx = x + dx[d];
-					ny = y + dy[d];
-					if (nx < 0 || ny < 0 || nx >= side ||
-					    ny >= side)
-						continue;
-					sum += values[nx * side + ny];
-					count++;
-				}
-				next[x * side + y] = values[x * side + y] +
-				    (sum / count - values[x * side + y]) *
-				    CG_RATE;
-			}
-		}
-		memcpy(values, next, (size_t)(side * side) * sizeof *values);
-	}
-	free(next);
 }
 
 /*
@@ -859,9 +792,9 @@ START_TEST(test_node_grid)
 }
 END_TEST
 
-/* Fill every node of a grid with diffusion agents, then wire them. */
+/* Fill every node of a grid with agents of a diffusion type, then wire. */
 static void
-cg_diffusion_fill(struct cg_grid *grid)
+cg_diffusion_fill(struct cg_grid *grid, const char *type)
 {
 	struct cg_node	*node;
 	size_t		 i;
@@ -869,7 +802,7 @@ cg_diffusion_fill(struct cg_grid *grid)
 	for (i = 0; i < grid->nnodes; i++) {
 		node = grid->nodes[i];
 		json_object_put(tl_okf(node->conn, "spawn_n",
-		    "{\"type\":\"diffusion\",\"n\":%lld}",
+		    "{\"type\":\"%s\",\"n\":%lld}", type,
 		    (long long)(node->width * node->height)));
 	}
 	cg_assert_ready(grid, "true");
@@ -883,7 +816,9 @@ cg_diffusion_fill(struct cg_grid *grid)
  * The split does not change the answer: diffusion on a 16 x 16 grid for
  * 50 rounds, on one slave (loop 0), on a master with four slaves (loop
  * 1) and on two masters of two slaves side by side (loop 2), gives the
- * values of the plain computation bit for bit.
+ * values of the plain computation bit for bit; with published values
+ * (type diffusion, loops 0-2) and with a get_value call per neighbour
+ * (type diffusion_rpc, loops 3-5).
  */
 START_TEST(test_diffusion)
 {
@@ -895,15 +830,15 @@ START_TEST(test_diffusion)
 
 	expected = tl_calloc(CG_SIDE * CG_SIDE, sizeof *expected);
 	initial = tl_calloc(CG_SIDE * CG_SIDE, sizeof *initial);
-	cg_reference(initial, CG_SIDE, 0);
-	cg_reference(expected, CG_SIDE, CG_ROUNDS);
+	grid_reference(initial, CG_SIDE, CG_SIDE, 0);
+	grid_reference(expected, CG_SIDE, CG_SIDE, CG_ROUNDS);
 	for (i = 0; i < CG_SIDE * CG_SIDE; i++)
 		changed += expected[i] != initial[i];
 	ck_assert_msg(changed > CG_SIDE * CG_SIDE / 2, "the reference "
 	    "hardly changes: %d cells of %d", changed, CG_SIDE * CG_SIDE);
 
 	grid = cg_grid_new(0, 0, CG_SIDE, CG_SIDE);
-	switch (_i) {
+	switch (_i % 3) {
 	case 0:
 		node = cg_slave_start();
 		cg_grid_add(grid, node, 0, 0, CG_SIDE, CG_SIDE);
@@ -939,7 +874,7 @@ START_TEST(test_diffusion)
 		free(manager);
 		break;
 	}
-	cg_diffusion_fill(grid);
+	cg_diffusion_fill(grid, _i < 3 ? "diffusion" : "diffusion_rpc");
 	cg_check_values(grid, initial, CG_SIDE);
 	for (r = 0; r < CG_ROUNDS; r++)
 		cg_round(grid);
@@ -1036,7 +971,7 @@ START_TEST(test_ctl_diffusion)
 	struct tl_exit		 e;
 
 	expected = tl_calloc(CG_SIDE * CG_SIDE, sizeof *expected);
-	cg_reference(expected, CG_SIDE, CG_ROUNDS);
+	grid_reference(expected, CG_SIDE, CG_SIDE, CG_ROUNDS);
 	tl_adopt_orphans();
 	base = tl_free_ports(6);
 	nodes = tl_path(tl_tempdir(), "nodes");
@@ -1113,7 +1048,7 @@ suite_grid(void)
 
 	tc = tcase_create("diffusion");
 	tcase_set_timeout(tc, CG_TEST_TIMEOUT);
-	tcase_add_loop_test(tc, test_diffusion, 0, 3);
+	tcase_add_loop_test(tc, test_diffusion, 0, 6);
 	tcase_add_test(tc, test_ctl_diffusion);
 	suite_add_tcase(suite, tc);
 

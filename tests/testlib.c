@@ -361,6 +361,53 @@ tl_pid_alive(pid_t pid)
 	return (state != 'Z' && state != 'X' && state != 'x');
 }
 
+/*
+ * Send a signal to a process and wait until it takes effect: stopped
+ * (SIGSTOP), running again (SIGCONT) or gone (SIGKILL); fail after
+ * TL_SIGNAL_WAIT seconds.
+ */
+void
+tl_signal(pid_t pid, int signo)
+{
+	double	 deadline = tl_now() + TL_SIGNAL_WAIT;
+	char	 state = '-';
+	int	 done;
+
+	ck_assert_msg(kill(pid, signo) == 0, "kill -%d %ld: %s", signo,
+	    (long)pid, strerror(errno));
+	for (;;) {
+		if (signo == SIGKILL)
+			done = !tl_pid_alive(pid);
+		else
+			done = tl_proc_state(pid, &state, NULL) &&
+			    (state == 'T' || state == 't') ==
+			    (signo == SIGSTOP);
+		if (done)
+			return;
+		ck_assert_msg(tl_now() < deadline, "pid %ld: state %c %.0f s "
+		    "after signal %d", (long)pid, state, TL_SIGNAL_WAIT,
+		    signo);
+		usleep(1000);
+	}
+}
+
+/*
+ * Fail unless the slaves of a master that has exited are gone too, and
+ * free their manager addresses.
+ */
+void
+tl_forget_slaves(size_t count, const pid_t *pids, char **managers)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++) {
+		ck_assert_msg(!tl_pid_alive(pids[i]), "slave %s (pid %ld) "
+		    "outlived its master", managers[i], (long)pids[i]);
+		free(managers[i]);
+		managers[i] = NULL;
+	}
+}
+
 /* Return the first live child of this process that is not tracked. */
 pid_t
 tl_stray_child(void)

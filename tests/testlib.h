@@ -64,6 +64,7 @@
 
 #define TL_TIMEOUT		10.0	/* seconds: a reply, a start */
 #define TL_STOP_WAIT		10.0	/* seconds after SIGTERM */
+#define TL_SIGNAL_WAIT		5.0	/* seconds for a signal to take effect */
 
 /* A daemon started by tl_daemon_start(). */
 struct tl_daemon {
@@ -155,6 +156,8 @@ void		 tl_track_pid(pid_t);
 void		 tl_untrack_pid(pid_t);
 struct tl_exit	 tl_stop_pid(pid_t, int, double);
 int		 tl_pid_alive(pid_t);
+void		 tl_signal(pid_t, int);
+void		 tl_forget_slaves(size_t, const pid_t *, char **);
 int		 tl_port_listening(uint16_t);
 uint16_t	 tl_free_ports(size_t);
 int		 tl_wait_port_closed(uint16_t, double);
