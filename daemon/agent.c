@@ -26,6 +26,9 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/* Why the agent being spawned failed its init, if it said. */
+static char	*agent_failure;
+
 /*
  * Agents and the part of the public agent API that concerns one agent.
  * An agent is small: its type, a pointer to extras that most agents never
@@ -114,6 +117,7 @@ agent_free_slabs(void)
 		agent_slabs = slab->next;
 		free(slab);
 	}
+	free(agent_take_failure());
 }
 
 /* Return the extras of an agent, making them on first use. */
@@ -301,4 +305,27 @@ cr_agent_log(struct cr_agent *agent, const char *fmt, ...)
 	if (evbuffer_get_length(extra->log) >= AGENT_LOG_MAX)
 		evbuffer_add_printf(extra->log, "(log truncated at %d bytes)\n",
 		    AGENT_LOG_MAX);
+}
+
+/* Say why init fails; see creamas_agent(3). */
+void
+cr_agent_fail(struct cr_agent *agent, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	free(agent_failure);
+	va_start(ap, fmt);
+	if (vasprintf(&agent_failure, fmt, ap) == -1)
+		agent_failure = NULL;
+	va_end(ap);
+}
+
+/* Return (and forget) what cr_agent_fail() said last; NULL if nothing. */
+char *
+agent_take_failure(void)
+{
+	char	*failure = agent_failure;
+
+	agent_failure = NULL;
+	return (failure);
 }

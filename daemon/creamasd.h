@@ -135,6 +135,7 @@ struct round {
 	int			 fetching;	/* edge values, before acting */
 	struct json_object	*args;		/* for the agents' act */
 	size_t			 pending;	/* agent calls unanswered */
+	size_t			 calls;		/* agent calls started */
 	size_t			 failed;
 	struct json_object	*results;	/* NULL unless asked for */
 	struct json_object	*errors;
@@ -216,6 +217,7 @@ void		 agent_free_slabs(void);
 char		*agent_address(const struct cr_agent *);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);
+char		*agent_take_failure(void);
 
 /* agent_methods.c */
 int		 agent_dispatch(struct cr_agent *, const char *,
@@ -294,6 +296,7 @@ void		 grid_get_grid(struct request *, struct json_object *);
 /* grid_values.c */
 int		 grid_values_begin(struct round *);
 void		 grid_values_acted(void);
+void		 grid_values_forget(const struct cr_agent *);
 void		 grid_values_abandon(struct round *);
 void		 grid_values_plan(struct grid *);
 void		 grid_values_free(struct grid *);

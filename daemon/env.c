@@ -240,6 +240,7 @@ env_spawn(const char *type_name, struct json_object *params,
 {
 	const struct cr_agent_type	*type;
 	struct cr_agent			*agent;
+	char				*failure;
 	int				 rc;
 
 	if ((type = types_find(type_name)) == NULL) {
@@ -255,12 +256,17 @@ env_spawn(const char *type_name, struct json_object *params,
 		return (-1);
 	}
 	agent = agent_new(type, (uint32_t)env->nagents);
+	free(agent_take_failure());
 	if (type->init != NULL && (rc = type->init(agent, params)) != CR_OK) {
+		failure = agent_take_failure();
 		*error = rpc_error_newf(rc == CR_BAD_PARAMS ?
 		    RPC_INVALID_PARAMS : RPC_AGENT_FAILED,
-		    json_object_new_string(type_name), "%s: init %s",
+		    json_object_new_string(type_name), "%s: init %s%s%s",
 		    type_name, rc == CR_BAD_PARAMS ? "refused its params" :
-		    "failed");
+		    "failed", failure != NULL ? ": " : "",
+		    failure != NULL ? failure : "");
+		free(failure);
+		grid_values_forget(agent);
 		agent_free(agent);
 		return (-1);
 	}

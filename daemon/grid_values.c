@@ -243,6 +243,20 @@ cr_grid_publish(struct cr_agent *agent, double value)
 	return (0);
 }
 
+/* An agent that failed its init leaves its cell with no value. */
+void
+grid_values_forget(const struct cr_agent *agent)
+{
+	struct grid_values	*values;
+	ssize_t			 cell;
+
+	if ((cell = grid_values_cell(agent)) == -1 ||
+	    (values = env->grid->values) == NULL || values->published == NULL)
+		return;
+	values->published[cell] = NAN;
+	values->snapshot[cell] = NAN;
+}
+
 /*
  * Read the value of the neighbour in one direction: from the snapshot
  * inside the grid (at cell + step), from the halo across the edge (at

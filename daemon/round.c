@@ -15,6 +15,9 @@
  */
 
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/event.h>
 
@@ -31,10 +34,14 @@
  * (grid_values.c); the agents act only once they are all in.
  */
 
+#define ROUND_TRIM_CALLS	65536	/* calls in a round that call for a trim */
+#define ROUND_TRIM_DELAY	1.0	/* seconds idle before it */
+
 static uint64_t			 round_sequence;
 /* The last round run with a number from the caller, and its reply. */
 static int64_t			 round_cached_number = -1;
 static struct json_object	*round_cached_reply;
+static struct event		*round_trim_event;
 
 static void	round_act(struct round *);
 static void	round_act_all(struct round *);
@@ -167,6 +174,8 @@ round_start(struct request *request, struct json_object *params)
 			return;
 		}
 	}
+	if (round_trim_event != NULL)
+		evtimer_del(round_trim_event);
 	round = xcalloc(1, sizeof *round);
 	round->request = request;
 	round->sequence = ++round_sequence;
@@ -207,6 +216,35 @@ round_fetched(struct round *round)
 	round_act(round);
 }
 
+/* No round for a while after a round of many calls: trim the heap. */
+static void
+round_trim_cb(evutil_socket_t fd, short events, void *arg)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+/*
+ * After a round of many calls, give the memory they held back to the
+ * system once no round has followed for ROUND_TRIM_DELAY: the calls'
+ * small allocations leave the heap full of holes that the allocator
+ * would otherwise keep for good. Rounds that follow each other at once
+ * reuse that memory instead of faulting it in again.
+ */
+static void
+round_release_memory(const struct round *round)
+{
+	struct timeval	 tv;
+
+	if (round->calls < ROUND_TRIM_CALLS)
+		return;
+	if (round_trim_event == NULL)
+		round_trim_event = evtimer_new(env->base, round_trim_cb, NULL);
+	tv = clock_timeval(ROUND_TRIM_DELAY);
+	evtimer_add(round_trim_event, &tv);
+}
+
 /* Reply to the round's request and forget the round. */
 static void
 round_finish(struct round *round)
@@ -242,6 +280,7 @@ round_finish(struct round *round)
 		event_free(round->timer);
 	json_object_put(round->args);
 	request_reply(round->request, reply);
+	round_release_memory(round);
 	free(round);
 }
 
@@ -250,6 +289,7 @@ void
 round_call_started(void)
 {
 	env->round->pending++;
+	env->round->calls++;
 }
 
 /* A call of round sequence ended; an error becomes an error entry. */
@@ -283,10 +323,13 @@ round_abort(const char *reason)
 	round_finish(env->round);
 }
 
-/* Forget the cached reply (at exit). */
+/* Forget the cached reply and the trim to come (at exit). */
 void
 round_free_cache(void)
 {
 	json_object_put(round_cached_reply);
 	round_cached_reply = NULL;
+	if (round_trim_event != NULL)
+		event_free(round_trim_event);
+	round_trim_event = NULL;
 }

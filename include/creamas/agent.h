@@ -73,6 +73,8 @@ int		 cr_agent_call(struct cr_agent *, const char *, const char *,
 void		 cr_agent_publish(struct cr_agent *, struct json_object *);
 void		 cr_agent_log(struct cr_agent *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+void		 cr_agent_fail(struct cr_agent *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* Grid agents: the sides of a cell, in Creamas' order. */
 #define CR_GRID_NORTH		0	/* y - 1 */

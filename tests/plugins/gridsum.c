@@ -53,17 +53,17 @@ gridsum_label(struct cr_agent *agent, double *label)
 	return (1);
 }
 
-/*
- * Publish the cell's label; outside a grid, fail (init has no way to say
- * more: the spawn fails with "init failed").
- */
+/* Publish the cell's label; outside a grid, fail saying so. */
 static int
 gridsum_init(struct cr_agent *agent, const struct json_object *params)
 {
 	double	 label;
 
-	if (!gridsum_label(agent, &label))
+	if (!gridsum_label(agent, &label)) {
+		cr_agent_fail(agent, "a gridsum agent needs a grid: set_gs "
+		    "first");
 		return (CR_ERROR);
+	}
 	if (cr_grid_publish(agent, label) != 0)
 		return (CR_ERROR);
 	return (CR_OK);
