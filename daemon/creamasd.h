@@ -133,6 +133,9 @@ struct round {
 	int			 given;		/* number came from the caller */
 	int			 acting;
 	int			 fetching;	/* edge values, before acting */
+	size_t			 next;		/* the next agent to act */
+	size_t			 end;		/* agents acting: [1, end) */
+	struct event		*slice;		/* acts the next slice */
 	struct json_object	*args;		/* for the agents' act */
 	size_t			 pending;	/* agent calls unanswered */
 	size_t			 calls;		/* agent calls started */

@@ -60,6 +60,7 @@ struct grid_counts {
 	uint64_t		 served_values;
 };
 
+/* A grid's published values, the copy its agents read, and its edges. */
 struct grid_values {
 	double			*published;	/* per cell; NaN: none yet */
 	double			*snapshot;	/* after snapshot_generation */
@@ -502,11 +503,12 @@ grid_get_cell_values(struct request *request, struct json_object *params)
 		return;
 	}
 	values = grid_values_get();
-	if (generation >= 0 && (uint64_t)generation == values->generation)
-		source = values->published;
-	else if (generation >= 0 && values->snapshot_taken &&
+	/* During a round the snapshot is what the round started from. */
+	if (generation >= 0 && values->snapshot_taken &&
 	    (uint64_t)generation == values->snapshot_generation)
 		source = values->snapshot;
+	else if (generation >= 0 && (uint64_t)generation == values->generation)
+		source = values->published;
 	else {
 		request_error(request, rpc_error_newf(RPC_FAILED,
 		    json_object_new_string("generation"), "the values of "

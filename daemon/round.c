@@ -31,11 +31,14 @@
  * when every act has returned and every call those acts started has been
  * answered or has failed, or when the round times out. In a grid whose
  * agents publish values, the values across its edges are fetched first
- * (grid_values.c); the agents act only once they are all in.
+ * (grid_values.c); the agents act only once they are all in. A long
+ * round acts in slices, serving requests in between.
  */
 
 #define ROUND_TRIM_CALLS	65536	/* calls in a round that call for a trim */
 #define ROUND_TRIM_DELAY	1.0	/* seconds idle before it */
+#define ROUND_SLICE_US		2000	/* acts between turns of the loop */
+#define ROUND_SLICE_CHECK	63	/* look at the clock every 64 acts */
 
 static uint64_t			 round_sequence;
 /* The last round run with a number from the caller, and its reply. */
@@ -44,7 +47,8 @@ static struct json_object	*round_cached_reply;
 static struct event		*round_trim_event;
 
 static void	round_act(struct round *);
-static void	round_act_all(struct round *);
+static void	round_act_begin(struct round *);
+static int	round_act_agents(struct round *, int);
 static void	round_finish(struct round *);
 
 /* Add an error entry to a round for an agent (or for none). */
@@ -96,46 +100,86 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	if (round->fetching) {
 		grid_values_abandon(round);
 		round->fetching = 0;
-		round_act_all(round);
+		round_act_begin(round);
 	}
+	if (round->acting)
+		round_act_agents(round, 0);
 	call_round_unanswered(round->sequence, round_unanswered, round);
 	round_finish(round);
 }
 
-/*
- * Run every agent's act, then count the grid's round; the reply waits
- * for the calls they start.
- */
+/* Run one agent's act; a failure becomes an error entry. */
 static void
-round_act_all(struct round *round)
+round_act_one(struct round *round, struct cr_agent *agent)
 {
-	struct json_object	*args = round->args;
-	struct cr_agent		*agent;
-	struct json_object	*result;
-	size_t			 i;
+	struct json_object	*result = NULL;
 	int			 rc;
 
-	round->acting = 1;
-	for (i = 1; i < env->nagents; i++) {
-		agent = env->agents[i];
+	rc = agent->type->act(agent, round->args, &result);
+	if (rc != CR_OK) {
+		round->failed++;
+		round_error(round, agent, RPC_AGENT_FAILED, result != NULL &&
+		    json_object_is_type(result, json_type_string) ?
+		    json_object_get_string(result) : "act failed");
+		json_object_put(result);
 		result = NULL;
-		rc = agent->type->act(agent, args, &result);
-		if (rc != CR_OK) {
-			round->failed++;
-			round_error(round, agent, RPC_AGENT_FAILED,
-			    result != NULL && json_object_is_type(result,
-			    json_type_string) ? json_object_get_string(result) :
-			    "act failed");
-			json_object_put(result);
-			result = NULL;
+	}
+	if (round->results != NULL)
+		json_object_array_add(round->results, result);
+	else if (result != NULL)
+		json_object_put(result);
+}
+
+/* The agents are about to act: those there now, in creation order. */
+static void
+round_act_begin(struct round *round)
+{
+	round->acting = 1;
+	round->next = 1;
+	round->end = env->nagents;
+}
+
+/*
+ * Act the round's agents from the next one on: all of them, or if sliced
+ * until ROUND_SLICE_US have passed, when the rest waits for the next turn
+ * of the event loop, so that requests (a neighbour asking for the grid's
+ * edge, status) are served while a long round runs. Once every agent has
+ * acted, count the grid's round and return 1.
+ */
+static int
+round_act_agents(struct round *round, int sliced)
+{
+	static const struct timeval	 now = { 0, 0 };
+	uint64_t			 deadline = clock_now_us() +
+					    ROUND_SLICE_US;
+
+	while (round->next < round->end) {
+		round_act_one(round, env->agents[round->next++]);
+		if (sliced && (round->next & ROUND_SLICE_CHECK) == 0 &&
+		    round->next < round->end && clock_now_us() >= deadline) {
+			/* A timer due now runs after the sockets' turn. */
+			evtimer_add(round->slice, &now);
+			return (0);
 		}
-		if (round->results != NULL)
-			json_object_array_add(round->results, result);
-		else if (result != NULL)
-			json_object_put(result);
 	}
 	grid_values_acted();
 	round->acting = 0;
+	return (1);
+}
+
+/* Go on acting; the round ends once all have, unless calls are out. */
+static void
+round_act_continue(struct round *round)
+{
+	if (round_act_agents(round, 1) && round->pending == 0)
+		round_finish(round);
+}
+
+/* The next slice of a long round's acts. */
+static void
+round_slice_cb(evutil_socket_t fd, short events, void *arg)
+{
+	round_act_continue(arg);
 }
 
 /* Start a round for a trigger_all request. */
@@ -193,19 +237,19 @@ round_start(struct request *request, struct json_object *params)
 	tv = clock_timeval(seconds);
 	round->timer = evtimer_new(env->base, round_timeout_cb, round);
 	evtimer_add(round->timer, &tv);
+	round->slice = evtimer_new(env->base, round_slice_cb, round);
 
 	round->fetching = grid_values_begin(round);
 	if (!round->fetching)
 		round_act(round);
 }
 
-/* Every agent acts; the round ends now unless calls are still out. */
+/* Every agent acts; the round ends then, unless calls are still out. */
 static void
 round_act(struct round *round)
 {
-	round_act_all(round);
-	if (round->pending == 0)
-		round_finish(round);
+	round_act_begin(round);
+	round_act_continue(round);
 }
 
 /* The values across the grid's edges are in (or failed): act now. */
@@ -278,6 +322,8 @@ round_finish(struct round *round)
 	}
 	if (round->timer != NULL)
 		event_free(round->timer);
+	if (round->slice != NULL)
+		event_free(round->slice);
 	json_object_put(round->args);
 	request_reply(round->request, reply);
 	round_release_memory(round);

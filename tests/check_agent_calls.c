@@ -42,6 +42,9 @@
 #define E_AGENT_FAILED		-32008
 #define E_CONNECTION_LOST	-32009
 #define E_BUSY			-32010
+#define PROMPT			5.0	/* seconds: "at once", loaded machine */
+#define ROUND_MIB		64.0	/* 500,000 calls at once take more */
+#define KEPT_MIB		32.0	/* and keep less once idle */
 
 Suite	*suite_agent_calls(void);
 
@@ -1120,6 +1123,100 @@ START_TEST(test_cached_round)
 }
 END_TEST
 
+/*
+ * A long round goes on serving requests: 1000 sleepers each busy for
+ * 1 ms make a round of a second or more, and a status asked a moment
+ * after trigger_all is answered while that round still runs, saying so.
+ */
+START_TEST(test_long_round_serves_requests)
+{
+	struct tl_daemon	*a;
+	struct tl_conn		*runner, *other;
+	struct json_object	*status, *round;
+	double			 started;
+	int			 running;
+
+	a = start_daemon(NULL);
+	runner = tl_connect(a->port);
+	other = tl_connect(a->port);
+	json_object_put(spawn_n(runner, "sleeper", 1000));
+	tl_send_call(runner, 1, "trigger_all", "{\"args\":{\"us\":1000}}");
+	started = tl_now();
+	usleep(50000);
+	status = tl_ok(other, "status", NULL);
+	running = json_object_get_boolean(tl_member(status, "round_running"));
+	ck_assert_msg(running, "status %.3f s after trigger_all came after "
+	    "the round: %s", tl_now() - started, tl_json_text(status));
+	json_object_put(status);
+	round = read_round(runner, 1, TL_TIMEOUT);
+	ck_assert_int_eq(tl_int(round, "agents"), 1000);
+	ck_assert_int_eq(tl_int(round, "failed"), 0);
+	json_object_put(round);
+	tl_close(other);
+	tl_close(runner);
+	stop_daemon(a);
+}
+END_TEST
+
+#ifndef __SANITIZE_ADDRESS__
+/* Return a daemon's resident memory in MiB, from its status. */
+static double
+rss_mib(struct tl_conn *conn)
+{
+	struct json_object	*status;
+	double			 mib;
+
+	status = tl_ok(conn, "status", NULL);
+	mib = (double)tl_int(status, "rss_bytes") / (1024.0 * 1024.0);
+	json_object_put(status);
+	return (mib);
+}
+
+/*
+ * Memory goes back after a round of many calls: a pinger calling its
+ * ponger 500,000 times in one act takes more than ROUND_MIB of memory,
+ * and within PROMPT of the daemon going idle its resident memory is back
+ * within KEPT_MIB of what it was before. Not in sanitizer builds, whose
+ * allocator keeps freed memory on purpose (the test is left out of that
+ * suite, not passed).
+ */
+START_TEST(test_memory_returned)
+{
+	struct tl_daemon	*a;
+	struct tl_conn		*ca;
+	struct json_object	*pinger, *ponger, *round;
+	double			 before, peak, now, deadline;
+
+	a = start_daemon(NULL);
+	ca = tl_connect(a->port);
+	pinger = spawn_n(ca, "pinger", 1);
+	ponger = spawn_n(ca, "ponger", 1);
+	connect_to_all(ca, address_at(pinger, 0), ponger);
+	before = rss_mib(ca);
+	round = trigger(ca, "{\"args\":{\"times\":500000}}");
+	ck_assert_int_eq(error_entries(round), 0);
+	json_object_put(round);
+	ck_assert_int_eq(agent_int(ca, address_at(pinger, 0),
+	    "agent.replies"), 500000);
+	peak = rss_mib(ca);
+	ck_assert_msg(peak > before + ROUND_MIB, "the round took %.0f MiB "
+	    "(%.0f to %.0f): too little to see it given back", peak - before,
+	    before, peak);
+	deadline = tl_now() + PROMPT;
+	while ((now = rss_mib(ca)) > before + KEPT_MIB) {
+		ck_assert_msg(tl_now() < deadline, "%.0f MiB before the round, "
+		    "%.0f after, still %.0f %.0f s later", before, peak, now,
+		    PROMPT);
+		usleep(50000);
+	}
+	json_object_put(pinger);
+	json_object_put(ponger);
+	tl_close(ca);
+	stop_daemon(a);
+}
+END_TEST
+#endif
+
 /* The agent_calls suite. */
 Suite *
 suite_agent_calls(void)
@@ -1146,6 +1243,10 @@ suite_agent_calls(void)
 	tcase_add_test(tcase, test_publisher_artifacts);
 	tcase_add_test(tcase, test_failer);
 	tcase_add_test(tcase, test_cached_round);
+	tcase_add_test(tcase, test_long_round_serves_requests);
+#ifndef __SANITIZE_ADDRESS__
+	tcase_add_test(tcase, test_memory_returned);
+#endif
 	suite_add_tcase(suite, tcase);
 	return (suite);
 }

@@ -17,8 +17,9 @@
 /*
  * pingpong: agent types for the end-to-end tests of agent-to-agent calls.
  *
- * pinger	act calls "ping" on every connection and counts the replies
- *		and the errors; methods "replies", "errors", "last_error".
+ * pinger	act calls "ping" on every connection (N times each if its
+ *		args are {"times": N}) and counts the replies and the
+ *		errors; methods "replies", "errors", "last_error".
  * ponger	"ping" answers {"pong": N, "from": its address}; "pings"
  *		says how many it answered.
  * chainer	like pinger, but each reply starts a second call from the
@@ -26,11 +27,13 @@
  *		data, or else to the same ponger.
  * publisher	act publishes {"n": count, "by": N}.
  * failer	act fails with "failer N refuses to act".
+ * sleeper	act keeps the CPU busy for the args' "us" microseconds.
  */
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "creamas/agent.h"
 
@@ -81,22 +84,27 @@ caller_count_refused(struct cr_agent *agent, const char *address)
 	    "cr_agent_call refused %s", address);
 }
 
-/* Call "ping" on every connection with a reply function; count them. */
+/*
+ * Call "ping" times times on every connection with a reply function;
+ * say how many calls started.
+ */
 static int
-caller_ping_all(struct cr_agent *agent, cr_reply_fn reply,
+caller_ping_all(struct cr_agent *agent, int64_t times, cr_reply_fn reply,
     struct json_object **result)
 {
 	struct json_object	*connections = cr_agent_connections(agent);
-	int64_t			 started = 0;
+	int64_t			 started = 0, i;
 
 	if (connections != NULL) {
 		json_object_object_foreach(connections, address, data) {
 			(void)data;
-			if (cr_agent_call(agent, address, "ping", NULL, reply,
-			    NULL) == 0)
-				started++;
-			else
-				caller_count_refused(agent, address);
+			for (i = 0; i < times; i++) {
+				if (cr_agent_call(agent, address, "ping", NULL,
+				    reply, NULL) == 0)
+					started++;
+				else
+					caller_count_refused(agent, address);
+			}
 		}
 	}
 	*result = json_object_new_int64(started);
@@ -135,12 +143,30 @@ pinger_reply(struct cr_agent *agent, const struct json_object *result,
 	caller_count(agent, error);
 }
 
-/* pinger: ping every connection. */
+/* Return the integer member name of an act's args, or fallback. */
+static int64_t
+args_int(const struct json_object *args, const char *name, int64_t fallback)
+{
+	struct json_object	*value = NULL;
+	union {
+		const struct json_object	*borrowed;
+		struct json_object		*plain;
+	} object = { args };
+
+	if (args == NULL || !json_object_is_type(object.plain,
+	    json_type_object) || !json_object_object_get_ex(object.plain, name,
+	    &value))
+		return (fallback);
+	return (json_object_get_int64(value));
+}
+
+/* pinger: ping every connection, args' "times" times (once by default). */
 static int
 pinger_act(struct cr_agent *agent, const struct json_object *args,
     struct json_object **result)
 {
-	return (caller_ping_all(agent, pinger_reply, result));
+	return (caller_ping_all(agent, args_int(args, "times", 1),
+	    pinger_reply, result));
 }
 
 /* chainer: the second reply of a chain ends it. */
@@ -184,7 +210,7 @@ static int
 chainer_act(struct cr_agent *agent, const struct json_object *args,
     struct json_object **result)
 {
-	return (caller_ping_all(agent, chainer_first_reply, result));
+	return (caller_ping_all(agent, 1, chainer_first_reply, result));
 }
 
 /* ponger: an act that does nothing. */
@@ -251,6 +277,28 @@ failer_act(struct cr_agent *agent, const struct json_object *args,
 	return (CR_ERROR);
 }
 
+/* Return the monotonic time in microseconds. */
+static int64_t
+sleeper_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* sleeper: a slow act, busy for {"us": N} microseconds. */
+static int
+sleeper_act(struct cr_agent *agent, const struct json_object *args,
+    struct json_object **result)
+{
+	int64_t	 until = sleeper_now_us() + args_int(args, "us", 0);
+
+	while (sleeper_now_us() < until)
+		;
+	return (CR_OK);
+}
+
 static const struct cr_agent_type pinger_type = {
 	.name = "pinger",
 	.state_size = sizeof(struct caller),
@@ -283,5 +331,10 @@ static const struct cr_agent_type failer_type = {
 	.act = failer_act,
 };
 
+static const struct cr_agent_type sleeper_type = {
+	.name = "sleeper",
+	.act = sleeper_act,
+};
+
 CR_PLUGIN_EXPORT(&pinger_type, &chainer_type, &ponger_type, &publisher_type,
-    &failer_type);
+    &failer_type, &sleeper_type);
