@@ -109,7 +109,7 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /* Run one agent's act; a failure becomes an error entry. */
-static void
+static inline void
 round_act_one(struct round *round, struct cr_agent *agent)
 {
 	struct json_object	*result = NULL;
@@ -153,15 +153,19 @@ round_act_agents(struct round *round, int sliced)
 	uint64_t			 deadline = clock_now_us() +
 					    ROUND_SLICE_US;
 
-	while (round->next < round->end) {
-		round_act_one(round, env->agents[round->next++]);
-		if (sliced && (round->next & ROUND_SLICE_CHECK) == 0 &&
-		    round->next < round->end && clock_now_us() >= deadline) {
+	size_t				 next = round->next, end = round->end;
+
+	while (next < end) {
+		round_act_one(round, env->agents[next++]);
+		if (sliced && (next & ROUND_SLICE_CHECK) == 0 && next < end &&
+		    clock_now_us() >= deadline) {
+			round->next = next;
 			/* A timer due now runs after the sockets' turn. */
 			evtimer_add(round->slice, &now);
 			return (0);
 		}
 	}
+	round->next = next;
 	grid_values_acted();
 	round->acting = 0;
 	return (1);
