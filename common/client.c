@@ -56,6 +56,7 @@ struct client {
 	struct limits		 limits;
 	char			*peer;
 	char			*lost_reason;	/* NULL while connected */
+	int			 connected;	/* the connect is done */
 	int			 lost_code;	/* the error calls then get */
 	struct idmap		 calls;
 	uint64_t		 next_id;
@@ -205,6 +206,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		log_debug("%s: connected", client->peer);
 		socket_set_nodelay(bufferevent_getfd(bev));
+		client->connected = 1;
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -356,7 +358,6 @@ client_send(struct client *client, const char *method,
 {
 	struct client_call	*call;
 	struct json_object	*request;
-	struct evbuffer		*output;
 	const char		*text;
 	size_t			 length;
 	struct timeval		 now = { 0, 0 }, tv;
@@ -377,10 +378,13 @@ client_send(struct client *client, const char *method,
 	}
 	request = rpc_request_new((int64_t)call->id, method, params);
 	text = rpc_serialize(request, &length);
-	output = client->held != NULL && !direct ? client->held :
-	    bufferevent_get_output(client->bev);
-	evbuffer_add(output, text, length);
-	evbuffer_add(output, "\n", 1);
+	if (client->held != NULL && !direct) {
+		evbuffer_add(client->held, text, length);
+		evbuffer_add(client->held, "\n", 1);
+	} else
+		/* Only a call on an idle connection goes out at once. */
+		socket_send_line(client->bev, text, length,
+		    client->connected && client->calls.count == 1);
 	json_object_put(request);
 	if ((common = client_timeout_tv(client, seconds)) == NULL) {
 		tv = clock_timeval(seconds);

@@ -173,13 +173,13 @@ server_request_peer(const struct server_request *request)
 static void
 server_conn_send(struct server_conn *conn, struct json_object *value)
 {
-	struct evbuffer	*output = bufferevent_get_output(conn->bev);
 	const char	*text;
 	size_t		 length;
 
 	text = rpc_serialize(value, &length);
-	evbuffer_add(output, text, length);
-	evbuffer_add(output, "\n", 1);
+	/* A reply goes out at once unless more requests wait to be read. */
+	socket_send_line(conn->bev, text, length, evbuffer_get_length(
+	    bufferevent_get_input(conn->bev)) == 0);
 	server_conn_update_reading(conn);
 }
 

@@ -17,8 +17,13 @@
 #ifndef CREAMAS_SOCKET_H
 #define CREAMAS_SOCKET_H
 
+#include <stddef.h>
+
 #include <event2/util.h>
 
+struct bufferevent;
+
 void	socket_set_nodelay(evutil_socket_t);
+void	socket_send_line(struct bufferevent *, const char *, size_t, int);
 
 #endif
