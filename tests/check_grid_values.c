@@ -933,6 +933,101 @@ START_TEST(test_busy_round)
 }
 END_TEST
 
+/* As a fake neighbour: read a request, return its method, id and params. */
+static const char *
+gv_fake_request(struct tl_conn *peer, struct json_object **request,
+    int64_t *id)
+{
+	*request = tl_read_json(peer, TL_TIMEOUT);
+	*id = tl_int(*request, "id");
+	return (tl_string(*request, "method"));
+}
+
+/*
+ * A hostile neighbour: a slave of two diffusion agents (gs [1, 2]) whose
+ * east is a fake environment run by the test. The fake answers the
+ * wiring, then get_cell_values with the wrong values (a string, one
+ * value for two cells), then with an error, then closes. Each round the
+ * slave names the fake, both agents fail and keep their values, and the
+ * slave goes on serving.
+ */
+START_TEST(test_hostile_neighbor)
+{
+	static const char	*answers[] = {
+		"\"result\":{\"generation\":%d,\"values\":[\"x\"]}",
+		"\"error\":{\"code\":-32000,\"message\":\"no%d\"}",
+	};
+	struct gv_node		*node;
+	struct tl_conn		*peer;
+	struct json_object	*request, *round;
+	const char		*texts[] = { "not the values asked for", "no",
+				    "closed" };
+	char			*address, *answer;
+	double			 before[2], after[2];
+	int64_t			 id;
+	uint16_t		 port;
+	int			 listen_fd, i, r;
+
+	node = gv_start(0, NULL);
+	listen_fd = tl_listen(&port);
+	gv_expect(node->conn, "null", "set_gs", "{\"gs\":[1,2]}");
+	json_object_put(tl_ok(node->conn, "spawn_n",
+	    "{\"type\":\"diffusion\",\"n\":2}"));
+	address = tl_printf("tcp://127.0.0.1:%u/0", port);
+	json_object_put(tl_okf(node->conn, "set_grid_neighbor",
+	    "{\"direction\":\"E\",\"addr\":\"%s\"}", address));
+	tl_send_call(node->conn, 100, "set_agent_neighbors", NULL);
+	peer = tl_accept(listen_fd, TL_TIMEOUT);
+	ck_assert_msg(peer != NULL, "the slave never connected to its east");
+	for (i = 0; i < 2; i++) {
+		ck_assert_str_eq(gv_fake_request(peer, &request, &id),
+		    "get_xy_address");
+		tl_send_linef(peer, "{\"jsonrpc\":\"2.0\",\"id\":%lld,"
+		    "\"result\":\"tcp://127.0.0.1:%u/%d\"}", (long long)id,
+		    port, i + 1);
+		json_object_put(request);
+	}
+	request = tl_read_json(node->conn, TL_TIMEOUT);
+	tl_assert_json(tl_response_result(request), "null");
+	json_object_put(request);
+	node->conn->next_id = 101;
+
+	for (r = 0; r < 3; r++) {
+		for (i = 0; i < 2; i++)
+			before[i] = gv_agent_value(node->conn, i + 1);
+		tl_send_call(node->conn, 200 + r, "trigger_all", NULL);
+		ck_assert_str_eq(gv_fake_request(peer, &request, &id),
+		    "get_cell_values");
+		json_object_put(request);
+		if (r < 2) {
+			answer = tl_printf(answers[r], r);
+			tl_send_linef(peer, "{\"jsonrpc\":\"2.0\",\"id\":%lld,"
+			    "%s}", (long long)id, answer);
+			free(answer);
+		} else
+			tl_close(peer);
+		request = tl_read_json(node->conn, TL_TIMEOUT);
+		round = tl_response_result(request);
+		ck_assert_msg(tl_int(round, "failed") == 2 &&
+		    gv_edge_errors(tl_member(round, "errors"), texts[r],
+		    address) == 1, "round %d with a hostile east: %s", r,
+		    tl_json_text(round));
+		json_object_put(request);
+		for (i = 0; i < 2; i++) {
+			after[i] = gv_agent_value(node->conn, i + 1);
+			ck_assert_msg(memcmp(&before[i], &after[i],
+			    sizeof after[i]) == 0, "round %d: agent %d moved "
+			    "without its east value", r, i + 1);
+		}
+	}
+	gv_expect_grid_counts(node->conn, "{\"generation\":3}");
+	close(listen_fd);
+	free(address);
+	gv_stop(node);
+	gv_assert_nothing_left();
+}
+END_TEST
+
 /* The grid_values suite. */
 Suite *
 suite_grid_values(void)
@@ -947,6 +1042,7 @@ suite_grid_values(void)
 	tcase_add_test(tc, test_local_counts);
 	tcase_add_test(tc, test_get_cell_values);
 	tcase_add_test(tc, test_mixed_neighbors);
+	tcase_add_test(tc, test_hostile_neighbor);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("slaves");
