@@ -48,50 +48,6 @@
 
 Suite	*suite_agent_calls(void);
 
-/* Start a daemon with the pingpong plugin and an optional -o option. */
-static struct tl_daemon *
-start_daemon(const char *option)
-{
-	const char	*args[] = { "--plugin", tl_plugin_path("pingpong"),
-			    "-o", option, NULL };
-
-	if (option == NULL)
-		args[2] = NULL;
-	return (tl_daemon_startv(args));
-}
-
-/* Stop a daemon by pid (SIGTERM) and check that it exited 0 by itself. */
-static void
-stop_daemon(struct tl_daemon *d)
-{
-	struct tl_exit	 e;
-	char		*err;
-	unsigned int	 port = d->port;
-
-	e = tl_daemon_stop(d);
-	err = tl_daemon_stderr(d);
-	ck_assert_msg(tl_exit_ok(&e), "daemon on port %u: %s; stderr:\n%s",
-	    port, tl_exit_string(&e), err);
-	free(err);
-	tl_daemon_free(d);
-}
-
-/* Check that a daemon still runs and answers a new client. */
-static void
-assert_alive(struct tl_daemon *d)
-{
-	struct tl_conn		*conn;
-	struct json_object	*ready;
-
-	ck_assert_msg(tl_pid_alive(d->pid), "daemon on port %u is gone",
-	    d->port);
-	conn = tl_connect(d->port);
-	ready = tl_ok(conn, "is_ready", NULL);
-	tl_assert_json(ready, "true");
-	json_object_put(ready);
-	tl_close(conn);
-}
-
 /* Spawn n agents of a type; their addresses (a new reference). */
 static struct json_object *
 spawn_n(struct tl_conn *conn, const char *type, int n)
@@ -248,8 +204,8 @@ START_TEST(test_remote_pings_every_round)
 	size_t			 i;
 	int			 r;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pongers = spawn_n(cb, "ponger", 5);
@@ -293,10 +249,10 @@ START_TEST(test_remote_pings_every_round)
 	json_object_put(pingers);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -314,7 +270,7 @@ START_TEST(test_local_pings_every_round)
 	size_t			 i;
 	int			 r;
 
-	a = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	pingers = spawn_n(ca, "pinger", 4);
 	pongers = spawn_n(ca, "ponger", 6);
@@ -352,8 +308,8 @@ START_TEST(test_local_pings_every_round)
 	json_object_put(pongers);
 	json_object_put(pingers);
 	tl_close(ca);
-	assert_alive(a);
-	stop_daemon(a);
+	tl_daemon_assert_alive(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -365,8 +321,8 @@ START_TEST(test_mixed_local_and_remote)
 	struct json_object	*local, *remote, *pinger, *round;
 	int			 r;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -389,10 +345,10 @@ START_TEST(test_mixed_local_and_remote)
 	json_object_put(pinger);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -408,8 +364,8 @@ START_TEST(test_many_calls_in_flight)
 	size_t			 i;
 	int			 r;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pongers = spawn_n(cb, "ponger", 200);
@@ -433,10 +389,10 @@ START_TEST(test_many_calls_in_flight)
 	json_object_put(pingers);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -453,7 +409,7 @@ START_TEST(test_mutual_calls)
 	int			 r;
 
 	for (i = 0; i < 2; i++) {
-		d[i] = start_daemon(NULL);
+		d[i] = tl_daemon_start_plugin("pingpong", NULL);
 		conn[i] = tl_connect(d[i]->port);
 		pingers[i] = spawn_n(conn[i], "pinger", 3);
 		pongers[i] = spawn_n(conn[i], "ponger", 4);
@@ -486,8 +442,8 @@ START_TEST(test_mutual_calls)
 		json_object_put(pingers[i]);
 		json_object_put(pongers[i]);
 		tl_close(conn[i]);
-		assert_alive(d[i]);
-		stop_daemon(d[i]);
+		tl_daemon_assert_alive(d[i]);
+		tl_daemon_stop_clean(d[i]);
 	}
 }
 END_TEST
@@ -510,8 +466,8 @@ START_TEST(test_chained_call_keeps_round_open)
 	double			 started, elapsed;
 	int			 r;
 
-	a = start_daemon("call_timeout=1");
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", "call_timeout=1");
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	chainer = spawn_n(ca, "chainer", 1);
@@ -578,10 +534,10 @@ START_TEST(test_chained_call_keeps_round_open)
 	json_object_put(remote);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -597,8 +553,8 @@ START_TEST(test_stopped_peer_times_out)
 	struct json_object	*pinger, *pongers, *round, *last;
 	double			 started, elapsed;
 
-	a = start_daemon("call_timeout=1");
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", "call_timeout=1");
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -643,10 +599,10 @@ START_TEST(test_stopped_peer_times_out)
 	json_object_put(pongers);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -663,8 +619,8 @@ START_TEST(test_killed_peer_connection_lost)
 	double			 started;
 	int			 r;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -701,8 +657,8 @@ START_TEST(test_killed_peer_connection_lost)
 	json_object_put(pinger);
 	json_object_put(pongers);
 	tl_close(ca);
-	assert_alive(a);
-	stop_daemon(a);
+	tl_daemon_assert_alive(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -718,8 +674,8 @@ START_TEST(test_peer_killed_during_round)
 	char			*line;
 	double			 started;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -748,8 +704,8 @@ START_TEST(test_peer_killed_during_round)
 	json_object_put(pinger);
 	json_object_put(pongers);
 	tl_close(ca);
-	assert_alive(a);
-	stop_daemon(a);
+	tl_daemon_assert_alive(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -761,8 +717,8 @@ START_TEST(test_missing_agent)
 	struct json_object	*pinger, *ponger, *round, *last;
 	char			*here, *there, *list;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -796,10 +752,10 @@ START_TEST(test_missing_agent)
 	json_object_put(ponger);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -815,8 +771,8 @@ START_TEST(test_round_timeout_before_call_timeout)
 	struct json_object	*pinger, *ponger, *round;
 	double			 started, elapsed;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -848,10 +804,10 @@ START_TEST(test_round_timeout_before_call_timeout)
 	json_object_put(ponger);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -866,8 +822,8 @@ START_TEST(test_round_timeout_entry_per_call)
 	struct tl_conn		*ca, *cb;
 	struct json_object	*pinger, *pongers, *round;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	pinger = spawn_n(ca, "pinger", 1);
@@ -886,10 +842,10 @@ START_TEST(test_round_timeout_entry_per_call)
 	json_object_put(pongers);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -905,8 +861,8 @@ START_TEST(test_busy_and_caller_gone)
 	char			*line;
 	int			 i;
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	other = tl_connect(a->port);
@@ -940,10 +896,10 @@ START_TEST(test_busy_and_caller_gone)
 	json_object_put(ponger);
 	tl_close(other);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -960,7 +916,7 @@ START_TEST(test_publisher_artifacts)
 	char			*expected, *one;
 	const char		*p1, *p2;
 
-	a = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	publishers = spawn_n(ca, "publisher", 2);
 	counter = spawn_n(ca, "counter", 1);
@@ -1012,8 +968,8 @@ START_TEST(test_publisher_artifacts)
 	json_object_put(publishers);
 	json_object_put(counter);
 	tl_close(ca);
-	assert_alive(a);
-	stop_daemon(a);
+	tl_daemon_assert_alive(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -1032,7 +988,7 @@ START_TEST(test_failer)
 	size_t			 i;
 	int			 r;
 
-	a = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	for (i = 0; i < 5; i++)
 		json_object_put(tl_okf(ca, "spawn", "{\"type\":\"%s\"}",
@@ -1077,8 +1033,8 @@ START_TEST(test_failer)
 	free(pinger);
 	free(counter2);
 	tl_close(ca);
-	assert_alive(a);
-	stop_daemon(a);
+	tl_daemon_assert_alive(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -1093,7 +1049,7 @@ START_TEST(test_cached_round)
 	struct json_object	*first, *second, *third, *status;
 	char			*counter;
 
-	a = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
 	counter = agent_address(a, 1);
 	ca = tl_connect(a->port);
 	json_object_put(tl_ok(ca, "spawn", "{\"type\":\"counter\"}"));
@@ -1118,8 +1074,8 @@ START_TEST(test_cached_round)
 	json_object_put(third);
 	free(counter);
 	tl_close(ca);
-	assert_alive(a);
-	stop_daemon(a);
+	tl_daemon_assert_alive(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -1136,7 +1092,7 @@ START_TEST(test_long_round_serves_requests)
 	double			 started;
 	int			 running;
 
-	a = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
 	runner = tl_connect(a->port);
 	other = tl_connect(a->port);
 	json_object_put(spawn_n(runner, "sleeper", 1000));
@@ -1154,7 +1110,7 @@ START_TEST(test_long_round_serves_requests)
 	json_object_put(round);
 	tl_close(other);
 	tl_close(runner);
-	stop_daemon(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 
@@ -1187,7 +1143,7 @@ START_TEST(test_memory_returned)
 	struct json_object	*pinger, *ponger, *round;
 	double			 before, peak, now, deadline;
 
-	a = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	pinger = spawn_n(ca, "pinger", 1);
 	ponger = spawn_n(ca, "ponger", 1);
@@ -1212,7 +1168,7 @@ START_TEST(test_memory_returned)
 	json_object_put(pinger);
 	json_object_put(ponger);
 	tl_close(ca);
-	stop_daemon(a);
+	tl_daemon_stop_clean(a);
 }
 END_TEST
 #endif

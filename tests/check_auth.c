@@ -70,22 +70,6 @@ new_key(const char *dir, const char *name, size_t length, mode_t mode)
 	return (path);
 }
 
-/* Stop a daemon by pid (SIGTERM) and check that it exited 0 by itself. */
-static void
-stop_daemon(struct tl_daemon *d)
-{
-	struct tl_exit	 e;
-	char		*err;
-	unsigned int	 port = d->port;
-
-	e = tl_daemon_stop(d);
-	err = tl_daemon_stderr(d);
-	ck_assert_msg(tl_exit_ok(&e), "daemon on port %u: %s; stderr:\n%s",
-	    port, tl_exit_string(&e), err);
-	free(err);
-	tl_daemon_free(d);
-}
-
 /* Call a method expecting -32005 unauthorised, with a message. */
 static void
 expect_unauthorised(struct tl_conn *conn, const char *method,
@@ -289,7 +273,7 @@ START_TEST(test_unauthorised_calls)
 	tl_assert_json(agents, "[]");
 	json_object_put(agents);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -328,7 +312,7 @@ START_TEST(test_unauthorised_batch)
 	tl_expect_eof(conn, TL_TIMEOUT);
 	tl_close(conn);
 	ck_assert(tl_pid_alive(d->pid));
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -378,7 +362,7 @@ START_TEST(test_handshake)
 	assert_served(conn);
 	tl_close(conn);
 
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -420,7 +404,7 @@ START_TEST(test_bad_nonces)
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -458,7 +442,7 @@ START_TEST(test_challenge_limit)
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -512,7 +496,7 @@ START_TEST(test_wrong_key)
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 	free(other);
 }
@@ -581,9 +565,9 @@ START_TEST(test_daemon_checks_server)
 	tl_close(ca);
 	tl_close(cb);
 	tl_close(cc);
-	stop_daemon(a);
-	stop_daemon(b);
-	stop_daemon(c);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
+	tl_daemon_stop_clean(c);
 	free(key);
 	free(other);
 }
@@ -651,7 +635,7 @@ impostor_finish(struct tl_daemon *d, struct tl_conn *conn)
 	    NULL, "%s", tl_json_text(result));
 	json_object_put(result);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 }
 
 /*
@@ -771,7 +755,7 @@ START_TEST(test_replay)
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -830,7 +814,7 @@ START_TEST(test_nonce_single_use)
 	assert_served(conn);
 	tl_close(conn);
 
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 	free(other);
 }
@@ -889,14 +873,14 @@ START_TEST(test_key_file_mode)
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	ck_assert_int_eq(chmod(key, 0600), 0);
 	d = tl_daemon_start("--key", key, NULL);
 	conn = tl_connect(d->port);
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(config);
 	free(key);
 }
@@ -941,7 +925,7 @@ START_TEST(test_key_size)
 		tl_auth(conn, key);
 		assert_served(conn);
 		tl_close(conn);
-		stop_daemon(d);
+		tl_daemon_stop_clean(d);
 	}
 	free(key);
 }
@@ -982,14 +966,14 @@ START_TEST(test_exposure)
 	ck_assert_msg(strstr(err, "without a key") != NULL, "no warning for "
 	    "--insecure in:\n%s", err);
 	free(err);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 
 	d = tl_daemon_start("-o", "listen=0.0.0.0:0", "-o", "insecure=yes",
 	    NULL);
 	conn = tl_connect(d->port);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 
 	/* With a key, any address will do; the key is asked for. */
 	key = new_key(dir, "key", 32, 0600);
@@ -1001,7 +985,7 @@ START_TEST(test_exposure)
 	tl_auth(conn, key);
 	assert_served(conn);
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST
@@ -1165,7 +1149,7 @@ START_TEST(test_log_names_peer)
 	tl_expect_eof(conn, TL_TIMEOUT);
 	expect_log(d, needle, "closing");
 	tl_close(conn);
-	stop_daemon(d);
+	tl_daemon_stop_clean(d);
 	free(key);
 }
 END_TEST

@@ -94,13 +94,7 @@ static void
 cg_expect(struct tl_conn *conn, const char *expected, const char *method,
     const char *params)
 {
-	struct json_object	*result;
-
-	result = tl_ok(conn, method, params);
-	ck_assert_msg(tl_json_equal(result, expected), "%s %s: expected %s, "
-	    "got %.1000s", method, params != NULL ? params : "", expected,
-	    tl_json_text(result));
-	json_object_put(result);
+	tl_expect_result(conn, method, params, expected);
 }
 
 /* cg_expect() with params formatted. */

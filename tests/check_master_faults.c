@@ -128,17 +128,7 @@ fault_start(const char *first, ...)
 static void
 fault_assert_all_gone(const struct fault_node *node)
 {
-	pid_t	 stray;
-	size_t	 i;
-
-	for (i = 0; i < node->nslaves; i++) {
-		ck_assert_msg(!tl_pid_alive(node->pids[i]), "slave %s (pid %ld)"
-		    " is still running", node->managers[i],
-		    (long)node->pids[i]);
-	}
-	stray = tl_stray_child();
-	ck_assert_msg(stray == 0, "process %ld is left running",
-	    (long)stray);
+	tl_assert_slaves_gone(node->nslaves, node->pids, node->managers);
 }
 
 /* Free a node's memory (its processes are gone). */

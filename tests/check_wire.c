@@ -50,50 +50,6 @@
 
 Suite	*suite_wire(void);
 
-/* Start a daemon with the pingpong plugin and an optional -o option. */
-static struct tl_daemon *
-start_daemon(const char *option)
-{
-	const char	*args[] = { "--plugin", tl_plugin_path("pingpong"),
-			    "-o", option, NULL };
-
-	if (option == NULL)
-		args[2] = NULL;
-	return (tl_daemon_startv(args));
-}
-
-/* Stop a daemon by pid (SIGTERM) and check that it exited 0 by itself. */
-static void
-stop_daemon(struct tl_daemon *d)
-{
-	struct tl_exit	 e;
-	char		*err;
-	unsigned int	 port = d->port;
-
-	e = tl_daemon_stop(d);
-	err = tl_daemon_stderr(d);
-	ck_assert_msg(tl_exit_ok(&e), "daemon on port %u: %s; stderr:\n%s",
-	    port, tl_exit_string(&e), err);
-	free(err);
-	tl_daemon_free(d);
-}
-
-/* Check that a daemon still runs and answers a new client. */
-static void
-assert_alive(struct tl_daemon *d)
-{
-	struct tl_conn		*conn;
-	struct json_object	*ready;
-
-	ck_assert_msg(tl_pid_alive(d->pid), "daemon on port %u is gone",
-	    d->port);
-	conn = tl_connect(d->port);
-	ready = tl_ok(conn, "is_ready", NULL);
-	tl_assert_json(ready, "true");
-	json_object_put(ready);
-	tl_close(conn);
-}
-
 /* Check that a connection still gets answers. */
 static void
 assert_usable(struct tl_conn *conn)
@@ -343,7 +299,7 @@ START_TEST(test_named_params_only)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	    "\"is_ready\",\"params\":[]}");
@@ -362,8 +318,8 @@ START_TEST(test_named_params_only)
 	expect_error(conn, E_INVALID_PARAMS, "5");
 	ck_assert_int_eq(agent_count(conn), 0);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -373,7 +329,7 @@ START_TEST(test_unknown_params)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	expect_invalid_param(conn, "is_ready", "{\"x\":1}", "x");
 	expect_invalid_param(conn, "spawn",
@@ -387,8 +343,8 @@ START_TEST(test_unknown_params)
 	expect_invalid_param(conn, "agent.add_connection",
 	    "{\"agent\":1,\"adr\":\"tcp://127.0.0.1:1/1\"}", "adr");
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -398,7 +354,7 @@ START_TEST(test_wrong_types)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	expect_invalid_param(conn, "spawn", "{\"type\":5}", "type");
 	expect_invalid_param(conn, "spawn", "{}", "type");
@@ -423,8 +379,8 @@ START_TEST(test_wrong_types)
 	ck_assert_int_eq(agent_count(conn), 0);
 	ck_assert_int_eq(status_int(conn, "rounds"), 0);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -437,7 +393,7 @@ START_TEST(test_unknown_method)
 				    "is_ready ", "rpc.discover" };
 	size_t			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		json_object_put(tl_err(conn, E_METHOD_NOT_FOUND, names[i],
@@ -448,8 +404,8 @@ START_TEST(test_unknown_method)
 	json_object_put(tl_err(conn, E_AGENT_NOT_FOUND, "agent.nosuch",
 	    "{\"agent\":99}"));
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -485,7 +441,7 @@ START_TEST(test_invalid_request)
 	};
 	size_t			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		tl_send_line(conn, cases[i].line);
@@ -493,8 +449,8 @@ START_TEST(test_invalid_request)
 	}
 	assert_usable(conn);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -519,7 +475,7 @@ START_TEST(test_parse_error)
 				    "\"id\":33,\"method\":\"is_ready\"}\n";
 	size_t			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		tl_send_line(conn, lines[i]);
@@ -531,8 +487,8 @@ START_TEST(test_parse_error)
 	expect_error(conn, E_PARSE, "null");
 	expect_result(conn, "true", "33");
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -548,7 +504,7 @@ START_TEST(test_batch_mixed)
 	size_t			 i;
 	int			 seen = 0;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "["
 	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"is_ready\"},"
@@ -586,8 +542,8 @@ START_TEST(test_batch_mixed)
 	json_object_put(responses);
 	ck_assert_int_eq(agent_count(conn), 2);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -597,7 +553,7 @@ START_TEST(test_batch_all_notifications)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "["
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"spawn\",\"params\":"
@@ -607,8 +563,8 @@ START_TEST(test_batch_all_notifications)
 	expect_silence(conn, "a batch of notifications");
 	ck_assert_int_eq(agent_count(conn), 1);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -618,7 +574,7 @@ START_TEST(test_empty_batch)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "[]");
 	expect_error(conn, E_INVALID_REQUEST, "null");
@@ -626,8 +582,8 @@ START_TEST(test_empty_batch)
 	expect_error(conn, E_INVALID_REQUEST, "null");
 	assert_usable(conn);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -643,7 +599,7 @@ START_TEST(test_large_batch)
 	int64_t			 id;
 	int			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	batch = calloc((size_t)count, 64);
 	seen = calloc((size_t)count + 1, 1);
@@ -671,8 +627,8 @@ START_TEST(test_large_batch)
 	free(seen);
 	assert_usable(conn);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -682,7 +638,7 @@ START_TEST(test_notifications)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "{\"jsonrpc\":\"2.0\",\"method\":\"spawn\","
 	    "\"params\":{\"type\":\"counter\"}}");
@@ -696,8 +652,8 @@ START_TEST(test_notifications)
 	ck_assert_int_eq(agent_count(conn), 1);
 	ck_assert_int_eq(status_int(conn, "rounds"), 1);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -711,7 +667,7 @@ START_TEST(test_notification_bad_params)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "{\"jsonrpc\":\"2.0\",\"method\":\"spawn\","
 	    "\"params\":[\"noop\"]}");
@@ -720,8 +676,8 @@ START_TEST(test_notification_bad_params)
 	expect_silence(conn, "notifications with by-position params");
 	ck_assert_int_eq(agent_count(conn), 0);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -737,7 +693,7 @@ START_TEST(test_ids_echoed)
 				    "null" };
 	size_t			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
 		tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":%s,"
@@ -748,8 +704,8 @@ START_TEST(test_ids_echoed)
 		expect_error(conn, E_METHOD_NOT_FOUND, ids[i]);
 	}
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -765,7 +721,7 @@ START_TEST(test_pipelined)
 	int64_t			 n;
 	int			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	buffer = calloc((size_t)count, 96);
 	seen = calloc((size_t)count + 1, 1);
@@ -808,8 +764,8 @@ START_TEST(test_pipelined)
 	free(seen);
 	assert_usable(conn);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -830,8 +786,8 @@ START_TEST(test_replies_out_of_order)
 				    "{\"jsonrpc\":\"2.0\",\"id\":103,"
 				    "\"method\":\"get_time\"}\n";
 
-	a = start_daemon(NULL);
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", NULL);
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	json_object_put(tl_ok(ca, "spawn", "{\"type\":\"pinger\"}"));
@@ -852,10 +808,10 @@ START_TEST(test_replies_out_of_order)
 	json_object_put(ponger);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -890,7 +846,7 @@ START_TEST(test_overlong_line)
 	struct tl_conn		*conn, *other;
 	char			*line;
 
-	d = start_daemon("max_line=4096");
+	d = tl_daemon_start_plugin("pingpong", "max_line=4096");
 	other = tl_connect(d->port);
 	assert_usable(other);
 	line = malloc(200000);
@@ -922,8 +878,8 @@ START_TEST(test_overlong_line)
 	assert_usable(other);
 	free(line);
 	tl_close(other);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -937,7 +893,7 @@ START_TEST(test_endless_line)
 	struct tl_conn		*conn, *other;
 	char			*bytes;
 
-	d = start_daemon("max_line=4096");
+	d = tl_daemon_start_plugin("pingpong", "max_line=4096");
 	other = tl_connect(d->port);
 	bytes = malloc(3 * 4096);
 	ck_assert(bytes != NULL);
@@ -958,8 +914,8 @@ START_TEST(test_endless_line)
 	assert_usable(other);
 	free(bytes);
 	tl_close(other);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -987,7 +943,7 @@ START_TEST(test_client_never_reads)
 	 * quarantine of up to 256 MB, which would count here as growth.
 	 */
 	limit_asan_quarantine();
-	d = start_daemon("max_output=65536");
+	d = tl_daemon_start_plugin("pingpong", "max_output=65536");
 	conn = tl_connect(d->port);
 	agents = tl_ok(conn, "spawn_n", "{\"type\":\"noop\",\"n\":40}");
 	json_object_put(agents);
@@ -1017,8 +973,8 @@ START_TEST(test_client_never_reads)
 	tl_close(slow);
 	assert_usable(conn);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1037,7 +993,7 @@ START_TEST(test_max_connections)
 	size_t			 i;
 	int			 served = 0;
 
-	d = start_daemon("max_connections=5");
+	d = tl_daemon_start_plugin("pingpong", "max_connections=5");
 	for (i = 0; i < 5; i++) {
 		conns[i] = tl_connect(d->port);
 		assert_usable(conns[i]);
@@ -1079,8 +1035,8 @@ START_TEST(test_max_connections)
 	ck_assert_msg(served, "no new connection served after one closed");
 	for (i = 1; i < 5; i++)
 		tl_close(conns[i]);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1098,7 +1054,7 @@ START_TEST(test_thousand_connections)
 		rl.rlim_cur = rl.rlim_max < 2048 ? rl.rlim_max : 2048;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conns = calloc((size_t)count, sizeof *conns);
 	ck_assert(conns != NULL);
 	for (i = 0; i < count; i++)
@@ -1115,8 +1071,8 @@ START_TEST(test_thousand_connections)
 	for (i = 0; i < count; i++)
 		tl_close(conns[i]);
 	free(conns);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1132,7 +1088,7 @@ START_TEST(test_idle_timeout)
 	enum tl_read		 rc;
 	char			*line;
 
-	d = start_daemon("idle_timeout=1");
+	d = tl_daemon_start_plugin("pingpong", "idle_timeout=1");
 	idle = tl_connect(d->port);
 	busy = tl_connect(d->port);
 	started = tl_now();
@@ -1152,8 +1108,8 @@ START_TEST(test_idle_timeout)
 	tl_expect_eof(busy, 3);
 	tl_close(idle);
 	tl_close(busy);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1170,8 +1126,8 @@ START_TEST(test_idle_timeout_waiting)
 	double			 started;
 	char			*line;
 
-	a = start_daemon("idle_timeout=1");
-	b = start_daemon(NULL);
+	a = tl_daemon_start_plugin("pingpong", "idle_timeout=1");
+	b = tl_daemon_start_plugin("pingpong", NULL);
 	ca = tl_connect(a->port);
 	cb = tl_connect(b->port);
 	json_object_put(tl_ok(ca, "spawn", "{\"type\":\"pinger\"}"));
@@ -1201,10 +1157,10 @@ START_TEST(test_idle_timeout_waiting)
 	json_object_put(ponger);
 	tl_close(ca);
 	tl_close(cb);
-	assert_alive(a);
-	assert_alive(b);
-	stop_daemon(a);
-	stop_daemon(b);
+	tl_daemon_assert_alive(a);
+	tl_daemon_assert_alive(b);
+	tl_daemon_stop_clean(a);
+	tl_daemon_stop_clean(b);
 }
 END_TEST
 
@@ -1223,7 +1179,7 @@ START_TEST(test_idle_timeout_unwritable)
 	char			*buffer;
 	size_t			 i;
 
-	d = start_daemon("idle_timeout=1");
+	d = tl_daemon_start_plugin("pingpong", "idle_timeout=1");
 	conn = tl_connect(d->port);
 	json_object_put(tl_ok(conn, "spawn_n",
 	    "{\"type\":\"noop\",\"n\":40}"));
@@ -1245,8 +1201,8 @@ START_TEST(test_idle_timeout_unwritable)
 	    "(idle_timeout 1 s)");
 	tl_close(slow);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1265,7 +1221,7 @@ START_TEST(test_out_of_descriptors)
 	char			*line;
 	int			 i, answered = 0, waiting = 0, served[40];
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	ck_assert_msg(prlimit(d->pid, RLIMIT_NOFILE, &rl, NULL) == 0,
 	    "prlimit: %s", strerror(errno));
@@ -1307,8 +1263,8 @@ START_TEST(test_out_of_descriptors)
 	}
 	ck_assert_int_gt(waiting, 0);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1328,7 +1284,7 @@ START_TEST(test_disconnects)
 	double			 deadline;
 	int			 i, j;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	other = tl_connect(d->port);
 	buffer = malloc(500 * 64);
 	ck_assert(buffer != NULL);
@@ -1353,8 +1309,8 @@ START_TEST(test_disconnects)
 		usleep(20000);
 	ck_assert_int_eq(status_int(other, "connections"), 1);
 	tl_close(other);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1373,7 +1329,7 @@ START_TEST(test_garbage)
 	size_t			 i, j, length, expected = 0;
 	int			 blank;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	buffer = malloc(2 * 1024 * 1024);
 	ck_assert(buffer != NULL);
@@ -1423,8 +1379,8 @@ START_TEST(test_garbage)
 	free(buffer);
 	assert_usable(conn);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 
@@ -1449,7 +1405,7 @@ START_TEST(test_invalid_utf8)
 	};
 	size_t			 i;
 
-	d = start_daemon(NULL);
+	d = tl_daemon_start_plugin("pingpong", NULL);
 	conn = tl_connect(d->port);
 	tl_send_line(conn, "{\"jsonrpc\":\"2.0\",\"id\":\"h\xc3\xa9 \xe6\x97"
 	    "\xa5\",\"method\":\"is_ready\"}");
@@ -1460,8 +1416,8 @@ START_TEST(test_invalid_utf8)
 	}
 	ck_assert_int_eq(agent_count(conn), 0);
 	tl_close(conn);
-	assert_alive(d);
-	stop_daemon(d);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
 }
 END_TEST
 

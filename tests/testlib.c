@@ -362,6 +362,53 @@ tl_pid_alive(pid_t pid)
 }
 
 /*
+ * Start a daemon with a plugin of the test build (by name) and, unless
+ * NULL, one -o key=value option.
+ */
+struct tl_daemon *
+tl_daemon_start_plugin(const char *plugin, const char *option)
+{
+	const char	*args[] = { "--plugin", tl_plugin_path(plugin), "-o",
+			    option, NULL };
+
+	if (option == NULL)
+		args[2] = NULL;
+	return (tl_daemon_startv(args));
+}
+
+/*
+ * Stop a daemon by pid (SIGTERM), fail unless it exited 0 by itself,
+ * showing its stderr, and free it.
+ */
+void
+tl_daemon_stop_clean(struct tl_daemon *d)
+{
+	struct tl_exit	 e;
+	char		*err;
+	unsigned int	 port = d->port;
+
+	e = tl_daemon_stop(d);
+	err = tl_daemon_stderr(d);
+	ck_assert_msg(tl_exit_ok(&e), "daemon on port %u: %s; stderr:\n%s",
+	    port, tl_exit_string(&e), err);
+	free(err);
+	tl_daemon_free(d);
+}
+
+/* Fail unless a daemon still runs and answers a new client. */
+void
+tl_daemon_assert_alive(struct tl_daemon *d)
+{
+	struct tl_conn	*conn;
+
+	ck_assert_msg(tl_pid_alive(d->pid), "daemon on port %u is gone",
+	    d->port);
+	conn = tl_connect(d->port);
+	tl_expect_result(conn, "is_ready", NULL, "true");
+	tl_close(conn);
+}
+
+/*
  * Send a signal to a process and wait until it takes effect: stopped
  * (SIGSTOP), running again (SIGCONT) or gone (SIGKILL); fail after
  * TL_SIGNAL_WAIT seconds.
@@ -389,6 +436,25 @@ tl_signal(pid_t pid, int signo)
 		    signo);
 		usleep(1000);
 	}
+}
+
+/*
+ * Fail unless every slave of a master is gone (its manager address in
+ * the message) and no child of this process is left running.
+ */
+void
+tl_assert_slaves_gone(size_t count, const pid_t *pids, char *const *managers)
+{
+	pid_t	 stray;
+	size_t	 i;
+
+	for (i = 0; i < count; i++) {
+		ck_assert_msg(!tl_pid_alive(pids[i]), "slave %s (pid %ld) is "
+		    "still running", managers[i], (long)pids[i]);
+	}
+	stray = tl_stray_child();
+	ck_assert_msg(stray == 0, "process %ld is left running",
+	    (long)stray);
 }
 
 /*
