@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 #define CONFIG_FILE_MAX	(1024 * 1024)
@@ -159,7 +160,7 @@ config_parse_size(const char *value, size_t *size, char **cause)
 
 	errno = 0;
 	if (!isdigit((unsigned char)*value)) {
-		xasprintf(cause, "invalid size '%s'", value);
+		xasprintf(cause, "invalid size " QUOTE_FMT, QUOTE(value));
 		return (-1);
 	}
 	number = strtoull(value, &end, 10);
@@ -179,7 +180,7 @@ config_parse_size(const char *value, size_t *size, char **cause)
 	}
 	if (errno != 0 || *end != '\0' || number == 0 ||
 	    number > (unsigned long long)SIZE_MAX / scale) {
-		xasprintf(cause, "invalid size '%s'", value);
+		xasprintf(cause, "invalid size " QUOTE_FMT, QUOTE(value));
 		return (-1);
 	}
 	*size = number * scale;
@@ -196,13 +197,13 @@ config_parse_count(const char *value, unsigned long min, unsigned long max,
 
 	errno = 0;
 	if (!isdigit((unsigned char)*value)) {
-		xasprintf(cause, "invalid number '%s'", value);
+		xasprintf(cause, "invalid number " QUOTE_FMT, QUOTE(value));
 		return (-1);
 	}
 	number = strtoul(value, &end, 10);
 	if (errno != 0 || *end != '\0' || number < min || number > max) {
-		xasprintf(cause, "invalid number '%s' (%lu to %lu)", value,
-		    min, max);
+		xasprintf(cause, "invalid number " QUOTE_FMT " (%lu to %lu)",
+		    QUOTE(value), min, max);
 		return (-1);
 	}
 	*count = number;
@@ -218,13 +219,13 @@ config_parse_seconds(const char *value, double *seconds, char **cause)
 
 	errno = 0;
 	if (!isdigit((unsigned char)*value) && *value != '.') {
-		xasprintf(cause, "invalid time '%s'", value);
+		xasprintf(cause, "invalid time " QUOTE_FMT, QUOTE(value));
 		return (-1);
 	}
 	number = strtod(value, &end);
 	if (errno != 0 || *end != '\0' || !isfinite(number) ||
 	    number < 0 || number > 1e9) {
-		xasprintf(cause, "invalid time '%s'", value);
+		xasprintf(cause, "invalid time " QUOTE_FMT, QUOTE(value));
 		return (-1);
 	}
 	*seconds = number;

@@ -19,6 +19,9 @@
 
 #include <stddef.h>
 
+/* The most slaves a master starts; creamasd and creamasctl share it. */
+#define CONFIG_SLAVES_MAX	1024
+
 /*
  * A configuration file is lines of "key = value"; '#' starts a comment,
  * a value may be put in double quotes. The callback gets each entry and

@@ -36,7 +36,6 @@
 
 #define NODES_PORT		7000
 #define NODES_SSH_PORT		22
-#define NODES_SLAVES_MAX	4096
 #define NODES_IDLE_EXIT		3600.0
 #define NODES_FILE_MAX		(1024 * 1024)
 

@@ -14,7 +14,11 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,11 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "config.h"
 #include "creamasctl.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 /*
@@ -66,7 +72,7 @@ nodes_error(char **cause, const char *file, size_t line, const char *field,
 	va_start(ap, fmt);
 	xvasprintf(&why, fmt, ap);
 	va_end(ap);
-	xasprintf(cause, "%s:%zu: %s: %s", file, line, field, why);
+	xasprintf(cause, "%s:%zu: %.*s%s: %s", file, line, QUOTE(field), why);
 	free(why);
 	return (-1);
 }
@@ -236,7 +242,7 @@ nodes_parse_host(struct node *node, const char *word, const char *file,
 		node->user = xstrndup(word, at - word);
 		if (nodes_check_user(node->user, &why) != 0)
 			return (nodes_error(cause, file, line, "user", "%s "
-			    "'%s'", why, word));
+			    QUOTE_FMT, why, QUOTE(word)));
 		rest = at + 1;
 	} else
 		rest = word;
@@ -245,14 +251,15 @@ nodes_parse_host(struct node *node, const char *word, const char *file,
 	if (*rest == '[') {
 		if ((close_bracket = strchr(rest, ']')) == NULL)
 			return (nodes_error(cause, file, line, "host",
-			    "missing ']' in '%s'", word));
+			    "missing ']' in " QUOTE_FMT, QUOTE(word)));
 		host = xstrndup(rest + 1, close_bracket - rest - 1);
 		if (close_bracket[1] == ':')
 			colon = close_bracket + 1;
 		else if (close_bracket[1] != '\0') {
 			free(host);
 			return (nodes_error(cause, file, line, "host",
-			    "unexpected '%s' after ']'", close_bracket + 1));
+			    "unexpected " QUOTE_FMT " after ']'",
+			    QUOTE(close_bracket + 1)));
 		}
 	} else if ((colon = strchr(rest, ':')) != NULL &&
 	    strchr(colon + 1, ':') == NULL)
@@ -263,7 +270,8 @@ nodes_parse_host(struct node *node, const char *word, const char *file,
 		host = xstrdup(rest);
 	}
 	if (nodes_check_host(host, &why) != 0) {
-		nodes_error(cause, file, line, "host", "%s '%s'", why, word);
+		nodes_error(cause, file, line, "host", "%s " QUOTE_FMT, why,
+		    QUOTE(word));
 		free(host);
 		return (-1);
 	}
@@ -349,7 +357,7 @@ nodes_parse_field(struct node *node, const char *word, int *seen,
 		node->port = (uint16_t)number;
 		break;
 	case NODES_FIELD_SLAVES:
-		if (config_parse_count(value, 0, NODES_SLAVES_MAX, &number,
+		if (config_parse_count(value, 0, CONFIG_SLAVES_MAX, &number,
 		    &why) != 0)
 			goto bad;
 		node->slaves = number;
@@ -363,7 +371,7 @@ nodes_parse_field(struct node *node, const char *word, int *seen,
 			node->launch = LAUNCH_NONE;
 		else {
 			nodes_error(cause, file, line, key, "unknown launcher "
-			    "'%s' (ssh, local or none)", value);
+			    QUOTE_FMT " (ssh, local or none)", QUOTE(value));
 			goto out;
 		}
 		break;
@@ -407,8 +415,6 @@ nodes_ports_overlap(const struct node *a, const struct node *b)
 {
 	unsigned long	 a_end, b_end;
 
-	if (strcmp(a->host, b->host) != 0)
-		return (0);
 	if (a->port == b->port)
 		return (1);
 	if (a->slaves == 0 || b->slaves == 0)
@@ -418,13 +424,123 @@ nodes_ports_overlap(const struct node *a, const struct node *b)
 	return (a->port <= b_end && b->port <= a_end);
 }
 
+/* A node's host resolved, once, when it must be compared. */
+struct nodes_resolved {
+	struct addrinfo	*list;		/* NULL if it did not resolve */
+	int		 done;
+};
+
+/* Return 1 if two resolved addresses are the same host address. */
+static int
+nodes_address_equal(const struct addrinfo *a, const struct addrinfo *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ai_family != b->ai_family)
+		return (0);
+	if (a->ai_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)a->ai_addr;
+		b4 = (const struct sockaddr_in *)b->ai_addr;
+		return (a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	}
+	if (a->ai_family == AF_INET6) {
+		a6 = (const struct sockaddr_in6 *)a->ai_addr;
+		b6 = (const struct sockaddr_in6 *)b->ai_addr;
+		return (memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof a6->sin6_addr) == 0);
+	}
+	return (0);
+}
+
+/*
+ * Return 1 if nodes i and j name the same host: the same spelling, or
+ * spellings that resolve to a common address (localhost and 127.0.0.1).
+ * A host that does not resolve is taken as different.
+ */
+static int
+nodes_same_host(const struct nodes *nodes, struct nodes_resolved *resolved,
+    size_t i, size_t j)
+{
+	struct addrinfo		 hints, *a, *b;
+	size_t			 k, which[2] = { i, j };
+
+	if (strcasecmp(nodes->list[i].host, nodes->list[j].host) == 0)
+		return (1);
+	for (k = 0; k < 2; k++) {
+		if (resolved[which[k]].done)
+			continue;
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		if (getaddrinfo(nodes->list[which[k]].host, NULL, &hints,
+		    &resolved[which[k]].list) != 0)
+			resolved[which[k]].list = NULL;
+		resolved[which[k]].done = 1;
+	}
+	for (a = resolved[i].list; a != NULL; a = a->ai_next) {
+		for (b = resolved[j].list; b != NULL; b = b->ai_next) {
+			if (nodes_address_equal(a, b))
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Refuse two nodes that reach the same endpoint, or whose slaves' ports
+ * overlap on one host: each would be spawned, prepared and triggered
+ * once per line. Hosts are resolved only for nodes whose ports meet.
+ */
+static int
+nodes_check_endpoints(struct nodes *nodes, char **cause)
+{
+	struct nodes_resolved	*resolved;
+	const struct node	*a, *b;
+	size_t			 i, j;
+	int			 rc = 0;
+
+	resolved = xcalloc(nodes->count + 1, sizeof *resolved);
+	for (j = 1; j < nodes->count && rc == 0; j++) {
+		b = &nodes->list[j];
+		for (i = 0; i < j && rc == 0; i++) {
+			a = &nodes->list[i];
+			if (!nodes_ports_overlap(a, b) ||
+			    !nodes_same_host(nodes, resolved, i, j))
+				continue;
+			rc = -1;
+			if (strcmp(a->name, b->name) == 0)
+				nodes_error(cause, nodes->file, b->line, "port",
+				    "%s is already the node on line %zu",
+				    b->name, a->line);
+			else if (a->port == b->port)
+				nodes_error(cause, nodes->file, b->line, "port",
+				    "%s is the same endpoint as %s, the node "
+				    "at %s:%zu", b->name, a->name, nodes->file,
+				    a->line);
+			else
+				nodes_error(cause, nodes->file, b->line, "port",
+				    "ports %u-%lu overlap those of %s (line "
+				    "%zu, ports %u-%lu)", b->port, b->port +
+				    b->slaves, a->name, a->line, a->port,
+				    a->port + a->slaves);
+		}
+	}
+	for (i = 0; i < nodes->count; i++) {
+		if (resolved[i].list != NULL)
+			freeaddrinfo(resolved[i].list);
+	}
+	free(resolved);
+	return (rc);
+}
+
 /* Parse one line into a new node; 1 if the line holds none. */
 static int
 nodes_parse_line(struct nodes *nodes, char *text, size_t line,
     char **cause)
 {
 	struct nodes_line	 words;
-	struct node		 node, *other;
+	struct node		 node;
 	size_t			 i;
 	int			 seen = 0;
 
@@ -439,7 +555,7 @@ nodes_parse_line(struct nodes *nodes, char *text, size_t line,
 	node.line = line;
 	if (strchr(words.words[0], '=') != NULL) {
 		nodes_error(cause, nodes->file, line, "host", "missing (the "
-		    "line starts with '%s')", words.words[0]);
+		    "line starts with " QUOTE_FMT ")", QUOTE(words.words[0]));
 		goto fail;
 	}
 	if (nodes_parse_host(&node, words.words[0], nodes->file, line,
@@ -454,24 +570,6 @@ nodes_parse_line(struct nodes *nodes, char *text, size_t line,
 	}
 	node.name = addr_format_hostport(node.host, node.port);
 
-	for (i = 0; i < nodes->count; i++) {
-		other = &nodes->list[i];
-		if (strcmp(other->host, node.host) == 0 &&
-		    other->port == node.port) {
-			nodes_error(cause, nodes->file, line, "port", "%s is "
-			    "already the node on line %zu", node.name,
-			    other->line);
-			goto fail;
-		}
-		if (nodes_ports_overlap(other, &node)) {
-			nodes_error(cause, nodes->file, line, "port", "ports "
-			    "%u-%lu overlap those of %s (line %zu, ports "
-			    "%u-%lu)", node.port, node.port + node.slaves,
-			    other->name, other->line, other->port,
-			    other->port + other->slaves);
-			goto fail;
-		}
-	}
 	nodes_line_clear(&words);
 	nodes->list = xreallocarray(nodes->list, nodes->count + 1,
 	    sizeof *nodes->list);
@@ -514,6 +612,8 @@ nodes_parse_buffer(const char *name, const char *buffer, size_t size,
 		xasprintf(cause, "%s: no nodes", name);
 		rc = -1;
 	}
+	if (rc != -1)
+		rc = nodes_check_endpoints(nodes, cause);
 	if (rc == -1) {
 		nodes_free(nodes);
 		return (-1);

@@ -68,8 +68,8 @@ config_set(const char *key, const char *value, void *arg, char **cause)
 			config->slaves = 0;
 			return (0);
 		}
-		return (config_parse_count(value, 0, 1024, &config->slaves,
-		    cause));
+		return (config_parse_count(value, 0, CONFIG_SLAVES_MAX,
+		    &config->slaves, cause));
 	} else if (strcmp(key, "slave_ports") == 0) {
 		if (strcmp(value, "any") == 0) {
 			config->slave_ports = 0;

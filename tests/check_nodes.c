@@ -163,11 +163,11 @@ START_TEST(test_all_fields)
 	nodes_free(&nodes);
 
 	/* Fields in any order; the limits of each range. */
-	parse_ok("h idle_exit=0 slaves=4096 port=65535 launch=ssh\n"
+	parse_ok("h idle_exit=0 slaves=1024 port=65535 launch=ssh\n"
 	    "h port=1 slaves=0 launch=local", &nodes);
 	ck_assert_uint_eq(nodes.count, 2);
 	ck_assert(nodes.list[0].idle_exit == 0);
-	ck_assert_uint_eq(nodes.list[0].slaves, 4096);
+	ck_assert_uint_eq(nodes.list[0].slaves, 1024);
 	ck_assert_uint_eq(nodes.list[0].port, 65535);
 	ck_assert_int_eq(nodes.list[0].launch, LAUNCH_SSH);
 	ck_assert_uint_eq(nodes.list[1].port, 1);
@@ -272,8 +272,11 @@ START_TEST(test_errors)
 		{ "h port=70x",
 		  "nodes.test:1: port: invalid number '70x' (1 to 65535)" },
 		{ "h slaves=-1", "nodes.test:1: slaves: invalid number '-1'" },
-		{ "h slaves=4097",
-		  "nodes.test:1: slaves: invalid number '4097' (0 to 4096)" },
+		/* creamasd's own limit, --slaves 1024. */
+		{ "h slaves=1025",
+		  "nodes.test:1: slaves: invalid number '1025' (0 to 1024)" },
+		{ "h slaves=2000",
+		  "nodes.test:1: slaves: invalid number '2000' (0 to 1024)" },
 		{ "h launch=rsh", "nodes.test:1: launch: unknown launcher "
 		  "'rsh' (ssh, local or none)" },
 		{ "h launch=SSH", "nodes.test:1: launch: unknown launcher "
@@ -348,6 +351,65 @@ START_TEST(test_errors)
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		parse_error(cases[i].text, cases[i].error);
+}
+END_TEST
+
+/*
+ * Two spellings of one endpoint are one node: refused with the line of
+ * each, as are slaves' port ranges that overlap on one host however it is
+ * spelt.
+ */
+START_TEST(test_same_endpoint)
+{
+	struct nodes	 nodes;
+
+	parse_error("127.0.0.1 port=7500\nlocalhost port=7500\n",
+	    "nodes.test:2: port: localhost:7500 is the same endpoint as "
+	    "127.0.0.1:7500, the node at nodes.test:1");
+	parse_error("# a\nLOCALHOST port=7500\n127.0.0.2 port=7600\n"
+	    "localhost port=7500 slaves=2\n",
+	    "nodes.test:4: port: localhost:7500 is the same endpoint as "
+	    "LOCALHOST:7500, the node at nodes.test:2");
+	parse_error("localhost port=7000 slaves=2\n127.0.0.1 port=7002\n"
+	    "127.0.0.1 port=7001 slaves=2\n",
+	    "nodes.test:3: port: ports 7001-7003 overlap those of "
+	    "localhost:7000 (line 1, ports 7000-7002)");
+
+	/* Another address of this machine is another endpoint. */
+	parse_ok("127.0.0.1 port=7500\n127.0.0.2 port=7500\n"
+	    "localhost port=7501\n", &nodes);
+	ck_assert_uint_eq(nodes.count, 3);
+	nodes_free(&nodes);
+}
+END_TEST
+
+/* A huge word is quoted by a short prefix in the error, never whole. */
+START_TEST(test_long_word)
+{
+	static const char	*formats[] = {
+		"%s\n", "h port=%s\n", "h launch=%s\n", "h %s=1\n",
+		"u@[::1]%s\n", "%s@h\n", "h:%s\n",
+	};
+	struct nodes		 nodes;
+	char			*word, *text, *cause = NULL;
+	size_t			 length = 1024 * 1024, i;
+
+	word = tl_calloc(1, length + 1);
+	memset(word, 'x', length);
+	word[0] = '!';
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		text = tl_printf(formats[i], word);
+		ck_assert_int_eq(nodes_parse_buffer("nodes.test", text,
+		    strlen(text), &nodes, &cause), -1);
+		ck_assert_msg(strlen(cause) < 200, "%zu bytes: %.100s...",
+		    strlen(cause), cause);
+		ck_assert_msg(strstr(cause, "!xxxxxxxx") != NULL &&
+		    strstr(cause, "...") != NULL, "%s", cause);
+		free(cause);
+		cause = NULL;
+		free(text);
+	}
+	free(word);
 }
 END_TEST
 
@@ -546,6 +608,8 @@ suite_nodes(void)
 	tcase_add_test(tc, test_ipv6);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_ports_apart);
+	tcase_add_test(tc, test_same_endpoint);
+	tcase_add_test(tc, test_long_word);
 	tcase_add_test(tc, test_bad_bytes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("use");

@@ -44,7 +44,7 @@ fuzz_check_config(const struct daemon_config *config)
 
 	FUZZ_CHECK(config->role == NULL || strcmp(config->role, "slave") == 0 ||
 	    strcmp(config->role, "master") == 0, "role %s", config->role);
-	FUZZ_CHECK(config->slaves <= 1024, "slaves %lu", config->slaves);
+	FUZZ_CHECK(config->slaves <= CONFIG_SLAVES_MAX, "slaves %lu", config->slaves);
 	FUZZ_CHECK(config->slave_ports >= -1 && config->slave_ports <= 65535,
 	    "slave_ports %ld", config->slave_ports);
 	FUZZ_CHECK(config->round_timeout > 0 && config->round_timeout <= 1e9,

@@ -29,6 +29,7 @@
 #include <event2/buffer.h>
 
 #include "addr.h"
+#include "config.h"
 #include "creamasctl.h"
 #include "fuzz.h"
 
@@ -120,7 +121,7 @@ fuzz_check_nodes(const struct nodes *nodes)
 		FUZZ_CHECK(node->port >= 1 && node->ssh_port >= 1,
 		    "node %zu: port %u ssh port %u", i, node->port,
 		    node->ssh_port);
-		FUZZ_CHECK(node->slaves <= NODES_SLAVES_MAX,
+		FUZZ_CHECK(node->slaves <= CONFIG_SLAVES_MAX,
 		    "node %zu: %lu slaves", i, node->slaves);
 		FUZZ_CHECK(node->idle_exit >= 0 && node->idle_exit <= 1e9,
 		    "node %zu: idle_exit %g", i, node->idle_exit);
