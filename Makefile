@@ -13,11 +13,6 @@ INCLUDEDIR ?=	$(PREFIX)/include
 MANDIR ?=	$(PREFIX)/share/man
 LIBEXECDIR ?=	$(PREFIX)/libexec/creamas
 
-# Debian packages needed to build, test and run (make deps, as root).
-DEBIAN_DEPS =	build-essential pkg-config libevent-dev libjson-c-dev \
-		libssl-dev libssh-dev check openssh-server openssh-client groff-base \
-		iproute2 procps clang-14 libclang-rt-14-dev systemd
-
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
 
@@ -63,7 +58,7 @@ ifeq ($(shell $(PKG_CONFIG) --exists libevent json-c libcrypto libssh check \
     2>/dev/null && echo yes),)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
 $(error libevent, json-c, libssh or check is missing: run 'make deps' \
-    as root (apt-get install -y $(DEBIAN_DEPS)))
+    as root (sh tools/setup.sh))
 endif
 endif
 
@@ -146,13 +141,9 @@ bench: all $(BENCHES)
 	@for b in $(BENCHES); do \
 	    CREAMASD=$(abspath $(CREAMASD)) $$b || exit 1; done
 
+# The Debian packages of tools/packages, make among them (as root).
 deps:
-	@if [ "$$(id -u)" != 0 ]; then \
-	    echo "make deps installs Debian packages: run it as root" \
-	        "(or: apt-get install -y $(DEBIAN_DEPS))"; exit 1; fi
-	DEBIAN_FRONTEND=noninteractive apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	    --no-install-recommends $(DEBIAN_DEPS)
+	sh tools/setup.sh
 
 demo: all
 	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \
