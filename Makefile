@@ -4,14 +4,20 @@
 #   make check        build and run the tests
 #   make check SAN=1  the same with AddressSanitizer and UBSan (build-san/)
 #   make bench        build and run the benchmarks
-#   make install      install under $(DESTDIR)$(PREFIX)
+#   make install      install under $(DESTDIR)$(PREFIX), the configuration
+#                     under $(DESTDIR)$(SYSCONFDIR)/creamasd
+#   make uninstall    remove what install put there
 
 PREFIX ?=	/usr/local
 BINDIR ?=	$(PREFIX)/bin
 SBINDIR ?=	$(PREFIX)/sbin
 INCLUDEDIR ?=	$(PREFIX)/include
 MANDIR ?=	$(PREFIX)/share/man
-LIBEXECDIR ?=	$(PREFIX)/libexec/creamas
+DOCDIR ?=	$(PREFIX)/share/doc/creamasd
+PLUGINDIR ?=	$(PREFIX)/lib/creamas/plugins
+UNITDIR ?=	$(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?=	$(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?=	/etc
 
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
@@ -73,7 +79,7 @@ CREAMASD =	$(BUILD)/creamasd
 CREAMASCTL =	$(BUILD)/creamasctl
 TESTS =		$(BUILD)/tests/run_tests
 
-.PHONY: all check bench demo deps install uninstall clean manlint FORCE
+.PHONY: all check check-install bench demo deps install uninstall clean manlint FORCE
 
 all: $(CREAMASD) $(CREAMASCTL)
 
@@ -132,10 +138,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchlib.o $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ \
 	    $(filter %.c %.o %.a,$^) $(LIBS_EVENT) -lm
 
-check: all $(TESTS) $(PLUGINS)
+check: all $(TESTS) $(PLUGINS) check-install
 	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \
 	    CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
 	    $(TESTS)
+
+# make install and uninstall in a staging root; the units' sandbox.
+check-install: all
+	MAKE="$(MAKE)" sh tests/install.sh
+	sh tests/units.sh
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do \
@@ -152,20 +163,57 @@ demo: all
 manlint:
 	@for m in man/*.[0-9]; do groff -mdoc -ww -z $$m || exit 1; done
 
+# The units name the paths of a default install; install gives them
+# the paths it installs to.
+UNITS =		creamasd.service creamasd@.service
+UNIT_PATHS =	-e 's|/usr/local/sbin|$(SBINDIR)|g' \
+		-e 's|/usr/local/lib/creamas/plugins|$(PLUGINDIR)|g' \
+		-e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
+		-e 's|/etc/creamasd|$(SYSCONFDIR)/creamasd|g'
+HEADERS =	$(wildcard include/creamas/*.h)
+MANPAGES =	$(wildcard man/*.[1358])
+CONF =		$(DESTDIR)$(SYSCONFDIR)/creamasd/creamasd.conf
+
+# The example configuration goes to the configuration folder only when
+# there is none: an existing one is kept.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(INCLUDEDIR)/creamas $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/creamasd
 	install -m 755 $(CREAMASD) $(DESTDIR)$(SBINDIR)/creamasd
 	install -m 755 $(CREAMASCTL) $(DESTDIR)$(BINDIR)/creamasctl
-	install -m 644 include/creamas/agent.h $(DESTDIR)$(INCLUDEDIR)/creamas/
-	for m in man/*.[1358]; do \
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/creamas/
+	for m in $(MANPAGES); do \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	for u in $(UNITS); do sed $(UNIT_PATHS) conf/$$u \
+	    > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -m 644 conf/creamasd.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/creamasd.conf
+	install -m 644 conf/creamasd.conf conf/nodes.example $(DESTDIR)$(DOCDIR)/
+	@if [ -e $(CONF) ]; then echo "keeping $(CONF)"; \
+	else echo "install -m 644 conf/creamasd.conf $(CONF)"; \
+	    install -m 644 conf/creamasd.conf $(CONF); fi
 
+# A configuration that differs from the example is kept, and so is the
+# configuration folder while it holds anything (a key, instances).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/creamasd $(DESTDIR)$(BINDIR)/creamasctl
-	rm -rf $(DESTDIR)$(INCLUDEDIR)/creamas
+	rm -f $(HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%)
+	for m in $(MANPAGES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	rm -f $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(DESTDIR)$(SYSUSERSDIR)/creamasd.conf \
+	    $(DESTDIR)$(DOCDIR)/creamasd.conf $(DESTDIR)$(DOCDIR)/nodes.example
+	@if cmp -s conf/creamasd.conf $(CONF); then echo "rm -f $(CONF)"; \
+	    rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then echo "keeping $(CONF): it was changed"; fi
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/creamas $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(PLUGINDIR) $(dir $(DESTDIR)$(PLUGINDIR)) \
+	    $(DESTDIR)$(SYSCONFDIR)/creamasd 2>/dev/null
 
 clean:
 	rm -rf build build-san build-fuzz
