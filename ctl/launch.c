@@ -37,6 +37,7 @@
 #include "addr.h"
 #include "auth.h"
 #include "creamasctl.h"
+#include "jsonrpc.h"
 #include "xmalloc.h"
 
 /*
@@ -447,6 +448,29 @@ launch_output(struct evbuffer *buffer)
 	return (text);
 }
 
+/*
+ * Say why a launch=none node does not answer; when nothing listens on
+ * its port, say too that it is started outside creamasctl, and how.
+ */
+static char *
+launch_none_why(const struct node *node, const struct json_object *error)
+{
+	const char	*message = rpc_error_message(error);
+	const char	*refused = strerror(ECONNREFUSED);
+	size_t		 length = strlen(message), tail = strlen(refused);
+	char		*where, *why;
+
+	if (rpc_error_code(error) != RPC_CONNECTION_LOST || length < tail ||
+	    strcmp(message + length - tail, refused) != 0)
+		return (ctl_error_text(error));
+	where = addr_format_hostport(node->host, node->port);
+	xasprintf(&why, "nothing listens on %s; launch=none nodes are "
+	    "started outside creamasctl: start it (systemctl start creamasd, "
+	    "or creamasd@NAME for an instance)", where);
+	free(where);
+	return (why);
+}
+
 /* Report how a command ended: a line on success, a failure otherwise. */
 static int
 launch_report(struct cluster *cluster, size_t i, int ok, const char *out,
@@ -766,7 +790,8 @@ launch_spawn(struct cluster *cluster)
 		for (i = 0; i < nwhich; i++) {
 			why = NULL;
 			if (replies[i].error != NULL)
-				why = ctl_error_text(replies[i].error);
+				why = launch_none_why(
+				    cluster->node[which[i]], replies[i].error);
 			launch_report(cluster, which[i], why == NULL, NULL,
 			    NULL, ctl_now() - started, why);
 			free(why);

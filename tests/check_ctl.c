@@ -948,6 +948,47 @@ START_TEST(test_run)
 END_TEST
 
 /*
+ * A launch=none node, started as systemd would: spawn finds it, stop ends
+ * it with exit status 0, and the next spawn says that nothing listens on
+ * its port and how such a node is started.
+ */
+START_TEST(test_none_stopped)
+{
+	struct tl_daemon	*d;
+	struct tl_ctl		 run;
+	struct tl_exit		 e;
+	char			*path, *text;
+
+	d = tl_daemon_start("--role", "master", "--slaves", "1", NULL);
+	path = tl_path(tl_tempdir(), "nodes");
+	text = tl_printf("127.0.0.1 port=%u launch=none\n", d->port);
+	tl_write_file(path, text);
+	free(text);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "spawn", NULL);
+	tl_ctl_expect(&run, 0, "spawn of a node that answers");
+	ck_assert_msg(strstr(run.out, "answers (none)") != NULL, "%s", run.out);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
+	e = tl_daemon_wait(d, CTL_TIMEOUT);
+	ck_assert_msg(tl_exit_code(&e) == 0, "%s", tl_exit_string(&e));
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "spawn", NULL);
+	tl_ctl_expect(&run, 1, "spawn of a stopped launch=none node");
+	text = tl_printf("nothing listens on 127.0.0.1:%u; launch=none nodes "
+	    "are started outside creamasctl", d->port);
+	ck_assert_msg(strstr(run.err, text) != NULL, "%s", run.err);
+	free(text);
+	ck_assert_msg(strstr(run.err, "systemctl start creamasd") != NULL,
+	    "%s", run.err);
+	tl_ctl_free(&run);
+	tl_daemon_free(d);
+	free(path);
+}
+END_TEST
+
+/*
  * The command spawn runs: the default (a master), and cmd= templates with
  * every placeholder, values quoted for sh when they must be.
  */
@@ -1291,6 +1332,7 @@ suite_ctl(void)
 	tcase_add_test(tc, test_spawn_failure);
 	tcase_add_test(tc, test_run);
 	tcase_add_test(tc, test_commands);
+	tcase_add_test(tc, test_none_stopped);
 	tcase_add_test(tc, test_masters);
 	tcase_add_test(tc, test_ssh);
 	tcase_add_test(tc, test_progress);
