@@ -143,10 +143,9 @@ check: all $(TESTS) $(PLUGINS) check-install
 	    CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
 	    $(TESTS)
 
-# make install and uninstall in a staging root; the units' sandbox.
+# make install and uninstall in a staging root.
 check-install: all
 	MAKE="$(MAKE)" sh tests/install.sh
-	sh tests/units.sh
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do \

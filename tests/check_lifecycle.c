@@ -871,6 +871,41 @@ START_TEST(test_units_verify)
 }
 END_TEST
 
+/*
+ * The shipped units sandbox creamasd: systemd-analyze security rates the
+ * exposure of each at most 2.5, on its scale from 0 (the safest) to 10.
+ */
+START_TEST(test_units_security)
+{
+	static const char	*units[] = { "creamasd.service",
+				    "creamasd@.service" };
+	char			*command, *line = NULL, *found;
+	size_t			 i, size = 0;
+	double			 score;
+	FILE			*stream;
+
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		/* make check runs the tests from the top of the source tree. */
+		ck_assert_int_ne(asprintf(&command, "systemd-analyze security "
+		    "--offline=true conf/%s 2>&1", units[i]), -1);
+		ck_assert((stream = popen(command, "r")) != NULL);
+		score = -1;
+		while (getline(&line, &size, stream) != -1) {
+			if ((found = strstr(line, "Overall exposure level "
+			    "for ")) != NULL &&
+			    (found = strstr(found, ": ")) != NULL)
+				score = strtod(found + 2, NULL);
+		}
+		ck_assert_msg(pclose(stream) == 0, "%s failed", command);
+		ck_assert_msg(score >= 0, "%s: no exposure level", units[i]);
+		ck_assert_msg(score <= 2.5, "%s: exposure %.1f, over 2.5",
+		    units[i], score);
+		free(command);
+	}
+	free(line);
+}
+END_TEST
+
 /* The lifecycle suite. */
 Suite *
 suite_lifecycle(void)
@@ -907,6 +942,7 @@ suite_lifecycle(void)
 	tcase_add_test(tc, test_notify_socket_daemonised);
 	tcase_add_test(tc, test_notify_socket_master);
 	tcase_add_test(tc, test_units_verify);
+	tcase_add_test(tc, test_units_security);
 	suite_add_tcase(s, tc);
 	return (s);
 }
