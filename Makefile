@@ -50,7 +50,7 @@ CFLAGS_CHECK =	$(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CPPFLAGS +=	$(CFLAGS_EVENT)
 
 COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/clock.c \
-		common/config.c \
+		common/combine.c common/config.c \
 		common/fanout.c common/idmap.c common/jsonrpc.c common/limit.c \
 		common/log.c common/server.c common/socket.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)

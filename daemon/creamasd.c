@@ -303,6 +303,7 @@ main(int argc, char **argv)
 	env_init(base, &config);
 	call_init();
 	builtin_register();
+	methods_init();
 	for (i = 0; i < config.nplugins; i++) {
 		if (plugin_load(config.plugins[i], &cause) != 0)
 			detach_fail("%s", cause);
@@ -339,6 +340,7 @@ main(int argc, char **argv)
 	env_free();
 	round_free_cache();
 	types_free();
+	methods_free();
 	plugin_unload_all();
 	event_base_free(base);
 	for (i = 0; i < config.nplugins; i++)

@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "creamas/agent.h"
+#include "creamas/env.h"
 #include "auth.h"
 #include "client.h"
 #include "jsonrpc.h"
@@ -120,9 +121,32 @@ struct cr_agent {
 /* A request to a managing function, from a socket or from an agent. */
 struct request {
 	struct server_request	*server;
+	const struct method	*method;	/* set by methods_dispatch */
 	void			(*done)(struct json_object *,
 				    struct json_object *, void *);
 	void			*done_arg;
+};
+
+typedef void	(*method_fn)(struct request *, struct json_object *);
+
+#define METHOD_MASTER_LOCAL	0x1	/* a master runs the slave handler */
+#define METHOD_SLAVE_ONLY	0x2	/* a master refuses it */
+
+/*
+ * A managing function, built-in or from an extension: one entry of the
+ * process's one table. A slave runs the slave handler (none: a master's
+ * only); a master runs the master handler, or fans the call out to its
+ * slaves and combines their answers by the rule (CR_COMBINE_*).
+ */
+struct method {
+	const char		*name;
+	const struct rpc_param	*params;
+	method_fn		 slave;
+	method_fn		 master;
+	int			 combine;
+	const char		*key;		/* CR_COMBINE_TOP: ranked by */
+	int			 flags;
+	const char		*owner;		/* NULL: built in */
 };
 
 /* A trigger_all in progress. */
@@ -312,10 +336,25 @@ int		 grid_types_needs_grid(const struct cr_agent_type *);
 
 /* master.c */
 int		 master_start(char **);
-void		 master_dispatch(struct request *, const char *,
-		    struct json_object *);
+void		 master_combine(struct request *, struct json_object *);
 void		 master_route(struct request *, const char *,
 		    struct json_object *);
+void		 master_create_random_connections(struct request *,
+		    struct json_object *);
+void		 master_get_slave_managers(struct request *,
+		    struct json_object *);
+void		 master_is_ready(struct request *, struct json_object *);
+void		 master_report(struct request *, struct json_object *);
+void		 master_set_host_managers(struct request *,
+		    struct json_object *);
+void		 master_set_log_folder(struct request *, struct json_object *);
+void		 master_set_time(struct request *, struct json_object *);
+void		 master_spawn(struct request *, struct json_object *);
+void		 master_spawn_n(struct request *, struct json_object *);
+void		 master_status(struct request *, struct json_object *);
+void		 master_stop_method(struct request *, struct json_object *);
+void		 master_trigger_act(struct request *, struct json_object *);
+void		 master_trigger_all(struct request *, struct json_object *);
 void		 master_stop(const char *);
 void		 master_free(void);
 
@@ -335,6 +374,10 @@ void		 master_grid_set_neighbors(struct request *,
 void		 master_grid_get_grid(struct request *, struct json_object *);
 
 /* methods.c */
+void		 methods_init(void);
+int		 methods_register(const struct method *, size_t, char **);
+const struct method *methods_find(const char *);
+void		 methods_free(void);
 void		 methods_dispatch(struct request *, const char *,
 		    struct json_object *);
 void		 methods_server_dispatch(struct server_request *,

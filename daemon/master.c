@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "combine.h"
 #include "creamasd.h"
 #include "fanout.h"
 #include "log.h"
@@ -49,8 +50,6 @@ struct master_call {
 	uint64_t		 start_us;
 	size_t			 target;	/* a single slave's index */
 };
-
-typedef void	(*master_method_fn)(struct request *, struct json_object *);
 
 static void	master_heartbeat_schedule(void);
 
@@ -187,62 +186,48 @@ master_done_null(struct fanout_reply *replies, size_t count, void *arg)
 	master_call_free(call);
 }
 
-/* Forward a method to every slave and concatenate the answers. */
+/* Done: the answers combined by the method's rule, or the failures. */
 static void
-master_method_concat(struct request *request, struct json_object *params,
-    const char *method)
+master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
 {
-	master_fanout_all(master_call_new(request, params), method, params,
-	    env->config->limits.call_timeout, master_done_concat);
+	struct master_call	*call = arg;
+	const struct method	*method = call->request->method;
+	struct json_object	*result;
+	char			*cause;
+
+	if (fanout_failures(replies, count) > 0)
+		request_error(call->request, master_failure(replies, count));
+	else if (combine_replies(method->combine, method->key,
+	    json_object_get_int64(rpc_param(call->params, "n")), replies,
+	    count, &result, &cause) != 0) {
+		request_error(call->request, rpc_error_newf(RPC_FAILED, NULL,
+		    "%s: %s", method->name, cause));
+		free(cause);
+	} else
+		request_reply(call->request, result);
+	master_call_free(call);
 }
 
-/* get_agents: every slave's agents, in slave order. */
-static void
-master_get_agents(struct request *request, struct json_object *params)
+/* Fan the request's method out to every slave and combine the answers. */
+void
+master_combine(struct request *request, struct json_object *params)
 {
-	master_method_concat(request, params, "get_agents");
+	master_fanout_all(master_call_new(request, params),
+	    request->method->name, params, env->config->limits.call_timeout,
+	    master_done_combine);
 }
 
-/* get_connections: every slave's agents' connections. */
+/* Forward the request's method to every slave; null when all succeed. */
 static void
-master_get_connections(struct request *request, struct json_object *params)
+master_method_null(struct request *request, struct json_object *params)
 {
-	master_method_concat(request, params, "get_connections");
-}
-
-/* get_artifacts: every slave's artifacts. */
-static void
-master_get_artifacts(struct request *request, struct json_object *params)
-{
-	master_method_concat(request, params, "get_artifacts");
-}
-
-/* create_connections: the whole map to every slave; each takes its own. */
-static void
-master_create_connections(struct request *request,
-    struct json_object *params)
-{
-	master_method_concat(request, params, "create_connections");
-}
-
-/* Forward a method to every slave; null when all succeed. */
-static void
-master_method_null(struct request *request, struct json_object *params,
-    const char *method)
-{
-	master_fanout_all(master_call_new(request, params), method, params,
-	    env->config->limits.call_timeout, master_done_null);
-}
-
-/* clear_connections on every slave. */
-static void
-master_clear_connections(struct request *request, struct json_object *params)
-{
-	master_method_null(request, params, "clear_connections");
+	master_fanout_all(master_call_new(request, params),
+	    request->method->name, params, env->config->limits.call_timeout,
+	    master_done_null);
 }
 
 /* set_log_folder: the master's own log and every slave's. */
-static void
+void
 master_set_log_folder(struct request *request, struct json_object *params)
 {
 	char	*cause;
@@ -253,15 +238,15 @@ master_set_log_folder(struct request *request, struct json_object *params)
 		free(cause);
 		return;
 	}
-	master_method_null(request, params, "set_log_folder");
+	master_method_null(request, params);
 }
 
 /* set_time: the master's own time and every slave's. */
-static void
+void
 master_set_time(struct request *request, struct json_object *params)
 {
 	env->time = json_object_get_double(rpc_param(params, "t"));
-	master_method_null(request, params, "set_time");
+	master_method_null(request, params);
 }
 
 /* is_ready: true when every slave is there and ready. */
@@ -284,7 +269,7 @@ master_done_is_ready(struct fanout_reply *replies, size_t count, void *arg)
 }
 
 /* is_ready: ask every slave. */
-static void
+void
 master_is_ready(struct request *request, struct json_object *params)
 {
 	master_fanout_all(master_call_new(request, params), "is_ready", NULL,
@@ -336,7 +321,7 @@ static void	master_forward(struct request *, size_t, const char *,
  * spawn_n: n agents spread evenly over the slaves still there, or all on
  * the one named by "slave".
  */
-static void
+void
 master_spawn_n(struct request *request, struct json_object *params)
 {
 	struct json_object	**each, *slave_param, *single;
@@ -463,7 +448,7 @@ master_forward(struct request *request, size_t index, const char *method,
 }
 
 /* spawn: one agent on the slave with the fewest. */
-static void
+void
 master_spawn(struct request *request, struct json_object *params)
 {
 	size_t	 i, best = master->nslaves;
@@ -591,7 +576,7 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 }
 
 /* trigger_all: a round on every slave at once. */
-static void
+void
 master_trigger_all(struct request *request, struct json_object *params)
 {
 	struct json_object	*timeout = rpc_param(params, "timeout");
@@ -680,7 +665,7 @@ master_done_random_agents(struct fanout_reply *replies, size_t count,
  * create_random_connections: n distinct random connections for every
  * agent among all the agents of all slaves.
  */
-static void
+void
 master_create_random_connections(struct request *request,
     struct json_object *params)
 {
@@ -690,7 +675,7 @@ master_create_random_connections(struct request *request,
 }
 
 /* get_slave_managers: the /0 address of every slave. */
-static void
+void
 master_get_slave_managers(struct request *request,
     struct json_object *params)
 {
@@ -705,7 +690,7 @@ master_get_slave_managers(struct request *request,
 }
 
 /* set_host_managers: every slave learns this master's /0. */
-static void
+void
 master_set_host_managers(struct request *request, struct json_object *params)
 {
 	struct json_object	*each;
@@ -721,7 +706,7 @@ master_set_host_managers(struct request *request, struct json_object *params)
 }
 
 /* report: a slave (or anyone) tells the master something; kept a while. */
-static void
+void
 master_report(struct request *request, struct json_object *params)
 {
 	struct json_object	*entry;
@@ -796,7 +781,7 @@ master_done_status(struct fanout_reply *replies, size_t count, void *arg)
 }
 
 /* status: the master and every slave. */
-static void
+void
 master_status(struct request *request, struct json_object *params)
 {
 	master_fanout_all(master_call_new(request, params), "status", NULL,
@@ -804,7 +789,7 @@ master_status(struct request *request, struct json_object *params)
 }
 
 /* stop: reply once every slave has closed, then stop the master. */
-static void
+void
 master_stop_method(struct request *request, struct json_object *params)
 {
 	struct json_object	*folder = rpc_param(params, "log_folder");
@@ -813,62 +798,11 @@ master_stop_method(struct request *request, struct json_object *params)
 	env_stop(folder != NULL ? json_object_get_string(folder) : NULL);
 }
 
-static const struct {
-	const char		*name;
-	master_method_fn	 handler;
-} master_methods[] = {
-	{ "clear_connections", master_clear_connections },
-	{ "create_connections", master_create_connections },
-	{ "create_random_connections", master_create_random_connections },
-	{ "get_agents", master_get_agents },
-	{ "get_artifacts", master_get_artifacts },
-	{ "get_connections", master_get_connections },
-	{ "get_grid", master_grid_get_grid },
-	{ "get_slave_managers", master_get_slave_managers },
-	{ "get_xy_address", master_grid_get_xy_address },
-	{ "get_xy_environment", master_grid_get_xy_environment },
-	{ "is_ready", master_is_ready },
-	{ "report", master_report },
-	{ "set_agent_neighbors", master_grid_set_agent_neighbors },
-	{ "set_gs", master_grid_set_gs },
-	{ "set_host_managers", master_set_host_managers },
-	{ "set_log_folder", master_set_log_folder },
-	{ "set_neighbors", master_grid_set_neighbors },
-	{ "set_origin", master_grid_set_origin },
-	{ "set_slave_neighbors", master_grid_set_slave_neighbors },
-	{ "set_time", master_set_time },
-	{ "spawn", master_spawn },
-	{ "spawn_n", master_spawn_n },
-	{ "status", master_status },
-	{ "stop", master_stop_method },
-	{ "trigger_all", master_trigger_all },
-};
-
-/*
- * Run a managing function on a master; returns without answering when
- * the master has no fan-out of its own for it (the caller runs the
- * environment's own handler then).
- */
+/* trigger_act: on the slave holding the agent. */
 void
-master_dispatch(struct request *request, const char *name,
-    struct json_object *params)
+master_trigger_act(struct request *request, struct json_object *params)
 {
-	size_t	 i;
-
-	for (i = 0; i < sizeof master_methods / sizeof master_methods[0];
-	    i++) {
-		if (strcmp(master_methods[i].name, name) == 0) {
-			master_methods[i].handler(request, params);
-			return;
-		}
-	}
-	if (strcmp(name, "trigger_act") == 0) {
-		master_route(request, name, params);
-		return;
-	}
-	request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
-	    json_object_new_string(name), "'%s' is not served by a master",
-	    name));
+	master_route(request, "trigger_act", params);
 }
 
 /* SIGCHLD: reap slaves. */

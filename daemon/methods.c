@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "combine.h"
 #include "creamasd.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -28,19 +29,6 @@
  */
 
 #define SPAWN_N_MAX	100000000
-
-typedef void	(*method_fn)(struct request *, struct json_object *);
-
-/*
- * A managing function: its parameters, what a slave does, and whether a
- * master runs the same handler on itself (1) or fans it out (0).
- */
-struct method {
-	const char		*name;
-	const struct rpc_param	*params;
-	method_fn		 handler;	/* NULL: a master's only */
-	int			 master_local;
-};
 
 /* Answer an error from a message in cause, freeing it. */
 static void
@@ -404,6 +392,8 @@ method_stop(struct request *request, struct json_object *params)
 	env_stop(folder != NULL ? json_object_get_string(folder) : NULL);
 }
 
+static void	method_methods(struct request *, struct json_object *);
+
 static const struct rpc_param no_params[] = {
 	{ NULL, RPC_ANY, 0 }
 };
@@ -472,49 +462,232 @@ static const struct rpc_param grid_neighbor_params[] = {
 	{ NULL, RPC_ANY, 0 }
 };
 
-static const struct method methods[] = {
-	{ "clear_connections", no_params, method_clear_connections, 0 },
-	{ "create_connections", map_params, method_create_connections, 0 },
+/*
+ * The built-in managing functions. A master fans an entry out and
+ * combines the slaves' answers by its rule, unless the entry names a
+ * master handler or the master runs the slave's handler on itself.
+ */
+#define FAN(rule)	NULL, rule, NULL, 0, NULL
+#define OWN(handler)	handler, CR_COMBINE_CUSTOM, NULL, 0, NULL
+#define LOCAL		NULL, CR_COMBINE_CUSTOM, NULL, METHOD_MASTER_LOCAL, NULL
+static const struct method builtin_methods[] = {
+	{ "clear_connections", no_params, method_clear_connections,
+	    FAN(CR_COMBINE_NULL) },
+	{ "create_connections", map_params, method_create_connections,
+	    FAN(CR_COMBINE_CONCAT) },
 	{ "create_random_connections", n_params,
-	    method_create_random_connections, 0 },
-	{ "get_agents", get_agents_params, method_get_agents, 0 },
-	{ "get_artifacts", creator_params, method_get_artifacts, 0 },
-	{ "get_cell_values", cell_values_params, grid_get_cell_values, 0 },
-	{ "get_connections", data_params, method_get_connections, 0 },
-	{ "get_grid", no_params, grid_get_grid, 0 },
-	{ "get_gs", no_params, grid_get_gs, 1 },
-	{ "get_origin", no_params, grid_get_origin, 1 },
-	{ "get_slave_managers", no_params, NULL, 0 },
-	{ "get_time", no_params, method_get_time, 1 },
-	{ "get_xy_address", xy_params, grid_get_xy_address, 0 },
-	{ "get_xy_environment", xy_params, grid_get_xy_environment, 0 },
-	{ "host_manager", no_params, method_host_manager, 1 },
-	{ "is_ready", no_params, method_is_ready, 0 },
-	{ "report", report_params, NULL, 0 },
-	{ "set_agent_neighbors", no_params, grid_set_agent_neighbors, 0 },
+	    method_create_random_connections,
+	    OWN(master_create_random_connections) },
+	{ "get_agents", get_agents_params, method_get_agents,
+	    FAN(CR_COMBINE_CONCAT) },
+	{ "get_artifacts", creator_params, method_get_artifacts,
+	    FAN(CR_COMBINE_CONCAT) },
+	{ "get_cell_values", cell_values_params, grid_get_cell_values,
+	    NULL, CR_COMBINE_CUSTOM, NULL, METHOD_SLAVE_ONLY, NULL },
+	{ "get_connections", data_params, method_get_connections,
+	    FAN(CR_COMBINE_CONCAT) },
+	{ "get_grid", no_params, grid_get_grid, OWN(master_grid_get_grid) },
+	{ "get_gs", no_params, grid_get_gs, LOCAL },
+	{ "get_origin", no_params, grid_get_origin, LOCAL },
+	{ "get_slave_managers", no_params, NULL,
+	    OWN(master_get_slave_managers) },
+	{ "get_time", no_params, method_get_time, LOCAL },
+	{ "get_xy_address", xy_params, grid_get_xy_address,
+	    OWN(master_grid_get_xy_address) },
+	{ "get_xy_environment", xy_params, grid_get_xy_environment,
+	    OWN(master_grid_get_xy_environment) },
+	{ "host_manager", no_params, method_host_manager, LOCAL },
+	{ "is_ready", no_params, method_is_ready, OWN(master_is_ready) },
+	{ "methods", no_params, method_methods, LOCAL },
+	{ "report", report_params, NULL, OWN(master_report) },
+	{ "set_agent_neighbors", no_params, grid_set_agent_neighbors,
+	    OWN(master_grid_set_agent_neighbors) },
 	{ "set_grid_neighbor", grid_neighbor_params, grid_set_grid_neighbor,
-	    1 },
-	{ "set_gs", gs_params, grid_set_gs, 0 },
-	{ "set_host_manager", addr_params, method_set_host_manager, 1 },
-	{ "set_host_managers", no_params, NULL, 0 },
-	{ "set_log_folder", path_params, method_set_log_folder, 0 },
-	{ "set_neighbors", no_params, grid_set_agent_neighbors, 0 },
-	{ "set_origin", origin_params, grid_set_origin, 0 },
-	{ "set_slave_neighbors", no_params, NULL, 0 },
-	{ "set_time", time_params, method_set_time, 0 },
-	{ "spawn", spawn_params, method_spawn, 0 },
-	{ "spawn_n", spawn_n_params, method_spawn_n, 0 },
-	{ "status", no_params, method_status, 0 },
-	{ "stop", stop_params, method_stop, 0 },
-	{ "trigger_act", trigger_act_params, method_trigger_act, 0 },
-	{ "trigger_all", trigger_all_params, method_trigger_all, 0 },
+	    LOCAL },
+	{ "set_gs", gs_params, grid_set_gs, OWN(master_grid_set_gs) },
+	{ "set_host_manager", addr_params, method_set_host_manager, LOCAL },
+	{ "set_host_managers", no_params, NULL,
+	    OWN(master_set_host_managers) },
+	{ "set_log_folder", path_params, method_set_log_folder,
+	    OWN(master_set_log_folder) },
+	{ "set_neighbors", no_params, grid_set_agent_neighbors,
+	    OWN(master_grid_set_neighbors) },
+	{ "set_origin", origin_params, grid_set_origin,
+	    OWN(master_grid_set_origin) },
+	{ "set_slave_neighbors", no_params, NULL,
+	    OWN(master_grid_set_slave_neighbors) },
+	{ "set_time", time_params, method_set_time, OWN(master_set_time) },
+	{ "spawn", spawn_params, method_spawn, OWN(master_spawn) },
+	{ "spawn_n", spawn_n_params, method_spawn_n, OWN(master_spawn_n) },
+	{ "status", no_params, method_status, OWN(master_status) },
+	{ "stop", stop_params, method_stop, OWN(master_stop_method) },
+	{ "trigger_act", trigger_act_params, method_trigger_act,
+	    OWN(master_trigger_act) },
+	{ "trigger_all", trigger_all_params, method_trigger_all,
+	    OWN(master_trigger_all) },
 };
+#undef FAN
+#undef OWN
+#undef LOCAL
+
+/* Every managing function of this process, sorted by name. */
+static const struct method	**table;
+static size_t			  table_size;
 
 /* Compare a method name with a table entry, for bsearch. */
 static int
-method_compare(const void *key, const void *entry)
+methods_compare(const void *key, const void *entry)
 {
-	return (strcmp(key, ((const struct method *)entry)->name));
+	return (strcmp(key, (*(const struct method *const *)entry)->name));
+}
+
+/* Return the managing function of a name, or NULL. */
+const struct method *
+methods_find(const char *name)
+{
+	const struct method	*const *found;
+
+	if (table_size == 0)
+		return (NULL);
+	found = bsearch(name, table, table_size, sizeof *table,
+	    methods_compare);
+	return (found != NULL ? *found : NULL);
+}
+
+/*
+ * Add count managing functions (borrowed: they must outlive the table),
+ * all or none; a name already taken is refused, named, with its owner.
+ */
+int
+methods_register(const struct method *methods, size_t count, char **cause)
+{
+	const struct method	*taken;
+	size_t			 i, j, at;
+
+	for (i = 0; i < count; i++) {
+		if ((taken = methods_find(methods[i].name)) == NULL) {
+			for (j = 0; j < i; j++) {
+				if (strcmp(methods[j].name,
+				    methods[i].name) == 0)
+					taken = &methods[j];
+			}
+		}
+		if (taken != NULL) {
+			xasprintf(cause, "method '%s' is already defined by "
+			    "%s", methods[i].name, taken->owner != NULL ?
+			    taken->owner : "creamasd");
+			return (-1);
+		}
+	}
+	table = xreallocarray(table, table_size + count + 1, sizeof *table);
+	for (i = 0; i < count; i++) {
+		for (at = table_size; at > 0 &&
+		    strcmp(table[at - 1]->name, methods[i].name) > 0; at--)
+			table[at] = table[at - 1];
+		table[at] = &methods[i];
+		table_size++;
+	}
+	return (0);
+}
+
+/* Register the built-in managing functions. */
+void
+methods_init(void)
+{
+	char	*cause;
+
+	if (methods_register(builtin_methods, sizeof builtin_methods /
+	    sizeof builtin_methods[0], &cause) != 0)
+		fatalx("%s: %s", __func__, cause);
+}
+
+/* Forget every managing function. */
+void
+methods_free(void)
+{
+	free(table);
+	table = NULL;
+	table_size = 0;
+}
+
+/* Describe a parameter list: [{name, type, required}...]. */
+static struct json_object *
+methods_describe_params(const struct rpc_param *params)
+{
+	static const char *const type_names[] = { "any", "boolean",
+	    "integer", "number", "string", "object", "array" };
+	struct json_object	*list, *entry;
+
+	list = json_object_new_array();
+	for (; params != NULL && params->name != NULL; params++) {
+		entry = json_object_new_object();
+		json_object_object_add(entry, "name",
+		    json_object_new_string(params->name));
+		json_object_object_add(entry, "type",
+		    json_object_new_string(type_names[params->type]));
+		json_object_object_add(entry, "required",
+		    json_object_new_boolean(params->required));
+		json_object_array_add(list, entry);
+	}
+	return (list);
+}
+
+/* Say where a method runs: on either role, a master's or a slave's only. */
+static const char *
+methods_role(const struct method *method)
+{
+	if (method->slave == NULL)
+		return ("master");
+	if (method->flags & METHOD_SLAVE_ONLY)
+		return ("slave");
+	return ("any");
+}
+
+/*
+ * Describe a managing function: its name, parameters, where it runs,
+ * who defined it and how a master combines its slaves' answers ("local":
+ * the master answers for itself).
+ */
+static struct json_object *
+methods_describe(const struct method *method)
+{
+	struct json_object	*entry;
+	const char		*combine;
+
+	if (method->flags & METHOD_MASTER_LOCAL)
+		combine = "local";
+	else if (method->master != NULL || method->slave == NULL)
+		combine = combine_name(CR_COMBINE_CUSTOM);
+	else
+		combine = combine_name(method->combine);
+	entry = json_object_new_object();
+	json_object_object_add(entry, "name",
+	    json_object_new_string(method->name));
+	json_object_object_add(entry, "combine",
+	    json_object_new_string(combine));
+	if (method->key != NULL)
+		json_object_object_add(entry, "key",
+		    json_object_new_string(method->key));
+	json_object_object_add(entry, "role",
+	    json_object_new_string(methods_role(method)));
+	json_object_object_add(entry, "owner", json_object_new_string(
+	    method->owner != NULL ? method->owner : "creamasd"));
+	json_object_object_add(entry, "params",
+	    methods_describe_params(method->params));
+	return (entry);
+}
+
+/* methods: every managing function of this process, by name. */
+static void
+method_methods(struct request *request, struct json_object *params)
+{
+	struct json_object	*list;
+	size_t			 i;
+
+	list = json_object_new_array_ext((int)table_size);
+	for (i = 0; i < table_size; i++)
+		json_object_array_add(list, methods_describe(table[i]));
+	request_reply(request, list);
 }
 
 /* agent.NAME: find the agent, drop "agent" from params, dispatch. */
@@ -543,7 +716,12 @@ methods_agent_call(struct request *request, const char *name,
 		request_reply(request, result);
 }
 
-/* Run a managing function or an agent.NAME call. */
+/*
+ * Run a managing function or an agent.NAME call. A slave runs an entry's
+ * slave handler; a master its master handler, or the slave handler for
+ * itself (METHOD_MASTER_LOCAL), or else fans the call out and combines
+ * the answers by the entry's rule.
+ */
 void
 methods_dispatch(struct request *request, const char *name,
     struct json_object *params)
@@ -563,9 +741,7 @@ methods_dispatch(struct request *request, const char *name,
 			methods_agent_call(request, name + 6, params);
 		return;
 	}
-	method = bsearch(name, methods, sizeof methods / sizeof methods[0],
-	    sizeof methods[0], method_compare);
-	if (method == NULL) {
+	if ((method = methods_find(name)) == NULL) {
 		request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
 		    json_object_new_string(name), "unknown method '%s'", name));
 		return;
@@ -574,14 +750,21 @@ methods_dispatch(struct request *request, const char *name,
 		request_error(request, error);
 		return;
 	}
-	if (master != NULL && !method->master_local)
-		master_dispatch(request, name, params);
-	else if (method->handler == NULL)
+	request->method = method;
+	if (master == NULL && method->slave == NULL)
 		request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
 		    json_object_new_string(name), "'%s' is served by a "
 		    "master only", name));
+	else if (master == NULL || (method->flags & METHOD_MASTER_LOCAL))
+		method->slave(request, params);
+	else if (method->flags & METHOD_SLAVE_ONLY)
+		request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
+		    json_object_new_string(name), "'%s' is not served by a "
+		    "master", name));
+	else if (method->master != NULL)
+		method->master(request, params);
 	else
-		method->handler(request, params);
+		master_combine(request, params);
 }
 
 /* The server's entry point: a request from a socket. */

@@ -378,6 +378,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_base = event_base_new();
 	FUZZ_CHECK(fuzz_base != NULL, "no event base");
 	builtin_register();
+	methods_init();
 	return (0);
 }
 
