@@ -404,6 +404,19 @@ benchlib_read_slaves(struct benchlib_daemon *daemon, size_t expected)
 struct benchlib_daemon *
 benchlib_daemon_start(const char *creamasd, size_t slaves, int read_timeout)
 {
+	return (benchlib_daemon_startv(creamasd, slaves, read_timeout, NULL));
+}
+
+/*
+ * benchlib_daemon_start() with more arguments for creamasd: a
+ * NULL-terminated array, or NULL for none.
+ */
+struct benchlib_daemon *
+benchlib_daemon_startv(const char *creamasd, size_t slaves, int read_timeout,
+    const char *const *extra)
+{
+	const char		*argv[64];
+	size_t			 argc = 0;
 	struct benchlib_daemon	*daemon;
 	struct pollfd		 pfd;
 	char			 line[64], count[16], *end;
@@ -434,13 +447,20 @@ benchlib_daemon_start(const char *creamasd, size_t slaves, int read_timeout)
 		if (dup2(out[1], STDOUT_FILENO) == -1 ||
 		    dup2(logfd, STDERR_FILENO) == -1)
 			_exit(127);
-		if (slaves == 0)
-			execl(creamasd, creamasd, "-d", "--listen",
-			    "127.0.0.1:0", (char *)NULL);
-		else
-			execl(creamasd, creamasd, "-d", "--listen",
-			    "127.0.0.1:0", "--role", "master", "--slaves",
-			    count, (char *)NULL);
+		argv[argc++] = creamasd;
+		argv[argc++] = "-d";
+		argv[argc++] = "--listen";
+		argv[argc++] = "127.0.0.1:0";
+		if (slaves > 0) {
+			argv[argc++] = "--role";
+			argv[argc++] = "master";
+			argv[argc++] = "--slaves";
+			argv[argc++] = count;
+		}
+		while (extra != NULL && *extra != NULL && argc < 63)
+			argv[argc++] = *extra++;
+		argv[argc] = NULL;
+		execv(creamasd, (char *const *)(uintptr_t)argv);
 		fprintf(stderr, "exec %s: %s\n", creamasd,
 		    strerror(errno));
 		_exit(127);

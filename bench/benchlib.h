@@ -81,6 +81,8 @@ struct json_object *benchlib_rpc(struct benchlib_daemon *, const char *,
 		    const char *, uint64_t *);
 int64_t		benchlib_int(struct json_object *, const char *, const char *);
 struct benchlib_daemon *benchlib_daemon_start(const char *, size_t, int);
+struct benchlib_daemon *benchlib_daemon_startv(const char *, size_t, int,
+		    const char *const *);
 void		benchlib_daemon_stop(struct benchlib_daemon *);
 void		benchlib_daemon_kill_all(const char *);
 

@@ -93,6 +93,9 @@ struct server {
 	struct event		*accept_retry;
 	uint16_t		 port;
 	size_t			 count;
+	uint64_t		 bytes_in;	/* lines read, newlines counted */
+	uint64_t		 bytes_out;	/* lines queued to send */
+	uint64_t		 errors;	/* error responses sent */
 	TAILQ_HEAD(, server_conn) conns;
 	struct event		*drain_timer;
 	void			(*drain_done)(void *);
@@ -162,6 +165,33 @@ server_requests_in_flight(const struct server *server)
 	return (count);
 }
 
+/* Count the error responses in a value about to be sent. */
+static uint64_t
+server_count_errors(struct json_object *value)
+{
+	uint64_t	 errors = 0;
+	size_t		 i;
+
+	if (json_object_is_type(value, json_type_object))
+		return (json_object_object_get_ex(value, "error", NULL));
+	if (json_object_is_type(value, json_type_array)) {
+		for (i = 0; i < json_object_array_length(value); i++)
+			errors += server_count_errors(
+			    json_object_array_get_idx(value, i));
+	}
+	return (errors);
+}
+
+/* Return the bytes read and sent and the error responses sent so far. */
+void
+server_traffic(const struct server *server, uint64_t *in, uint64_t *out,
+    uint64_t *errors)
+{
+	*in = server->bytes_in;
+	*out = server->bytes_out;
+	*errors = server->errors;
+}
+
 /* Return the peer address of a request's connection, for logs. */
 const char *
 server_request_peer(const struct server_request *request)
@@ -177,6 +207,8 @@ server_conn_send(struct server_conn *conn, struct json_object *value)
 	size_t		 length;
 
 	text = rpc_serialize(value, &length);
+	conn->server->bytes_out += length + 1;
+	conn->server->errors += server_count_errors(value);
 	/* A reply goes out at once unless more requests wait to be read. */
 	socket_send_line(conn->bev, text, length, evbuffer_get_length(
 	    bufferevent_get_input(conn->bev)) == 0);
@@ -523,6 +555,7 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 				break;
 			length = evbuffer_get_length(input);
 		}
+		conn->server->bytes_in += length + (line != NULL);
 		if (length > max_line) {
 			free(line);
 			log_warnx("%s: line of %zu bytes or more is over the "

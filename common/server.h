@@ -45,6 +45,8 @@ int		 server_listen(struct server *, const char *, uint16_t,
 uint16_t	 server_port(const struct server *);
 size_t		 server_connection_count(const struct server *);
 size_t		 server_requests_in_flight(const struct server *);
+void		 server_traffic(const struct server *, uint64_t *, uint64_t *,
+		    uint64_t *);
 void		 server_reply(struct server_request *, struct json_object *);
 void		 server_reply_error(struct server_request *,
 		    struct json_object *);

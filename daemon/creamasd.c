@@ -43,7 +43,9 @@ usage(int status)
 	    "[--plugin path]\n"
 	    "                [--log-folder dir] [--slaves n|auto] "
 	    "[--slave-ports first|any]\n"
-	    "                [--key file] [--insecure] [--syslog]\n");
+	    "                [--key file] [--insecure] [--syslog] "
+	    "[--metrics host:port]\n"
+	    "       creamasd [-f file] [--key file] --metrics-token\n");
 	exit(status);
 }
 
@@ -98,6 +100,8 @@ config_set(const char *key, const char *value, void *arg, char **cause)
 		slot = &config->advertise;
 	else if (strcmp(key, "log_folder") == 0)
 		slot = &config->log_folder;
+	else if (strcmp(key, "metrics") == 0)
+		slot = &config->metrics;
 	else if (strcmp(key, "plugin") == 0) {
 		config->plugins = xreallocarray(config->plugins,
 		    config->nplugins + 1, sizeof *config->plugins);
@@ -167,6 +171,22 @@ signal_cb(evutil_socket_t signo, short events, void *arg)
 	}
 }
 
+/* --metrics-token: print the bearer token scrapers show; 0 if done. */
+static int
+print_metrics_token(const struct auth_key *key)
+{
+	char	 token[AUTH_PROOF_HEX + 1];
+
+	if (key == NULL) {
+		fprintf(stderr, "creamasd: --metrics-token needs a key "
+		    "(--key FILE or key in the configuration)\n");
+		return (1);
+	}
+	metrics_token(key, token);
+	printf("%s\n", token);
+	return (0);
+}
+
 /* Allow as many descriptors as the hard limit permits. */
 static void
 raise_nofile(void)
@@ -190,6 +210,8 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'K' },
 		{ "listen", required_argument, NULL, 'L' },
 		{ "log-folder", required_argument, NULL, 'F' },
+		{ "metrics", required_argument, NULL, 'E' },
+		{ "metrics-token", no_argument, NULL, 'T' },
 		{ "plugin", required_argument, NULL, 'P' },
 		{ "role", required_argument, NULL, 'R' },
 		{ "slave-of-master", no_argument, NULL, 'M' },
@@ -206,7 +228,7 @@ main(int argc, char **argv)
 	const char		*file = NULL;
 	char			**overrides = NULL, *cause;
 	size_t			 noverrides = 0, i;
-	int			 ch;
+	int			 ch, print_token = 0;
 
 	memset(&config, 0, sizeof config);
 	limit_default(&config.limits);
@@ -239,6 +261,9 @@ main(int argc, char **argv)
 		case 'Y':
 			config.syslog = 1;
 			break;
+		case 'T':
+			print_token = 1;
+			break;
 		case 'V':
 			printf("creamasd %s\n", CREAMASD_VERSION);
 			return (0);
@@ -251,6 +276,7 @@ main(int argc, char **argv)
 		case 'K':
 		case 'S':
 		case 'N':
+		case 'E':
 			overrides = xreallocarray(overrides, noverrides + 1,
 			    sizeof *overrides);
 			xasprintf(&overrides[noverrides++], "%s=%s",
@@ -258,6 +284,7 @@ main(int argc, char **argv)
 			    ch == 'L' ? "listen" : ch == 'F' ? "log_folder" :
 			    ch == 'P' ? "plugin" : ch == 'K' ? "key" :
 			    ch == 'S' ? "slave_ports" :
+			    ch == 'E' ? "metrics" :
 			    ch == 'N' ? "slaves" : "role", optarg);
 			break;
 		case 'h':
@@ -293,6 +320,8 @@ main(int argc, char **argv)
 		}
 		config.limits.key = config.key;
 	}
+	if (print_token)
+		exit(print_metrics_token(config.key));
 	if (config.syslog)
 		log_set_foreground(0);
 	detach_start(config.foreground, config.slave_of_master);
@@ -309,6 +338,8 @@ main(int argc, char **argv)
 			detach_fail("%s", cause);
 	}
 	if (env_listen(&cause) != 0)
+		detach_fail("%s", cause);
+	if (metrics_start(&cause) != 0)
 		detach_fail("%s", cause);
 	if (config.slave_of_master)
 		env_watch_stdin();
@@ -337,7 +368,9 @@ main(int argc, char **argv)
 		event_free(signals[i]);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	metrics_free();
 	env_free();
+	stats_free();
 	round_free_cache();
 	types_free();
 	methods_free();
@@ -350,6 +383,7 @@ main(int argc, char **argv)
 	free(config.listen);
 	free(config.advertise);
 	free(config.log_folder);
+	free(config.metrics);
 	free(config.key_path);
 	auth_key_free(config.key);
 	return (0);

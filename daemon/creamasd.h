@@ -52,6 +52,7 @@ struct daemon_config {
 	char		**plugins;
 	size_t		 nplugins;
 	char		*log_folder;
+	char		*metrics;	/* HOST:PORT to serve /metrics on */
 	struct limits	 limits;
 	double		 round_timeout;
 	unsigned long	 slaves;	/* master: 0 means one per core */
@@ -275,6 +276,7 @@ void		 detach_fail(const char *, ...)
 /* env.c */
 void		 env_init(struct event_base *, struct daemon_config *);
 int		 env_listen(char **);
+int		 env_is_loopback(const char *);
 struct cr_agent	*env_agent(size_t);
 struct cr_agent	*env_find_agent(struct json_object *, struct json_object **);
 int		 env_spawn(const char *, struct json_object *,
@@ -373,6 +375,15 @@ void		 master_grid_set_neighbors(struct request *,
 		    struct json_object *);
 void		 master_grid_get_grid(struct request *, struct json_object *);
 
+/* metrics.c */
+int		 metrics_start(char **);
+uint16_t	 metrics_port(void);
+void		 metrics_token(const struct auth_key *, char *);
+void		 metrics_free(void);
+
+/* metrics_text.c */
+void		 metrics_text(struct json_object *, struct evbuffer *);
+
 /* methods.c */
 void		 methods_init(void);
 int		 methods_register(const struct method *, size_t, char **);
@@ -414,6 +425,12 @@ void		 slaves_reap(void);
 int		 slaves_all_exited(void);
 void		 slaves_signal_remaining(int);
 void		 slaves_free(void);
+
+/* stats.c */
+void		 stats_round_done(uint64_t, uint64_t);
+void		 stats_request(const char *);
+void		 stats_add_status(struct json_object *);
+void		 stats_free(void);
 
 /* status.c */
 struct json_object *status_get(void);

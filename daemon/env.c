@@ -103,7 +103,7 @@ env_advertised_host(const char *listen_host)
 }
 
 /* Return 1 if every address host resolves to is a loopback address. */
-static int
+int
 env_is_loopback(const char *host)
 {
 	struct addrinfo		 hints, *result, *ai;

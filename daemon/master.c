@@ -568,8 +568,7 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 	json_object_object_add(reply, "errors", errors);
 	if (results != NULL)
 		json_object_object_add(reply, "results", results);
-	env->rounds++;
-	env->last_round_us = elapsed;
+	stats_round_done(elapsed, (uint64_t)failed);
 	env->round_number = (uint64_t)round;
 	request_reply(call->request, reply);
 	master_call_free(call);

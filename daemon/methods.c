@@ -774,6 +774,7 @@ methods_server_dispatch(struct server_request *server_request,
 {
 	log_debug("%s: %s", server_request_peer(server_request), rpc->method);
 	env_touch();
+	stats_request(rpc->method);
 	methods_dispatch(request_from_server(server_request), rpc->method,
 	    rpc->params);
 }

@@ -312,8 +312,7 @@ round_finish(struct round *round)
 	json_object_object_add(reply, "errors", round->errors);
 	if (round->results != NULL)
 		json_object_object_add(reply, "results", round->results);
-	env->rounds++;
-	env->last_round_us = elapsed;
+	stats_round_done(elapsed, round->failed);
 	env->round = NULL;
 	env_log("round %llu: %zu agents, %zu failed, %zu errors, %llu us",
 	    (unsigned long long)round->number, env->nagents - 1,

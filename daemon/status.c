@@ -66,6 +66,10 @@ status_get(void)
 	    json_object_new_int64((int64_t)status_rss_bytes()));
 	json_object_object_add(status, "types", types_names());
 	json_object_object_add(status, "calls", call_counts());
+	stats_add_status(status);
+	if (metrics_port() != 0)
+		json_object_object_add(status, "metrics_port",
+		    json_object_new_int(metrics_port()));
 	if ((grid = grid_values_status()) != NULL)
 		json_object_object_add(status, "grid", grid);
 	free(manager);

@@ -1269,6 +1269,16 @@ tl_start_fail(struct tl_run *run, const char *first, ...)
 	tl_run_argv(run, TL_TIMEOUT, argv, 1);
 }
 
+/*
+ * Run another program (argv[0] a path, as /bin/sh) to its exit within
+ * seconds, collecting what it prints.
+ */
+void
+tl_run_program(struct tl_run *run, double seconds, const char *const *argv)
+{
+	tl_run_argv(run, seconds, argv, 0);
+}
+
 /* Free what a run collected. */
 void
 tl_run_free(struct tl_run *run)

@@ -139,6 +139,7 @@ void		 tl_start_fail(struct tl_run *, const char *, ...)
 void		 tl_run(struct tl_run *, double, const char *, ...)
 		    __attribute__((sentinel));
 void		 tl_runv(struct tl_run *, double, const char *const *);
+void		 tl_run_program(struct tl_run *, double, const char *const *);
 void		 tl_run_free(struct tl_run *);
 
 /* The controller, $CREAMASCTL. */
