@@ -28,6 +28,7 @@
 
 #include "creamasctl.h"
 #include "jsonrpc.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 /*
@@ -371,7 +372,7 @@ ctl_error_text(const struct json_object *error)
 		detail = json_object_is_type(data, json_type_string) ?
 		    json_object_get_string(data) :
 		    json_object_to_json_string_ext(data,
-		    JSON_C_TO_STRING_PLAIN);
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		if (strstr(message, detail) == NULL) {
 			xasprintf(&text, "%s (%s)", message, detail);
 			return (text);
@@ -380,7 +381,11 @@ ctl_error_text(const struct json_object *error)
 	return (xstrdup(message));
 }
 
-/* Parse one whole JSON text from the command line or a file. */
+/*
+ * Parse one whole JSON text (strict: no single quotes, no trailing comma)
+ * from the command line or a file; the cause says what is wrong, where,
+ * and quotes the start of the text.
+ */
 int
 ctl_json_parse(const char *text, struct json_object **value, char **cause)
 {
@@ -389,29 +394,32 @@ ctl_json_parse(const char *text, struct json_object **value, char **cause)
 	size_t			 length = strlen(text), offset;
 
 	tokener = json_tokener_new();
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
 	/* With the NUL, so that a number at the end is complete. */
 	*value = json_tokener_parse_ex(tokener, text, (int)length + 1);
 	error = json_tokener_get_error(tokener);
 	offset = json_tokener_get_parse_end(tokener);
 	json_tokener_free(tokener);
-	if (error != json_tokener_success) {
-		json_object_put(*value);
-		*value = NULL;
-		xasprintf(cause, "invalid JSON: %s",
-		    error == json_tokener_continue ? "unexpected end" :
-		    json_tokener_error_desc(error));
-		return (-1);
+	if (error == json_tokener_success) {
+		while (offset < length &&
+		    strchr(" \t\r\n", text[offset]) != NULL)
+			offset++;
+		if (offset == length)
+			return (0);
 	}
-	while (offset < length && strchr(" \t\r\n", text[offset]) != NULL)
-		offset++;
-	if (offset != length) {
-		json_object_put(*value);
-		*value = NULL;
-		xasprintf(cause, "invalid JSON: unexpected '%.10s' after the "
-		    "value", text + offset);
-		return (-1);
-	}
-	return (0);
+	json_object_put(*value);
+	*value = NULL;
+	if (length == 0)
+		xasprintf(cause, "not valid JSON: empty");
+	else if (error == json_tokener_success)
+		xasprintf(cause, "not valid JSON: more after the value at "
+		    "offset %zu of " QUOTE_FMT, offset, QUOTE(text));
+	else
+		xasprintf(cause, "not valid JSON: %s at offset %zu of "
+		    QUOTE_FMT, error == json_tokener_continue ?
+		    "unexpected end" : json_tokener_error_desc(error),
+		    offset > length ? length : offset, QUOTE(text));
+	return (-1);
 }
 
 /* Print a JSON value as one line on stdout, and free it. */

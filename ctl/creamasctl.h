@@ -179,6 +179,7 @@ int		 cmd_status(struct cluster *, int, char **);
 int		 cmd_agents(struct cluster *, int, char **);
 int		 cmd_call(struct cluster *, int, char **);
 int		 cmd_nodes(struct cluster *, int, char **);
+char		*query_slaves_trouble(struct json_object *, int, size_t *);
 
 /* stop.c */
 int		 cmd_stop(struct cluster *, int, char **);

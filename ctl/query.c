@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "creamasctl.h"
+#include "jsonrpc.h"
 #include "xmalloc.h"
 
 /*
@@ -58,24 +59,6 @@ query_failures(struct cluster *cluster, const char *method,
 	return (count);
 }
 
-/* Print node i's answer as a JSON line: its result or its error. */
-static void
-query_json(struct cluster *cluster, const char *step, size_t i,
-    struct fanout_reply *reply)
-{
-	struct json_object	*object;
-
-	object = ctl_json_node(step, cluster->node[i],
-	    reply->error == NULL);
-	if (reply->error == NULL)
-		json_object_object_add(object, "result",
-		    json_object_get(reply->result));
-	else
-		json_object_object_add(object, "error",
-		    json_object_new_string(cluster->failure[i]));
-	ctl_json_print(object);
-}
-
 /* Return a member of a status object as text, or NULL when absent. */
 static const char *
 query_member(struct json_object *object, const char *key)
@@ -85,6 +68,69 @@ query_member(struct json_object *object, const char *key)
 	if (!json_object_object_get_ex(object, key, &value) || value == NULL)
 		return (NULL);
 	return (json_object_get_string(value));
+}
+
+/*
+ * Print node i's answer as a JSON line: its result if it gave one, and
+ * what went wrong with it if anything did.
+ */
+static void
+query_json(struct cluster *cluster, const char *step, size_t i,
+    struct fanout_reply *reply)
+{
+	struct json_object	*object;
+
+	object = ctl_json_node(step, cluster->node[i],
+	    cluster->failure[i] == NULL);
+	if (reply->error == NULL)
+		json_object_object_add(object, "result",
+		    json_object_get(reply->result));
+	if (cluster->failure[i] != NULL)
+		json_object_object_add(object, "error",
+		    json_object_new_string(cluster->failure[i]));
+	ctl_json_print(object);
+}
+
+/*
+ * Name the slaves of a master's status that are not ready ("slave
+ * tcp://h:p/0 lost: why; ..."), only those lost or stopped with
+ * lost_only; NULL when there are none (or it is no master). count, if
+ * not NULL, gets how many were named.
+ */
+char *
+query_slaves_trouble(struct json_object *status, int lost_only,
+    size_t *count)
+{
+	struct json_object	*slaves, *entry, *value;
+	const char		*state, *address, *reason;
+	char			*text = NULL, *previous;
+	size_t			 k, named = 0;
+
+	if (json_object_object_get_ex(status, "slaves", &slaves) &&
+	    json_object_is_type(slaves, json_type_array)) {
+		for (k = 0; k < json_object_array_length(slaves); k++) {
+			entry = json_object_array_get_idx(slaves, k);
+			state = query_member(entry, "state");
+			if (state == NULL || strcmp(state, "ready") == 0 ||
+			    (lost_only && strcmp(state, "starting") == 0))
+				continue;
+			address = query_member(entry, "address");
+			reason = query_member(entry, "reason");
+			if (reason == NULL && json_object_object_get_ex(entry,
+			    "error", &value) && value != NULL)
+				reason = rpc_error_message(value);
+			previous = text;
+			xasprintf(&text, "%s%sslave %s %s%s%s", previous !=
+			    NULL ? previous : "", previous != NULL ? "; " : "",
+			    address != NULL ? address : "?", state, reason !=
+			    NULL ? ": " : "", reason != NULL ? reason : "");
+			free(previous);
+			named++;
+		}
+	}
+	if (count != NULL)
+		*count = named;
+	return (text);
 }
 
 /* Format an uptime in seconds for people: "42s", "3m12s", "2h05m". */
@@ -113,6 +159,7 @@ query_status_line(struct cluster *cluster, size_t i,
 	struct json_object	*value;
 	const char		*role, *pid, *agents, *rounds;
 	char			*uptime = NULL, *last = NULL, *extra = NULL;
+	size_t			 lost = 0;
 
 	role = query_member(status, "role");
 	pid = query_member(status, "pid");
@@ -124,10 +171,15 @@ query_status_line(struct cluster *cluster, size_t i,
 	    json_object_get_int64(value) > 0)
 		last = ctl_format_seconds(json_object_get_double(value) / 1e6);
 	if (json_object_object_get_ex(status, "slaves", &value)) {
-		if (json_object_is_type(value, json_type_array))
-			xasprintf(&extra, "  slaves %zu",
-			    json_object_array_length(value));
-		else
+		if (json_object_is_type(value, json_type_array)) {
+			free(query_slaves_trouble(status, 1, &lost));
+			if (lost > 0)
+				xasprintf(&extra, "  slaves %zu (%zu lost)",
+				    json_object_array_length(value), lost);
+			else
+				xasprintf(&extra, "  slaves %zu",
+				    json_object_array_length(value));
+		} else
 			xasprintf(&extra, "  slaves %s",
 			    json_object_get_string(value));
 	}
@@ -146,12 +198,21 @@ int
 cmd_status(struct cluster *cluster, int argc, char **argv)
 {
 	struct fanout_reply	*replies;
+	char			*trouble;
 	size_t			 i;
 
 	query_no_arguments("status", argc, argv);
 	replies = cluster_call_all(cluster, "status", NULL,
 	    cluster->options->timeout);
 	query_failures(cluster, "status", replies);
+	/* A master that lost a slave is a node in trouble. */
+	for (i = 0; i < cluster->count; i++) {
+		if (replies[i].error != NULL || (trouble =
+		    query_slaves_trouble(replies[i].result, 1, NULL)) == NULL)
+			continue;
+		cluster_fail(cluster, i, "status: %s", trouble);
+		free(trouble);
+	}
 	for (i = 0; i < cluster->count; i++) {
 		if (cluster->options->json)
 			query_json(cluster, "status", i, &replies[i]);
@@ -212,7 +273,8 @@ cmd_call(struct cluster *cluster, int argc, char **argv)
 	method = argv[0];
 	if (argc == 2) {
 		if (ctl_json_parse(argv[1], &params, &cause) != 0)
-			errx(CTL_EXIT_USAGE, "call %s: %s", method, cause);
+			errx(CTL_EXIT_USAGE, "call %s: params: %s", method,
+			    cause);
 		if (!json_object_is_type(params, json_type_object))
 			errx(CTL_EXIT_USAGE, "call %s: the parameters must be "
 			    "a JSON object of named parameters", method);

@@ -33,6 +33,7 @@
 #define WAIT_POLL_MAX		0.25	/* ... growing to this */
 #define WAIT_CALL_MAX		2.0	/* seconds one is_ready may take */
 #define WAIT_CALL_MIN		0.2	/* ... and at least, even at the end */
+#define WAIT_NOT_READY		"it says it is not ready"
 
 /* Report one node's wait, for people or as JSON. */
 static void
@@ -56,6 +57,38 @@ wait_report(struct cluster *cluster, size_t i, int ready, double elapsed)
 		ctl_print_node(cluster, i, "ready after %s", time_text);
 		free(time_text);
 	}
+}
+
+/*
+ * Ask the nodes in which (those that said they are not ready) for their
+ * status, and add the slaves that are not ready to their reasons.
+ */
+static void
+wait_name_slaves(struct cluster *cluster, const size_t *which, size_t count,
+    char **reason)
+{
+	struct fanout_reply	 *replies;
+	struct json_object	**params;
+	size_t			  k, i;
+	char			 *trouble, *text;
+
+	if (count == 0)
+		return;
+	params = xcalloc(count + 1, sizeof *params);
+	replies = cluster_call(cluster, which, count, "status", params,
+	    WAIT_CALL_MAX);
+	for (k = 0; k < count; k++) {
+		i = which[k];
+		if (replies[k].error != NULL || (trouble =
+		    query_slaves_trouble(replies[k].result, 0, NULL)) == NULL)
+			continue;
+		xasprintf(&text, "%s: %s", reason[i], trouble);
+		free(reason[i]);
+		reason[i] = text;
+		free(trouble);
+	}
+	cluster_replies_free(replies, count);
+	free(params);
 }
 
 /*
@@ -116,7 +149,7 @@ wait_ready(struct cluster *cluster, double seconds)
 				elapsed[i] = now - started;
 				continue;
 			} else
-				reason[i] = xstrdup("it says it is not ready");
+				reason[i] = xstrdup(WAIT_NOT_READY);
 			still[nstill++] = i;
 		}
 		cluster_replies_free(replies, npending);
@@ -134,6 +167,15 @@ wait_ready(struct cluster *cluster, double seconds)
 			poll = WAIT_POLL_MAX;
 	}
 	cluster_progress_end(cluster);
+
+	/* A master that is not ready: which of its slaves is not. */
+	nstill = 0;
+	for (i = 0; i < cluster->count; i++) {
+		if (!ready[i] && reason[i] != NULL &&
+		    strcmp(reason[i], WAIT_NOT_READY) == 0)
+			still[nstill++] = i;
+	}
+	wait_name_slaves(cluster, still, nstill, reason);
 
 	for (i = 0; i < cluster->count; i++) {
 		if (!ready[i])

@@ -202,8 +202,9 @@ slaves_read_ports(char **cause)
 				slave->port = (uint16_t)strtoul(line, NULL, 10);
 				continue;
 			}
+			/* Counted from 1, as creamasd(8) says. */
 			xasprintf(cause, "slave %zu (pid %ld, port %u) failed "
-			    "to start: %s", i, (long)slave->pid, slave->port,
+			    "to start: %s", i + 1, (long)slave->pid, slave->port,
 			    strncmp(line, "ERR ", 4) == 0 ? line + 4 :
 			    "it exited");
 			rc = -1;

@@ -170,6 +170,42 @@ cluster_make(struct cluster *cluster, size_t count, const char *extra)
 	tl_adopt_orphans();
 }
 
+/*
+ * Make a nodes file of count nodes with the default command: masters of
+ * two slaves each, on free ports with room for the slaves after them.
+ */
+static void
+cluster_make_masters(struct cluster *cluster, size_t count)
+{
+	FILE	*f;
+	size_t	 i, tries;
+
+	memset(cluster, 0, sizeof *cluster);
+	ck_assert_uint_le(count, NODES_MAX);
+	cluster->count = count;
+	cluster->dir = strdup(tl_tempdir());
+	cluster->file = tl_path(cluster->dir, "nodes");
+	/* Each node needs its port and the two after it. */
+	for (i = 0; i < count; i++) {
+		for (tries = 0; tries < 100; tries++) {
+			cluster->ports[i] = free_port(cluster->ports, i);
+			if (cluster->ports[i] < 65533 &&
+			    port_is_free(cluster->ports[i] + 1) &&
+			    port_is_free(cluster->ports[i] + 2))
+				break;
+		}
+		snprintf(cluster->names[i], sizeof cluster->names[i],
+		    "127.0.0.1:%u", cluster->ports[i]);
+	}
+	f = fopen(cluster->file, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < count; i++)
+		fprintf(f, "127.0.0.1 port=%u slaves=2 idle_exit=120\n",
+		    cluster->ports[i]);
+	ck_assert_int_eq(fclose(f), 0);
+	tl_adopt_orphans();
+}
+
 /* Read every node's pid with the status method, and track it. */
 static void
 cluster_read_pids(struct cluster *cluster)
@@ -601,7 +637,7 @@ START_TEST(test_malformed)
 	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "trigger", "--args", "{",
 	    NULL);
 	tl_ctl_expect(&run, 2, "trigger with bad args");
-	ck_assert_msg(strstr(run.err, "--args: invalid JSON") != NULL, "%s",
+	ck_assert_msg(strstr(run.err, "--args: not valid JSON") != NULL, "%s",
 	    run.err);
 	tl_ctl_free(&run);
 	tl_ctl_run(&run, CTL_TIMEOUT, "-f", path, "prepare", "--agents",
@@ -1049,35 +1085,9 @@ START_TEST(test_masters)
 	pid_t			 slave_pids[4];
 	struct tl_exit		 e;
 	char			*line;
-	FILE			*f;
-	size_t			 i, k, tries;
+	size_t			 i, k;
 
-	memset(&cluster, 0, sizeof cluster);
-	cluster.count = 2;
-	cluster.dir = strdup(tl_tempdir());
-	cluster.file = tl_path(cluster.dir, "nodes");
-	/* Each node needs its port and the two after it. */
-	for (i = 0; i < 2; i++) {
-		for (tries = 0; tries < 100; tries++) {
-			cluster.ports[i] = free_port(cluster.ports, i);
-			if ((i == 0 || cluster.ports[i] > cluster.ports[0] + 2 ||
-			    cluster.ports[i] + 2 < cluster.ports[0]) &&
-			    cluster.ports[i] < 65533 &&
-			    port_is_free(cluster.ports[i] + 1) &&
-			    port_is_free(cluster.ports[i] + 2))
-				break;
-		}
-		snprintf(cluster.names[i], sizeof cluster.names[i],
-		    "127.0.0.1:%u", cluster.ports[i]);
-	}
-	f = fopen(cluster.file, "w");
-	ck_assert_ptr_nonnull(f);
-	for (i = 0; i < 2; i++)
-		fprintf(f, "127.0.0.1 port=%u slaves=2 idle_exit=120\n",
-		    cluster.ports[i]);
-	ck_assert_int_eq(fclose(f), 0);
-	tl_adopt_orphans();
-
+	cluster_make_masters(&cluster, 2);
 	cluster_start(&cluster);
 	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "status", NULL);
 	tl_ctl_expect(&run, 0, "status");
@@ -1314,6 +1324,208 @@ START_TEST(test_progress)
 }
 END_TEST
 
+/*
+ * A fake node: a listener of the test's own that creamasctl connects to
+ * (launch=none), so that a test can answer as no creamasd would.
+ */
+struct fake_node {
+	int	 fd;
+	uint16_t port;
+	char	*file;
+	char	 name[32];
+};
+
+/* Listen as a fake node and write a nodes file naming only it. */
+static void
+fake_node_start(struct fake_node *fake)
+{
+	char	*text;
+
+	fake->fd = tl_listen(&fake->port);
+	snprintf(fake->name, sizeof fake->name, "127.0.0.1:%u", fake->port);
+	fake->file = tl_path(tl_tempdir(), "nodes");
+	text = tl_printf("127.0.0.1 port=%u launch=none\n", fake->port);
+	tl_write_file(fake->file, text);
+	free(text);
+}
+
+/* Close a fake node's listener. */
+static void
+fake_node_stop(struct fake_node *fake)
+{
+	close(fake->fd);
+	free(fake->file);
+}
+
+/*
+ * call: parameters that are not JSON say so, where, and quote them; a
+ * node's error is printed as it reads, without JSON escapes.
+ */
+START_TEST(test_call_errors)
+{
+	struct fake_node	 fake;
+	struct tl_ctl		 run;
+	struct tl_conn		*conn;
+	struct json_object	*request;
+	char			*expected;
+	const char		*args[] = { "-f", NULL, "call", "get_time", NULL,
+				    NULL };
+
+	fake_node_start(&fake);
+	args[1] = fake.file;
+	args[4] = "notjson";
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, -1, args);
+	tl_ctl_expect(&run, 2, "call with a bare word");
+	ck_assert_str_eq(run.err, "creamasctl: call get_time: params: not "
+	    "valid JSON: null expected at offset 1 of 'notjson'\n");
+	tl_ctl_free(&run);
+	args[4] = "{\"t\": 1} x";
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, -1, args);
+	tl_ctl_expect(&run, 2, "call with more after the object");
+	ck_assert_str_eq(run.err, "creamasctl: call get_time: params: not "
+	    "valid JSON: unexpected character at offset 9 of '{\"t\": 1} "
+	    "x'\n");
+	tl_ctl_free(&run);
+
+	/* An error whose data holds an address: no "\/" in it. */
+	args[4] = NULL;
+	tl_ctl_start(&run, args);
+	conn = tl_accept(fake.fd, TL_TIMEOUT);
+	ck_assert_ptr_nonnull(conn);
+	request = tl_read_json(conn, TL_TIMEOUT);
+	ck_assert_str_eq(tl_string(request, "method"), "get_time");
+	tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":"
+	    "-32001,\"message\":\"no agent\",\"data\":{\"agent\":"
+	    "\"tcp://127.0.0.1:1/2\"}}}",
+	    json_object_to_json_string(tl_member(request, "id")));
+	json_object_put(request);
+	tl_ctl_wait(&run, CTL_TIMEOUT);
+	tl_close(conn);
+	tl_ctl_expect(&run, 1, "call that a node refuses");
+	expected = tl_printf("creamasctl: %s: get_time: no agent "
+	    "({\"agent\":\"tcp://127.0.0.1:1/2\"})\n", fake.name);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	tl_ctl_free(&run);
+	fake_node_stop(&fake);
+}
+END_TEST
+
+/*
+ * A master that lost a slave: status shows and names it and fails; wait
+ * names it too.
+ */
+START_TEST(test_lost_slave)
+{
+	struct cluster		 cluster;
+	struct tl_ctl		 run;
+	struct tl_conn		*conn;
+	struct json_object	*status, *slave;
+	pid_t			 slave_pids[2];
+	char			*expected, *address;
+	size_t			 k;
+
+	cluster_make_masters(&cluster, 1);
+	cluster_start(&cluster);
+	conn = tl_connect(cluster.ports[0]);
+	status = tl_ok(conn, "status", NULL);
+	for (k = 0; k < 2; k++) {
+		slave_pids[k] = (pid_t)tl_int(tl_index(tl_member(status,
+		    "slaves"), k), "pid");
+		tl_track_pid(slave_pids[k]);
+	}
+	address = tl_strdup(tl_string(tl_index(tl_member(status, "slaves"),
+	    0), "address"));
+	json_object_put(status);
+
+	/* The first slave dies; the master notices. */
+	tl_stop_pid(slave_pids[0], SIGKILL, 5.0);
+	for (;;) {
+		status = tl_ok(conn, "status", NULL);
+		slave = tl_index(tl_member(status, "slaves"), 0);
+		if (strcmp(tl_string(slave, "state"), "lost") == 0)
+			break;
+		json_object_put(status);
+		usleep(20000);
+	}
+	json_object_put(status);
+	tl_close(conn);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "status", NULL);
+	tl_ctl_expect(&run, 1, "status with a lost slave");
+	ck_assert_msg(strstr(run.out, "  slaves 2 (1 lost)") != NULL, "%s",
+	    run.out);
+	expected = tl_printf("creamasctl: %s: status: slave %s lost",
+	    cluster.names[0], address);
+	ck_assert_msg(strncmp(run.err, expected, strlen(expected)) == 0,
+	    "%s", run.err);
+	free(expected);
+	tl_ctl_free(&run);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "-j", "status",
+	    NULL);
+	tl_ctl_expect(&run, 1, "status -j with a lost slave");
+	status = tl_json(run.out);
+	ck_assert(!json_object_get_boolean(tl_member(status, "ok")));
+	ck_assert_msg(strstr(tl_string(status, "error"), address) != NULL,
+	    "%s", run.out);
+	ck_assert_ptr_nonnull(tl_member(status, "result"));
+	json_object_put(status);
+	tl_ctl_free(&run);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "wait", "-t", "0.2",
+	    NULL);
+	tl_ctl_expect(&run, 1, "wait with a lost slave");
+	expected = tl_printf("creamasctl: %s: not ready after 0.2 s: it says "
+	    "it is not ready: slave %s lost", cluster.names[0], address);
+	ck_assert_msg(strncmp(run.err, expected, strlen(expected)) == 0,
+	    "%s", run.err);
+	free(expected);
+	tl_ctl_free(&run);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
+	tl_ctl_free(&run);
+	cluster_expect_gone(&cluster, 0);
+	tl_stop_pid(slave_pids[1], 0, 5.0);
+	free(address);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
+ * A slave that cannot start is counted from 1, as creamasd(8) counts
+ * it: here the only slave, whose port the test holds.
+ */
+START_TEST(test_slave_number)
+{
+	struct cluster	 cluster;
+	struct tl_ctl	 run;
+	char		*extra, *expected;
+	uint16_t	 port, taken;
+	int		 fd;
+
+	fd = tl_listen(&taken);
+	port = free_port(NULL, 0);
+	extra = tl_printf("127.0.0.1 port=%u cmd=\"{creamasd} --role master "
+	    "--slaves 1 --listen {listen} --slave-ports %u\"\n", port, taken);
+	cluster_make(&cluster, 0, extra);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "spawn", NULL);
+	tl_ctl_expect(&run, 1, "spawn of a master whose slave cannot start");
+	expected = tl_printf("creamasd: slave 1 (pid ");
+	ck_assert_msg(strstr(run.err, expected) != NULL, "%s", run.err);
+	free(expected);
+	expected = tl_printf(", port %u) failed to start: cannot listen on "
+	    "127.0.0.1 port %u", taken, taken);
+	ck_assert_msg(strstr(run.err, expected) != NULL, "%s", run.err);
+	free(expected);
+	tl_ctl_free(&run);
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
+	close(fd);
+	free(extra);
+	cluster_free(&cluster);
+}
+END_TEST
+
 /* The creamasctl suite: end-to-end with launch=local nodes. */
 Suite *
 suite_ctl(void)
@@ -1336,6 +1548,13 @@ suite_ctl(void)
 	tcase_add_test(tc, test_masters);
 	tcase_add_test(tc, test_ssh);
 	tcase_add_test(tc, test_progress);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_call_errors);
+	tcase_add_test(tc, test_lost_slave);
+	tcase_add_test(tc, test_slave_number);
 	suite_add_tcase(s, tc);
 	return (s);
 }
