@@ -4,6 +4,8 @@
 #   make check        build and run the tests
 #   make check SAN=1  the same with AddressSanitizer and UBSan (build-san/)
 #   make bench        build and run the benchmarks
+#   make deb          the Debian packages, in build-deb/
+#   make check-deb    build them and check them in a fresh Debian root
 #   make install      install under $(DESTDIR)$(PREFIX), the configuration
 #                     under $(DESTDIR)$(SYSCONFDIR)/creamasd
 #   make uninstall    remove what install put there
@@ -79,7 +81,7 @@ CREAMASD =	$(BUILD)/creamasd
 CREAMASCTL =	$(BUILD)/creamasctl
 TESTS =		$(BUILD)/tests/run_tests
 
-.PHONY: all check check-install bench demo deps install uninstall clean manlint FORCE
+.PHONY: all check check-install check-deb deb bench demo deps install uninstall clean manlint FORCE
 
 all: $(CREAMASD) $(CREAMASCTL)
 
@@ -214,8 +216,28 @@ uninstall:
 	    $(DESTDIR)$(PLUGINDIR) $(dir $(DESTDIR)$(PLUGINDIR)) \
 	    $(DESTDIR)$(SYSCONFDIR)/creamasd 2>/dev/null
 
+# The Debian packages creamasd and creamasd-dev (debian/), built with
+# debhelper from a copy of the tree into $(DEB_DIR); debian/rules takes
+# what make install puts in place.
+DEB_DIR =	build-deb
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar --exclude=./.git --exclude='./build*' -cf - . | \
+	    tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && DEB_BUILD_OPTIONS=parallel=2 \
+	    dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
+# The packages checked: lintian, then installed into a fresh Debian 12
+# root made by debootstrap (as root; about two minutes, one the first
+# time only).
+check-deb:
+	MAKE="$(MAKE)" sh tests/deb-check.sh
+
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb build-deb-base
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
