@@ -62,6 +62,17 @@ SUITE_NAMES =	$(sort $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.
 PLUGIN_SRCS =	$(wildcard tests/plugins/*.c)
 BENCH_SRCS =	$(filter-out bench/benchlib.c,$(wildcard bench/*.c))
 
+# creamas_python.so, the python agent type: built when Debian's
+# python3-dev is there (pkg-config python3-embed). Only the plugin links
+# libpython, never creamasd; its headers are -isystem, outside -Werror.
+PYTHON_PC =	python3-embed
+HAVE_PYTHON =	$(shell $(PKG_CONFIG) --exists $(PYTHON_PC) 2>/dev/null && \
+		    echo yes)
+CFLAGS_PYTHON =	$(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags \
+		    $(PYTHON_PC) 2>/dev/null))
+LIBS_PYTHON =	$(shell $(PKG_CONFIG) --libs $(PYTHON_PC) 2>/dev/null)
+PYTHON_SRCS =	$(wildcard plugins/python/*.c)
+
 ifeq ($(shell $(PKG_CONFIG) --exists libevent json-c libcrypto libssh check \
     2>/dev/null && echo yes),)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
@@ -76,6 +87,10 @@ CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS =	$(sort $(TEST_SRCS:%.c=$(BUILD)/%.o))
 PLUGINS =	$(PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/plugins/%.so)
 BENCHES =	$(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+ifeq ($(HAVE_PYTHON),yes)
+PYTHON_OBJS =	$(PYTHON_SRCS:%.c=$(BUILD)/%.o)
+PYTHON_PLUGIN =	$(BUILD)/plugins/creamas_python.so
+endif
 
 CREAMASD =	$(BUILD)/creamasd
 CREAMASCTL =	$(BUILD)/creamasctl
@@ -83,7 +98,7 @@ TESTS =		$(BUILD)/tests/run_tests
 
 .PHONY: all check check-install check-deb deb bench demo deps install uninstall clean manlint FORCE
 
-all: $(CREAMASD) $(CREAMASCTL)
+all: $(CREAMASD) $(CREAMASCTL) $(PYTHON_PLUGIN)
 
 ifneq ($(V),1)
 Q =		@
@@ -126,6 +141,16 @@ $(BUILD)/plugins/%.so: tests/plugins/%.c include/creamas/agent.h
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
+$(BUILD)/plugins/python/%.o: plugins/python/%.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(CFLAGS_PYTHON) $(CFLAGS) -fPIC \
+	    -c -o $@ $<
+
+$(PYTHON_PLUGIN): $(PYTHON_OBJS)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -shared -o $@ $^ $(LIBS_PYTHON) \
+	    -pthread
+
 $(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) \
 	    $(LIBS_EVENT) $(LIBS_SSH) -lm
@@ -143,6 +168,9 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchlib.o $(BUILD)/libcommon.a
 check: all $(TESTS) $(PLUGINS) check-install
 	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \
 	    CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
+	    $(if $(PYTHON_PLUGIN),CREAMAS_PYTHON_TESTS=$(abspath tests/python)) \
+	    $(if $(SANFLAGS),LSAN_OPTIONS=suppressions=$(abspath \
+	    tests/python/lsan.supp)) \
 	    $(TESTS)
 
 # make install and uninstall in a staging root.
@@ -187,6 +215,8 @@ install: all
 	install -m 755 $(CREAMASD) $(DESTDIR)$(SBINDIR)/creamasd
 	install -m 755 $(CREAMASCTL) $(DESTDIR)$(BINDIR)/creamasctl
 	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/creamas/
+	if [ -n "$(PYTHON_PLUGIN)" ]; then install -m 755 $(PYTHON_PLUGIN) \
+	    $(DESTDIR)$(PLUGINDIR)/; fi
 	for m in $(MANPAGES); do \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	for u in $(UNITS); do sed $(UNIT_PATHS) conf/$$u \
@@ -204,6 +234,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/creamasd $(DESTDIR)$(BINDIR)/creamasctl
 	rm -f $(HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%)
+	rm -f $(DESTDIR)$(PLUGINDIR)/creamas_python.so
 	for m in $(MANPAGES); do \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	rm -f $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \

@@ -36,6 +36,9 @@ for m in man/*.[1358]; do
 	    fail "$m not installed"
 done
 [ -d "$root/usr/local/lib/creamas/plugins" ] || fail "no plugin folder"
+[ ! -f build/plugins/creamas_python.so ] ||
+    [ -f "$root/usr/local/lib/creamas/plugins/creamas_python.so" ] ||
+    fail "creamas_python.so not installed"
 "$root/usr/local/sbin/creamasd" --help >/dev/null 2>&1 ||
     fail "the installed creamasd does not run"
 

@@ -1,0 +1,556 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * End-to-end tests of Python agents (creamas_python.so, the "python"
+ * type) with real daemons: the counter model in Python against the C
+ * one through a master of two slaves and through creamasctl on two
+ * local nodes; Python and C agents calling each other in one slave;
+ * exceptions, spawn errors, endless loops; a call to a killed slave.
+ * The agents are tests/python/pyagents.py, found through the spawn's
+ * "path" ($CREAMAS_PYTHON_TESTS).
+ */
+
+#include <sys/types.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "testlib.h"
+
+#define PY_AGENT_FAILED		-32008
+#define PY_INVALID_PARAMS	-32602
+#define PY_METHOD_NOT_FOUND	-32601
+#define PY_ROUNDS		3
+
+Suite	*suite_python(void);
+
+/* The folder of the test agents' modules. */
+static const char *
+py_dir(void)
+{
+	const char	*dir = getenv("CREAMAS_PYTHON_TESTS");
+
+	ck_assert_msg(dir != NULL, "CREAMAS_PYTHON_TESTS is not set");
+	return (dir);
+}
+
+/* The params of a spawn of class (in pyagents) with more members. */
+static char *
+py_params(const char *cls, const char *more)
+{
+	return (tl_printf("{\"class\":\"pyagents.%s\",\"path\":\"%s\"%s%s}",
+	    cls, py_dir(), more != NULL ? "," : "", more != NULL ? more : ""));
+}
+
+/* Spawn one agent of class with more params; return its address. */
+static char *
+py_spawn(struct tl_conn *conn, const char *cls, const char *more)
+{
+	struct json_object	*result;
+	char			*params, *address;
+
+	params = py_params(cls, more);
+	result = tl_okf(conn, "spawn", "{\"type\":\"python\",\"params\":%s}",
+	    params);
+	address = tl_strdup(json_object_get_string(result));
+	json_object_put(result);
+	free(params);
+	return (address);
+}
+
+/* Spawn one agent of class on a master's slave; return its address. */
+static char *
+py_spawn_on(struct tl_conn *conn, const char *cls, int slave)
+{
+	struct json_object	*result;
+	char			*params, *address;
+
+	params = py_params(cls, NULL);
+	result = tl_okf(conn, "spawn_n", "{\"type\":\"python\",\"n\":1,"
+	    "\"slave\":%d,\"params\":%s}", slave, params);
+	address = tl_strdup(json_object_get_string(tl_index(result, 0)));
+	json_object_put(result);
+	free(params);
+	return (address);
+}
+
+/* Connect agent to addr. */
+static void
+py_connect(struct tl_conn *conn, const char *agent, const char *addr)
+{
+	json_object_put(tl_okf(conn, "agent.add_connection", "{\"agent\":"
+	    "\"%s\",\"addr\":\"%s\"}", agent, addr));
+}
+
+/* Run one round; return its result (a new reference). */
+static struct json_object *
+py_round(struct tl_conn *conn, const char *params)
+{
+	return (tl_ok(conn, "trigger_all", params));
+}
+
+/* Return agent's method's result (a new reference). */
+static struct json_object *
+py_agent_call(struct tl_conn *conn, const char *agent, const char *method)
+{
+	return (tl_okf(conn, method, "{\"agent\":\"%s\"}", agent));
+}
+
+/* Fail unless one of the round's errors is agent's and contains text. */
+static void
+py_expect_error(struct json_object *round, const char *agent,
+    const char *text)
+{
+	struct json_object	*errors = tl_member(round, "errors"), *error;
+	size_t			 i;
+
+	for (i = 0; i < json_object_array_length(errors); i++) {
+		error = tl_index(errors, i);
+		if (json_object_get_type(tl_member(error, "agent")) ==
+		    json_type_string && strcmp(tl_string(error, "agent"),
+		    agent) == 0 && strstr(tl_string(error, "message"), text) !=
+		    NULL)
+			return;
+	}
+	ck_abort_msg("no error of %s with \"%s\" in %s", agent, text,
+	    tl_json_text(errors));
+}
+
+/* Fail unless agent's method answers expected (JSON text). */
+static void
+py_expect(struct tl_conn *conn, const char *agent, const char *method,
+    const char *expected)
+{
+	char	*params;
+
+	params = tl_printf("{\"agent\":\"%s\"}", agent);
+	tl_expect_result(conn, method, params, expected);
+	free(params);
+}
+
+/* A slave with the Python plugin, and maybe the pingpong one. */
+static struct tl_daemon *
+py_slave(int pingpong)
+{
+	const char	*args[] = { "--plugin", tl_plugin_path("creamas_python"),
+			    "--plugin", tl_plugin_path("pingpong"), NULL };
+
+	if (!pingpong)
+		args[2] = NULL;
+	return (tl_daemon_startv(args));
+}
+
+/*
+ * Ten Python counters and ten C counters through a master of two
+ * slaves, PY_ROUNDS rounds with args {"by": 2}: every Python count
+ * equals every C count, and the rounds' results are the same numbers.
+ */
+START_TEST(test_counter_equals_c)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*py, *c, *round, *results, *value;
+	char			*params;
+	size_t			 i;
+	int			 r;
+
+	tl_adopt_orphans();
+	d = tl_daemon_start("--role", "master", "--slaves", "2", "--plugin",
+	    tl_plugin_path("creamas_python"), NULL);
+	conn = tl_connect(d->port);
+	params = py_params("Counter", "\"start\":3");
+	py = tl_okf(conn, "spawn_n", "{\"type\":\"python\",\"n\":10,"
+	    "\"params\":%s}", params);
+	free(params);
+	c = tl_ok(conn, "spawn_n", "{\"type\":\"counter\",\"n\":10,"
+	    "\"params\":{\"start\":3}}");
+	ck_assert_uint_eq(json_object_array_length(py), 10);
+	for (r = 1; r <= PY_ROUNDS; r++) {
+		round = py_round(conn, "{\"results\":true,\"args\":{\"by\":2}}");
+		ck_assert_int_eq(tl_int(round, "agents"), 20);
+		ck_assert_int_eq(tl_int(round, "failed"), 0);
+		results = tl_member(round, "results");
+		ck_assert_uint_eq(json_object_array_length(results), 20);
+		for (i = 0; i < 20; i++)
+			ck_assert_int_eq(json_object_get_int64(tl_index(
+			    results, i)), 3 + 2 * r);
+		json_object_put(round);
+	}
+	for (i = 0; i < 10; i++) {
+		value = py_agent_call(conn, json_object_get_string(tl_index(py,
+		    i)), "agent.get");
+		ck_assert_int_eq(json_object_get_int64(value), 3 + 2 *
+		    PY_ROUNDS);
+		json_object_put(value);
+		value = py_agent_call(conn, json_object_get_string(tl_index(c,
+		    i)), "agent.get");
+		ck_assert_int_eq(json_object_get_int64(value), 3 + 2 *
+		    PY_ROUNDS);
+		json_object_put(value);
+	}
+	json_object_put(py);
+	json_object_put(c);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * creamasctl run on two local nodes (a master and two slaves each):
+ * Python summers awaiting "get" of three random others across the nodes,
+ * then the same number of C counters: every round of both has 20 agents
+ * and none failed.
+ */
+START_TEST(test_ctl_two_nodes)
+{
+	struct tl_ctl	 run;
+	const char	*kinds[] = { "Summer", NULL };
+	char		*dir, *file, *text, *agents, *params;
+	uint16_t	 port;
+	int		 i, r;
+
+	dir = tl_strdup(tl_tempdir());
+	file = tl_path(dir, "nodes");
+	port = tl_free_ports(6);
+	text = tl_printf("127.0.0.1 port=%u launch=local cmd=\"{creamasd} "
+	    "--role master --slaves 2 --listen {listen} --plugin %s\"\n"
+	    "127.0.0.1 port=%u launch=local cmd=\"{creamasd} --role master "
+	    "--slaves 2 --listen {listen} --plugin %s\"\n", port,
+	    tl_plugin_path("creamas_python"), port + 3,
+	    tl_plugin_path("creamas_python"));
+	tl_write_file(file, text);
+	free(text);
+	tl_adopt_orphans();
+	for (i = 0; i < 2; i++) {
+		if (kinds[i] != NULL) {
+			params = py_params(kinds[i], NULL);
+			agents = tl_printf("python:10:%s", params);
+			free(params);
+		} else
+			agents = tl_strdup("counter:10");
+		tl_ctl_run(&run, 120, "-f", file, "run", "--agents", agents,
+		    "--connections", "random:3", "--seed", "7", "-n", "3",
+		    NULL);
+		tl_ctl_expect(&run, 0, "run");
+		for (r = 1; r <= 3; r++) {
+			text = tl_printf("round %d: 20 agents, 0 failed, 2/2 "
+			    "nodes", r);
+			ck_assert_msg(strstr(run.out, text) != NULL, "%s: no "
+			    "\"%s\" in:\n%s\n%s", agents, text, run.out,
+			    run.err);
+			free(text);
+		}
+		tl_ctl_free(&run);
+		free(agents);
+	}
+	free(file);
+	free(dir);
+}
+END_TEST
+
+/*
+ * One slave, Python and C agents calling each other: a Python summer
+ * awaits "get" of a C counter and of a Python counter; a C pinger calls
+ * "ping" of a Python agent; methods not marked with expose are not
+ * callable.
+ */
+START_TEST(test_cross_calls)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*result, *round;
+	char			*summer, *pycounter, *pong, *ccounter, *pinger;
+
+	d = py_slave(1);
+	conn = tl_connect(d->port);
+	result = tl_ok(conn, "spawn", "{\"type\":\"counter\",\"params\":"
+	    "{\"start\":5}}");
+	ccounter = tl_strdup(json_object_get_string(result));
+	json_object_put(result);
+	pycounter = py_spawn(conn, "Counter", "\"start\":7");
+	summer = py_spawn(conn, "Summer", NULL);
+	pong = py_spawn(conn, "Pong", NULL);
+	result = tl_ok(conn, "spawn", "{\"type\":\"pinger\"}");
+	pinger = tl_strdup(json_object_get_string(result));
+	json_object_put(result);
+	py_connect(conn, summer, ccounter);
+	py_connect(conn, summer, pycounter);
+	py_connect(conn, pinger, pong);
+
+	round = py_round(conn, "{\"results\":true}");
+	ck_assert_int_eq(tl_int(round, "failed"), 0);
+	tl_assert_json(tl_member(round, "errors"), "[]");
+	json_object_put(round);
+	/* The counters acted too (6 and 8) before or after the summer. */
+	result = py_agent_call(conn, summer, "agent.total");
+	ck_assert_msg(json_object_get_int64(result) >= 12 &&
+	    json_object_get_int64(result) <= 14, "sum %s",
+	    tl_json_text(result));
+	json_object_put(result);
+	result = tl_ok(conn, "get_artifacts", NULL);
+	ck_assert_uint_eq(json_object_array_length(result), 1);
+	ck_assert_str_eq(tl_string(tl_index(result, 0), "creator"), summer);
+	json_object_put(result);
+	py_expect(conn, pinger, "agent.replies", "1");
+	py_expect(conn, pinger, "agent.errors", "0");
+	py_expect(conn, pong, "agent.count", "1");
+	json_object_put(tl_errf(conn, PY_METHOD_NOT_FOUND,
+	    "agent.not_exposed", "{\"agent\":\"%s\"}", pycounter));
+	json_object_put(tl_errf(conn, PY_METHOD_NOT_FOUND, "agent.nosuch",
+	    "{\"agent\":\"%s\"}", pycounter));
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+	free(summer);
+	free(pycounter);
+	free(pong);
+	free(ccounter);
+	free(pinger);
+}
+END_TEST
+
+/*
+ * Exceptions are the agent's error, with type, message and frames: in
+ * act, in an exposed method, after an await (when act has returned),
+ * and an exposed method that would await; the daemon goes on.
+ */
+START_TEST(test_exceptions)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*round, *response;
+	char			*boom, *late, *counter;
+
+	d = py_slave(0);
+	conn = tl_connect(d->port);
+	boom = py_spawn(conn, "Boom", NULL);
+	round = py_round(conn, "{\"results\":true}");
+	ck_assert_int_eq(tl_int(round, "failed"), 1);
+	py_expect_error(round, boom, "ZeroDivisionError: division by zero "
+	    "(at pyagents.py:");
+	py_expect_error(round, boom, "in act, pyagents.py:");
+	py_expect_error(round, boom, "in divide)");
+	json_object_put(round);
+
+	response = tl_errf(conn, PY_AGENT_FAILED, "agent.fail",
+	    "{\"agent\":\"%s\"}", boom);
+	ck_assert_msg(strstr(tl_json_text(response), "ValueError: no") !=
+	    NULL, "%s", tl_json_text(response));
+	json_object_put(response);
+	response = tl_errf(conn, PY_AGENT_FAILED, "agent.wait",
+	    "{\"agent\":\"%s\"}", boom);
+	ck_assert_msg(strstr(tl_json_text(response), "cannot await") !=
+	    NULL, "%s", tl_json_text(response));
+	json_object_put(response);
+
+	counter = py_spawn(conn, "Counter", NULL);
+	late = py_spawn(conn, "LateBoom", NULL);
+	py_connect(conn, late, counter);
+	round = py_round(conn, "{\"results\":true}");
+	ck_assert_int_eq(tl_int(round, "agents"), 3);
+	ck_assert_int_eq(tl_int(round, "failed"), 1);
+	ck_assert_uint_eq(json_object_array_length(tl_member(round,
+	    "errors")), 2);
+	py_expect_error(round, boom, "ZeroDivisionError");
+	py_expect_error(round, late, "KeyError: 'late' (at pyagents.py:");
+	json_object_put(round);
+	py_expect(conn, counter, "agent.get", "1");
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+	free(boom);
+	free(late);
+	free(counter);
+}
+END_TEST
+
+/* A spawn that cannot make its agent fails with Python's reason. */
+START_TEST(test_spawn_errors)
+{
+	static const struct {
+		const char	*params;
+		int		 code;
+		const char	*text;
+	} cases[] = {
+		{ "{\"class\":\"pyagents_nosuch.X\",\"path\":\"%s\"}",
+		    PY_AGENT_FAILED, "ModuleNotFoundError: No module named "
+		    "'pyagents_nosuch'" },
+		{ "{\"class\":\"pybroken.X\",\"path\":\"%s\"}",
+		    PY_AGENT_FAILED, "SyntaxError" },
+		{ "{\"class\":\"pyagents.NotAgent\",\"path\":\"%s\"}",
+		    PY_AGENT_FAILED, "is not a subclass of "
+		    "creamas_agent.Agent" },
+		{ "{\"class\":\"pyagents.Missing\",\"path\":\"%s\"}",
+		    PY_AGENT_FAILED, "AttributeError" },
+		{ "{\"class\":\"pyagents.Counter\",\"path\":\"%s\","
+		    "\"stop\":1}", PY_AGENT_FAILED, "TypeError: "
+		    "Counter.__init__() got an unexpected keyword argument "
+		    "'stop'" },
+		{ "{\"class\":\"pyagents.Loop\",\"path\":\"%s\",\"x\":1}",
+		    PY_AGENT_FAILED, "Loop takes no parameters" },
+		{ "{\"class\":\"pyagents\",\"path\":\"%s\"}",
+		    PY_AGENT_FAILED, "class must be \\\"module.Class\\\"" },
+		{ "{\"class\":\"pyagents.Counter\",\"path\":7,\"x\":\"%s\"}",
+		    PY_AGENT_FAILED, "path must be" },
+		{ "{\"path\":\"%s\"}", PY_INVALID_PARAMS, "\\\"class\\\"" },
+	};
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*response;
+	char			*params;
+	size_t			 i;
+
+	d = py_slave(0);
+	conn = tl_connect(d->port);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		params = tl_printf(cases[i].params, py_dir());
+		response = tl_errf(conn, cases[i].code, "spawn",
+		    "{\"type\":\"python\",\"params\":%s}", params);
+		ck_assert_msg(strstr(tl_json_text(response), cases[i].text) !=
+		    NULL, "%s: expected %s in %s", params, cases[i].text,
+		    tl_json_text(response));
+		json_object_put(response);
+		free(params);
+	}
+	tl_close(conn);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * Endless loops: with a limit of 0.5 s, a looping act (and one that
+ * catches every Exception) is stopped with ActTimeout, named in the
+ * round's errors, while the other agents act; a stop sent during such
+ * a loop is served once it is stopped, and the daemon exits cleanly.
+ */
+START_TEST(test_endless_loop)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn, *other;
+	struct json_object	*round, *response;
+	struct tl_exit		 e;
+	char			*loop, *stubborn, *counter;
+
+	ck_assert_int_eq(setenv("CREAMAS_PYTHON_ACT_LIMIT", "0.5", 1), 0);
+	d = py_slave(0);
+	ck_assert_int_eq(unsetenv("CREAMAS_PYTHON_ACT_LIMIT"), 0);
+	conn = tl_connect(d->port);
+	conn->timeout = 30;
+	loop = py_spawn(conn, "Loop", NULL);
+	stubborn = py_spawn(conn, "Stubborn", NULL);
+	counter = py_spawn(conn, "Counter", NULL);
+	round = py_round(conn, "{\"results\":true}");
+	ck_assert_int_eq(tl_int(round, "failed"), 2);
+	py_expect_error(round, loop, "ActTimeout: ");
+	py_expect_error(round, loop, "ran for more than 0.5 s");
+	py_expect_error(round, stubborn, "ActTimeout: ");
+	tl_assert_json(tl_member(round, "results"), "[null,null,1]");
+	json_object_put(round);
+
+	/* A stop while the loop runs is served when it is stopped. */
+	tl_send_call(conn, 77, "trigger_all", NULL);
+	other = tl_connect(d->port);
+	other->timeout = 30;
+	response = tl_call(other, "stop", NULL);
+	ck_assert_msg(tl_json_equal(tl_member(response, "result"), "true"),
+	    "%s", tl_json_text(response));
+	json_object_put(response);
+	e = tl_daemon_wait(d, 30);
+	ck_assert_msg(tl_exit_ok(&e), "%s", tl_exit_string(&e));
+	tl_close(other);
+	tl_close(conn);
+	tl_daemon_free(d);
+	free(loop);
+	free(stubborn);
+	free(counter);
+}
+END_TEST
+
+/*
+ * A Python agent calling an agent of a slave killed with SIGKILL gets
+ * a CallError (and its round an error entry); before, the call worked.
+ */
+START_TEST(test_killed_slave)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*result, *status, *round, *error;
+	char			*caller, *target;
+	pid_t			 victim;
+
+	tl_adopt_orphans();
+	d = tl_daemon_start("--role", "master", "--slaves", "2", "--plugin",
+	    tl_plugin_path("creamas_python"), NULL);
+	conn = tl_connect(d->port);
+	conn->timeout = 60;
+	caller = py_spawn_on(conn, "Caller", 0);
+	target = py_spawn_on(conn, "Counter", 1);
+	py_connect(conn, caller, target);
+	round = py_round(conn, NULL);
+	ck_assert_int_eq(tl_int(round, "failed"), 0);
+	json_object_put(round);
+	py_expect(conn, caller, "agent.answered", "1");
+	py_expect(conn, caller, "agent.last_error", "null");
+
+	status = tl_ok(conn, "status", NULL);
+	victim = (pid_t)tl_int(tl_index(tl_member(status, "slaves"), 1),
+	    "pid");
+	json_object_put(status);
+	tl_signal(victim, SIGKILL);
+	round = py_round(conn, NULL);
+	py_expect_error(round, caller, "");
+	json_object_put(round);
+	py_expect(conn, caller, "agent.answered", "1");
+	result = py_agent_call(conn, caller, "agent.last_error");
+	error = tl_index(result, 0);
+	ck_assert_msg(json_object_get_int(error) < 0, "%s",
+	    tl_json_text(result));
+	json_object_put(result);
+	tl_close(conn);
+	tl_daemon_stop(d);
+	tl_daemon_free(d);
+	free(caller);
+	free(target);
+}
+END_TEST
+
+/* The suite, if the plugin was built (Python's headers were there). */
+Suite *
+suite_python(void)
+{
+	Suite	*suite;
+	TCase	*tcase;
+
+	suite = suite_create("python");
+	if (getenv("CREAMAS_PYTHON_TESTS") == NULL)
+		return (suite);
+	tcase = tcase_create("agents");
+	tcase_set_timeout(tcase, 180);
+	tcase_add_test(tcase, test_counter_equals_c);
+	tcase_add_test(tcase, test_ctl_two_nodes);
+	tcase_add_test(tcase, test_cross_calls);
+	tcase_add_test(tcase, test_exceptions);
+	tcase_add_test(tcase, test_spawn_errors);
+	tcase_add_test(tcase, test_endless_loop);
+	tcase_add_test(tcase, test_killed_slave);
+	suite_add_tcase(suite, tcase);
+	return (suite);
+}

@@ -1,0 +1,2 @@
+# A module that does not compile, for the spawn error test.
+def broken(:
