@@ -87,7 +87,8 @@ int
 grid_parse(struct cluster *cluster, struct prepare_options *options,
     char **cause)
 {
-	const char	*spec = options->grid, *colon;
+	const char	*spec = options->grid, *colon, *json;
+	char		*why;
 	size_t		 length;
 
 	if (spec == NULL) {
@@ -129,8 +130,21 @@ grid_parse(struct cluster *cluster, struct prepare_options *options,
 		    options->node_rows);
 		return (-1);
 	}
-	options->grid_type = xstrdup(colon != NULL ? colon + 1 :
-	    GRID_DEFAULT_TYPE);
+	if (colon == NULL) {
+		options->grid_type = xstrdup(GRID_DEFAULT_TYPE);
+		return (0);
+	}
+	/* TYPE:JSON gives the agents their spawn parameters. */
+	if ((json = strchr(colon + 1, ':')) == NULL) {
+		options->grid_type = xstrdup(colon + 1);
+		return (0);
+	}
+	options->grid_type = xstrndup(colon + 1, json - colon - 1);
+	if (ctl_json_parse(json + 1, &options->agent_params, &why) != 0) {
+		xasprintf(cause, "--grid %s: parameters: %s", spec, why);
+		free(why);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -321,6 +335,9 @@ grid_fill(struct cluster *cluster, const struct prepare_options *options,
 		    json_object_new_string(options->grid_type));
 		json_object_object_add(params[nwhich], "n",
 		    json_object_new_int64((int64_t)(cells - have)));
+		if (options->agent_params != NULL)
+			json_object_object_add(params[nwhich], "params",
+			    json_object_get(options->agent_params));
 		which[nwhich++] = i;
 	}
 	if (nwhich > 0) {

@@ -214,22 +214,14 @@ START_TEST(test_counter_equals_c)
 }
 END_TEST
 
-/*
- * creamasctl run on two local nodes (a master and two slaves each):
- * Python summers awaiting "get" of three random others across the nodes,
- * then the same number of C counters: every round of both has 20 agents
- * and none failed.
- */
-START_TEST(test_ctl_two_nodes)
+/* Write a nodes file of two local masters of two slaves with the plugin. */
+static char *
+py_nodes_file(void)
 {
-	struct tl_ctl	 run;
-	const char	*kinds[] = { "Summer", NULL };
-	char		*dir, *file, *text, *agents, *params;
+	char		*file, *text;
 	uint16_t	 port;
-	int		 i, r;
 
-	dir = tl_strdup(tl_tempdir());
-	file = tl_path(dir, "nodes");
+	file = tl_path(tl_tempdir(), "nodes");
 	port = tl_free_ports(6);
 	text = tl_printf("127.0.0.1 port=%u launch=local cmd=\"{creamasd} "
 	    "--role master --slaves 2 --listen {listen} --plugin %s\"\n"
@@ -240,6 +232,39 @@ START_TEST(test_ctl_two_nodes)
 	tl_write_file(file, text);
 	free(text);
 	tl_adopt_orphans();
+	return (file);
+}
+
+/* Fail unless a creamasctl run printed rounds 1 to n of agents, none failed. */
+static void
+py_expect_rounds(const struct tl_ctl *run, int n, int agents)
+{
+	char	*text;
+	int	 r;
+
+	for (r = 1; r <= n; r++) {
+		text = tl_printf("round %d: %d agents, 0 failed, 2/2 nodes", r,
+		    agents);
+		ck_assert_msg(strstr(run->out, text) != NULL, "no \"%s\" in:"
+		    "\n%s\n%s", text, run->out, run->err);
+		free(text);
+	}
+}
+
+/*
+ * creamasctl run on two local nodes (a master and two slaves each):
+ * Python summers awaiting "get" of three random others across the nodes,
+ * then the same number of C counters: every round of both has 20 agents
+ * and none failed.
+ */
+START_TEST(test_ctl_two_nodes)
+{
+	struct tl_ctl	 run;
+	const char	*kinds[] = { "Summer", NULL };
+	char		*file, *agents, *params;
+	int		 i;
+
+	file = py_nodes_file();
 	for (i = 0; i < 2; i++) {
 		if (kinds[i] != NULL) {
 			params = py_params(kinds[i], NULL);
@@ -251,19 +276,62 @@ START_TEST(test_ctl_two_nodes)
 		    "--connections", "random:3", "--seed", "7", "-n", "3",
 		    NULL);
 		tl_ctl_expect(&run, 0, "run");
-		for (r = 1; r <= 3; r++) {
-			text = tl_printf("round %d: 20 agents, 0 failed, 2/2 "
-			    "nodes", r);
-			ck_assert_msg(strstr(run.out, text) != NULL, "%s: no "
-			    "\"%s\" in:\n%s\n%s", agents, text, run.out,
-			    run.err);
-			free(text);
-		}
+		py_expect_rounds(&run, 3, 20);
 		tl_ctl_free(&run);
 		free(agents);
 	}
 	free(file);
-	free(dir);
+}
+END_TEST
+
+/*
+ * The example's Python diffusion on a grid of 8x4 over two nodes, made
+ * by creamasctl prepare --grid with the agents' params: rounds with
+ * none failed, and every cell has a value in [0, 1).
+ */
+START_TEST(test_grid_diffusion)
+{
+	struct tl_ctl		 run;
+	struct json_object	*grid, *cells;
+	char			*file, *spec;
+	size_t			 i;
+	double			 value;
+
+	file = py_nodes_file();
+	spec = tl_printf("8x4:python:{\"class\":\"diffusion.Diffusion\","
+	    "\"path\":\"%s/../../examples/python\"}", py_dir());
+	tl_ctl_run(&run, 60, "-f", file, "spawn", NULL);
+	tl_ctl_expect(&run, 0, "spawn");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, 60, "-f", file, "wait", NULL);
+	tl_ctl_expect(&run, 0, "wait");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, 60, "-f", file, "prepare", "--node-grid", "2x1",
+	    "--grid", spec, NULL);
+	tl_ctl_expect(&run, 0, "prepare");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, 60, "-f", file, "trigger", "-n", "3", NULL);
+	tl_ctl_expect(&run, 0, "trigger");
+	py_expect_rounds(&run, 3, 32);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, 60, "-j", "-f", file, "grid", NULL);
+	tl_ctl_expect(&run, 0, "grid");
+	grid = tl_json(run.out);
+	cells = tl_member(grid, "cells");
+	ck_assert_uint_eq(json_object_array_length(cells), 32);
+	for (i = 0; i < 32; i++) {
+		value = json_object_get_double(tl_member(tl_index(cells, i),
+		    "value"));
+		ck_assert_msg(value >= 0 && value < 1, "cell %zu: %g", i,
+		    value);
+	}
+	json_object_put(grid);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, 60, "-f", file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
+	free(spec);
+	free(file);
 }
 END_TEST
 
@@ -546,6 +614,7 @@ suite_python(void)
 	tcase_set_timeout(tcase, 180);
 	tcase_add_test(tcase, test_counter_equals_c);
 	tcase_add_test(tcase, test_ctl_two_nodes);
+	tcase_add_test(tcase, test_grid_diffusion);
 	tcase_add_test(tcase, test_cross_calls);
 	tcase_add_test(tcase, test_exceptions);
 	tcase_add_test(tcase, test_spawn_errors);

@@ -241,6 +241,92 @@ module_agent_remove_connection(PyObject *object, PyObject *args)
 	return (PyBool_FromLong(cr_agent_remove_connection(agent, address)));
 }
 
+/* Agent.xy: the agent's cell (x, y) in a grid, or None. */
+static PyObject *
+module_agent_xy(PyObject *object, void *closure)
+{
+	struct cr_agent	*agent;
+	int64_t		 x, y;
+
+	if ((agent = module_agent_of((struct module_agent *)object)) == NULL)
+		return (NULL);
+	if (!cr_grid_xy(agent, &x, &y))
+		Py_RETURN_NONE;
+	return (Py_BuildValue("(LL)", (long long)x, (long long)y));
+}
+
+/* Agent.grid_neighbor(direction): the neighbour's address, or None. */
+static PyObject *
+module_agent_grid_neighbor(PyObject *object, PyObject *args)
+{
+	struct cr_agent	*agent;
+	char		 address[CR_ADDRESS_MAX];
+	int		 direction;
+
+	if ((agent = module_agent_of((struct module_agent *)object)) == NULL ||
+	    !PyArg_ParseTuple(args, "i:grid_neighbor", &direction))
+		return (NULL);
+	if (direction < 0 || direction >= CR_GRID_DIRECTIONS) {
+		PyErr_SetString(PyExc_ValueError, "a direction is 0 to 3: "
+		    "NORTH, EAST, SOUTH or WEST");
+		return (NULL);
+	}
+	if (!cr_grid_neighbor(agent, direction, address, sizeof address))
+		Py_RETURN_NONE;
+	return (PyUnicode_FromString(address));
+}
+
+/* Agent.grid_publish(value): the agent's value for its neighbours. */
+static PyObject *
+module_agent_grid_publish(PyObject *object, PyObject *args)
+{
+	struct cr_agent	*agent;
+	double		 value;
+
+	if ((agent = module_agent_of((struct module_agent *)object)) == NULL ||
+	    !PyArg_ParseTuple(args, "d:grid_publish", &value))
+		return (NULL);
+	if (cr_grid_publish(agent, value) != 0) {
+		PyErr_SetString(PyExc_ValueError, "not in a grid, or a NaN");
+		return (NULL);
+	}
+	Py_RETURN_NONE;
+}
+
+/*
+ * Agent.grid_neighbor_values(): the values the neighbours published by
+ * the end of the last round, [north, east, south, west], None where
+ * there is no neighbour; LookupError if one is not known.
+ */
+static PyObject *
+module_agent_grid_neighbor_values(PyObject *object, PyObject *unused)
+{
+	struct cr_agent	*agent;
+	PyObject	*values, *value;
+	double		 got[CR_GRID_DIRECTIONS];
+	int		 mask, direction;
+
+	if ((agent = module_agent_of((struct module_agent *)object)) == NULL)
+		return (NULL);
+	if ((mask = cr_grid_neighbor_values(agent, got)) < 0) {
+		PyErr_SetString(PyExc_LookupError, "not in a grid, or the "
+		    "value of a neighbour in the last round is not known");
+		return (NULL);
+	}
+	if ((values = PyList_New(CR_GRID_DIRECTIONS)) == NULL)
+		return (NULL);
+	for (direction = 0; direction < CR_GRID_DIRECTIONS; direction++) {
+		value = mask & (1 << direction) ?
+		    PyFloat_FromDouble(got[direction]) : Py_NewRef(Py_None);
+		if (value == NULL) {
+			Py_DECREF(values);
+			return (NULL);
+		}
+		PyList_SET_ITEM(values, direction, value);
+	}
+	return (values);
+}
+
 /* Agent.act(): does nothing; subclasses act. */
 static PyObject *
 module_agent_act(PyObject *object, PyObject *args, PyObject *kwargs)
@@ -262,6 +348,8 @@ static PyGetSetDef module_agent_getset[] = {
 	{ "id", module_agent_id, NULL, "the agent's number", NULL },
 	{ "connections", module_agent_connections, NULL,
 	    "address to data, a copy", NULL },
+	{ "xy", module_agent_xy, NULL, "the cell (x, y) in a grid, or None",
+	    NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -276,6 +364,12 @@ static PyMethodDef module_agent_methods[] = {
 	    METH_VARARGS | METH_KEYWORDS, "connect to an agent" },
 	{ "remove_connection", module_agent_remove_connection, METH_VARARGS,
 	    "disconnect from an agent" },
+	{ "grid_neighbor", module_agent_grid_neighbor, METH_VARARGS,
+	    "the address of the neighbour on a side, or None" },
+	{ "grid_publish", module_agent_grid_publish, METH_VARARGS,
+	    "publish the value the neighbours read" },
+	{ "grid_neighbor_values", module_agent_grid_neighbor_values,
+	    METH_NOARGS, "the neighbours' values of the last round" },
 	{ "act", (PyCFunction)(void (*)(void))module_agent_act,
 	    METH_VARARGS | METH_KEYWORDS, "the agent's action" },
 	{ "close", module_agent_close, METH_VARARGS, "the environment stops" },
@@ -357,7 +451,11 @@ module_init(void)
 	Py_INCREF(module_act_timeout);
 	if (module_add(module, "Agent", (PyObject *)&module_agent_type) != 0 ||
 	    module_add(module, "CallError", module_call_error) != 0 ||
-	    module_add(module, "ActTimeout", module_act_timeout) != 0)
+	    module_add(module, "ActTimeout", module_act_timeout) != 0 ||
+	    PyModule_AddIntConstant(module, "NORTH", CR_GRID_NORTH) != 0 ||
+	    PyModule_AddIntConstant(module, "EAST", CR_GRID_EAST) != 0 ||
+	    PyModule_AddIntConstant(module, "SOUTH", CR_GRID_SOUTH) != 0 ||
+	    PyModule_AddIntConstant(module, "WEST", CR_GRID_WEST) != 0)
 		goto fail;
 	return (module);
 

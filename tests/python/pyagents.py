@@ -1,22 +1,18 @@
 # Python agents for tests/check_python.c: the same models as the C types
 # they are compared with, and agents that fail in every way.
 
+import os
+import sys
+
 import creamas_agent
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "examples", "python"))
+import counters  # noqa: E402 (examples/python/counters.py, tested here)
 
-class Counter(creamas_agent.Agent):
-    """The built-in C type counter, in Python."""
 
-    def __init__(self, start=0):
-        self.count = start
-
-    def act(self, by=1):
-        self.count += by
-        return self.count
-
-    @creamas_agent.expose
-    def get(self):
-        return self.count
+class Counter(counters.Counter):
+    """The example's counter: the built-in C type counter, in Python."""
 
     def not_exposed(self):
         return "secret"
