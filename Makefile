@@ -177,9 +177,12 @@ check: all $(TESTS) $(PLUGINS) check-install
 check-install: all
 	MAKE="$(MAKE)" sh tests/install.sh
 
-bench: all $(BENCHES)
+bench: all $(BENCHES) $(PLUGINS)
 	@for b in $(BENCHES); do \
-	    CREAMASD=$(abspath $(CREAMASD)) $$b || exit 1; done
+	    CREAMASD=$(abspath $(CREAMASD)) \
+	    $(if $(PYTHON_PLUGIN),CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
+	    CREAMAS_PYTHON_BENCH=$(abspath bench/python)) \
+	    $$b || exit 1; done
 
 # The Debian packages of tools/packages, make among them (as root).
 deps:
