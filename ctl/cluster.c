@@ -264,6 +264,13 @@ cluster_sleep_cb(evutil_socket_t fd, short events, void *arg)
 void
 cluster_sleep(struct cluster *cluster, double seconds)
 {
+	cluster_sleep_until(cluster, seconds, NULL);
+}
+
+/* cluster_sleep(), cut short once *stop (if given) becomes non-zero. */
+void
+cluster_sleep_until(struct cluster *cluster, double seconds, const int *stop)
+{
 	struct event	*timer;
 	struct timeval	 tv;
 	int		 done = 0;
@@ -274,7 +281,7 @@ cluster_sleep(struct cluster *cluster, double seconds)
 	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
 	timer = evtimer_new(cluster->base, cluster_sleep_cb, &done);
 	evtimer_add(timer, &tv);
-	while (!done && !cluster->interrupted)
+	while (!done && !cluster->interrupted && (stop == NULL || !*stop))
 		event_base_loop(cluster->base, EVLOOP_ONCE);
 	event_free(timer);
 }

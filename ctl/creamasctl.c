@@ -48,6 +48,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "spawn", 1, cmd_spawn, "spawn" },
 	{ "status", 1, cmd_status, "status" },
 	{ "stop", 1, cmd_stop, "stop [--log-folder dir]" },
+	{ "top", 1, cmd_top, "top [-d seconds] [-n count]" },
 	{ "trigger", 1, cmd_trigger, "trigger [-n rounds] [--args json]" },
 	{ "wait", 1, cmd_wait, "wait [-t seconds]" },
 	{ NULL, 0, NULL, NULL }

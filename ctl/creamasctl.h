@@ -136,6 +136,7 @@ struct fanout_reply *cluster_call_all(struct cluster *, const char *,
 		    struct json_object *, double);
 void		 cluster_replies_free(struct fanout_reply *, size_t);
 void		 cluster_sleep(struct cluster *, double);
+void		 cluster_sleep_until(struct cluster *, double, const int *);
 void		 cluster_fail(struct cluster *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 size_t		 cluster_failures(const struct cluster *);
@@ -236,6 +237,9 @@ int		 grid_parse(struct cluster *, struct prepare_options *,
 		    char **);
 int		 grid_prepare(struct cluster *, const struct prepare_options *);
 int		 cmd_grid(struct cluster *, int, char **);
+
+/* top.c */
+int		 cmd_top(struct cluster *, int, char **);
 
 /* run.c */
 int		 cmd_run(struct cluster *, int, char **);

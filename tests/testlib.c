@@ -2023,7 +2023,7 @@ tl_accept(int listen_fd, double seconds)
 }
 
 /* Return the path of the controller under test, from $CREAMASCTL. */
-static const char *
+const char *
 tl_ctl_path(void)
 {
 	const char	*path = getenv("CREAMASCTL");

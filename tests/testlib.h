@@ -143,6 +143,7 @@ void		 tl_run_program(struct tl_run *, double, const char *const *);
 void		 tl_run_free(struct tl_run *);
 
 /* The controller, $CREAMASCTL. */
+const char	*tl_ctl_path(void);
 void		 tl_ctl_run(struct tl_ctl *, double, const char *, ...)
 		    __attribute__((sentinel));
 void		 tl_ctl_runv(struct tl_ctl *, double, const char *,
