@@ -53,7 +53,8 @@ CPPFLAGS +=	$(CFLAGS_EVENT)
 
 COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/clock.c \
 		common/combine.c common/config.c \
-		common/fanout.c common/idmap.c common/jsonrpc.c common/limit.c \
+		common/fanout.c common/idmap.c common/jsonraw.c common/jsonrpc.c \
+		common/limit.c \
 		common/log.c common/server.c common/socket.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)
 CTL_SRCS =	$(wildcard ctl/*.c)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "jsonrpc.h"
 #include "xmalloc.h"
 
 static int	 addr_parse_number(const char *, const char *, long, long,
@@ -42,8 +43,8 @@ addr_parse_number(const char *start, const char *end, long min, long max,
 	errno = 0;
 	number = strtol(start, &stop, 10);
 	if (stop != end || errno != 0 || number < min || number > max) {
-		xasprintf(cause, "invalid %s '%.*s'", what,
-		    (int)(end - start), start);
+		xasprintf(cause, "invalid %s '%s'", what,
+		    rpc_quote_length(start, end - start));
 		return (-1);
 	}
 	*value = number;
@@ -64,7 +65,7 @@ addr_parse_hostport(const char *string, struct addr *addr, char **cause)
 		if ((host_end = strchr(host, ']')) == NULL ||
 		    host_end[1] != ':') {
 			xasprintf(cause, "invalid address '%s': expected "
-			    "[HOST]:PORT", string);
+			    "[HOST]:PORT", rpc_quote(string));
 			return (-1);
 		}
 		colon = host_end + 1;
@@ -72,7 +73,7 @@ addr_parse_hostport(const char *string, struct addr *addr, char **cause)
 		host = string;
 		if ((colon = strrchr(string, ':')) == NULL) {
 			xasprintf(cause, "invalid address '%s': expected "
-			    "HOST:PORT", string);
+			    "HOST:PORT", rpc_quote(string));
 			return (-1);
 		}
 		host_end = colon;
@@ -80,7 +81,8 @@ addr_parse_hostport(const char *string, struct addr *addr, char **cause)
 	if (host_end == host || (size_t)(host_end - host) >= ADDR_HOST_MAX ||
 	    memchr(host, '[', host_end - host) != NULL ||
 	    memchr(host, ']', host_end - host) != NULL) {
-		xasprintf(cause, "invalid address '%s': bad host", string);
+		xasprintf(cause, "invalid address '%s': bad host",
+		    rpc_quote(string));
 		return (-1);
 	}
 	if (addr_parse_number(colon + 1, colon + 1 + strlen(colon + 1), 0,
@@ -102,19 +104,19 @@ addr_parse(const char *string, struct addr *addr, char **cause)
 
 	if (strncmp(string, "tcp://", 6) != 0) {
 		xasprintf(cause, "invalid agent address '%s': expected "
-		    "tcp://HOST:PORT/N", string);
+		    "tcp://HOST:PORT/N", rpc_quote(string));
 		return (-1);
 	}
 	rest = string + 6;
 	if ((slash = strrchr(rest, '/')) == NULL) {
 		xasprintf(cause, "invalid agent address '%s': no /N",
-		    string);
+		    rpc_quote(string));
 		return (-1);
 	}
 	hostport = xstrndup(rest, slash - rest);
 	if (addr_parse_hostport(hostport, addr, &why) != 0) {
-		xasprintf(cause, "invalid agent address '%s': %s", string,
-		    why);
+		xasprintf(cause, "invalid agent address '%s': %s",
+		    rpc_quote(string), why);
 		free(why);
 		free(hostport);
 		return (-1);
@@ -122,8 +124,8 @@ addr_parse(const char *string, struct addr *addr, char **cause)
 	free(hostport);
 	if (addr_parse_number(slash + 1, slash + 1 + strlen(slash + 1), 0,
 	    LONG_MAX, &agent, "agent number", &why) != 0) {
-		xasprintf(cause, "invalid agent address '%s': %s", string,
-		    why);
+		xasprintf(cause, "invalid agent address '%s': %s",
+		    rpc_quote(string), why);
 		free(why);
 		return (-1);
 	}

@@ -14,15 +14,18 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonraw.h"
 #include "jsonrpc.h"
 #include "xmalloc.h"
 
 #define RPC_MAX_DEPTH	64
+#define RPC_QUOTES	8	/* quotes in use at once, as in one message */
 
 static const char	*rpc_type_names[] = {
 	"any", "a boolean", "an integer", "a number", "a string",
@@ -85,6 +88,44 @@ rpc_error_message(const struct json_object *error)
 }
 
 /*
+ * Return the length bytes of text, or their first RPC_QUOTE_MAX bytes
+ * (cut between characters) and an ellipsis, as a string for a message:
+ * what a client sent is never echoed whole. The quote lives until
+ * RPC_QUOTES more have been made.
+ */
+const char *
+rpc_quote_length(const char *text, size_t length)
+{
+	static char	 quotes[RPC_QUOTES][RPC_QUOTE_MAX + 4];	/* "…" */
+	static size_t	 next;
+	char		*quote;
+	int		 cut = 0;
+
+	if (length > RPC_QUOTE_MAX) {
+		length = RPC_QUOTE_MAX;
+		while (length > 0 &&
+		    ((unsigned char)text[length] & 0xc0) == 0x80)
+			length--;
+		cut = 1;
+	}
+	quote = quotes[next++ % RPC_QUOTES];
+	memcpy(quote, text, length);
+	if (cut)
+		memcpy(quote + length, "\xe2\x80\xa6", 3);
+	quote[length + 3 * cut] = '\0';
+	return (quote);
+}
+
+/* rpc_quote_length() of a string. */
+const char *
+rpc_quote(const char *text)
+{
+	if (text == NULL)
+		return ("(null)");
+	return (rpc_quote_length(text, strnlen(text, RPC_QUOTE_MAX + 1)));
+}
+
+/*
  * Build a response; id is borrowed, result or error (one of them) is
  * taken.
  */
@@ -122,6 +163,94 @@ rpc_request_new(int64_t id, const char *method, struct json_object *params)
 		json_object_object_add(request, "id",
 		    json_object_new_int64(id));
 	return (request);
+}
+
+/*
+ * Find a number or string within params that is not finite, does not
+ * fit 64 bits or holds a NUL; NULL if none does. path gets where it is
+ * below value.
+ */
+static struct json_object *
+rpc_value_bad(struct json_object *value, char **path)
+{
+	struct json_object	*bad;
+	size_t			 i, length;
+	char			*below;
+
+	switch (json_object_get_type(value)) {
+	case json_type_double:
+		if (isfinite(json_object_get_double(value)))
+			return (NULL);
+		break;
+	case json_type_int:
+		if (!jsonraw_int_beyond(value))
+			return (NULL);
+		break;
+	case json_type_string:
+		if (strlen(json_object_get_string(value)) ==
+		    (size_t)json_object_get_string_len(value))
+			return (NULL);
+		break;
+	case json_type_array:
+		length = json_object_array_length(value);
+		for (i = 0; i < length; i++) {
+			bad = rpc_value_bad(json_object_array_get_idx(value, i),
+			    &below);
+			if (bad == NULL)
+				continue;
+			xasprintf(path, "[%zu]%s", i, below);
+			free(below);
+			return (bad);
+		}
+		return (NULL);
+	case json_type_object: {
+		json_object_object_foreach(value, key, item) {
+			if ((bad = rpc_value_bad(item, &below)) == NULL)
+				continue;
+			xasprintf(path, ".%s%s", rpc_quote(key), below);
+			free(below);
+			return (bad);
+		}
+		return (NULL);
+	}
+	default:
+		return (NULL);
+	}
+	*path = xstrdup("");
+	return (value);
+}
+
+/*
+ * Refuse params holding a number that is not finite or that does not fit
+ * a signed 64-bit integer, or a string with a NUL: the error names the
+ * parameter (and where within it) and quotes the number.
+ */
+static int
+rpc_params_values_check(struct json_object *params, struct json_object **error)
+{
+	struct json_object	*bad;
+	char			*below;
+
+	json_object_object_foreach(params, key, item) {
+		if ((bad = rpc_value_bad(item, &below)) == NULL)
+			continue;
+		if (json_object_is_type(bad, json_type_string))
+			*error = rpc_error_newf(RPC_INVALID_PARAMS,
+			    json_object_new_string(rpc_quote(key)), "parameter '%s%s' "
+			    "holds a NUL character", rpc_quote(key), below);
+		else
+			*error = rpc_error_newf(RPC_INVALID_PARAMS,
+			    json_object_new_string(rpc_quote(key)),
+			    "parameter '%s%s': "
+			    "%s %s", rpc_quote(key), below,
+			    rpc_quote(json_object_get_string(bad)),
+			    json_object_is_type(bad, json_type_double) ?
+			    "is not a finite number" :
+			    "does not fit a signed 64-bit integer");
+		free(below);
+		return (-1);
+	}
+	return (0);
 }
 
 /*
@@ -167,6 +296,13 @@ rpc_request_parse(struct json_object *object, struct rpc_request *request,
 		return (-1);
 	}
 	request->method = json_object_get_string(method);
+	if (strlen(request->method) !=
+	    (size_t)json_object_get_string_len(method)) {
+		*error = rpc_error_newf(RPC_INVALID_REQUEST, NULL,
+		    "method holds a NUL character (after '%s')",
+		    rpc_quote(request->method));
+		return (-1);
+	}
 	if (json_object_object_get_ex(object, "params", &request->params) &&
 	    request->params != NULL &&
 	    !json_object_is_type(request->params, json_type_object)) {
@@ -174,6 +310,9 @@ rpc_request_parse(struct json_object *object, struct rpc_request *request,
 		    "params must be an object of named parameters", NULL);
 		return (-1);
 	}
+	if (request->params != NULL &&
+	    rpc_params_values_check(request->params, error) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -231,8 +370,8 @@ rpc_params_check(struct json_object *params, const struct rpc_param *table,
 			}
 			if (param->name == NULL) {
 				*error = rpc_error_newf(RPC_INVALID_PARAMS,
-				    json_object_new_string(key),
-				    "unknown parameter '%s'", key);
+				    json_object_new_string(rpc_quote(key)),
+				    "unknown parameter '%s'", rpc_quote(key));
 				return (-1);
 			}
 			if (item == NULL && !param->required)
@@ -373,6 +512,7 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 {
 	struct json_tokener	*tokener;
 	enum json_tokener_error	 jerr;
+	const char		*why;
 	size_t			 offset, i;
 
 	*value = NULL;
@@ -413,6 +553,14 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 	json_tokener_free(tokener);
 	if (jerr == json_tokener_success && !rpc_check_value(*value))
 		jerr = json_tokener_error_parse_unexpected;
+	if (jerr == json_tokener_success &&
+	    jsonraw_restore(line, length, *value, &why) != 0) {
+		json_object_put(*value);
+		*value = NULL;
+		*error = rpc_error_newf(RPC_PARSE_ERROR, NULL,
+		    "parse error: %s", why);
+		return (-1);
+	}
 	if (jerr != json_tokener_success) {
 		json_object_put(*value);
 		*value = NULL;
@@ -423,10 +571,67 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 	return (0);
 }
 
-/* Serialise a value as one line of plain JSON; the text belongs to it. */
+/* Write a number that is not finite as null. */
+static int
+rpc_null_to_json_string(struct json_object *value, struct printbuf *buffer,
+    int level, int flags)
+{
+	return (printbuf_strappend(buffer, "null"));
+}
+
+/*
+ * Make every number that is not finite within value write as null, and
+ * return how many there were.
+ */
+static size_t
+rpc_null_non_finite(struct json_object *value)
+{
+	size_t	 i, length, count = 0;
+
+	switch (json_object_get_type(value)) {
+	case json_type_double:
+		if (isfinite(json_object_get_double(value)))
+			return (0);
+		json_object_set_serializer(value, rpc_null_to_json_string,
+		    NULL, NULL);
+		return (1);
+	case json_type_array:
+		length = json_object_array_length(value);
+		for (i = 0; i < length; i++)
+			count += rpc_null_non_finite(
+			    json_object_array_get_idx(value, i));
+		return (count);
+	case json_type_object: {
+		json_object_object_foreach(value, key, item) {
+			(void)key;
+			count += rpc_null_non_finite(item);
+		}
+		return (count);
+	}
+	default:
+		return (0);
+	}
+}
+
+/*
+ * Serialise a value as one line of plain JSON; the text belongs to it.
+ * JSON has no Infinity or NaN: a number that is not finite (made by a
+ * plugin, say) is written as null.
+ */
 const char *
 rpc_serialize(struct json_object *value, size_t *length)
 {
-	return (json_object_to_json_string_length(value,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, length));
+	const int	 flags = JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE;
+	const char	*text;
+	size_t		 size;
+
+	text = json_object_to_json_string_length(value, flags, &size);
+	if ((memmem(text, size, "Infinity", 8) != NULL ||
+	    memmem(text, size, "NaN", 3) != NULL) &&
+	    rpc_null_non_finite(value) > 0)
+		text = json_object_to_json_string_length(value, flags, &size);
+	if (length != NULL)
+		*length = size;
+	return (text);
 }

@@ -43,6 +43,9 @@
 #define RPC_TYPE_NOT_FOUND	-32011
 #define RPC_FAILED		-32012
 
+/* The longest quote of a client's text in a message, in bytes. */
+#define RPC_QUOTE_MAX		64
+
 /* Types a parameter may be required to have. */
 enum rpc_type {
 	RPC_ANY,
@@ -84,6 +87,8 @@ int		 rpc_params_check(struct json_object *,
 int		 rpc_parse_line(const char *, size_t, struct json_object **,
 		    struct json_object **);
 const char	*rpc_serialize(struct json_object *, size_t *);
+const char	*rpc_quote(const char *);
+const char	*rpc_quote_length(const char *, size_t);
 int		 rpc_error_code(const struct json_object *);
 const char	*rpc_error_message(const struct json_object *);
 

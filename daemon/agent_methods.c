@@ -159,7 +159,7 @@ agent_method_add_connection(struct cr_agent *agent,
 	if (added == -1) {
 		*error = rpc_error_newf(RPC_INVALID_PARAMS,
 		    json_object_new_string("addr"), "invalid address '%s'",
-		    json_object_get_string(address));
+		    rpc_quote(json_object_get_string(address)));
 		return (-1);
 	}
 	*result = json_object_new_boolean(added);
@@ -307,7 +307,7 @@ agent_dispatch(struct cr_agent *agent, const char *method,
 		json_object_put(*result);
 		*result = NULL;
 		xasprintf(&message, "agent type '%s' has no method '%s'",
-		    agent->type->name, method);
+		    agent->type->name, rpc_quote(method));
 		*error = agent_error(agent, RPC_METHOD_NOT_FOUND, message);
 		free(message);
 		return (-1);

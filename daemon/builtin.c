@@ -57,7 +57,7 @@ counter_act(struct cr_agent *agent, const struct json_object *args,
 {
 	struct counter		*counter = cr_agent_state(agent);
 	struct json_object	*by;
-	int64_t			 step = 1;
+	int64_t			 step = 1, sum;
 
 	if (args != NULL && json_object_is_type(args, json_type_object) &&
 	    json_object_object_get_ex(args, "by", &by)) {
@@ -68,7 +68,12 @@ counter_act(struct cr_agent *agent, const struct json_object *args,
 		}
 		step = json_object_get_int64(by);
 	}
-	counter->count += step;
+	if (__builtin_add_overflow(counter->count, step, &sum)) {
+		*result = json_object_new_string("the count would go beyond "
+		    "a signed 64-bit integer");
+		return (CR_ERROR);
+	}
+	counter->count = sum;
 	*result = json_object_new_int64(counter->count);
 	return (CR_OK);
 }

@@ -406,6 +406,8 @@ void		 request_reply(struct request *, struct json_object *);
 void		 request_error(struct request *, struct json_object *);
 
 /* round.c */
+int		 round_check_params(struct json_object *, double *,
+		    struct json_object **);
 void		 round_start(struct request *, struct json_object *);
 void		 round_fetched(struct round *);
 void		 round_error(struct round *, const struct cr_agent *, int,

@@ -211,8 +211,9 @@ env_find_agent(struct json_object *which, struct json_object **error)
 			    strlen(env->prefix)) == 0)
 				free(cause);
 			*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
-			    json_object_new_string(address), "no agent %s in "
-			    "this environment (%s0)", address, env->prefix);
+			    json_object_new_string(rpc_quote(address)),
+			    "no agent %s in this environment (%s0)",
+			    rpc_quote(address), env->prefix);
 			return (NULL);
 		}
 		id = parsed.agent;
@@ -245,8 +246,8 @@ env_spawn(const char *type_name, struct json_object *params,
 
 	if ((type = types_find(type_name)) == NULL) {
 		*error = rpc_error_newf(RPC_TYPE_NOT_FOUND,
-		    json_object_new_string(type_name),
-		    "unknown agent type '%s'", type_name);
+		    json_object_new_string(rpc_quote(type_name)),
+		    "unknown agent type '%s'", rpc_quote(type_name));
 		return (-1);
 	}
 	if (grid_spawn_check(type, error) != 0)

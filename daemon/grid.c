@@ -562,7 +562,7 @@ grid_set_grid_neighbor(struct request *request, struct json_object *params)
 	if ((direction = grid_parse_direction(name)) == -1) {
 		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
 		    json_object_new_string("direction"), "direction must be "
-		    "N, E, S or W, not '%s'", name));
+		    "N, E, S or W, not '%s'", rpc_quote(name)));
 		return;
 	}
 	if (address != NULL && !json_object_is_type(address,

@@ -495,9 +495,10 @@ master_find_slave(struct json_object *which, size_t *index,
 			return (0);
 		}
 	}
-	*error = rpc_error_newf(RPC_AGENT_NOT_FOUND, json_object_get(which),
+	*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
+	    json_object_new_string(rpc_quote(json_object_get_string(which))),
 	    "no slave of this master holds %s",
-	    json_object_get_string(which));
+	    rpc_quote(json_object_get_string(which)));
 	return (-1);
 }
 
@@ -578,17 +579,12 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 void
 master_trigger_all(struct request *request, struct json_object *params)
 {
-	struct json_object	*timeout = rpc_param(params, "timeout");
-	double			 seconds = env->config->round_timeout;
+	struct json_object	*error;
+	double			 seconds;
 
-	if (timeout != NULL) {
-		seconds = json_object_get_double(timeout);
-		if (!(seconds > 0 && seconds <= 1e6)) {
-			request_error(request, rpc_error_new(
-			    RPC_INVALID_PARAMS, "timeout must be in (0, 1e6] "
-			    "seconds", json_object_new_string("timeout")));
-			return;
-		}
+	if (round_check_params(params, &seconds, &error) != 0) {
+		request_error(request, error);
+		return;
 	}
 	/* Slaves end their rounds at the timeout; allow for the trip. */
 	master_fanout_all(master_call_new(request, params), "trigger_all",

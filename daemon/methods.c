@@ -743,7 +743,8 @@ methods_dispatch(struct request *request, const char *name,
 	}
 	if ((method = methods_find(name)) == NULL) {
 		request_error(request, rpc_error_newf(RPC_METHOD_NOT_FOUND,
-		    json_object_new_string(name), "unknown method '%s'", name));
+		    json_object_new_string(rpc_quote(name)),
+		    "unknown method '%s'", rpc_quote(name)));
 		return;
 	}
 	if (rpc_params_check(params, method->params, &error) != 0) {

@@ -186,20 +186,53 @@ round_slice_cb(evutil_socket_t fd, short events, void *arg)
 	round_act_continue(arg);
 }
 
+/*
+ * Check the params of trigger_all as a slave and a master both do: the
+ * timeout in seconds (the configured one if none) and the round number.
+ */
+int
+round_check_params(struct json_object *params, double *seconds,
+    struct json_object **error)
+{
+	struct json_object	*timeout = rpc_param(params, "timeout");
+	struct json_object	*number = rpc_param(params, "round");
+
+	*seconds = env->config->round_timeout;
+	if (timeout != NULL) {
+		*seconds = json_object_get_double(timeout);
+		if (!(*seconds > 0 && *seconds <= 1e6)) {
+			*error = rpc_error_new(RPC_INVALID_PARAMS, "timeout "
+			    "must be in (0, 1e6] seconds",
+			    json_object_new_string("timeout"));
+			return (-1);
+		}
+	}
+	if (number != NULL && json_object_get_int64(number) < 0) {
+		*error = rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("round"), "round must be in "
+		    "0..%lld", (long long)INT64_MAX);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Start a round for a trigger_all request. */
 void
 round_start(struct request *request, struct json_object *params)
 {
 	struct round		*round;
-	struct json_object	*args = NULL, *results = NULL, *timeout = NULL;
-	struct json_object	*number = NULL;
+	struct json_object	*args = NULL, *results = NULL;
+	struct json_object	*number = NULL, *error;
 	struct timeval		 tv;
-	double			 seconds = env->config->round_timeout;
+	double			 seconds;
 
+	if (round_check_params(params, &seconds, &error) != 0) {
+		request_error(request, error);
+		return;
+	}
 	if (params != NULL) {
 		json_object_object_get_ex(params, "args", &args);
 		json_object_object_get_ex(params, "results", &results);
-		json_object_object_get_ex(params, "timeout", &timeout);
 		json_object_object_get_ex(params, "round", &number);
 	}
 	if (number != NULL && round_cached_reply != NULL &&
@@ -213,14 +246,12 @@ round_start(struct request *request, struct json_object *params)
 		    "a round is already running", NULL));
 		return;
 	}
-	if (timeout != NULL) {
-		seconds = json_object_get_double(timeout);
-		if (seconds <= 0 || seconds > 1e6) {
-			request_error(request, rpc_error_new(
-			    RPC_INVALID_PARAMS, "timeout must be in (0, 1e6] "
-			    "seconds", json_object_new_string("timeout")));
-			return;
-		}
+	if (number == NULL && env->round_number >= INT64_MAX) {
+		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("round"), "round %lld was the "
+		    "last number there is: give 'round' to number the next",
+		    (long long)INT64_MAX));
+		return;
 	}
 	if (round_trim_event != NULL)
 		evtimer_del(round_trim_event);

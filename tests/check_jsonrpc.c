@@ -817,6 +817,71 @@ START_TEST(test_serialize_no_newline)
 }
 END_TEST
 
+/* JSON has no Infinity or NaN: such a number is written as null. */
+START_TEST(test_serialize_non_finite)
+{
+	struct json_object	*value;
+
+	value = json_object_new_array();
+	json_object_array_add(value, json_object_new_double(1.0 / 0.0));
+	json_object_array_add(value, json_object_new_double(0.5));
+	json_object_array_add(value, json_object_new_double(-1.0 / 0.0));
+	json_object_array_add(value, json_object_new_string("Infinity"));
+	ck_assert_str_eq(rpc_serialize(value, NULL),
+	    "[null,0.5,null,\"Infinity\"]");
+	json_object_put(value);
+}
+END_TEST
+
+/* A quote keeps short text and cuts long text between characters. */
+START_TEST(test_quote)
+{
+	char	 text[RPC_QUOTE_MAX + 10];
+
+	ck_assert_str_eq(rpc_quote("short"), "short");
+	ck_assert_str_eq(rpc_quote_length("abcdef", 3), "abc");
+	memset(text, 'a', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	ck_assert_uint_eq(strlen(rpc_quote(text)), RPC_QUOTE_MAX + 3);
+	ck_assert_str_eq(rpc_quote(text) + RPC_QUOTE_MAX, "\xe2\x80\xa6");
+	/* A two-byte character across the cut goes whole. */
+	text[RPC_QUOTE_MAX - 1] = '\xc3';
+	text[RPC_QUOTE_MAX] = '\xa9';
+	ck_assert_uint_eq(strlen(rpc_quote(text)), RPC_QUOTE_MAX - 1 + 3);
+}
+END_TEST
+
+/*
+ * What json-c clamps or replaces (integers beyond 64 bits, lone
+ * surrogates) is written back as it was read, and such an integer is
+ * refused in params, naming where it is.
+ */
+START_TEST(test_parse_exact_text)
+{
+	const char		*line = "{\"a\":[123456789012345678901234567890,"
+	    "-99999999999999999999,\"\\ud800\",-9223372036854775808,"
+	    "18446744073709551615,1e400],\"b\":\"\\udc00\\u00e9\"}";
+	struct json_object	*value, *error;
+	struct rpc_request	 parsed;
+
+	ck_assert_int_eq(rpc_parse_line(line, strlen(line), &value, &error),
+	    0);
+	ck_assert_str_eq(rpc_serialize(value, NULL), line);
+	json_object_put(value);
+
+	line = "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":1,"
+	    "\"params\":{\"n\":{\"k\":[0,-18446744073709551616]}}}";
+	ck_assert_int_eq(rpc_parse_line(line, strlen(line), &value, &error),
+	    0);
+	ck_assert_int_eq(rpc_request_parse(value, &parsed, &error), -1);
+	ck_assert_int_eq(rpc_error_code(error), RPC_INVALID_PARAMS);
+	ck_assert_str_eq(rpc_error_message(error), "parameter 'n.k[1]': "
+	    "-18446744073709551616 does not fit a signed 64-bit integer");
+	json_object_put(error);
+	json_object_put(value);
+}
+END_TEST
+
 /* Collect the JSON-RPC tests. */
 Suite *
 suite_jsonrpc(void)
@@ -836,6 +901,7 @@ suite_jsonrpc(void)
 	tcase_add_test(tc, test_parse_length);
 	tcase_add_test(tc, test_parse_depth);
 	tcase_add_test(tc, test_parse_nul);
+	tcase_add_test(tc, test_parse_exact_text);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("request");
@@ -861,6 +927,8 @@ suite_jsonrpc(void)
 	tcase_add_test(tc, test_request_round_trip);
 	tcase_add_test(tc, test_serialize_plain);
 	tcase_add_test(tc, test_serialize_no_newline);
+	tcase_add_test(tc, test_serialize_non_finite);
+	tcase_add_test(tc, test_quote);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }

@@ -1,0 +1,322 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * End-to-end tests of hostile input to a slave: numbers JSON cannot
+ * carry or a field cannot hold, ids echoed as they were written, strings
+ * with NUL where a name is expected, and long input quoted short.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "testlib.h"
+
+#define E_PARSE_ERROR		-32700
+#define E_INVALID_REQUEST	-32600
+#define E_INVALID_PARAMS	-32602
+
+Suite	*suite_input(void);
+
+static struct tl_daemon	*slave;
+static struct tl_conn	*client;
+
+/* Start a slave and connect to it. */
+static void
+input_setup(void)
+{
+	slave = tl_daemon_start(NULL);
+	client = tl_connect(slave->port);
+}
+
+/* Stop the slave by pid and check that it exited 0. */
+static void
+input_teardown(void)
+{
+	tl_close(client);
+	client = NULL;
+	tl_daemon_stop_clean(slave);
+	slave = NULL;
+}
+
+/*
+ * Call method(params) expecting error code with a message that holds
+ * wanted; data, when not NULL, must be that string.
+ */
+static void
+input_expect_error(int code, const char *method, const char *params,
+    const char *wanted, const char *data)
+{
+	struct json_object	*error;
+	const char		*message;
+
+	error = tl_err(client, code, method, params);
+	message = tl_string(error, "message");
+	ck_assert_msg(strstr(message, wanted) != NULL, "%s %s: message "
+	    "\"%s\" does not say \"%s\"", method, params, message, wanted);
+	if (data != NULL)
+		ck_assert_str_eq(tl_string(error, "data"), data);
+	json_object_put(error);
+}
+
+/* Send a raw line and fail unless the reply line is exactly expected. */
+static void
+input_expect_line(const char *line, const char *expected)
+{
+	char	*reply;
+
+	tl_send_line(client, line);
+	reply = tl_expect_line(client, TL_TIMEOUT);
+	ck_assert_msg(strcmp(reply, expected) == 0, "%s\nanswered %s\n"
+	    "instead of %s", line, reply, expected);
+	free(reply);
+}
+
+/* Numbers that are not finite are refused, naming the field. */
+START_TEST(test_non_finite)
+{
+	input_expect_error(E_INVALID_PARAMS, "set_time", "{\"t\":1e400}",
+	    "parameter 't': 1e400 is not a finite number", "t");
+	input_expect_error(E_INVALID_PARAMS, "set_time", "{\"t\":-1e999}",
+	    "parameter 't'", "t");
+	input_expect_error(E_INVALID_PARAMS, "spawn", "{\"type\":\"counter\","
+	    "\"params\":{\"x\":[0,2e308]}}", "parameter 'params.x[1]': "
+	    "2e308 is not a finite number", "params");
+	/* The time was never set: get_time answers JSON. */
+	tl_expect_result(client, "get_time", NULL, "0.0");
+	tl_expect_result(client, "get_agents", NULL, "[]");
+}
+END_TEST
+
+/* An integer a field cannot hold is refused, naming the field. */
+START_TEST(test_integer_beyond)
+{
+	char	*params;
+
+	input_expect_error(E_INVALID_PARAMS, "spawn_n", "{\"type\":\"noop\","
+	    "\"n\":18446744073709551615}", "parameter 'n': "
+	    "18446744073709551615 does not fit a signed 64-bit integer", "n");
+	input_expect_error(E_INVALID_PARAMS, "spawn_n", "{\"type\":\"noop\","
+	    "\"n\":123456789012345678901234567890}", "parameter 'n': "
+	    "123456789012345678901234567890 does not fit", "n");
+	input_expect_error(E_INVALID_PARAMS, "spawn", "{\"type\":\"counter\","
+	    "\"params\":{\"start\":-9223372036854775809}}",
+	    "parameter 'params.start': -9223372036854775809 does not fit",
+	    "params");
+	input_expect_error(E_INVALID_PARAMS, "trigger_all",
+	    "{\"round\":9223372036854775808}", "parameter 'round'", "round");
+	/* The limits themselves are integers like any other. */
+	json_object_put(tl_ok(client, "spawn", "{\"type\":\"counter\","
+	    "\"params\":{\"start\":-9223372036854775808}}"));
+	params = tl_printf("{\"agent\":\"tcp://127.0.0.1:%u/1\"}",
+	    slave->port);
+	tl_expect_result(client, "agent.get", params, "-9223372036854775808");
+	free(params);
+	json_object_put(tl_ok(client, "spawn", "{\"type\":\"counter\","
+	    "\"params\":{\"start\":9223372036854775807}}"));
+	params = tl_printf("{\"agent\":\"tcp://127.0.0.1:%u/2\"}",
+	    slave->port);
+	tl_expect_result(client, "agent.get", params, "9223372036854775807");
+	free(params);
+}
+END_TEST
+
+/* Ids come back as they were written, whatever their size. */
+START_TEST(test_ids_exact)
+{
+	static const char *const ids[] = {
+		"123456789012345678901234567890",
+		"-1234567890123456789012345678901234567890",
+		"18446744073709551615", "-9223372036854775808",
+		"9223372036854775807", "\"\\ud800\"", "\"a\\udfffb\"",
+		"1e400", "-0.5", "\"plain\"",
+	};
+	size_t	 i;
+	char	*line, *expected;
+
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		line = tl_printf("{\"jsonrpc\":\"2.0\",\"id\":%s,"
+		    "\"method\":\"get_time\"}", ids[i]);
+		expected = tl_printf("{\"jsonrpc\":\"2.0\",\"result\":0.0,"
+		    "\"id\":%s}", ids[i]);
+		input_expect_line(line, expected);
+		free(line);
+		free(expected);
+	}
+	/* In a batch, and in an error reply, too. */
+	input_expect_line("[{\"jsonrpc\":\"2.0\",\"id\":1e40000,\"method\":"
+	    "\"get_time\"},{\"jsonrpc\":\"2.0\",\"id\":\"\\udbff\",\"method\":"
+	    "\"nosuch\"}]", "[{\"jsonrpc\":\"2.0\",\"result\":0.0,\"id\":"
+	    "1e40000},{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32601,"
+	    "\"message\":\"unknown method 'nosuch'\",\"data\":\"nosuch\"},"
+	    "\"id\":\"\\udbff\"}]");
+	/* json-c keeps the last of repeated keys; so must the text. */
+	input_expect_line("{\"jsonrpc\":\"2.0\",\"id\":99999999999999999999,"
+	    "\"id\":1,\"method\":\"get_time\"}",
+	    "{\"jsonrpc\":\"2.0\",\"result\":0.0,\"id\":1}");
+}
+END_TEST
+
+/* A string with a NUL is refused where a name or method is expected. */
+START_TEST(test_nul_strings)
+{
+	input_expect_error(E_INVALID_PARAMS, "spawn",
+	    "{\"type\":\"counter\\u0000junk\"}",
+	    "parameter 'type' holds a NUL character", "type");
+	input_expect_error(E_INVALID_PARAMS, "set_host_manager",
+	    "{\"addr\":\"tcp://127.0.0.1:1/0\\u0000x\"}",
+	    "parameter 'addr' holds a NUL character", "addr");
+	input_expect_line("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"is_\\u0000ready\"}", "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":"
+	    "-32600,\"message\":\"method holds a NUL character (after "
+	    "'is_')\"},\"id\":1}");
+	tl_expect_result(client, "get_agents", NULL, "[]");
+	tl_expect_result(client, "host_manager", NULL, "null");
+	/* json-c cuts a key at a NUL: such a line is refused whole. */
+	input_expect_line("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"spawn\",\"params\":{\"type\\u0000x\":\"counter\"}}",
+	    "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700,\"message\":"
+	    "\"parse error: an object key holds a NUL character "
+	    "(\\\\u0000)\"},\"id\":null}");
+	tl_expect_result(client, "get_agents", NULL, "[]");
+}
+END_TEST
+
+/* An error quotes at most a short prefix of what the client sent. */
+START_TEST(test_long_input_quoted)
+{
+	struct json_object	*error;
+	const char		*message;
+	size_t			 size = 1024 * 1024;
+	char			*name, *params;
+
+	name = tl_calloc(size + 1, 1);
+	memset(name, 'a', size);
+	params = tl_printf("{\"type\":\"%s\"}", name);
+	error = tl_err(client, -32011, "spawn", params);
+	message = tl_string(error, "message");
+	ck_assert_msg(strlen(message) < 200 && strstr(message,
+	    "\xe2\x80\xa6") != NULL, "spawn of a 1 MB type: %zu bytes of "
+	    "message: %.200s", strlen(message), message);
+	json_object_put(error);
+	free(params);
+	params = tl_printf("{\"%s\":1}", name);
+	error = tl_err(client, E_INVALID_PARAMS, "get_time", params);
+	message = tl_string(error, "message");
+	ck_assert_msg(strlen(message) < 200, "an unknown 1 MB parameter: "
+	    "%zu bytes of message", strlen(message));
+	ck_assert_msg(strlen(tl_string(error, "data")) < 200, "an unknown "
+	    "1 MB parameter: data of %zu bytes",
+	    strlen(tl_string(error, "data")));
+	json_object_put(error);
+	free(params);
+	params = tl_printf("{\"addr\":\"tcp://%s:1/0\"}", name);
+	error = tl_err(client, E_INVALID_PARAMS, "set_host_manager", params);
+	message = tl_string(error, "message");
+	ck_assert_msg(strlen(message) < 200, "set_host_manager of a 1 MB "
+	    "host: %zu bytes of message", strlen(message));
+	json_object_put(error);
+	free(params);
+	free(name);
+}
+END_TEST
+
+/* A counter going beyond 64 bits is that agent's error in the round. */
+START_TEST(test_counter_overflow)
+{
+	struct json_object	*result, *error;
+	char			*params;
+
+	json_object_put(tl_ok(client, "spawn", "{\"type\":\"counter\","
+	    "\"params\":{\"start\":9223372036854775807}}"));
+	json_object_put(tl_ok(client, "spawn", "{\"type\":\"counter\"}"));
+	result = tl_ok(client, "trigger_all", NULL);
+	ck_assert_int_eq(tl_int(result, "failed"), 1);
+	error = tl_index(tl_member(result, "errors"), 0);
+	params = tl_printf("tcp://127.0.0.1:%u/1", slave->port);
+	ck_assert_str_eq(tl_string(error, "agent"), params);
+	free(params);
+	ck_assert_msg(strstr(tl_string(error, "message"), "beyond a signed "
+	    "64-bit integer") != NULL, "%s", tl_json_text(error));
+	json_object_put(result);
+	/* The count stays where it was; the other counter went on. */
+	params = tl_printf("{\"agent\":\"tcp://127.0.0.1:%u/1\"}",
+	    slave->port);
+	tl_expect_result(client, "agent.get", params, "9223372036854775807");
+	free(params);
+	params = tl_printf("{\"agent\":\"tcp://127.0.0.1:%u/2\"}",
+	    slave->port);
+	tl_expect_result(client, "agent.get", params, "1");
+	free(params);
+	/* Downwards too: the second counter goes below INT64_MIN. */
+	result = tl_ok(client, "trigger_all", "{\"args\":{\"by\":"
+	    "-9223372036854775807}}");
+	ck_assert_int_eq(tl_int(result, "failed"), 0);
+	json_object_put(result);
+	result = tl_ok(client, "trigger_all", "{\"args\":{\"by\":"
+	    "-9223372036854775807}}");
+	ck_assert_int_eq(tl_int(result, "failed"), 1);
+	json_object_put(result);
+}
+END_TEST
+
+/* Round numbers never wrap: the last one there is asks for a number. */
+START_TEST(test_round_no_wrap)
+{
+	struct json_object	*result;
+
+	result = tl_ok(client, "trigger_all",
+	    "{\"round\":9223372036854775807}");
+	ck_assert_int_eq(tl_int(result, "round"), INT64_MAX);
+	json_object_put(result);
+	input_expect_error(E_INVALID_PARAMS, "trigger_all", "{}",
+	    "round 9223372036854775807 was the last", "round");
+	input_expect_error(E_INVALID_PARAMS, "trigger_all", "{\"round\":-1}",
+	    "round must be in 0..9223372036854775807", "round");
+	result = tl_ok(client, "trigger_all", "{\"round\":0}");
+	ck_assert_int_eq(tl_int(result, "round"), 0);
+	json_object_put(result);
+	result = tl_ok(client, "trigger_all", NULL);
+	ck_assert_int_eq(tl_int(result, "round"), 1);
+	json_object_put(result);
+}
+END_TEST
+
+/* The suite: hostile input to a slave. */
+Suite *
+suite_input(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("input");
+	tc = tcase_create("codec");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, input_setup, input_teardown);
+	tcase_add_test(tc, test_non_finite);
+	tcase_add_test(tc, test_integer_beyond);
+	tcase_add_test(tc, test_ids_exact);
+	tcase_add_test(tc, test_nul_strings);
+	tcase_add_test(tc, test_long_input_quoted);
+	tcase_add_test(tc, test_counter_overflow);
+	tcase_add_test(tc, test_round_no_wrap);
+	suite_add_tcase(s, tc);
+	return (s);
+}
