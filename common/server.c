@@ -44,6 +44,7 @@
 #define SERVER_ACCEPT_RETRY	1	/* seconds to wait after EMFILE */
 #define SERVER_AUTH_FAILURES	3	/* unauthorised calls before closing */
 #define SERVER_AUTH_DEADLINE	10.0	/* seconds to prove the key */
+#define SERVER_REFUSED_LOG	1	/* seconds between refusal logs */
 
 struct server_conn;
 
@@ -91,6 +92,8 @@ struct server {
 	void			*dispatch_arg;
 	struct evconnlistener	*listener;
 	struct event		*accept_retry;
+	struct event		*refused_timer;	/* while refusals are quiet */
+	unsigned long		 refused_quiet;	/* refused, not yet logged */
 	uint16_t		 port;
 	size_t			 count;
 	uint64_t		 bytes_in;	/* lines read, newlines counted */
@@ -103,6 +106,7 @@ struct server {
 };
 
 static void	server_conn_free(struct server_conn *);
+static void	server_refused_log_cb(evutil_socket_t, short, void *);
 static void	server_conn_update_reading(struct server_conn *);
 static void	server_conn_read_cb(struct bufferevent *, void *);
 static void	server_conn_close_after_flush(struct server_conn *);
@@ -136,6 +140,8 @@ server_new(struct event_base *base, const struct limits *limits,
 	server->dispatch = dispatch;
 	server->dispatch_arg = arg;
 	TAILQ_INIT(&server->conns);
+	server->refused_timer = evtimer_new(base, server_refused_log_cb,
+	    server);
 	return (server);
 }
 
@@ -720,6 +726,43 @@ server_refuse(evutil_socket_t fd, const char *peer, unsigned long limit)
 	evutil_closesocket(fd);
 }
 
+/*
+ * Log that refusals went on: a count, at most once per SERVER_REFUSED_LOG
+ * seconds, for as long as they do.
+ */
+static void
+server_refused_log_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*server = arg;
+	struct timeval	 tv = { SERVER_REFUSED_LOG, 0 };
+
+	if (server->refused_quiet == 0)
+		return;		/* they stopped: the next one is logged */
+	log_warnx("%lu more connections refused in the last %d s "
+	    "(max_connections %lu)", server->refused_quiet,
+	    SERVER_REFUSED_LOG, server->limits.max_connections);
+	server->refused_quiet = 0;
+	evtimer_add(server->refused_timer, &tv);
+}
+
+/*
+ * Log a refused connection: the first one of a burst by its peer, the
+ * others as a count each second (a burst of thousands is a few lines).
+ */
+static void
+server_refused_log(struct server *server, const char *peer)
+{
+	struct timeval	 tv = { SERVER_REFUSED_LOG, 0 };
+
+	if (evtimer_pending(server->refused_timer, NULL)) {
+		server->refused_quiet++;
+		return;
+	}
+	log_warnx("%s: refused: %zu connections open%s", peer, server->count,
+	    server->drain_done != NULL ? ", stopping" : "");
+	evtimer_add(server->refused_timer, &tv);
+}
+
 /* Accept a connection and start reading requests from it. */
 static void
 server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
@@ -734,8 +777,7 @@ server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	server_format_peer(sa, salen, peer, sizeof peer);
 	if (server->count >= server->limits.max_connections ||
 	    server->drain_done != NULL) {
-		log_warnx("%s: refused: %zu connections open", peer,
-		    server->count);
+		server_refused_log(server, peer);
 		server_refuse(fd, peer, server->limits.max_connections);
 		return;
 	}
@@ -918,5 +960,6 @@ server_free(struct server *server)
 		event_free(server->accept_retry);
 	if (server->drain_timer != NULL)
 		event_free(server->drain_timer);
+	event_free(server->refused_timer);
 	free(server);
 }

@@ -299,6 +299,77 @@ START_TEST(test_round_no_wrap)
 }
 END_TEST
 
+/*
+ * Count in a log the refusals logged one by one ("PEER: refused: ...")
+ * and all those accounted for, adding the counts of "N more connections
+ * refused" lines.
+ */
+static void
+input_count_refusals(const char *log, unsigned long *single,
+    unsigned long *accounted)
+{
+	const char	*line, *end, *more, *number;
+
+	*single = *accounted = 0;
+	for (line = log; *line != '\0'; line = end + (*end != '\0')) {
+		if ((end = strchr(line, '\n')) == NULL)
+			end = line + strlen(line);
+		more = memmem(line, end - line, " more connections refused",
+		    25);
+		if (more != NULL) {
+			for (number = more; number > line && number[-1] >= '0' &&
+			    number[-1] <= '9'; number--)
+				;
+			*accounted += strtoul(number, NULL, 10);
+		} else if (memmem(line, end - line, ": refused: ", 11) !=
+		    NULL) {
+			(*single)++;
+			(*accounted)++;
+		}
+	}
+}
+
+/*
+ * Refused connections are logged as a count: a burst of 200 makes a few
+ * lines, which account for every one of them.
+ */
+START_TEST(test_refused_logged_as_count)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*held, *extra;
+	char			*err = NULL, *line;
+	unsigned long		 accounted = 0, single = 0;
+	double			 deadline;
+	int			 i, total = 200;
+
+	d = tl_daemon_start("-o", "max_connections=1", NULL);
+	held = tl_connect(d->port);
+	tl_expect_result(held, "is_ready", NULL, "true");
+	for (i = 0; i < total; i++) {
+		extra = tl_connect(d->port);
+		line = tl_expect_line(extra, TL_TIMEOUT);
+		ck_assert_msg(strstr(line, "-32010") != NULL, "%s", line);
+		free(line);
+		tl_expect_eof(extra, TL_TIMEOUT);
+		tl_close(extra);
+	}
+	/* The count comes within a second of the last refusal. */
+	deadline = tl_now() + TL_TIMEOUT;
+	do {
+		free(err);
+		err = tl_daemon_stderr(d);
+		input_count_refusals(err, &single, &accounted);
+	} while (accounted < (unsigned long)total && tl_now() < deadline);
+	ck_assert_msg(accounted == (unsigned long)total, "%lu of %d refusals "
+	    "in the log:\n%s", accounted, total, err);
+	ck_assert_msg(single <= 20, "%lu lines for %d refusals:\n%s", single,
+	    total, err);
+	free(err);
+	tl_close(held);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
 /* The suite: hostile input to a slave. */
 Suite *
 suite_input(void)
@@ -317,6 +388,11 @@ suite_input(void)
 	tcase_add_test(tc, test_long_input_quoted);
 	tcase_add_test(tc, test_counter_overflow);
 	tcase_add_test(tc, test_round_no_wrap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("log");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_refused_logged_as_count);
 	suite_add_tcase(s, tc);
 	return (s);
 }
