@@ -580,8 +580,8 @@ rpc_null_to_json_string(struct json_object *value, struct printbuf *buffer,
 }
 
 /*
- * Make every number that is not finite within value write as null, and
- * return how many there were.
+ * Make every number that is not finite within value, and that would be
+ * written as Infinity or NaN, write as null; return how many there were.
  */
 static size_t
 rpc_null_non_finite(struct json_object *value)
@@ -590,7 +590,9 @@ rpc_null_non_finite(struct json_object *value)
 
 	switch (json_object_get_type(value)) {
 	case json_type_double:
-		if (isfinite(json_object_get_double(value)))
+		/* One read from a line writes the text it was read from. */
+		if (isfinite(json_object_get_double(value)) ||
+		    json_object_get_userdata(value) != NULL)
 			return (0);
 		json_object_set_serializer(value, rpc_null_to_json_string,
 		    NULL, NULL);

@@ -820,7 +820,8 @@ END_TEST
 /* JSON has no Infinity or NaN: such a number is written as null. */
 START_TEST(test_serialize_non_finite)
 {
-	struct json_object	*value;
+	struct json_object	*value, *error;
+	const char		*line;
 
 	value = json_object_new_array();
 	json_object_array_add(value, json_object_new_double(1.0 / 0.0));
@@ -829,6 +830,12 @@ START_TEST(test_serialize_non_finite)
 	json_object_array_add(value, json_object_new_string("Infinity"));
 	ck_assert_str_eq(rpc_serialize(value, NULL),
 	    "[null,0.5,null,\"Infinity\"]");
+	json_object_put(value);
+	/* One read from a line keeps its text. */
+	line = "{\"NaN\":1e400}";
+	ck_assert_int_eq(rpc_parse_line(line, strlen(line), &value, &error),
+	    0);
+	ck_assert_str_eq(rpc_serialize(value, NULL), line);
 	json_object_put(value);
 }
 END_TEST
