@@ -14,12 +14,17 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <netdb.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "jsonrpc.h"
@@ -131,6 +136,44 @@ addr_parse(const char *string, struct addr *addr, char **cause)
 	}
 	addr->agent = agent;
 	return (0);
+}
+
+/*
+ * Return 1 if two hosts are spelled alike or resolve to an address in
+ * common, 0 if not, -1 with a cause if one cannot be resolved.
+ */
+int
+addr_same_host(const char *a, const char *b, char **cause)
+{
+	struct addrinfo	 hints, *ra, *rb, *ia, *ib;
+	int		 error, same = 0;
+
+	if (strcasecmp(a, b) == 0)
+		return (1);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	if ((error = getaddrinfo(a, NULL, &hints, &ra)) != 0) {
+		xasprintf(cause, "cannot resolve host '%s': %s", rpc_quote(a),
+		    gai_strerror(error));
+		return (-1);
+	}
+	if ((error = getaddrinfo(b, NULL, &hints, &rb)) != 0) {
+		freeaddrinfo(ra);
+		xasprintf(cause, "cannot resolve host '%s': %s", rpc_quote(b),
+		    gai_strerror(error));
+		return (-1);
+	}
+	for (ia = ra; ia != NULL && !same; ia = ia->ai_next) {
+		for (ib = rb; ib != NULL && !same; ib = ib->ai_next) {
+			same = ia->ai_family == ib->ai_family &&
+			    ia->ai_addrlen == ib->ai_addrlen &&
+			    memcmp(ia->ai_addr, ib->ai_addr,
+			    ia->ai_addrlen) == 0;
+		}
+	}
+	freeaddrinfo(ra);
+	freeaddrinfo(rb);
+	return (same);
 }
 
 /* Format HOST:PORT, bracketing an IPv6 host. */

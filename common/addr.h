@@ -32,5 +32,6 @@ int	 addr_parse(const char *, struct addr *, char **);
 int	 addr_parse_hostport(const char *, struct addr *, char **);
 char	*addr_format(const char *, uint16_t, long);
 char	*addr_format_hostport(const char *, uint16_t);
+int	 addr_same_host(const char *, const char *, char **);
 
 #endif

@@ -236,8 +236,9 @@ rpc_params_values_check(struct json_object *params, struct json_object **error)
 			continue;
 		if (json_object_is_type(bad, json_type_string))
 			*error = rpc_error_newf(RPC_INVALID_PARAMS,
-			    json_object_new_string(rpc_quote(key)), "parameter '%s%s' "
-			    "holds a NUL character", rpc_quote(key), below);
+			    json_object_new_string(rpc_quote(key)),
+			    "parameter '%s%s' holds a NUL character",
+			    rpc_quote(key), below);
 		else
 			*error = rpc_error_newf(RPC_INVALID_PARAMS,
 			    json_object_new_string(rpc_quote(key)),

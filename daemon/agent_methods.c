@@ -114,24 +114,50 @@ agent_connection_entry(struct json_object *entry, const char **address,
 	return (0);
 }
 
-/* Add a list of connections; every entry is checked before any is added. */
-struct json_object *
-agent_add_connection_list(struct cr_agent *agent, struct json_object *list,
+/*
+ * Check every entry of a list of connections; the error names the entry,
+ * after owner (the agent whose list it is) unless NULL.
+ */
+int
+agent_connection_list_check(struct json_object *list, const char *owner,
     struct json_object **error)
+{
+	struct json_object	*data;
+	const char		*address;
+	size_t			 i, count;
+
+	if (!json_object_is_type(list, json_type_array)) {
+		*error = rpc_error_newf(RPC_INVALID_PARAMS, owner != NULL ?
+		    json_object_new_string(rpc_quote(owner)) : NULL,
+		    "%s%sthe connections must be a list",
+		    owner != NULL ? rpc_quote(owner) : "",
+		    owner != NULL ? ": " : "");
+		return (-1);
+	}
+	count = json_object_array_length(list);
+	for (i = 0; i < count; i++) {
+		if (agent_connection_entry(json_object_array_get_idx(list, i),
+		    &address, &data) != 0) {
+			*error = rpc_error_newf(RPC_INVALID_PARAMS,
+			    owner != NULL ? json_object_new_string(
+			    rpc_quote(owner)) : NULL, "%s%sconnection %zu: "
+			    "expected \"tcp://HOST:PORT/N\" or [address, data]",
+			    owner != NULL ? rpc_quote(owner) : "",
+			    owner != NULL ? ": " : "", i);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Add a list of connections checked already; a list of booleans. */
+struct json_object *
+agent_connection_list_apply(struct cr_agent *agent, struct json_object *list)
 {
 	struct json_object	*added, *data;
 	const char		*address;
 	size_t			 i, count = json_object_array_length(list);
 
-	for (i = 0; i < count; i++) {
-		if (agent_connection_entry(json_object_array_get_idx(list, i),
-		    &address, &data) != 0) {
-			*error = rpc_error_newf(RPC_INVALID_PARAMS, NULL,
-			    "connection %zu: expected \"tcp://HOST:PORT/N\" "
-			    "or [address, data]", i);
-			return (NULL);
-		}
-	}
 	added = json_object_new_array_ext((int)count);
 	for (i = 0; i < count; i++) {
 		agent_connection_entry(json_object_array_get_idx(list, i),
@@ -175,8 +201,10 @@ agent_method_add_connections(struct cr_agent *agent,
 	struct json_object	*list;
 
 	json_object_object_get_ex(params, "conns", &list);
-	*result = agent_add_connection_list(agent, list, error);
-	return (*result == NULL ? -1 : 0);
+	if (agent_connection_list_check(list, NULL, error) != 0)
+		return (-1);
+	*result = agent_connection_list_apply(agent, list);
+	return (0);
 }
 
 /* agent.remove_connection: true when removed, false when absent. */

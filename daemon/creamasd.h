@@ -30,6 +30,7 @@
 
 #include "creamas/agent.h"
 #include "creamas/env.h"
+#include "addr.h"
 #include "auth.h"
 #include "client.h"
 #include "jsonrpc.h"
@@ -88,6 +89,7 @@ struct slave {
 	int			 status;	/* from waitpid */
 	int			 killed;	/* had to be signalled */
 	uint64_t		 agents;	/* as far as the master knows */
+	uint64_t		 grid_first;	/* agents before its grid */
 	int			 stdin_fd;
 	int			 stdout_fd;
 };
@@ -129,6 +131,8 @@ struct request {
 };
 
 typedef void	(*method_fn)(struct request *, struct json_object *);
+typedef int	(*method_check_fn)(struct json_object *,
+		    struct json_object **);
 
 #define METHOD_MASTER_LOCAL	0x1	/* a master runs the slave handler */
 #define METHOD_SLAVE_ONLY	0x2	/* a master refuses it */
@@ -137,7 +141,9 @@ typedef void	(*method_fn)(struct request *, struct json_object *);
  * A managing function, built-in or from an extension: one entry of the
  * process's one table. A slave runs the slave handler (none: a master's
  * only); a master runs the master handler, or fans the call out to its
- * slaves and combines their answers by the rule (CR_COMBINE_*).
+ * slaves and combines their answers by the rule (CR_COMBINE_*). Both
+ * first check the params with check, when there is one, so that a
+ * master refuses what a slave would, with the same error.
  */
 struct method {
 	const char		*name;
@@ -148,6 +154,7 @@ struct method {
 	const char		*key;		/* CR_COMBINE_TOP: ranked by */
 	int			 flags;
 	const char		*owner;		/* NULL: built in */
+	method_check_fn		 check;		/* NULL: the types only */
 };
 
 /* A trigger_all in progress. */
@@ -252,8 +259,10 @@ int		 agent_dispatch(struct cr_agent *, const char *,
 		    struct json_object *, struct json_object **,
 		    struct json_object **);
 struct json_object *agent_get_connections(struct cr_agent *, int);
-struct json_object *agent_add_connection_list(struct cr_agent *,
-		    struct json_object *, struct json_object **);
+int		 agent_connection_list_check(struct json_object *,
+		    const char *, struct json_object **);
+struct json_object *agent_connection_list_apply(struct cr_agent *,
+		    struct json_object *);
 
 /* builtin.c */
 void		 builtin_register(void);
@@ -278,6 +287,10 @@ void		 env_init(struct event_base *, struct daemon_config *);
 int		 env_listen(char **);
 int		 env_is_loopback(const char *);
 struct cr_agent	*env_agent(size_t);
+int		 env_names_this(const char *, const struct addr *,
+		    struct json_object **);
+int		 env_parse_agent_param(struct json_object *, struct addr *,
+		    struct json_object **);
 struct cr_agent	*env_find_agent(struct json_object *, struct json_object **);
 int		 env_spawn(const char *, struct json_object *,
 		    struct cr_agent **, struct json_object **);
@@ -300,8 +313,11 @@ int		 grid_is_ready(void);
 int		 grid_spawn_check(const struct cr_agent_type *,
 		    struct json_object **);
 int		 grid_parse_pair(struct json_object *, const char *, int64_t,
-		    int64_t *, int64_t *, struct json_object **);
-int		 grid_check_size(int64_t, int64_t, struct json_object **);
+		    int64_t, int64_t *, int64_t *, struct json_object **);
+struct json_object *grid_fixed_error(size_t, const char *,
+		    struct json_object *);
+int		 grid_parse_size(struct json_object *, int64_t *, int64_t *,
+		    struct json_object **);
 int		 grid_parse_direction(const char *);
 const char	*grid_direction_name(int);
 struct json_object *grid_pair(int64_t, int64_t);
@@ -389,6 +405,8 @@ void		 methods_init(void);
 int		 methods_register(const struct method *, size_t, char **);
 const struct method *methods_find(const char *);
 void		 methods_free(void);
+int		 methods_check_random_n(int64_t, size_t,
+		    struct json_object **);
 void		 methods_dispatch(struct request *, const char *,
 		    struct json_object *);
 void		 methods_server_dispatch(struct server_request *,

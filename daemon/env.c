@@ -189,6 +189,67 @@ env_agent(size_t id)
 }
 
 /*
+ * Return 1 if an agent address names this environment: it starts with
+ * its prefix, or it has its port and another spelling of its host
+ * ("localhost" for 127.0.0.1) that resolves to the same address. Return
+ * 0 if not, -1 with error -32602 if the host cannot be resolved.
+ */
+int
+env_names_this(const char *address, const struct addr *parsed,
+    struct json_object **error)
+{
+	char	*cause;
+	int	 same;
+
+	*error = NULL;
+	if (strncmp(address, env->prefix, strlen(env->prefix)) == 0)
+		return (1);
+	if (parsed->port != env->port)
+		return (0);
+	if ((same = addr_same_host(parsed->host, env->host, &cause)) == -1) {
+		*error = rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string(rpc_quote(address)), "%s: %s, and "
+		    "its port is this environment's (%s0)", rpc_quote(address),
+		    cause, env->prefix);
+		free(cause);
+	}
+	return (same);
+}
+
+/*
+ * Read a request's "agent" parameter as a slave and a master both do:
+ * 1 for an agent number (in parsed->agent), 0 for a valid address, -1
+ * with error -32602 for anything else.
+ */
+int
+env_parse_agent_param(struct json_object *which, struct addr *parsed,
+    struct json_object **error)
+{
+	char	*cause;
+
+	memset(parsed, 0, sizeof *parsed);
+	if (json_object_is_type(which, json_type_int)) {
+		parsed->agent = json_object_get_int64(which) < 0 ? -1 :
+		    (long)json_object_get_int64(which);
+		return (1);
+	}
+	if (!json_object_is_type(which, json_type_string)) {
+		*error = rpc_error_new(RPC_INVALID_PARAMS, "parameter 'agent' "
+		    "must be an agent number or address",
+		    json_object_new_string("agent"));
+		return (-1);
+	}
+	if (addr_parse(json_object_get_string(which), parsed, &cause) != 0) {
+		*error = rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("agent"), "parameter 'agent': %s",
+		    cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Find the agent a request names in its "agent" parameter: a number N or
  * an address of this environment. Fills error when there is none.
  */
@@ -199,30 +260,25 @@ env_find_agent(struct json_object *which, struct json_object **error)
 	const char	*address;
 	struct addr	 parsed;
 	char		*cause;
-	int64_t		 id = -1;
+	int64_t		 id;
 
-	if (json_object_is_type(which, json_type_int))
-		id = json_object_get_int64(which);
-	else if (json_object_is_type(which, json_type_string)) {
+	switch (env_parse_agent_param(which, &parsed, error)) {
+	case -1:
+		return (NULL);
+	case 0:
 		address = json_object_get_string(which);
-		if (strncmp(address, env->prefix, strlen(env->prefix)) != 0 ||
-		    addr_parse(address, &parsed, &cause) != 0) {
-			if (strncmp(address, env->prefix,
-			    strlen(env->prefix)) == 0)
-				free(cause);
+		if (env_names_this(address, &parsed, error) != 1) {
+			if (*error != NULL)
+				return (NULL);
 			*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
 			    json_object_new_string(rpc_quote(address)),
 			    "no agent %s in this environment (%s0)",
 			    rpc_quote(address), env->prefix);
 			return (NULL);
 		}
-		id = parsed.agent;
-	} else {
-		*error = rpc_error_new(RPC_INVALID_PARAMS, "parameter 'agent' "
-		    "must be an agent number or address",
-		    json_object_new_string("agent"));
-		return (NULL);
+		break;
 	}
+	id = parsed.agent;
 	if (id > 0 && (uint64_t)id < env->nagents)
 		agent = env->agents[id];
 	if (agent == NULL) {

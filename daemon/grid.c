@@ -224,12 +224,14 @@ grid_pair(int64_t a, int64_t b)
 
 /*
  * Read the parameter name as a pair of integers [a, b], each within
- * -bound..bound. Fills error.
+ * min..max. Fills error, naming the element out of range.
  */
 int
-grid_parse_pair(struct json_object *params, const char *name, int64_t bound,
-    int64_t *a, int64_t *b, struct json_object **error)
+grid_parse_pair(struct json_object *params, const char *name, int64_t min,
+    int64_t max, int64_t *a, int64_t *b, struct json_object **error)
 {
+	int	 i;
+
 	struct json_object	*pair, *first, *second;
 
 	pair = rpc_param(params, name);
@@ -246,23 +248,36 @@ grid_parse_pair(struct json_object *params, const char *name, int64_t bound,
 	}
 	*a = json_object_get_int64(first);
 	*b = json_object_get_int64(second);
-	if (*a < -bound || *a > bound || *b < -bound || *b > bound) {
+	for (i = 0; i < 2; i++) {
+		if ((i == 0 ? *a : *b) >= min && (i == 0 ? *a : *b) <= max)
+			continue;
 		*error = rpc_error_newf(RPC_INVALID_PARAMS,
-		    json_object_new_string(name), "'%s' must be within "
-		    "-%lld..%lld", name, (long long)bound, (long long)bound);
+		    json_object_new_string(name), "'%s[%d]' is %lld: it must "
+		    "be within %lld..%lld", name, i,
+		    (long long)(i == 0 ? *a : *b), (long long)min,
+		    (long long)max);
 		return (-1);
 	}
 	return (0);
 }
 
-/* Check a grid size: both sides at least 1, at most GRID_CELLS_MAX cells. */
+/*
+ * Read a grid size "gs" as a slave and a master both do: [w, h], each
+ * side from 1, at most GRID_CELLS_MAX cells. Fills error.
+ */
 int
-grid_check_size(int64_t width, int64_t height, struct json_object **error)
+grid_parse_size(struct json_object *params, int64_t *width, int64_t *height,
+    struct json_object **error)
 {
-	if (width < 1 || height < 1 || width > GRID_CELLS_MAX / height) {
+	if (grid_parse_pair(params, "gs", 1, GRID_CELLS_MAX, width, height,
+	    error) != 0)
+		return (-1);
+	if (*width > GRID_CELLS_MAX / *height) {
 		*error = rpc_error_newf(RPC_INVALID_PARAMS,
-		    json_object_new_string("gs"), "gs must be [w, h] with w, "
-		    "h >= 1 and w * h <= %d", GRID_CELLS_MAX);
+		    json_object_new_string("gs"), "'gs' is [%lld, %lld], %lld "
+		    "cells: at most %d", (long long)*width,
+		    (long long)*height, (long long)(*width * *height),
+		    GRID_CELLS_MAX);
 		return (-1);
 	}
 	return (0);
@@ -398,6 +413,17 @@ grid_check_idle(struct json_object **error)
 	return (-1);
 }
 
+/*
+ * The error of a slave and of a master alike for a grid whose size or
+ * origin (what) is fixed since it holds agents; takes data.
+ */
+struct json_object *
+grid_fixed_error(size_t placed, const char *what, struct json_object *data)
+{
+	return (rpc_error_newf(RPC_FAILED, data, "the grid already holds "
+	    "%zu agents: its %s is fixed", placed, what));
+}
+
 /* Refuse to change the grid once agents are placed or while wiring. */
 static int
 grid_check_unplaced(struct grid *grid, const char *what,
@@ -411,9 +437,7 @@ grid_check_unplaced(struct grid *grid, const char *what,
 		return (-1);
 	}
 	if (grid_placed(grid) > 0) {
-		*error = rpc_error_newf(RPC_FAILED, NULL, "the grid already "
-		    "holds %zu agents: its %s is fixed", grid_placed(grid),
-		    what);
+		*error = grid_fixed_error(grid_placed(grid), what, NULL);
 		return (-1);
 	}
 	return (0);
@@ -427,8 +451,7 @@ grid_set_gs(struct request *request, struct json_object *params)
 	struct json_object	*error;
 	int64_t			 width, height;
 
-	if (grid_parse_pair(params, "gs", GRID_CELLS_MAX, &width, &height,
-	    &error) != 0 || grid_check_size(width, height, &error) != 0 ||
+	if (grid_parse_size(params, &width, &height, &error) != 0 ||
 	    grid_check_unplaced(grid, "size", &error) != 0) {
 		request_error(request, error);
 		return;
@@ -460,7 +483,8 @@ grid_set_origin(struct request *request, struct json_object *params)
 	struct json_object	*error;
 	int64_t			 x, y;
 
-	if (grid_parse_pair(params, "origin", GRID_COORD_MAX, &x, &y,
+	if (grid_parse_pair(params, "origin", -GRID_COORD_MAX,
+	    GRID_COORD_MAX, &x, &y,
 	    &error) != 0 || grid_check_unplaced(grid, "origin", &error) != 0) {
 		request_error(request, error);
 		return;
@@ -493,7 +517,8 @@ grid_get_xy_address(struct request *request, struct json_object *params)
 	size_t			 id;
 	char			*address;
 
-	if (grid_parse_pair(params, "xy", GRID_XY_MAX, &x, &y, &error) != 0) {
+	if (grid_parse_pair(params, "xy", -GRID_XY_MAX, GRID_XY_MAX, &x, &y,
+	    &error) != 0) {
 		request_error(request, error);
 		return;
 	}
@@ -531,7 +556,8 @@ grid_get_xy_environment(struct request *request, struct json_object *params)
 	int64_t			 x, y;
 	char			*manager;
 
-	if (grid_parse_pair(params, "xy", GRID_XY_MAX, &x, &y, &error) != 0) {
+	if (grid_parse_pair(params, "xy", -GRID_XY_MAX, GRID_XY_MAX, &x, &y,
+	    &error) != 0) {
 		request_error(request, error);
 		return;
 	}

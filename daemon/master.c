@@ -330,11 +330,6 @@ master_spawn_n(struct request *request, struct json_object *params)
 	size_t			  i;
 
 	total = json_object_get_int64(rpc_param(params, "n"));
-	if (total < 0) {
-		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
-		    "n must not be negative", json_object_new_string("n")));
-		return;
-	}
 	if ((slave_param = rpc_param(params, "slave")) != NULL) {
 		index = json_object_get_int64(slave_param);
 		if (index < 0 || (size_t)index >= master->nslaves) {
@@ -474,19 +469,15 @@ master_find_slave(struct json_object *which, size_t *index,
     struct json_object **error)
 {
 	struct addr	 parsed;
-	char		*cause;
 	size_t		 i;
 
-	if (!json_object_is_type(which, json_type_string)) {
+	switch (env_parse_agent_param(which, &parsed, error)) {
+	case -1:
+		return (-1);
+	case 1:
 		*error = rpc_error_new(RPC_INVALID_PARAMS, "a master needs "
 		    "the agent's address in 'agent'",
 		    json_object_new_string("agent"));
-		return (-1);
-	}
-	if (addr_parse(json_object_get_string(which), &parsed, &cause) != 0) {
-		*error = rpc_error_new(RPC_INVALID_PARAMS, cause,
-		    json_object_new_string("agent"));
-		free(cause);
 		return (-1);
 	}
 	for (i = 0; i < master->nslaves; i++) {
@@ -597,7 +588,7 @@ master_done_random_agents(struct fanout_reply *replies, size_t count,
     void *arg)
 {
 	struct master_call	*call = arg, *apply;
-	struct json_object	*agents, *map, *list, *params;
+	struct json_object	*agents, *map, *list, *params, *error;
 	int64_t			 n;
 	size_t			 total, i, made, j, pick;
 	size_t			*picked;
@@ -610,11 +601,8 @@ master_done_random_agents(struct fanout_reply *replies, size_t count,
 	agents = fanout_concat(replies, count);
 	total = json_object_array_length(agents);
 	n = json_object_get_int64(rpc_param(call->params, "n"));
-	if (n < 0 || (total > 0 && (size_t)n >= total) ||
-	    (total == 0 && n > 0)) {
-		request_error(call->request, rpc_error_newf(
-		    RPC_INVALID_PARAMS, json_object_new_string("n"),
-		    "n must be below the number of agents (%zu)", total));
+	if (methods_check_random_n(n, total, &error) != 0) {
+		request_error(call->request, error);
 		json_object_put(agents);
 		master_call_free(call);
 		return;

@@ -283,22 +283,32 @@ master_grid_send_layout(struct request *request, int with_size)
 }
 
 /*
- * Return 0 if the node's grid may still change: no slave holds agents
- * (a slave refuses a new size or origin then; the master must not take
- * one it will not get). Fills error otherwise.
+ * Return 0 if the node's grid size or origin (what) may still change: no
+ * slave's grid holds agents, the rule of a slave, which refuses a new
+ * size or origin then (the master must not take one it will not get).
+ * The agents a slave held before the grid was set have no cell and do
+ * not count. Fills error, the slave's own, naming the slave, otherwise.
  */
 static int
-master_grid_may_change(struct json_object **error)
+master_grid_may_change(const char *what, struct json_object **error)
 {
-	size_t	 k;
+	struct grid	*grid = env->grid;
+	struct slave	*slave;
+	uint64_t	 placed;
+	size_t		 k;
 
+	if (grid == NULL || grid->width == 0)
+		return (0);
 	for (k = 0; k < master->nslaves; k++) {
-		if (master->slaves[k].agents > 0) {
-			*error = rpc_error_new(RPC_FAILED, "the grid is fixed "
-			    "once agents are placed", json_object_new_string(
-			    master->slaves[k].address));
-			return (-1);
-		}
+		slave = &master->slaves[k];
+		if (slave->agents <= slave->grid_first)
+			continue;
+		placed = slave->agents - slave->grid_first;
+		if (placed > grid_cells(grid))
+			placed = grid_cells(grid);
+		*error = grid_fixed_error((size_t)placed, what,
+		    json_object_new_string(slave->address));
+		return (-1);
 	}
 	return (0);
 }
@@ -310,15 +320,17 @@ master_grid_set_gs(struct request *request, struct json_object *params)
 	struct grid		*grid = grid_get();
 	struct json_object	*error;
 	int64_t			 width, height;
+	size_t			 k;
 
-	if (grid_parse_pair(params, "gs", GRID_CELLS_MAX, &width, &height,
-	    &error) != 0 || grid_check_size(width, height, &error) != 0 ||
-	    master_grid_may_change(&error) != 0) {
+	if (grid_parse_size(params, &width, &height, &error) != 0 ||
+	    master_grid_may_change("size", &error) != 0) {
 		request_error(request, error);
 		return;
 	}
 	grid->width = width;
 	grid->height = height;
+	for (k = 0; k < master->nslaves; k++)
+		master->slaves[k].grid_first = master->slaves[k].agents;
 	master_grid_send_layout(request, 1);
 }
 
@@ -330,8 +342,9 @@ master_grid_set_origin(struct request *request, struct json_object *params)
 	struct json_object	*error;
 	int64_t			 x, y;
 
-	if (grid_parse_pair(params, "origin", GRID_COORD_MAX, &x, &y,
-	    &error) != 0 || master_grid_may_change(&error) != 0) {
+	if (grid_parse_pair(params, "origin", -GRID_COORD_MAX,
+	    GRID_COORD_MAX, &x, &y,
+	    &error) != 0 || master_grid_may_change("origin", &error) != 0) {
 		request_error(request, error);
 		return;
 	}
@@ -372,7 +385,8 @@ master_grid_get_xy_environment(struct request *request,
 	int64_t			 x, y;
 	size_t			 index;
 
-	if (grid_parse_pair(params, "xy", MASTER_GRID_XY_MAX, &x, &y,
+	if (grid_parse_pair(params, "xy", -MASTER_GRID_XY_MAX,
+	    MASTER_GRID_XY_MAX, &x, &y,
 	    &error) != 0) {
 		request_error(request, error);
 		return;
@@ -409,7 +423,8 @@ master_grid_get_xy_address(struct request *request,
 	int64_t			 x, y;
 	size_t			 index;
 
-	if (grid_parse_pair(params, "xy", MASTER_GRID_XY_MAX, &x, &y,
+	if (grid_parse_pair(params, "xy", -MASTER_GRID_XY_MAX,
+	    MASTER_GRID_XY_MAX, &x, &y,
 	    &error) != 0) {
 		request_error(request, error);
 		return;

@@ -86,6 +86,40 @@ method_spawn(struct request *request, struct json_object *params)
 	free(address);
 }
 
+/* Check spawn_n's n as a slave and a master both do. */
+static int
+methods_check_spawn_n(struct json_object *params, struct json_object **error)
+{
+	int64_t	 count = json_object_get_int64(rpc_param(params, "n"));
+
+	if (count < 0 || count > SPAWN_N_MAX) {
+		*error = rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("n"), "n must be in 0..%d",
+		    SPAWN_N_MAX);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Check the n of create_random_connections among agents as a slave and
+ * a master both do: each agent connects to n others.
+ */
+int
+methods_check_random_n(int64_t count, size_t agents,
+    struct json_object **error)
+{
+	if (count < 0 || (agents > 0 && (uint64_t)count >= agents) ||
+	    (agents == 0 && count > 0)) {
+		*error = rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("n"), "n must be in 0..%zu: each "
+		    "agent connects to n others of %zu", agents > 0 ?
+		    agents - 1 : 0, agents);
+		return (-1);
+	}
+	return (0);
+}
+
 /* spawn_n: n agents of a type; their addresses. */
 static void
 method_spawn_n(struct request *request, struct json_object *params)
@@ -100,12 +134,6 @@ method_spawn_n(struct request *request, struct json_object *params)
 		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
 		    "'slave' is for a master: this is a slave",
 		    json_object_new_string("slave")));
-		return;
-	}
-	if (count < 0 || count > SPAWN_N_MAX) {
-		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
-		    json_object_new_string("n"), "n must be in 0..%d",
-		    SPAWN_N_MAX));
 		return;
 	}
 	list = json_object_new_array_ext((int)count);
@@ -201,52 +229,95 @@ method_get_connections(struct request *request, struct json_object *params)
 }
 
 /*
+ * Check a create_connections map as a slave and a master both do: every
+ * key an agent address, every list of connections well formed. The
+ * error names the key and the entry.
+ */
+static int
+methods_check_connection_map(struct json_object *params,
+    struct json_object **error)
+{
+	struct json_object	*map = rpc_param(params, "map");
+	struct addr		 parsed;
+	char			*cause;
+
+	json_object_object_foreach(map, key, list) {
+		if (addr_parse(key, &parsed, &cause) != 0) {
+			*error = rpc_error_newf(RPC_INVALID_PARAMS,
+			    json_object_new_string(rpc_quote(key)), "map: %s",
+			    cause);
+			free(cause);
+			return (-1);
+		}
+		if (agent_connection_list_check(list, key, error) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Find the agent of this environment that a map key names, or NULL for
+ * another environment's key (see env_names_this()). A key of this
+ * environment naming no agent is an error.
+ */
+static int
+methods_map_owner(const char *key, struct cr_agent **agent,
+    struct json_object **error)
+{
+	struct addr	 parsed;
+	char		*cause;
+
+	*agent = NULL;
+	if (addr_parse(key, &parsed, &cause) != 0)
+		fatalx("%s: a key checked is no address: %s", __func__, cause);
+	switch (env_names_this(key, &parsed, error)) {
+	case -1:
+		return (-1);
+	case 0:
+		return (0);
+	}
+	if ((*agent = env_agent((size_t)parsed.agent)) == NULL) {
+		*error = rpc_error_newf(RPC_AGENT_NOT_FOUND,
+		    json_object_new_string(rpc_quote(key)), "map: no agent %s "
+		    "in this environment (%s0)", rpc_quote(key), env->prefix);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * create_connections: for each agent of this environment named in the
  * map, add its list of connections; one list of booleans per such agent.
+ * The whole map is checked first: a request that fails changes nothing.
  */
 static void
 method_create_connections(struct request *request, struct json_object *params)
 {
-	struct json_object	*map = rpc_param(params, "map"), *results, *added;
-	struct json_object	*error = NULL;
-	struct cr_agent		*agent;
-	struct addr		 parsed;
-	char			*cause;
+	struct json_object	*map = rpc_param(params, "map"), *results;
+	struct json_object	*error = NULL, **lists;
+	struct cr_agent		**owners;
+	size_t			 count = 0, i;
 
-	json_object_object_foreach(map, address, list) {
-		if (!json_object_is_type(list, json_type_array)) {
-			request_error(request, rpc_error_newf(
-			    RPC_INVALID_PARAMS, json_object_new_string(address),
-			    "map: the connections of %s must be a list",
-			    address));
-			return;
-		}
-		if (addr_parse(address, &parsed, &cause) != 0) {
-			reply_cause(request, RPC_INVALID_PARAMS, cause);
-			return;
-		}
+	owners = xcalloc(json_object_object_length(map) + 1, sizeof *owners);
+	lists = xcalloc(json_object_object_length(map) + 1, sizeof *lists);
+	json_object_object_foreach(map, key, list) {
+		if (methods_map_owner(key, &owners[count], &error) != 0)
+			goto fail;
+		if (owners[count] != NULL)
+			lists[count++] = list;
 	}
-	results = json_object_new_array();
-	json_object_object_foreach(map, key, connections) {
-		if (strncmp(key, env->prefix, strlen(env->prefix)) != 0)
-			continue;
-		if (addr_parse(key, &parsed, &cause) != 0 ||
-		    (agent = env_agent((size_t)parsed.agent)) == NULL) {
-			json_object_put(results);
-			request_error(request, rpc_error_newf(
-			    RPC_AGENT_NOT_FOUND, json_object_new_string(key),
-			    "no agent %s", key));
-			return;
-		}
-		if ((added = agent_add_connection_list(agent, connections,
-		    &error)) == NULL) {
-			json_object_put(results);
-			request_error(request, error);
-			return;
-		}
-		json_object_array_add(results, added);
-	}
+	results = json_object_new_array_ext((int)count);
+	for (i = 0; i < count; i++)
+		json_object_array_add(results,
+		    agent_connection_list_apply(owners[i], lists[i]));
 	request_reply(request, results);
+	free(owners);
+	free(lists);
+	return;
+fail:
+	request_error(request, error);
+	free(owners);
+	free(lists);
 }
 
 /* Return 1 if value is among the first count of picked. */
@@ -274,14 +345,11 @@ method_create_random_connections(struct request *request,
 	int64_t		 count = json_object_get_int64(rpc_param(params, "n"));
 	size_t		 agents = env->nagents - 1, i, made;
 	uint32_t	*picked, others, j, pick;
+	struct json_object	*error;
 	char		*address;
 
-	if (count < 0 || (agents > 0 && (uint64_t)count >= agents) ||
-	    (agents == 0 && count > 0)) {
-		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
-		    json_object_new_string("n"), "n must be in 0..%zu: each "
-		    "agent connects to n others of %zu", agents > 0 ?
-		    agents - 1 : 0, agents));
+	if (methods_check_random_n(count, agents, &error) != 0) {
+		request_error(request, error);
 		return;
 	}
 	if (count == 0) {
@@ -467,14 +535,16 @@ static const struct rpc_param grid_neighbor_params[] = {
  * combines the slaves' answers by its rule, unless the entry names a
  * master handler or the master runs the slave's handler on itself.
  */
-#define FAN(rule)	NULL, rule, NULL, 0, NULL
-#define OWN(handler)	handler, CR_COMBINE_CUSTOM, NULL, 0, NULL
-#define LOCAL		NULL, CR_COMBINE_CUSTOM, NULL, METHOD_MASTER_LOCAL, NULL
+#define FAN(rule)	NULL, rule, NULL, 0, NULL, NULL
+#define OWN(handler)	handler, CR_COMBINE_CUSTOM, NULL, 0, NULL, NULL
+#define LOCAL		NULL, CR_COMBINE_CUSTOM, NULL, METHOD_MASTER_LOCAL, NULL, \
+			    NULL
 static const struct method builtin_methods[] = {
 	{ "clear_connections", no_params, method_clear_connections,
 	    FAN(CR_COMBINE_NULL) },
 	{ "create_connections", map_params, method_create_connections,
-	    FAN(CR_COMBINE_CONCAT) },
+	    NULL, CR_COMBINE_CONCAT, NULL, 0, NULL,
+	    methods_check_connection_map },
 	{ "create_random_connections", n_params,
 	    method_create_random_connections,
 	    OWN(master_create_random_connections) },
@@ -483,7 +553,7 @@ static const struct method builtin_methods[] = {
 	{ "get_artifacts", creator_params, method_get_artifacts,
 	    FAN(CR_COMBINE_CONCAT) },
 	{ "get_cell_values", cell_values_params, grid_get_cell_values,
-	    NULL, CR_COMBINE_CUSTOM, NULL, METHOD_SLAVE_ONLY, NULL },
+	    NULL, CR_COMBINE_CUSTOM, NULL, METHOD_SLAVE_ONLY, NULL, NULL },
 	{ "get_connections", data_params, method_get_connections,
 	    FAN(CR_COMBINE_CONCAT) },
 	{ "get_grid", no_params, grid_get_grid, OWN(master_grid_get_grid) },
@@ -518,7 +588,8 @@ static const struct method builtin_methods[] = {
 	    OWN(master_grid_set_slave_neighbors) },
 	{ "set_time", time_params, method_set_time, OWN(master_set_time) },
 	{ "spawn", spawn_params, method_spawn, OWN(master_spawn) },
-	{ "spawn_n", spawn_n_params, method_spawn_n, OWN(master_spawn_n) },
+	{ "spawn_n", spawn_n_params, method_spawn_n, master_spawn_n,
+	    CR_COMBINE_CUSTOM, NULL, 0, NULL, methods_check_spawn_n },
 	{ "status", no_params, method_status, OWN(master_status) },
 	{ "stop", stop_params, method_stop, OWN(master_stop_method) },
 	{ "trigger_act", trigger_act_params, method_trigger_act,
@@ -747,7 +818,8 @@ methods_dispatch(struct request *request, const char *name,
 		    "unknown method '%s'", rpc_quote(name)));
 		return;
 	}
-	if (rpc_params_check(params, method->params, &error) != 0) {
+	if (rpc_params_check(params, method->params, &error) != 0 ||
+	    (method->check != NULL && method->check(params, &error) != 0)) {
 		request_error(request, error);
 		return;
 	}

@@ -199,41 +199,48 @@ START_TEST(test_nul_strings)
 }
 END_TEST
 
+/*
+ * Call method with params made of format and a 1 MB name, expecting
+ * error code with a short message (ending in an ellipsis) and data.
+ */
+static void
+input_expect_short_error(int code, const char *method, const char *format,
+    const char *name)
+{
+	struct json_object	*error, *data;
+	const char		*message;
+	char			*params;
+
+	params = tl_printf(format, name);
+	error = tl_err(client, code, method, params);
+	free(params);
+	message = tl_string(error, "message");
+	ck_assert_msg(strlen(message) < 200 && strstr(message,
+	    "\xe2\x80\xa6") != NULL, "%s %s: %zu bytes of message: %.200s",
+	    method, format, strlen(message), message);
+	if (json_object_object_get_ex(error, "data", &data))
+		ck_assert_msg(json_object_get_string_len(data) < 200, "%s %s: "
+		    "%d bytes of data", method, format,
+		    json_object_get_string_len(data));
+	json_object_put(error);
+}
+
 /* An error quotes at most a short prefix of what the client sent. */
 START_TEST(test_long_input_quoted)
 {
-	struct json_object	*error;
-	const char		*message;
-	size_t			 size = 1024 * 1024;
-	char			*name, *params;
+	size_t	 size = 1024 * 1024;
+	char	*name;
 
 	name = tl_calloc(size + 1, 1);
 	memset(name, 'a', size);
-	params = tl_printf("{\"type\":\"%s\"}", name);
-	error = tl_err(client, -32011, "spawn", params);
-	message = tl_string(error, "message");
-	ck_assert_msg(strlen(message) < 200 && strstr(message,
-	    "\xe2\x80\xa6") != NULL, "spawn of a 1 MB type: %zu bytes of "
-	    "message: %.200s", strlen(message), message);
-	json_object_put(error);
-	free(params);
-	params = tl_printf("{\"%s\":1}", name);
-	error = tl_err(client, E_INVALID_PARAMS, "get_time", params);
-	message = tl_string(error, "message");
-	ck_assert_msg(strlen(message) < 200, "an unknown 1 MB parameter: "
-	    "%zu bytes of message", strlen(message));
-	ck_assert_msg(strlen(tl_string(error, "data")) < 200, "an unknown "
-	    "1 MB parameter: data of %zu bytes",
-	    strlen(tl_string(error, "data")));
-	json_object_put(error);
-	free(params);
-	params = tl_printf("{\"addr\":\"tcp://%s:1/0\"}", name);
-	error = tl_err(client, E_INVALID_PARAMS, "set_host_manager", params);
-	message = tl_string(error, "message");
-	ck_assert_msg(strlen(message) < 200, "set_host_manager of a 1 MB "
-	    "host: %zu bytes of message", strlen(message));
-	json_object_put(error);
-	free(params);
+	input_expect_short_error(-32011, "spawn", "{\"type\":\"%s\"}", name);
+	input_expect_short_error(E_INVALID_PARAMS, "get_time", "{\"%s\":1}",
+	    name);
+	input_expect_short_error(E_INVALID_PARAMS, "set_host_manager",
+	    "{\"addr\":\"tcp://%s:1/0\"}", name);
+	input_expect_short_error(-32601, name, "{}", name);
+	input_expect_short_error(E_INVALID_PARAMS, "agent.get",
+	    "{\"agent\":\"tcp://127.0.0.1:1/%s\"}", name);
 	free(name);
 }
 END_TEST
@@ -300,6 +307,57 @@ START_TEST(test_round_no_wrap)
 END_TEST
 
 /*
+ * create_connections checks the whole map before it changes anything,
+ * names the key and the entry that is wrong, and takes a key naming this
+ * slave by another spelling of its host as its own.
+ */
+START_TEST(test_create_connections_atomic)
+{
+	struct json_object	*before, *after, *result;
+	char			*map, *key;
+
+	json_object_put(tl_ok(client, "spawn_n",
+	    "{\"type\":\"counter\",\"n\":6}"));
+	before = tl_ok(client, "get_connections", NULL);
+	map = tl_printf("{\"map\":{\"tcp://127.0.0.1:%u/5\":"
+	    "[\"tcp://127.0.0.1:%u/6\"],\"tcp://127.0.0.1:%u/6\":[1]}}",
+	    slave->port, slave->port, slave->port);
+	key = tl_printf("tcp://127.0.0.1:%u/6: connection 0: expected "
+	    "\"tcp://HOST:PORT/N\"", slave->port);
+	input_expect_error(E_INVALID_PARAMS, "create_connections", map, key,
+	    NULL);
+	free(map);
+	free(key);
+	map = tl_printf("{\"map\":{\"tcp://127.0.0.1:%u/1\":"
+	    "[\"tcp://127.0.0.1:%u/2\"],\"tcp://127.0.0.1:%u/99\":[]}}",
+	    slave->port, slave->port, slave->port);
+	key = tl_printf("tcp://127.0.0.1:%u/99", slave->port);
+	input_expect_error(-32001, "create_connections", map,
+	    "map: no agent", key);
+	free(map);
+	free(key);
+	after = tl_ok(client, "get_connections", NULL);
+	ck_assert_msg(json_object_equal(before, after), "a failed "
+	    "create_connections changed connections: %s",
+	    tl_json_text(after));
+	json_object_put(after);
+
+	/* localhost is this slave's 127.0.0.1: its key is applied. */
+	map = tl_printf("{\"map\":{\"tcp://localhost:%u/1\":"
+	    "[\"tcp://127.0.0.1:%u/2\"]}}", slave->port, slave->port);
+	result = tl_ok(client, "create_connections", map);
+	tl_assert_json(result, "[[true]]");
+	json_object_put(result);
+	free(map);
+	key = tl_printf("[\"tcp://127.0.0.1:%u/2\"]", slave->port);
+	tl_expect_result(client, "agent.get_connections", "{\"agent\":1}",
+	    key);
+	free(key);
+	json_object_put(before);
+}
+END_TEST
+
+/*
  * Count in a log the refusals logged one by one ("PEER: refused: ...")
  * and all those accounted for, adding the counts of "N more connections
  * refused" lines.
@@ -317,8 +375,8 @@ input_count_refusals(const char *log, unsigned long *single,
 		more = memmem(line, end - line, " more connections refused",
 		    25);
 		if (more != NULL) {
-			for (number = more; number > line && number[-1] >= '0' &&
-			    number[-1] <= '9'; number--)
+			for (number = more; number > line &&
+			    number[-1] >= '0' && number[-1] <= '9'; number--)
 				;
 			*accounted += strtoul(number, NULL, 10);
 		} else if (memmem(line, end - line, ": refused: ", 11) !=
@@ -388,6 +446,7 @@ suite_input(void)
 	tcase_add_test(tc, test_long_input_quoted);
 	tcase_add_test(tc, test_counter_overflow);
 	tcase_add_test(tc, test_round_no_wrap);
+	tcase_add_test(tc, test_create_connections_atomic);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

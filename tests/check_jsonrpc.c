@@ -865,8 +865,8 @@ END_TEST
  */
 START_TEST(test_parse_exact_text)
 {
-	const char		*line = "{\"a\":[123456789012345678901234567890,"
-	    "-99999999999999999999,\"\\ud800\",-9223372036854775808,"
+	const char		*line = "{\"a\":["
+	    "123456789012345678901234567890,-99999999999999999999,\"\\ud800\",-9223372036854775808,"
 	    "18446744073709551615,1e400],\"b\":\"\\udc00\\u00e9\"}";
 	struct json_object	*value, *error;
 	struct rpc_request	 parsed;

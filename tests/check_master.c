@@ -1112,6 +1112,124 @@ START_TEST(test_daemonised_start)
 }
 END_TEST
 
+/*
+ * Bad params get the same code, message and data from a master as from
+ * a slave: one validator for both, before the master fans out.
+ */
+START_TEST(test_same_errors)
+{
+	static const char *const calls[][2] = {
+		{ "spawn_n", "{\"type\":\"noop\",\"n\":-1}" },
+		{ "spawn_n", "{\"type\":\"noop\",\"n\":100000001}" },
+		{ "spawn_n", "{\"type\":\"noop\",\"n\":18446744073709551615}" },
+		{ "agent.act", "{\"agent\":\"tcp://x:99999/-1\"}" },
+		{ "trigger_act", "{\"agent\":\"tcp://x:99999/-1\"}" },
+		{ "agent.get", "{\"agent\":[1]}" },
+		{ "set_time", "{\"t\":1e400}" },
+		{ "spawn", "{\"type\":\"noop\\u0000x\"}" },
+		{ "create_connections",
+		    "{\"map\":{\"tcp://127.0.0.1:1/5\":[1]}}" },
+		{ "create_connections", "{\"map\":{\"tcp://x:1/-1\":[]}}" },
+		{ "create_random_connections", "{\"n\":-1}" },
+		{ "set_gs", "{\"gs\":[9223372036854775807,2]}" },
+		{ "set_gs", "{\"gs\":[20000,20000]}" },
+		{ "set_origin", "{\"origin\":[0,1099511627777]}" },
+		{ "trigger_all", "{\"timeout\":0}" },
+		{ "trigger_all", "{\"round\":-1}" },
+	};
+	struct cm_node		*node;
+	struct tl_conn		*slave;
+	struct json_object	*from_master, *from_slave;
+	size_t			 i;
+
+	node = cm_start("2", NULL);
+	slave = tl_connect(node->ports[0]);
+	for (i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+		from_master = tl_call(node->conn, calls[i][0], calls[i][1]);
+		from_slave = tl_call(slave, calls[i][0], calls[i][1]);
+		ck_assert_msg(json_object_object_get_ex(from_master, "error",
+		    NULL), "%s %s: the master answered %s", calls[i][0],
+		    calls[i][1], tl_json_text(from_master));
+		ck_assert_msg(json_object_equal(tl_member(from_master,
+		    "error"), tl_member(from_slave, "error")), "%s %s: the "
+		    "master says %s, a slave %s", calls[i][0], calls[i][1],
+		    tl_json_text(tl_member(from_master, "error")),
+		    tl_json_text(tl_member(from_slave, "error")));
+		json_object_put(from_master);
+		json_object_put(from_slave);
+	}
+	tl_close(slave);
+	/* Nothing was spawned or connected on the way. */
+	tl_expect_result(node->conn, "get_agents", NULL, "[]");
+	tl_expect_result(node->conn, "get_time", NULL, "0.0");
+	cm_stop(node);
+}
+END_TEST
+
+/* A master echoes its client's id exactly, as a slave does. */
+START_TEST(test_ids_exact)
+{
+	struct cm_node	*node;
+	char		*line;
+
+	node = cm_start("2", NULL);
+	tl_send_line(node->conn, "{\"jsonrpc\":\"2.0\",\"id\":"
+	    "123456789012345678901234567890,\"method\":\"get_agents\"}");
+	line = tl_expect_line(node->conn, TL_TIMEOUT);
+	ck_assert_str_eq(line, "{\"jsonrpc\":\"2.0\",\"result\":[],\"id\":"
+	    "123456789012345678901234567890}");
+	free(line);
+	tl_send_line(node->conn, "{\"jsonrpc\":\"2.0\",\"id\":\"\\ud800\","
+	    "\"method\":\"is_ready\"}");
+	line = tl_expect_line(node->conn, TL_TIMEOUT);
+	ck_assert_str_eq(line, "{\"jsonrpc\":\"2.0\",\"result\":true,\"id\":"
+	    "\"\\ud800\"}");
+	free(line);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * set_gs and set_origin follow one rule on a master as on a slave: the
+ * grid is fixed once it holds agents; agents spawned before it have no
+ * cell and do not fix it.
+ */
+START_TEST(test_grid_fixed_rule)
+{
+	struct cm_node		*node;
+	struct json_object	*error;
+	struct tl_conn		*slave;
+
+	node = cm_start("2", NULL);
+	json_object_put(tl_ok(node->conn, "spawn_n",
+	    "{\"type\":\"noop\",\"n\":2}"));
+	tl_expect_result(node->conn, "set_gs", "{\"gs\":[1,2]}", "null");
+	tl_expect_result(node->conn, "set_origin", "{\"origin\":[5,5]}",
+	    "null");
+	json_object_put(tl_ok(node->conn, "spawn_n",
+	    "{\"type\":\"noop\",\"n\":2}"));
+	error = tl_err(node->conn, -32012, "set_gs", "{\"gs\":[2,2]}");
+	ck_assert_str_eq(tl_string(error, "message"),
+	    "the grid already holds 1 agents: its size is fixed");
+	ck_assert_str_eq(tl_string(error, "data"), node->managers[0]);
+	json_object_put(error);
+	/* The slave says the same of its own grid. */
+	slave = tl_connect(node->ports[0]);
+	error = tl_err(slave, -32012, "set_gs", "{\"gs\":[2,2]}");
+	ck_assert_str_eq(tl_string(error, "message"),
+	    "the grid already holds 1 agents: its size is fixed");
+	json_object_put(error);
+	tl_close(slave);
+	error = tl_err(node->conn, -32012, "set_origin",
+	    "{\"origin\":[0,0]}");
+	ck_assert_str_eq(tl_string(error, "message"),
+	    "the grid already holds 1 agents: its origin is fixed");
+	json_object_put(error);
+	tl_expect_result(node->conn, "get_gs", NULL, "[1,2]");
+	cm_stop(node);
+}
+END_TEST
+
 /* The suite: the multi-environment test, routing, status, start-up. */
 Suite *
 suite_master(void)
@@ -1136,6 +1254,13 @@ suite_master(void)
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_report);
 	tcase_add_test(tc, test_time_and_artifacts);
+	suite_add_tcase(suite, tc);
+
+	tc = tcase_create("validation");
+	tcase_set_timeout(tc, CM_TEST_TIMEOUT);
+	tcase_add_test(tc, test_same_errors);
+	tcase_add_test(tc, test_ids_exact);
+	tcase_add_test(tc, test_grid_fixed_rule);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("startup");
