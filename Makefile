@@ -174,9 +174,12 @@ check: all $(TESTS) $(PLUGINS) check-install
 	    tests/python/lsan.supp)) \
 	    $(TESTS)
 
-# make install and uninstall in a staging root.
-check-install: all
+# make install and uninstall in a staging root; the installed creamasd
+# in what can be built of the units' sandbox without systemd (as root).
+check-install: all $(PLUGINS)
 	MAKE="$(MAKE)" sh tests/install.sh
+	MAKE="$(MAKE)" CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
+	    sh tests/sandbox.sh
 
 bench: all $(BENCHES) $(PLUGINS)
 	@for b in $(BENCHES); do \
