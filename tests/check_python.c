@@ -26,6 +26,7 @@
 
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,33 +253,64 @@ py_expect_rounds(const struct tl_ctl *run, int n, int agents)
 }
 
 /*
- * creamasctl run on two local nodes (a master and two slaves each):
- * Python summers awaiting "get" of three random others across the nodes,
- * then the same number of C counters: every round of both has 20 agents
- * and none failed.
+ * Fail unless folder holds count agent logs (agent_PORT_N.log), each
+ * the one line line.
+ */
+static void
+py_expect_logs(const char *folder, size_t count, const char *line)
+{
+	struct dirent	*entry;
+	DIR		*dir;
+	char		*path, *text;
+	size_t		 n = 0;
+
+	ck_assert_msg((dir = opendir(folder)) != NULL, "%s", folder);
+	while ((entry = readdir(dir)) != NULL) {
+		if (strncmp(entry->d_name, "agent_", 6) != 0)
+			continue;
+		path = tl_path(folder, entry->d_name);
+		text = tl_read_file(path);
+		ck_assert_msg(strcmp(text, line) == 0, "%s: \"%s\", expected "
+		    "\"%s\"", path, text, line);
+		free(text);
+		free(path);
+		n++;
+	}
+	closedir(dir);
+	ck_assert_uint_eq(n, count);
+}
+
+/*
+ * creamasctl run on two local nodes (a master and two slaves each), 3
+ * rounds with args {"by": 2}: ten Python counters per node (the
+ * example's), then ten C counters, each logging its count when the
+ * nodes stop: every one of the 20 logs of both says "count 6". Then
+ * Python summers awaiting "get" of three random others across the
+ * nodes: no round has a failed agent.
  */
 START_TEST(test_ctl_two_nodes)
 {
 	struct tl_ctl	 run;
-	const char	*kinds[] = { "Summer", NULL };
-	char		*file, *agents, *params;
+	char		*file, *agents, *params, *logs;
 	int		 i;
 
 	file = py_nodes_file();
-	for (i = 0; i < 2; i++) {
-		if (kinds[i] != NULL) {
-			params = py_params(kinds[i], NULL);
-			agents = tl_printf("python:10:%s", params);
-			free(params);
-		} else
-			agents = tl_strdup("counter:10");
+	for (i = 0; i < 3; i++) {
+		params = py_params(i == 0 ? "Counter" : "Summer", NULL);
+		agents = i == 1 ? tl_strdup("counter:10") :
+		    tl_printf("python:10:%s", params);
+		free(params);
+		logs = tl_strdup(tl_tempdir());
 		tl_ctl_run(&run, 120, "-f", file, "run", "--agents", agents,
 		    "--connections", "random:3", "--seed", "7", "-n", "3",
-		    NULL);
+		    "--args", "{\"by\":2}", "--log-folder", logs, NULL);
 		tl_ctl_expect(&run, 0, "run");
 		py_expect_rounds(&run, 3, 20);
+		if (i < 2)
+			py_expect_logs(logs, 20, "count 6\n");
 		tl_ctl_free(&run);
 		free(agents);
+		free(logs);
 	}
 	free(file);
 }

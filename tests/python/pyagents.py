@@ -24,7 +24,7 @@ class Summer(creamas_agent.Agent):
     def __init__(self):
         self.sum = None
 
-    async def act(self):
+    async def act(self, **args):
         total = 0
         for addr in sorted(self.connections):
             total += await self.call(addr, "get")
