@@ -503,8 +503,8 @@ START_TEST(test_spawn_errors)
 		    "\"stop\":1}", PY_AGENT_FAILED, "TypeError: "
 		    "Counter.__init__() got an unexpected keyword argument "
 		    "'stop'" },
-		{ "{\"class\":\"pyagents.Loop\",\"path\":\"%s\",\"x\":1}",
-		    PY_AGENT_FAILED, "Loop takes no parameters" },
+		{ "{\"class\":\"pyagents.Boom\",\"path\":\"%s\",\"x\":1}",
+		    PY_AGENT_FAILED, "Boom takes no parameters" },
 		{ "{\"class\":\"pyagents\",\"path\":\"%s\"}",
 		    PY_AGENT_FAILED, "class must be \\\"module.Class\\\"" },
 		{ "{\"class\":\"pyagents.Counter\",\"path\":7,\"x\":\"%s\"}",
@@ -547,14 +547,18 @@ START_TEST(test_endless_loop)
 	struct tl_conn		*conn, *other;
 	struct json_object	*round, *response;
 	struct tl_exit		 e;
-	char			*loop, *stubborn, *counter;
+	char			*loop, *stubborn, *counter, *marker, *params;
+	double			 started;
 
 	ck_assert_int_eq(setenv("CREAMAS_PYTHON_ACT_LIMIT", "0.5", 1), 0);
 	d = py_slave(0);
 	ck_assert_int_eq(unsetenv("CREAMAS_PYTHON_ACT_LIMIT"), 0);
 	conn = tl_connect(d->port);
 	conn->timeout = 30;
-	loop = py_spawn(conn, "Loop", NULL);
+	marker = tl_path(tl_tempdir(), "looping");
+	params = tl_printf("\"marker\":\"%s\"", marker);
+	loop = py_spawn(conn, "Loop", params);
+	free(params);
 	stubborn = py_spawn(conn, "Stubborn", NULL);
 	counter = py_spawn(conn, "Counter", NULL);
 	round = py_round(conn, "{\"results\":true}");
@@ -565,13 +569,25 @@ START_TEST(test_endless_loop)
 	tl_assert_json(tl_member(round, "results"), "[null,null,1]");
 	json_object_put(round);
 
-	/* A stop while the loop runs is served when it is stopped. */
+	/*
+	 * A stop sent while the loop runs (it has made its marker) is
+	 * served once the loop is stopped and the round is over.
+	 */
+	ck_assert_int_eq(unlink(marker), 0);
 	tl_send_call(conn, 77, "trigger_all", NULL);
+	started = tl_now();
+	while (access(marker, F_OK) != 0) {
+		ck_assert_msg(tl_now() - started < 30, "the loop never ran");
+		usleep(10000);
+	}
 	other = tl_connect(d->port);
 	other->timeout = 30;
 	response = tl_call(other, "stop", NULL);
 	ck_assert_msg(tl_json_equal(tl_member(response, "result"), "true"),
 	    "%s", tl_json_text(response));
+	json_object_put(response);
+	response = tl_read_json(conn, 30);
+	ck_assert_int_eq(tl_int(tl_response_result(response), "failed"), 2);
 	json_object_put(response);
 	e = tl_daemon_wait(d, 30);
 	ck_assert_msg(tl_exit_ok(&e), "%s", tl_exit_string(&e));
@@ -581,6 +597,7 @@ START_TEST(test_endless_loop)
 	free(loop);
 	free(stubborn);
 	free(counter);
+	free(marker);
 }
 END_TEST
 

@@ -103,7 +103,14 @@ class LateBoom(creamas_agent.Agent):
 
 
 class Loop(creamas_agent.Agent):
+    """An endless act; it first makes the file marker, if given."""
+
+    def __init__(self, marker=None):
+        self.marker = marker
+
     def act(self):
+        if self.marker is not None:
+            open(self.marker, "w").close()
         while True:
             pass
 
