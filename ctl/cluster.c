@@ -114,6 +114,8 @@ cluster_select(struct cluster *cluster, char **cause)
 	cluster->client = xcalloc(cluster->count + 1, sizeof *cluster->client);
 	cluster->failure = xcalloc(cluster->count + 1,
 	    sizeof *cluster->failure);
+	cluster->greeted = xcalloc(cluster->count + 1,
+	    sizeof *cluster->greeted);
 	cluster->width = 0;
 	for (i = 0; i < cluster->count; i++) {
 		if ((int)strlen(cluster->node[i]->name) > cluster->width)
@@ -136,6 +138,7 @@ cluster_free(struct cluster *cluster)
 	}
 	free(cluster->client);
 	free(cluster->failure);
+	free(cluster->greeted);
 	free(cluster->node);
 	nodes_free(&cluster->nodes);
 	for (j = 0; j < 2; j++) {
@@ -158,6 +161,7 @@ cluster_connect(struct cluster *cluster, size_t i)
 	client_free(cluster->client[i]);
 	cluster->client[i] = client_new(cluster->base, node->host, node->port,
 	    &cluster->limits);
+	cluster->greeted[i] = 0;
 }
 
 /* Close the connection to node i. */
@@ -166,6 +170,7 @@ cluster_disconnect(struct cluster *cluster, size_t i)
 {
 	client_free(cluster->client[i]);
 	cluster->client[i] = NULL;
+	cluster->greeted[i] = 0;
 }
 
 /* Every node has answered: keep the answers and end the loop. */
@@ -182,6 +187,82 @@ cluster_call_done(struct fanout_reply *replies, size_t count, void *arg)
 	wait->done = 1;
 }
 
+/* Run one fan-out over clients and wait for every answer. */
+static struct fanout_reply *
+cluster_fanout(struct cluster *cluster, struct client **clients,
+    size_t count, const char *method, struct json_object **params,
+    double timeout)
+{
+	struct cluster_wait	 wait;
+
+	memset(&wait, 0, sizeof wait);
+	wait.replies = xcalloc(count + 1, sizeof *wait.replies);
+	wait.count = count;
+	fanout_call(cluster->base, clients, count, method, params, timeout,
+	    cluster_call_done, &wait);
+	while (!wait.done)
+		event_base_loop(cluster->base, EVLOOP_ONCE);
+	return (wait.replies);
+}
+
+/*
+ * Greet the nodes in which whose connection is new: a peer must answer a
+ * first call (get_time, answered at once by any creamasd) within the
+ * connect timeout, or it is no creamasd and is not asked to do anything
+ * else. Return for each an error (new), or NULL when it may be asked.
+ */
+static struct json_object **
+cluster_greet(struct cluster *cluster, const size_t *which, size_t count,
+    double timeout)
+{
+	struct json_object	**errors, **params;
+	struct fanout_reply	 *replies;
+	struct client		**clients;
+	size_t			 *fresh, nfresh = 0, k, i;
+	double			  seconds = cluster->options->connect_timeout;
+	char			 *message;
+
+	errors = xcalloc(count + 1, sizeof *errors);
+	fresh = xcalloc(count + 1, sizeof *fresh);
+	clients = xcalloc(count + 1, sizeof *clients);
+	for (k = 0; k < count; k++) {
+		i = which != NULL ? which[k] : k;
+		if (cluster->greeted[i] || client_is_lost(cluster->client[i]))
+			continue;
+		clients[nfresh] = cluster->client[i];
+		fresh[nfresh++] = k;
+	}
+	if (nfresh == 0)
+		goto out;
+	if (seconds > timeout)
+		seconds = timeout;
+	params = xcalloc(nfresh + 1, sizeof *params);
+	replies = cluster_fanout(cluster, clients, nfresh, "get_time", params,
+	    seconds);
+	free(params);
+	for (k = 0; k < nfresh; k++) {
+		i = which != NULL ? which[fresh[k]] : fresh[k];
+		if (replies[k].error == NULL || rpc_error_code(
+		    replies[k].error) != RPC_TIMED_OUT) {
+			/* Any answer, even an error, is a JSON-RPC peer. */
+			cluster->greeted[i] = 1;
+			continue;
+		}
+		xasprintf(&message, "no answer from %s within %g s: not a "
+		    "creamasd, or not answering", cluster->node[i]->name,
+		    seconds);
+		errors[fresh[k]] = rpc_error_new(CTL_NOT_CREAMASD, message,
+		    NULL);
+		free(message);
+		cluster_disconnect(cluster, i);
+	}
+	cluster_replies_free(replies, nfresh);
+out:
+	free(fresh);
+	free(clients);
+	return (errors);
+}
+
 /*
  * Call method on the nodes listed in which (all, in order, when which is
  * NULL), with params[k] (taken) for the k-th of them, all at once; return
@@ -192,27 +273,43 @@ struct fanout_reply *
 cluster_call(struct cluster *cluster, const size_t *which, size_t count,
     const char *method, struct json_object **params, double timeout)
 {
-	struct cluster_wait	 wait;
+	struct fanout_reply	 *replies, *asked;
+	struct json_object	**errors, **left;
 	struct client		**clients;
-	size_t			 k, i;
+	size_t			  k, i, nleft = 0;
 
 	if (which == NULL)
 		count = cluster->count;
+	for (k = 0; k < count; k++)
+		cluster_connect(cluster, which != NULL ? which[k] : k);
+	errors = cluster_greet(cluster, which, count, timeout);
+
 	clients = xcalloc(count + 1, sizeof *clients);
+	left = xcalloc(count + 1, sizeof *left);
 	for (k = 0; k < count; k++) {
 		i = which != NULL ? which[k] : k;
-		cluster_connect(cluster, i);
-		clients[k] = cluster->client[i];
+		if (errors[k] != NULL) {
+			json_object_put(params[k]);
+			continue;
+		}
+		clients[nleft] = cluster->client[i];
+		left[nleft++] = params[k];
 	}
-	memset(&wait, 0, sizeof wait);
-	wait.replies = xcalloc(count + 1, sizeof *wait.replies);
-	wait.count = count;
-	fanout_call(cluster->base, clients, count, method, params, timeout,
-	    cluster_call_done, &wait);
-	while (!wait.done)
-		event_base_loop(cluster->base, EVLOOP_ONCE);
+	asked = cluster_fanout(cluster, clients, nleft, method, left, timeout);
+
+	replies = xcalloc(count + 1, sizeof *replies);
+	nleft = 0;
+	for (k = 0; k < count; k++) {
+		if (errors[k] != NULL)
+			replies[k].error = errors[k];
+		else
+			replies[k] = asked[nleft++];
+	}
+	free(asked);
+	free(errors);
+	free(left);
 	free(clients);
-	return (wait.replies);
+	return (replies);
 }
 
 /* Call method with the same params (taken) on every selected node. */

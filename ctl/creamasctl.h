@@ -17,6 +17,7 @@
 #ifndef CREAMASCTL_H
 #define CREAMASCTL_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@
 #define CREAMASCTL_VERSION	"0.1.0"
 
 #define CTL_TIMEOUT		60.0	/* seconds a step may take per node */
+#define CTL_CONNECT_TIMEOUT	5.0	/* seconds a first answer may take */
+#define CTL_NOT_CREAMASD	-32090	/* a peer that answered nothing */
 #define CTL_EXIT_FAILURE	1	/* a node did not do what was asked */
 #define CTL_EXIT_USAGE		2	/* bad command line or nodes file */
 
@@ -73,6 +76,7 @@ struct ctl_options {
 	const char	*nodes_file;	/* NULL: the default places */
 	int		 json;		/* -j: JSON lines for scripts */
 	double		 timeout;	/* -t, else CTL_TIMEOUT */
+	double		 connect_timeout; /* a first answer, else ... */
 	int		 timeout_set;
 	int		 verbose;
 	int		 accept_new_host_keys;
@@ -93,6 +97,7 @@ struct cluster {
 	struct node		**node;		/* the selected nodes */
 	struct client		**client;	/* NULL until connected */
 	char			**failure;	/* NULL while all is well */
+	int			 *greeted;	/* it answered on this connection */
 	size_t			 count;
 	int			 width;		/* longest name, for columns */
 	struct limits		 limits;
@@ -101,16 +106,34 @@ struct cluster {
 	int			 progress_shown;
 };
 
-/* A command: its name and what runs it, with its own argv. */
+/*
+ * A command: its name, what runs it with its own argv, and its options,
+ * which come first where they clash with the global ones.
+ */
 struct ctl_command {
 	const char	*name;
 	int		 needs_nodes;
 	int		(*run)(struct cluster *, int, char **);
 	const char	*usage;
+	const char	*short_options;
+	const struct option *long_options;	/* NULL: none */
 };
+
+/* Each command's short options (long ones: its *_options table). */
+#define GRID_SHORT_OPTIONS	"i:"
+#define RUN_SHORT_OPTIONS	"a:n:r:w:"
+#define STOP_SHORT_OPTIONS	"l:"
+#define TOP_SHORT_OPTIONS	"d:n:"
+#define TRIGGER_SHORT_OPTIONS	"a:n:r:"
+#define WAIT_SHORT_OPTIONS	"t:"
 
 /* creamasctl.c */
 extern const struct ctl_command ctl_commands[];
+extern const struct option grid_options[];
+extern const struct option prepare_long_options[];
+extern const struct option run_options[];
+extern const struct option stop_options[];
+extern const struct option trigger_options[];
 void		 ctl_usage_command(const char *) __attribute__((noreturn));
 
 /* nodes.c */

@@ -858,14 +858,16 @@ grid_print_json(struct cluster *cluster, const struct grid_view *view,
 	ctl_json_print(object);
 }
 
+/* grid's options. */
+const struct option grid_options[] = {
+	{ "image", required_argument, NULL, 'i' },
+	{ NULL, 0, NULL, 0 }
+};
+
 /* creamasctl grid [--image file]: every node's cells, as one map. */
 int
 cmd_grid(struct cluster *cluster, int argc, char **argv)
 {
-	static const struct option	 options[] = {
-		{ "image", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct grid_view		 view;
 	struct fanout_reply		*replies;
 	const char			*image = NULL, *written = NULL;
@@ -873,7 +875,8 @@ cmd_grid(struct cluster *cluster, int argc, char **argv)
 	size_t				 i;
 	int				 ch, status;
 
-	while ((ch = getopt_long(argc, argv, "i:", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, GRID_SHORT_OPTIONS, grid_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			image = optarg;
@@ -901,8 +904,12 @@ cmd_grid(struct cluster *cluster, int argc, char **argv)
 		    (unsigned long long)view.width,
 		    (unsigned long long)view.height);
 		status = CTL_EXIT_FAILURE;
-	} else if (image != NULL && view.count == 0) {
-		warnx("grid: no cells: %s not written", image);
+	} else if (view.count == 0) {
+		/* Nothing to show is a failure, with or without --image. */
+		warnx("grid: no cells%s%s%s", image != NULL ? ": " : "",
+		    image != NULL ? image : "", image != NULL ?
+		    " not written" : cluster_failures(cluster) ==
+		    cluster->count ? "" : " (prepare --grid fills a grid)");
 		status = CTL_EXIT_FAILURE;
 	} else if (image != NULL) {
 		if (grid_write_image(&view, image, &cause) != 0) {
@@ -914,9 +921,6 @@ cmd_grid(struct cluster *cluster, int argc, char **argv)
 	}
 	if (cluster->options->json)
 		grid_print_json(cluster, &view, written);
-	else if (view.count == 0)
-		printf("grid: no cells%s\n", cluster_failures(cluster) ==
-		    cluster->count ? "" : " (prepare --grid fills a grid)");
 	else if (written != NULL)
 		printf("%s: %llux%llu PGM image of %zu cells from (%lld, %lld)"
 		    "\n", written, (unsigned long long)view.width,

@@ -811,20 +811,22 @@ fail:
 	return (CTL_EXIT_FAILURE);
 }
 
+/* prepare's options. */
+const struct option prepare_long_options[] = {
+	PREPARE_LONG_OPTIONS,
+	{ NULL, 0, NULL, 0 }
+};
+
 /* creamasctl prepare [options]. */
 int
 cmd_prepare(struct cluster *cluster, int argc, char **argv)
 {
-	static const struct option	 long_options[] = {
-		PREPARE_LONG_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct prepare_options		 options;
 	char				*cause;
 	int				 ch, status;
 
 	memset(&options, 0, sizeof options);
-	while ((ch = getopt_long(argc, argv, "", long_options,
+	while ((ch = getopt_long(argc, argv, "", prepare_long_options,
 	    NULL)) != -1) {
 		if (!prepare_option(&options, ch, optarg))
 			ctl_usage_command("prepare");

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "config.h"
 #include "creamasctl.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 /*
@@ -30,17 +32,68 @@
  * so a failed run leaves nothing behind.
  */
 
-/* creamasctl run [-n rounds] [--args json] [-w seconds] [prepare options]. */
+/* run's options: prepare's and its own. */
+const struct option run_options[] = {
+	PREPARE_LONG_OPTIONS,
+	{ "args", required_argument, NULL, 'a' },
+	{ "rounds", required_argument, NULL, 'r' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * Check what only the nodes could refuse, before any is started: an
+ * agent type that nodes loading no plugin (the default command) lack,
+ * and random connections that need more agents than run makes.
+ */
+static int
+run_check(struct cluster *cluster, const struct prepare_options *prepare,
+    char **cause)
+{
+	static const char	*names[] = BUILTIN_TYPE_NAMES;
+	unsigned long		 agents;
+	size_t			 i, k;
+
+	/* Only nodes this run starts with the default command are known. */
+	for (i = 0; i < cluster->count; i++) {
+		if (cluster->node[i]->command != NULL ||
+		    cluster->node[i]->launch == LAUNCH_NONE)
+			break;
+	}
+	if (prepare->agent_type != NULL && i == cluster->count) {
+		for (k = 0; names[k] != NULL; k++) {
+			if (strcmp(names[k], prepare->agent_type) == 0)
+				break;
+		}
+		if (names[k] == NULL) {
+			xasprintf(cause, "--agents %s: no agent type "
+			    QUOTE_FMT " on nodes started with the default "
+			    "command (noop, counter, grid, diffusion, "
+			    "diffusion_rpc; a plugin's type needs cmd= with "
+			    "--plugin)", prepare->agents,
+			    QUOTE(prepare->agent_type));
+			return (-1);
+		}
+	}
+	if (prepare->random_k == 0 || prepare->plan != NULL)
+		return (0);
+	agents = prepare->agent_count * cluster->count +
+	    prepare->grid_width * prepare->grid_height;
+	if (prepare->random_k >= agents) {
+		xasprintf(cause, "--connections random:%lu needs more than "
+		    "%lu agents; run makes %lu (%lu on each of %zu nodes%s)",
+		    prepare->random_k, prepare->random_k, agents,
+		    prepare->agent_count, cluster->count,
+		    prepare->grid_type != NULL ? ", and the grid's" : "");
+		return (-1);
+	}
+	return (0);
+}
+
+/* creamasctl run [-r rounds] [--args json] [-w seconds] [prepare options]. */
 int
 cmd_run(struct cluster *cluster, int argc, char **argv)
 {
-	static const struct option	 long_options[] = {
-		PREPARE_LONG_OPTIONS,
-		{ "args", required_argument, NULL, 'a' },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct prepare_options		 prepare;
 	struct json_object		*args = NULL;
 	unsigned long			 rounds = 1;
@@ -51,7 +104,7 @@ cmd_run(struct cluster *cluster, int argc, char **argv)
 
 	memset(&prepare, 0, sizeof prepare);
 	wait_seconds = cluster->options->timeout;
-	while ((ch = getopt_long(argc, argv, "a:n:w:", long_options,
+	while ((ch = getopt_long(argc, argv, RUN_SHORT_OPTIONS, run_options,
 	    NULL)) != -1) {
 		if (prepare_option(&prepare, ch, optarg) ||
 		    trigger_option(ch, optarg, 0, &rounds, &args))
@@ -69,7 +122,8 @@ cmd_run(struct cluster *cluster, int argc, char **argv)
 	if (optind != argc)
 		ctl_usage_command("run");
 	/* Everything is checked before any node is started. */
-	if (prepare_check(cluster, &prepare, &cause) != 0)
+	if (prepare_check(cluster, &prepare, &cause) != 0 ||
+	    run_check(cluster, &prepare, &cause) != 0)
 		errx(CTL_EXIT_USAGE, "run: %s", cause);
 
 	status = launch_spawn(cluster);

@@ -289,6 +289,8 @@ stop_nodes(struct cluster *cluster, const char *log_folder,
 		if (targets[k].addresses == NULL)
 			xasprintf(&failure, "stop: cannot resolve %s",
 			    cluster->node[i]->host);
+		else if (code == CTL_NOT_CREAMASD)
+			xasprintf(&failure, "stop: %s", text);
 		else if (targets[k].refused)
 			xasprintf(&failure, "stop refused: %s", text);
 		else if (cluster->interrupted && !targets[k].closed)
@@ -317,18 +319,21 @@ stop_nodes(struct cluster *cluster, const char *log_folder,
 	return (rc);
 }
 
+/* stop's options. */
+const struct option stop_options[] = {
+	{ "log-folder", required_argument, NULL, 'l' },
+	{ NULL, 0, NULL, 0 }
+};
+
 /* creamasctl stop [--log-folder dir]. */
 int
 cmd_stop(struct cluster *cluster, int argc, char **argv)
 {
-	static const struct option	 options[] = {
-		{ "log-folder", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char			*log_folder = NULL;
 	int				 ch;
 
-	while ((ch = getopt_long(argc, argv, "l:", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, STOP_SHORT_OPTIONS, stop_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			log_folder = optarg;

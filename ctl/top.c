@@ -401,7 +401,7 @@ cmd_top(struct cluster *cluster, int argc, char **argv)
 	top.cluster = cluster;
 	top.interval = TOP_INTERVAL;
 	top.expanded = 1;
-	while ((ch = getopt(argc, argv, "d:n:")) != -1) {
+	while ((ch = getopt(argc, argv, TOP_SHORT_OPTIONS)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (config_parse_seconds(optarg, &top.interval,

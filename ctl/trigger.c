@@ -23,6 +23,7 @@
 #include "config.h"
 #include "creamasctl.h"
 #include "jsonrpc.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 /*
@@ -259,8 +260,9 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 }
 
 /*
- * Take a rounds option (-n, at least min_rounds) or an arguments option
- * (--args JSON) of trigger or run; return 1 if ch was one of them.
+ * Take a rounds option (-r, or -n as it was spelt before; at least
+ * min_rounds) or an arguments option (--args JSON) of trigger or run;
+ * return 1 if ch was one of them.
  */
 int
 trigger_option(int ch, const char *value, unsigned long min_rounds,
@@ -275,28 +277,37 @@ trigger_option(int ch, const char *value, unsigned long min_rounds,
 			errx(CTL_EXIT_USAGE, "--args: %s", cause);
 		return (1);
 	case 'n':
+	case 'r':
 		if (config_parse_count(value, min_rounds, 1000000000UL, rounds,
-		    &cause) != 0)
-			errx(CTL_EXIT_USAGE, "-n: %s", cause);
-		return (1);
+		    &cause) == 0)
+			return (1);
+		if (ch == 'n' && strspn(value, "0123456789") != strlen(value))
+			errx(CTL_EXIT_USAGE, "-n " QUOTE_FMT ": after trigger "
+			    "or run, -n is the number of rounds, as -r is; "
+			    "choose a node with -n before the command",
+			    QUOTE(value));
+		errx(CTL_EXIT_USAGE, "-%c: %s", ch, cause);
 	}
 	return (0);
 }
 
-/* creamasctl trigger [-n rounds] [--args json]. */
+/* trigger's options. */
+const struct option trigger_options[] = {
+	{ "args", required_argument, NULL, 'a' },
+	{ "rounds", required_argument, NULL, 'r' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* creamasctl trigger [-r rounds] [--args json]. */
 int
 cmd_trigger(struct cluster *cluster, int argc, char **argv)
 {
-	static const struct option	 options[] = {
-		{ "args", required_argument, NULL, 'a' },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct json_object		*args = NULL;
 	unsigned long			 rounds = 1;
 	int				 ch, status;
 
-	while ((ch = getopt_long(argc, argv, "a:n:", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, TRIGGER_SHORT_OPTIONS,
+	    trigger_options, NULL)) != -1) {
 		if (!trigger_option(ch, optarg, 1, &rounds, &args))
 			ctl_usage_command("trigger");
 	}

@@ -204,7 +204,7 @@ cmd_wait(struct cluster *cluster, int argc, char **argv)
 	char	*cause;
 	int	 ch;
 
-	while ((ch = getopt(argc, argv, "t:")) != -1) {
+	while ((ch = getopt(argc, argv, WAIT_SHORT_OPTIONS)) != -1) {
 		switch (ch) {
 		case 't':
 			if (config_parse_seconds(optarg, &seconds,

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "creamasd.h"
 #include "log.h"
 
@@ -119,6 +120,20 @@ static const struct cr_agent_type counter_type = {
 	.close = counter_close,
 };
 
+/* Check that every type creamasctl counts on is registered. */
+static void
+builtin_check(void)
+{
+	static const char	*names[] = BUILTIN_TYPE_NAMES;
+	size_t			 i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (types_find(names[i]) == NULL)
+			fatalx("%s: built-in type %s is missing", __func__,
+			    names[i]);
+	}
+}
+
 /* Make the built-in types known. */
 void
 builtin_register(void)
@@ -129,4 +144,5 @@ builtin_register(void)
 	    types_register(&counter_type, &cause) != 0)
 		fatalx("%s: %s", __func__, cause);
 	grid_types_register();
+	builtin_check();
 }

@@ -11,7 +11,7 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 "$creamasctl" -f "$here/nodes.local" run --agents counter:10 \
-    --connections random:3 --log-folder "$logs" -n 5
+    --connections random:3 --log-folder "$logs" -r 5
 echo "logs written: $(ls "$logs" | wc -l) files, for example:"
 for f in $(ls "$logs" | grep agent_ | head -2); do
 	printf '  %s: %s\n' "$f" "$(cat "$logs/$f")"

@@ -25,7 +25,7 @@ trap '"$creamasctl" -f "$nodes" stop' EXIT
 "$creamasctl" -f "$nodes" prepare --grid "$size:diffusion" --node-grid 2x1
 echo "before the rounds:"
 "$creamasctl" -f "$nodes" grid
-"$creamasctl" -f "$nodes" trigger -n "$rounds" | tail -1
+"$creamasctl" -f "$nodes" trigger -r "$rounds" | tail -1
 echo "after $rounds rounds:"
 "$creamasctl" -f "$nodes" grid
 if [ -n "$image" ]; then

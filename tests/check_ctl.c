@@ -279,6 +279,20 @@ cluster_start(struct cluster *cluster)
 	cluster_read_pids(cluster);
 }
 
+/* Stop every node of a cluster with creamasctl stop; all must be gone. */
+static void
+cluster_stop(struct cluster *cluster)
+{
+	struct tl_ctl	 run;
+	size_t		 i;
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster->file, "stop", NULL);
+	tl_ctl_expect(&run, 0, "stop");
+	tl_ctl_free(&run);
+	for (i = 0; i < cluster->count; i++)
+		cluster_expect_gone(cluster, i);
+}
+
 /* Parse the JSON lines a run printed; a new array. */
 static struct json_object *
 json_lines(const char *text)
@@ -806,8 +820,9 @@ START_TEST(test_node_stopped)
 	tl_ctl_free(&run);
 
 	ck_assert_int_eq(kill(cluster.pids[0], SIGSTOP), 0);
-	tl_ctl_run(&run, CTL_TIMEOUT, "-t", "0.5", "-f", cluster.file,
-	    "trigger", "-n", "2", NULL);
+	/* trigger -t as wait -t: global options also after the command. */
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-r", "2",
+	    "-t", "0.5", NULL);
 	kill(cluster.pids[0], SIGCONT);
 	tl_ctl_expect(&run, 1, "trigger with a stopped node");
 	line = line_of(run.out, 0);
@@ -816,7 +831,7 @@ START_TEST(test_node_stopped)
 	free(line);
 	ck_assert_uint_eq(count_lines(run.out), 2);
 	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
-	    strstr(run.err, "round 1: no reply from") != NULL, "%s", run.err);
+	    strstr(run.err, "round 1: no answer from") != NULL, "%s", run.err);
 	ck_assert_msg(strstr(run.err, cluster.names[1]) == NULL, "%s",
 	    run.err);
 	ck_assert_msg(run.elapsed >= 2.5 && run.elapsed < 10, "%.3f s",
@@ -830,8 +845,8 @@ START_TEST(test_node_stopped)
 	kill(cluster.pids[0], SIGCONT);
 	tl_ctl_expect(&run, 1, "stop with a stopped node");
 	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
-	    strstr(run.err, ": stop: still answering after 1 s; stop: no "
-	    "reply from") != NULL, "%s", run.err);
+	    strstr(run.err, ": stop: no answer from ") != NULL, "%s",
+	    run.err);
 	ck_assert_uint_eq(count_lines(run.err), 1);
 	ck_assert_uint_eq(count_lines(run.out), 1);
 	ck_assert_uint_eq(node_of_line(&cluster, run.out), 1);
@@ -1316,10 +1331,7 @@ START_TEST(test_progress)
 	    run.err);
 	tl_ctl_free(&run);
 
-	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "stop", NULL);
-	tl_ctl_expect(&run, 0, "stop");
-	tl_ctl_free(&run);
-	cluster_expect_gone(&cluster, 0);
+	cluster_stop(&cluster);
 	cluster_free(&cluster);
 }
 END_TEST
@@ -1392,6 +1404,12 @@ START_TEST(test_call_errors)
 	tl_ctl_start(&run, args);
 	conn = tl_accept(fake.fd, TL_TIMEOUT);
 	ck_assert_ptr_nonnull(conn);
+	/* The greeting on a new connection, then the call. */
+	request = tl_read_json(conn, TL_TIMEOUT);
+	ck_assert_str_eq(tl_string(request, "method"), "get_time");
+	tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":0}",
+	    json_object_to_json_string(tl_member(request, "id")));
+	json_object_put(request);
 	request = tl_read_json(conn, TL_TIMEOUT);
 	ck_assert_str_eq(tl_string(request, "method"), "get_time");
 	tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":"
@@ -1462,7 +1480,7 @@ START_TEST(test_lost_slave)
 	free(expected);
 	tl_ctl_free(&run);
 
-	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "-j", "status",
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "status", "-j",
 	    NULL);
 	tl_ctl_expect(&run, 1, "status -j with a lost slave");
 	status = tl_json(run.out);
@@ -1526,6 +1544,180 @@ START_TEST(test_slave_number)
 }
 END_TEST
 
+/*
+ * A peer that is no creamasd (a listener that never answers): status,
+ * stop and call fail at the connect timeout, not at -t (60 s), and say
+ * so; --connect-timeout sets it, before or after the command.
+ */
+START_TEST(test_not_creamasd)
+{
+	struct fake_node	 fake;
+	struct tl_ctl		 run;
+	char			*expected;
+
+	fake_node_start(&fake);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", fake.file, "status", NULL);
+	tl_ctl_expect(&run, 1, "status of a silent listener");
+	expected = tl_printf("creamasctl: %s: status: no answer from %s "
+	    "within 5 s: not a creamasd, or not answering\n", fake.name,
+	    fake.name);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	tl_ctl_free(&run);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", fake.file, "stop",
+	    "--connect-timeout", "0.5", NULL);
+	tl_ctl_expect(&run, 1, "stop of a silent listener");
+	expected = tl_printf("creamasctl: %s: stop: no answer from %s "
+	    "within 0.5 s: not a creamasd, or not answering\n", fake.name,
+	    fake.name);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	ck_assert_str_eq(run.out, "");
+	tl_ctl_free(&run);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "--connect-timeout", "0.5", "-f",
+	    fake.file, "call", "get_time", NULL);
+	tl_ctl_expect(&run, 1, "call on a silent listener");
+	ck_assert_msg(strstr(run.err, "within 0.5 s: not a creamasd") !=
+	    NULL, "%s", run.err);
+	tl_ctl_free(&run);
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", fake.file, "status",
+	    "--connect-timeout", "0", NULL);
+	tl_ctl_expect(&run, 2, "a connect timeout of 0");
+	tl_ctl_free(&run);
+	fake_node_stop(&fake);
+}
+END_TEST
+
+/*
+ * Options where a person types them: global ones after the command too;
+ * -r for rounds, and -n after trigger still the rounds, with a clear
+ * error when it names a node.
+ */
+START_TEST(test_options)
+{
+	struct cluster		 cluster;
+	struct tl_ctl		 run;
+	struct json_object	*object;
+	char			*line;
+
+	cluster_make(&cluster, 2, NULL);
+	tl_ctl_run(&run, CTL_TIMEOUT, "spawn", "-f", cluster.file, NULL);
+	tl_ctl_expect(&run, 0, "spawn -f");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "wait", "-t", "20", "-f", cluster.file,
+	    NULL);
+	tl_ctl_expect(&run, 0, "wait -t -f");
+	tl_ctl_free(&run);
+	cluster_read_pids(&cluster);
+
+	/* status -j -n NODE: one JSON line, of that node. */
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "status", "-j", "-n",
+	    cluster.names[1], NULL);
+	tl_ctl_expect(&run, 0, "status -j -n");
+	object = tl_json(run.out);
+	ck_assert_str_eq(tl_string(object, "node"), cluster.names[1]);
+	json_object_put(object);
+	tl_ctl_free(&run);
+
+	/* prepare, then trigger -r and its old spelling -n, with -v after. */
+	tl_ctl_run(&run, CTL_TIMEOUT, "prepare", "--agents", "counter:2", "-f",
+	    cluster.file, NULL);
+	tl_ctl_expect(&run, 0, "prepare -f");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-r", "2",
+	    "-j", NULL);
+	tl_ctl_expect(&run, 0, "trigger -r -j");
+	ck_assert_uint_eq(count_lines(run.out), 2);
+	line = line_of(run.out, 1);
+	object = tl_json(line);
+	ck_assert_int_eq(tl_int(object, "round"), 2);
+	json_object_put(object);
+	free(line);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n", "1",
+	    "--rounds", "3", NULL);
+	tl_ctl_expect(&run, 0, "trigger -n --rounds");
+	ck_assert_uint_eq(count_lines(run.out), 3);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n",
+	    cluster.names[0], NULL);
+	tl_ctl_expect(&run, 2, "trigger -n NODE");
+	line = tl_printf("creamasctl: -n '%s': after trigger or run, -n is "
+	    "the number of rounds, as -r is; choose a node with -n before the "
+	    "command\n", cluster.names[0]);
+	ck_assert_str_eq(run.err, line);
+	free(line);
+	tl_ctl_free(&run);
+
+	cluster_stop(&cluster);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
+ * Exit statuses a script can trust: run refuses what it can know is
+ * wrong (an agent type nodes without plugins lack, too few agents for
+ * the connections) with 2 before any node starts; grid with no cells is
+ * a failure with or without --image.
+ */
+START_TEST(test_exit_codes)
+{
+	struct cluster	 cluster;
+	struct tl_ctl	 run;
+	char		*image, *expected;
+
+	/* Nodes with the default command: masters, never started here. */
+	cluster_make_masters(&cluster, 2);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "run", "--agents",
+	    "nosuch:10", NULL);
+	tl_ctl_expect(&run, 2, "run with an unknown agent type");
+	ck_assert_str_eq(run.err, "creamasctl: run: --agents nosuch:10: no "
+	    "agent type 'nosuch' on nodes started with the default command "
+	    "(noop, counter, grid, diffusion, diffusion_rpc; a plugin's type "
+	    "needs cmd= with --plugin)\n");
+	ck_assert_str_eq(run.out, "");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "run", "--agents",
+	    "counter:10", "--connections", "random:30", NULL);
+	tl_ctl_expect(&run, 2, "run with too few agents for its connections");
+	ck_assert_str_eq(run.err, "creamasctl: run: --connections random:30 "
+	    "needs more than 30 agents; run makes 20 (10 on each of 2 "
+	    "nodes)\n");
+	ck_assert_str_eq(run.out, "");
+	tl_ctl_free(&run);
+	ck_assert(!tl_port_listening(cluster.ports[0]));
+	ck_assert(!tl_port_listening(cluster.ports[1]));
+	ck_assert_int_eq(tl_wait_no_stray(1.0), 0);
+	cluster_free(&cluster);
+
+	/* A node with no grid: grid fails, as grid --image does. */
+	cluster_make(&cluster, 1, NULL);
+	cluster_start(&cluster);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "grid", NULL);
+	tl_ctl_expect(&run, 1, "grid with no cells");
+	ck_assert_str_eq(run.err, "creamasctl: grid: no cells (prepare --grid "
+	    "fills a grid)\n");
+	ck_assert_str_eq(run.out, "");
+	tl_ctl_free(&run);
+	image = tl_path(cluster.dir, "grid.pgm");
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "grid", "--image",
+	    image, NULL);
+	tl_ctl_expect(&run, 1, "grid --image with no cells");
+	expected = tl_printf("creamasctl: grid: no cells: %s not written\n",
+	    image);
+	ck_assert_str_eq(run.err, expected);
+	free(expected);
+	tl_ctl_free(&run);
+	free(image);
+
+	cluster_stop(&cluster);
+	cluster_free(&cluster);
+}
+END_TEST
+
 /* The creamasctl suite: end-to-end with launch=local nodes. */
 Suite *
 suite_ctl(void)
@@ -1555,6 +1747,9 @@ suite_ctl(void)
 	tcase_add_test(tc, test_call_errors);
 	tcase_add_test(tc, test_lost_slave);
 	tcase_add_test(tc, test_slave_number);
+	tcase_add_test(tc, test_not_creamasd);
+	tcase_add_test(tc, test_options);
+	tcase_add_test(tc, test_exit_codes);
 	suite_add_tcase(s, tc);
 	return (s);
 }
