@@ -38,14 +38,19 @@ if [ ! -x "$base/bin/sh" ]; then
 	    fail "debootstrap failed"
 fi
 root=$(mktemp -d "$PWD/build-deb/root.XXXXXX")
-trap 'rm -rf "$root"' EXIT
+# The root's /proc, mounted in it below, goes before the root does.
+cleanup() {
+	umount "$root/proc" 2>/dev/null || true
+	mountpoint -q "$root/proc" || rm -rf "$root"
+}
+trap cleanup EXIT
 cp -a "$base/." "$root/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp "$deb" "$dev" "$root/tmp/"
 
-# In mount and PID namespaces of its own: its /proc shows its processes
-# only, and goes away with it.
-unshare --mount --pid --fork chroot "$root" /bin/sh -eu -c '
+# In a PID namespace of its own: its /proc shows its processes only, and
+# they end with it.
+unshare --pid --fork chroot "$root" /bin/sh -eu -c '
 fail() {
 	echo "tests/deb-check.sh (in the root): $*" >&2
 	exit 1
