@@ -147,10 +147,12 @@ $(BUILD)/plugins/python/%.o: plugins/python/%.c
 	$(QUIET_CC)$(CC) $(CPPFLAGS) $(CFLAGS_PYTHON) $(CFLAGS) -fPIC \
 	    -c -o $@ $<
 
-$(PYTHON_PLUGIN): $(PYTHON_OBJS)
+# The plugin exports its table only (plugins/python/exports.map).
+$(PYTHON_PLUGIN): $(PYTHON_OBJS) plugins/python/exports.map
 	@mkdir -p $(dir $@)
-	$(QUIET_LINK)$(CC) $(LDFLAGS) -shared -o $@ $^ $(LIBS_PYTHON) \
-	    -pthread
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -shared \
+	    -Wl,--version-script=plugins/python/exports.map -o $@ \
+	    $(PYTHON_OBJS) $(LIBS_PYTHON) -pthread
 
 $(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) \
