@@ -114,29 +114,12 @@ port_is_free(uint16_t port)
 
 #define CTL_PORT_ROOM	4	/* ports after a node's, for its slaves */
 
-/*
- * Return a free TCP port on 127.0.0.1 with room for a master's slaves
- * after it (the next CTL_PORT_ROOM ports free too), clear of the ranges
- * of those given.
- */
+/* A free port with room after it for a master's slaves, clear of taken. */
 static uint16_t
 free_port(const uint16_t *taken, size_t ntaken)
 {
-	uint16_t	 port;
-	size_t		 i, tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		port = tl_free_ports(CTL_PORT_ROOM + 1);
-		for (i = 0; i < ntaken; i++) {
-			if (port <= taken[i] + CTL_PORT_ROOM &&
-			    taken[i] <= port + CTL_PORT_ROOM)
-				break;
-		}
-		if (i == ntaken)
-			return (port);
-	}
-	ck_abort_msg("no free port");
-	return (0);
+	return (tl_free_ports_apart(CTL_PORT_ROOM + 1, taken, ntaken,
+	    CTL_PORT_ROOM));
 }
 
 /*

@@ -100,70 +100,6 @@ key_expect_named(const struct tl_ctl *run, const struct key_cluster *c,
 	}
 }
 
-/* Return 1 if TCP ports port to port + count - 1 can be listened on now. */
-static int
-key_ports_free(uint16_t port, size_t count)
-{
-	struct sockaddr_in	 sin;
-	size_t			 i;
-	int			 fd, ok = 1, on = 1;
-
-	for (i = 0; i < count && ok; i++) {
-		if ((unsigned long)port + i > 65535)
-			return (0);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fd, 0);
-		/* As the daemons bind: TIME-WAIT leftovers do not count. */
-		ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof on), 0);
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)(port + i));
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
-		close(fd);
-	}
-	return (ok);
-}
-
-/*
- * Return a free port for a master with its slaves after it, its range
- * apart from those of the nodes before it.
- */
-static uint16_t
-key_node_port(const uint16_t *taken, size_t ntaken)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 length = sizeof sin;
-	uint16_t		 port;
-	size_t			 i, tries;
-	int			 fd, clash;
-
-	for (tries = 0; tries < 200; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fd, 0);
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin,
-		    sizeof sin), 0);
-		ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin,
-		    &length), 0);
-		close(fd);
-		port = ntohs(sin.sin_port);
-		clash = 0;
-		for (i = 0; i < ntaken; i++) {
-			if (port <= taken[i] + KEY_SLAVES &&
-			    taken[i] <= port + KEY_SLAVES)
-				clash = 1;
-		}
-		if (!clash && key_ports_free(port, KEY_SLAVES + 1))
-			return (port);
-	}
-	ck_abort_msg("no free range of %d ports", KEY_SLAVES + 1);
-	return (0);
-}
-
 /*
  * Make a nodes file of count masters of KEY_SLAVES slaves, each line
  * "127.0.0.1[:sshport] port=P ..." with extra (if not NULL) added.
@@ -188,7 +124,8 @@ key_cluster_make(struct key_cluster *c, size_t count, uint16_t ssh_port,
 	f = fopen(c->file, "w");
 	ck_assert_ptr_nonnull(f);
 	for (i = 0; i < count; i++) {
-		c->ports[i] = key_node_port(c->ports, i);
+		c->ports[i] = tl_free_ports_apart(KEY_SLAVES + 1, c->ports, i,
+		    KEY_SLAVES);
 		snprintf(c->names[i], sizeof c->names[i], "127.0.0.1:%u",
 		    c->ports[i]);
 		fprintf(f, "%s port=%u slaves=%d idle_exit=120 %s\n", host,

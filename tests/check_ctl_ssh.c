@@ -125,9 +125,8 @@ ssh_cluster_make(struct ssh_cluster *c, size_t count, const int *slaves,
     const uint16_t *ssh_ports, const char *extra)
 {
 	FILE		*f;
-	size_t		 i, k;
+	size_t		 i;
 	uint16_t	 port;
-	int		 clash;
 
 	memset(c, 0, sizeof *c);
 	ck_assert_uint_le(count, SSH_NODES_MAX);
@@ -139,15 +138,8 @@ ssh_cluster_make(struct ssh_cluster *c, size_t count, const int *slaves,
 	for (i = 0; i < count; i++) {
 		ck_assert_int_le(slaves[i], SSH_SLAVES_MAX);
 		c->slaves[i] = slaves[i];
-		do {
-			port = tl_free_ports((size_t)slaves[i] + 1);
-			clash = 0;
-			for (k = 0; k < i; k++) {
-				if (port <= c->ports[k] + SSH_SLAVES_MAX &&
-				    c->ports[k] <= port + SSH_SLAVES_MAX)
-					clash = 1;
-			}
-		} while (clash);
+		port = tl_free_ports_apart((size_t)slaves[i] + 1, c->ports, i,
+		    SSH_SLAVES_MAX);
 		c->ports[i] = port;
 		snprintf(c->names[i], sizeof c->names[i], "127.0.0.1:%u",
 		    port);

@@ -213,26 +213,6 @@ status_int(struct tl_conn *conn, const char *key)
 	return (value);
 }
 
-/* Return a process's resident set size from /proc/PID/status, in bytes. */
-static long long
-rss_bytes(pid_t pid)
-{
-	char		 path[64], line[256];
-	FILE		*file;
-	long long	 kib = -1;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((file = fopen(path, "r")) == NULL)
-		ck_abort_msg("%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, file) != NULL) {
-		if (sscanf(line, "VmRSS: %lld kB", &kib) == 1)
-			break;
-	}
-	fclose(file);
-	ck_assert_msg(kib >= 0, "no VmRSS in %s", path);
-	return (kib * 1024);
-}
-
 /* Check a reply to garbage: an error with id null, -32700 or -32600. */
 static void
 check_garbage_reply(struct json_object *response)
@@ -947,7 +927,7 @@ START_TEST(test_client_never_reads)
 	conn = tl_connect(d->port);
 	agents = tl_ok(conn, "spawn_n", "{\"type\":\"noop\",\"n\":40}");
 	json_object_put(agents);
-	before = rss_bytes(d->pid);
+	before = tl_proc_bytes(d->pid, "VmRSS");
 
 	buffer = malloc(count * size);
 	ck_assert(buffer != NULL);
@@ -961,7 +941,7 @@ START_TEST(test_client_never_reads)
 	ck_assert_msg(tl_now() - started < 1, "is_ready took %.1f s while a "
 	    "client does not read", tl_now() - started);
 	ck_assert_int_eq(status_int(conn, "connections"), 2);
-	after = rss_bytes(d->pid);
+	after = tl_proc_bytes(d->pid, "VmRSS");
 	reported = status_int(conn, "rss_bytes");
 	ck_assert_msg(after - before < 64LL * 1024 * 1024, "RSS grew from "
 	    "%lld to %lld bytes after %zu requests from a client that does "

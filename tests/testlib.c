@@ -362,6 +362,31 @@ tl_pid_alive(pid_t pid)
 }
 
 /*
+ * Return a size of a process from /proc/PID/status in bytes: field is
+ * "VmRSS" (resident now), "VmHWM" (resident at the peak), and so on.
+ */
+long long
+tl_proc_bytes(pid_t pid, const char *field)
+{
+	char		 path[64], line[256];
+	FILE		*file;
+	size_t		 length = strlen(field);
+	long long	 kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((file = fopen(path, "r")) == NULL)
+		ck_abort_msg("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, file) != NULL) {
+		if (strncmp(line, field, length) == 0 && line[length] == ':' &&
+		    sscanf(line + length + 1, "%lld kB", &kib) == 1)
+			break;
+	}
+	fclose(file);
+	ck_assert_msg(kib >= 0, "no %s in %s", field, path);
+	return (kib * 1024);
+}
+
+/*
  * Start a daemon with a plugin of the test build (by name) and, unless
  * NULL, one -o key=value option.
  */
@@ -830,6 +855,27 @@ tl_port_free(uint16_t port)
 }
 
 /*
+ * The range tl_free_ports() draws from: $TL_PORTS ("FIRST-LAST"), which
+ * the parallel runner gives each suite its own slice of, or 20000-31999.
+ */
+static void
+tl_port_range(unsigned int *first, unsigned int *count)
+{
+	const char	*range = getenv("TL_PORTS");
+	unsigned int	 low, high;
+
+	*first = 20000;
+	*count = 12000;
+	if (range == NULL || *range == '\0')
+		return;
+	ck_assert_msg(sscanf(range, "%u-%u", &low, &high) == 2 && low > 1024 &&
+	    low <= high && high < 32768, "TL_PORTS=%s is not FIRST-LAST "
+	    "within 1025-32767", range);
+	*first = low;
+	*count = high - low + 1;
+}
+
+/*
  * Find count consecutive free ports on 127.0.0.1 below the usual
  * ephemeral range (32768 up), where no connection's own port lands, so
  * a master on the first can put its slaves on the next ones.
@@ -838,6 +884,7 @@ uint16_t
 tl_free_ports(size_t count)
 {
 	static int	 seeded;
+	unsigned int	 range_first, range_count;
 	uint16_t	 first;
 	size_t		 tries, i;
 
@@ -845,8 +892,12 @@ tl_free_ports(size_t count)
 		srandom((unsigned int)getpid() ^ (unsigned int)time(NULL));
 		seeded = 1;
 	}
+	tl_port_range(&range_first, &range_count);
+	ck_assert_msg(count <= range_count, "%zu ports asked of a range of %u",
+	    count, range_count);
 	for (tries = 0; tries < 500; tries++) {
-		first = (uint16_t)(20000 + random() % 12000);
+		first = (uint16_t)(range_first + (unsigned int)random() %
+		    (range_count - count + 1));
 		for (i = 0; i < count; i++) {
 			if (!tl_port_free((uint16_t)(first + i)))
 				break;
@@ -855,6 +906,31 @@ tl_free_ports(size_t count)
 			return (first);
 	}
 	ck_abort_msg("no %zu consecutive free ports found", count);
+	return (0);
+}
+
+/*
+ * Find count consecutive free ports as tl_free_ports() does, their first
+ * at least room + 1 ports away from each of the ntaken ports taken (the
+ * masters of a nodes file, each with room ports after it for slaves).
+ */
+uint16_t
+tl_free_ports_apart(size_t count, const uint16_t *taken, size_t ntaken,
+    size_t room)
+{
+	uint16_t	 port;
+	size_t		 i, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		port = tl_free_ports(count);
+		for (i = 0; i < ntaken; i++) {
+			if (port <= taken[i] + room && taken[i] <= port + room)
+				break;
+		}
+		if (i == ntaken)
+			return (port);
+	}
+	ck_abort_msg("no %zu free ports apart from %zu others", count, ntaken);
 	return (0);
 }
 
