@@ -1043,15 +1043,8 @@ main(int argc, char *argv[])
 {
 	size_t	 t, k, s, i;
 
-	if ((bench_creamasd = getenv("CREAMASD")) == NULL ||
-	    *bench_creamasd == '\0') {
-		fprintf(stderr, "usage: CREAMASD=/path/to/creamasd %s\n",
-		    argv[0]);
-		return (1);
-	}
 	bench_start_ns = benchlib_now_ns();
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_creamasd = benchlib_begin(argv[0]);
 	printf("bench_grid: %s, %ld online CPUs, a budget of about %.0f s\n",
 	    bench_creamasd, sysconf(_SC_NPROCESSORS_ONLN), BENCH_BUDGET_S);
 	for (t = 0; t < BENCH_NTYPES; t++) {

@@ -133,14 +133,6 @@ bench_fatal(const char *fmt, ...)
 
 
 
-/* Return the q-quantile (0.5: the median) of samples, sorting them. */
-static double
-bench_quantile(double *samples, size_t n, double q)
-{
-	qsort(samples, n, sizeof *samples, benchlib_compare_double);
-	return (samples[(size_t)(q * (double)(n - 1) + 0.5)]);
-}
-
 /* Median is_ready round trip (us) on a connection. */
 static double
 bench_ready_rtt(struct benchlib_conn *conn, int64_t *next_id)
@@ -159,7 +151,7 @@ bench_ready_rtt(struct benchlib_conn *conn, int64_t *next_id)
 		if (i >= BENCH_READY_WARMUP)
 			samples[i - BENCH_READY_WARMUP] = rtt / 1e3;
 	}
-	median = bench_quantile(samples, BENCH_READY_SAMPLES, 0.5);
+	median = benchlib_quantile(samples, BENCH_READY_SAMPLES, 0.5);
 	free(samples);
 	return (median);
 }
@@ -310,13 +302,13 @@ bench_measure(size_t s)
 	}
 	for (i = 0; i < BENCH_NSETUPS; i++) {
 		out = &bench_results[i].sizes[s];
-		out->rtt_p90 = bench_quantile(rtts[i], size->rounds, 0.9);
-		out->rtt = bench_quantile(rtts[i], size->rounds, 0.5);
-		out->slowest = bench_quantile(slowest[i], size->rounds, 0.5);
-		out->overhead = bench_quantile(overheads[i], size->rounds,
+		out->rtt_p90 = benchlib_quantile(rtts[i], size->rounds, 0.9);
+		out->rtt = benchlib_quantile(rtts[i], size->rounds, 0.5);
+		out->slowest = benchlib_quantile(slowest[i], size->rounds, 0.5);
+		out->overhead = benchlib_quantile(overheads[i], size->rounds,
 		    0.5);
-		out->ready = bench_quantile(ready[i], size->rounds, 0.5);
-		out->elapsed = bench_quantile(elapsed[i], size->rounds, 0.5);
+		out->ready = benchlib_quantile(ready[i], size->rounds, 0.5);
+		out->elapsed = benchlib_quantile(elapsed[i], size->rounds, 0.5);
 		free(elapsed[i]);
 		free(rtts[i]);
 		free(slowest[i]);
@@ -450,14 +442,7 @@ main(int argc, char *argv[])
 	uint64_t	 start = benchlib_now_ns();
 	size_t		 i;
 
-	if ((bench_creamasd = getenv("CREAMASD")) == NULL ||
-	    *bench_creamasd == '\0') {
-		fprintf(stderr, "usage: CREAMASD=/path/to/creamasd %s\n",
-		    argv[0]);
-		return (1);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_creamasd = benchlib_begin(argv[0]);
 	printf("bench_master: %s, %ld online CPUs\n", bench_creamasd,
 	    sysconf(_SC_NPROCESSORS_ONLN));
 	bench_start_all();

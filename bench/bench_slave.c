@@ -1172,14 +1172,7 @@ main(int argc, char *argv[])
 	uint64_t		  start = benchlib_now_ns();
 	size_t			  i;
 
-	if ((bench_creamasd = getenv("CREAMASD")) == NULL ||
-	    *bench_creamasd == '\0') {
-		fprintf(stderr, "usage: CREAMASD=/path/to/creamasd %s\n",
-		    argv[0]);
-		return (1);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_creamasd = benchlib_begin(argv[0]);
 	bench_cpus_init();
 	printf("bench_slave: %s, %ld online CPUs\n", bench_creamasd,
 	    sysconf(_SC_NPROCESSORS_ONLN));

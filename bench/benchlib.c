@@ -44,6 +44,26 @@
 #include "benchlib.h"
 #include "xmalloc.h"
 
+/*
+ * What every benchmark does first: return the daemon's path from
+ * $CREAMASD (or say how to run it and exit 1), ignore SIGPIPE and make
+ * stdout line-buffered.
+ */
+const char *
+benchlib_begin(const char *program)
+{
+	const char	*creamasd = getenv("CREAMASD");
+
+	if (creamasd == NULL || *creamasd == '\0') {
+		fprintf(stderr, "usage: CREAMASD=/path/to/creamasd %s\n",
+		    program);
+		exit(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return (creamasd);
+}
+
 /* Return the monotonic clock in nanoseconds. */
 uint64_t
 benchlib_now_ns(void)
@@ -128,6 +148,14 @@ benchlib_compare_double(const void *a, const void *b)
 	double	 x = *(const double *)a, y = *(const double *)b;
 
 	return (x < y ? -1 : x > y);
+}
+
+/* Return the q-quantile (0.5: the median) of samples, sorting them. */
+double
+benchlib_quantile(double *samples, size_t n, double q)
+{
+	qsort(samples, n, sizeof *samples, benchlib_compare_double);
+	return (samples[(size_t)(q * (double)(n - 1) + 0.5)]);
 }
 
 /* Connect to a port on the loopback, failing after timeout idle seconds. */

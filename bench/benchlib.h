@@ -61,12 +61,14 @@ struct json_object;
 void		bench_fatal(const char *, ...)
 		    __attribute__((noreturn, format(printf, 1, 2)));
 
+const char	*benchlib_begin(const char *);
 uint64_t	benchlib_now_ns(void);
 void		benchlib_sleep_ms(long);
 int		benchlib_pid_alive(pid_t);
 uint64_t	benchlib_rss(pid_t, int);
 int		benchlib_compare_u64(const void *, const void *);
 int		benchlib_compare_double(const void *, const void *);
+double		benchlib_quantile(double *, size_t, double);
 void		benchlib_conn_open(struct benchlib_conn *, uint16_t,
 		    const char *, int);
 void		benchlib_conn_close(struct benchlib_conn *);
