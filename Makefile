@@ -1,7 +1,8 @@
 # creamasd: the multiprocessing and distributed layer of Creamas, in C.
 #
 #   make              build creamasd and creamasctl (into build/)
-#   make check        build and run the tests
+#   make check        build and run the tests, the suites in parallel
+#   make check-slow   the long and heavy suites
 #   make check SAN=1  the same with AddressSanitizer and UBSan (build-san/)
 #   make bench        build and run the benchmarks
 #   make deb          the Debian packages, in build-deb/
@@ -60,6 +61,9 @@ DAEMON_SRCS =	$(wildcard daemon/*.c)
 CTL_SRCS =	$(wildcard ctl/*.c)
 TEST_SRCS =	$(wildcard tests/*.c)
 SUITE_NAMES =	$(sort $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildcard tests/check_*.c))))
+# The long and heavy suites, run by make check-slow rather than make check.
+SLOW_SUITES =	load ctl_ssh
+FAST_SUITES =	$(filter-out $(SLOW_SUITES),$(SUITE_NAMES))
 PLUGIN_SRCS =	$(wildcard tests/plugins/*.c)
 BENCH_SRCS =	$(filter-out bench/benchlib.c,$(wildcard bench/*.c))
 
@@ -97,7 +101,8 @@ CREAMASD =	$(BUILD)/creamasd
 CREAMASCTL =	$(BUILD)/creamasctl
 TESTS =		$(BUILD)/tests/run_tests
 
-.PHONY: all check check-install check-deb deb bench demo deps install uninstall clean manlint FORCE
+.PHONY: all check check-slow check-install check-deb deb bench demo deps \
+	install uninstall clean manlint FORCE
 
 all: $(CREAMASD) $(CREAMASCTL) $(PYTHON_PLUGIN)
 
@@ -168,13 +173,26 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchlib.o $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ \
 	    $(filter %.c %.o %.a,$^) $(LIBS_EVENT) -lm
 
+# make check runs the fast suites, make check-slow the long and heavy
+# ones, each suite a process of its own, CHECK_JOBS at once (see
+# tests/run_suites.sh); build/tests/NAME.log keeps each suite's output.
+CHECK_JOBS ?=	8
+CHECK_ENV =	CREAMASD=$(abspath $(CREAMASD)) \
+		CREAMASCTL=$(abspath $(CREAMASCTL)) \
+		CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
+		$(if $(PYTHON_PLUGIN),CREAMAS_PYTHON_TESTS=$(abspath \
+		tests/python)) \
+		$(if $(SANFLAGS),LSAN_OPTIONS=suppressions=$(abspath \
+		tests/python/lsan.supp)) \
+		CHECK_ALL_SUITES="$(SUITE_NAMES)"
+
 check: all $(TESTS) $(PLUGINS) check-install
-	CREAMASD=$(abspath $(CREAMASD)) CREAMASCTL=$(abspath $(CREAMASCTL)) \
-	    CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
-	    $(if $(PYTHON_PLUGIN),CREAMAS_PYTHON_TESTS=$(abspath tests/python)) \
-	    $(if $(SANFLAGS),LSAN_OPTIONS=suppressions=$(abspath \
-	    tests/python/lsan.supp)) \
-	    $(TESTS)
+	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
+	    $(BUILD)/tests $(CHECK_JOBS) $(FAST_SUITES)
+
+check-slow: all $(TESTS) $(PLUGINS)
+	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
+	    $(BUILD)/tests $(CHECK_JOBS) $(SLOW_SUITES)
 
 # make install and uninstall in a staging root; the installed creamasd
 # in what can be built of the units' sandbox without systemd (as root).
