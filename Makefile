@@ -18,6 +18,9 @@ INCLUDEDIR ?=	$(PREFIX)/include
 MANDIR ?=	$(PREFIX)/share/man
 DOCDIR ?=	$(PREFIX)/share/doc/creamasd
 PLUGINDIR ?=	$(PREFIX)/lib/creamas/plugins
+PKGCONFIGDIR ?=	$(PREFIX)/share/pkgconfig
+VERSION =	$(shell sed -n 's/^\#define CREAMASD_VERSION[^"]*"\(.*\)"/\1/p' \
+		    daemon/creamasd.h)
 UNITDIR ?=	$(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?=	$(PREFIX)/lib/sysusers.d
 SYSCONFDIR ?=	/etc
@@ -135,15 +138,16 @@ $(BUILD)/libcommon.a: $(COMMON_OBJS)
 	$(Q)rm -f $@
 	$(QUIET_LINK)$(AR) rcs $@ $^
 
-# creamasd exports its agent API to plugins (-rdynamic).
-$(CREAMASD): $(DAEMON_OBJS) $(BUILD)/libcommon.a
-	$(QUIET_LINK)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_EVENT) -ldl -lm
+# creamasd exports its plugin API, the cr_* functions, and nothing else.
+$(CREAMASD): $(DAEMON_OBJS) $(BUILD)/libcommon.a daemon/exports.list
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -Wl,--dynamic-list=daemon/exports.list \
+	    -o $@ $(filter-out %.list,$^) $(LIBS_EVENT) -ldl -lm
 
 $(CREAMASCTL): $(CTL_OBJS) $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_EVENT) \
 	    $(LIBS_SSH) -lm
 
-$(BUILD)/plugins/%.so: tests/plugins/%.c include/creamas/agent.h
+$(BUILD)/plugins/%.so: tests/plugins/%.c $(wildcard include/creamas/*.h)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
@@ -244,6 +248,11 @@ install: all
 	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/creamas/
 	if [ -n "$(PYTHON_PLUGIN)" ]; then install -m 755 $(PYTHON_PLUGIN) \
 	    $(DESTDIR)$(PLUGINDIR)/; fi
+	install -d $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR:$(PREFIX)%=$${prefix}%)|g' \
+	    conf/creamas.pc.in \
+	    > $(DESTDIR)$(PKGCONFIGDIR)/creamas.pc
 	for m in $(MANPAGES); do \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	for u in $(UNITS); do sed $(UNIT_PATHS) conf/$$u \
@@ -262,6 +271,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/creamasd $(DESTDIR)$(BINDIR)/creamasctl
 	rm -f $(HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%)
 	rm -f $(DESTDIR)$(PLUGINDIR)/creamas_python.so
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/creamas.pc
 	for m in $(MANPAGES); do \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	rm -f $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \

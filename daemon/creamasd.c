@@ -118,6 +118,15 @@ config_set(const char *key, const char *value, void *arg, char **cause)
 		return (0);
 	} else if (limit_is_key(key))
 		return (limit_set(&config->limits, key, value, cause));
+	else if (extension_is_key(key)) {
+		/* An extension's: given to it once the plugins are loaded. */
+		config->extension_keys = xreallocarray(config->extension_keys,
+		    config->nextension_keys + 1,
+		    sizeof *config->extension_keys);
+		xasprintf(&config->extension_keys[config->nextension_keys++],
+		    "%s=%s", key, value);
+		return (0);
+	}
 	else {
 		xasprintf(cause, "unknown key");
 		return (-1);
@@ -129,6 +138,24 @@ config_set(const char *key, const char *value, void *arg, char **cause)
 	free(*slot);
 	*slot = xstrdup(value);
 	return (0);
+}
+
+/* Give an extension its NAME.KEY=VALUE, as set at start. */
+static int
+configure_extension_key(const char *setting, char **cause)
+{
+	char	*key, *value, *why;
+	int	 rc;
+
+	key = xstrdup(setting);
+	value = strchr(key, '=');
+	*value++ = '\0';
+	if ((rc = extension_configure(key, value, &why)) != 0) {
+		xasprintf(cause, "%s: %s", key, why);
+		free(why);
+	}
+	free(key);
+	return (rc);
 }
 
 /* Apply "-o key=value". */
@@ -337,6 +364,11 @@ main(int argc, char **argv)
 		if (plugin_load(config.plugins[i], &cause) != 0)
 			detach_fail("%s", cause);
 	}
+	for (i = 0; i < config.nextension_keys; i++) {
+		if (configure_extension_key(config.extension_keys[i],
+		    &cause) != 0)
+			detach_fail("%s", cause);
+	}
 	if (env_listen(&cause) != 0)
 		detach_fail("%s", cause);
 	if (metrics_start(&cause) != 0)
@@ -374,11 +406,15 @@ main(int argc, char **argv)
 	round_free_cache();
 	types_free();
 	methods_free();
+	extension_free_all();
 	plugin_unload_all();
 	event_base_free(base);
 	for (i = 0; i < config.nplugins; i++)
 		free(config.plugins[i]);
 	free(config.plugins);
+	for (i = 0; i < config.nextension_keys; i++)
+		free(config.extension_keys[i]);
+	free(config.extension_keys);
 	free(config.role);
 	free(config.listen);
 	free(config.advertise);

@@ -30,9 +30,11 @@
 
 #include "creamas/agent.h"
 #include "creamas/env.h"
+#include "creamas/grid.h"
 #include "addr.h"
 #include "auth.h"
 #include "client.h"
+#include "fanout.h"
 #include "jsonrpc.h"
 #include "limit.h"
 #include "server.h"
@@ -52,6 +54,8 @@ struct daemon_config {
 	char		*advertise;
 	char		**plugins;
 	size_t		 nplugins;
+	char		**extension_keys;	/* NAME.KEY=VALUE */
+	size_t		 nextension_keys;
 	char		*log_folder;
 	char		*metrics;	/* HOST:PORT to serve /metrics on */
 	struct limits	 limits;
@@ -155,6 +159,7 @@ struct method {
 	int			 flags;
 	const char		*owner;		/* NULL: built in */
 	method_check_fn		 check;		/* NULL: the types only */
+	const struct cr_method	*extension;	/* NULL: built in */
 };
 
 /* A trigger_all in progress. */
@@ -306,6 +311,23 @@ void		 env_free(void);
 uint64_t	 env_now_us(void);
 uint32_t	 env_random(uint32_t);
 
+/* env_api.c */
+void		 extension_run(struct request *, struct json_object *);
+
+/* extension.c */
+int		 extension_add(const struct cr_extension *, char **);
+int		 extension_is_key(const char *);
+int		 extension_configure(const char *, const char *, char **);
+int		 extension_combine(const struct method *, struct json_object *,
+		    const struct fanout_reply *, size_t, const char *const *,
+		    struct json_object **, char **);
+void		 extension_round_begin(uint64_t);
+void		 extension_round_end(uint64_t);
+void		 extension_agent_spawned(struct cr_agent *);
+void		 extension_agent_removed(struct cr_agent *);
+void		 extension_status(struct json_object *);
+void		 extension_free_all(void);
+
 /* grid.c */
 struct grid	*grid_get(void);
 void		 grid_free(void);
@@ -357,6 +379,7 @@ int		 master_start(char **);
 void		 master_combine(struct request *, struct json_object *);
 void		 master_route(struct request *, const char *,
 		    struct json_object *);
+void		 master_configure(struct request *, struct json_object *);
 void		 master_create_random_connections(struct request *,
 		    struct json_object *);
 void		 master_get_slave_managers(struct request *,

@@ -334,6 +334,7 @@ env_spawn(const char *type_name, struct json_object *params,
 	}
 	env->agents[env->nagents++] = agent;
 	*spawned = agent;
+	extension_agent_spawned(agent);
 	return (0);
 }
 
@@ -551,8 +552,10 @@ env_free(void)
 		event_free(env->idle_timer);
 	if (env->stdin_event != NULL)
 		event_free(env->stdin_event);
-	for (i = 1; i < env->nagents; i++)
+	for (i = 1; i < env->nagents; i++) {
+		extension_agent_removed(env->agents[i]);
 		agent_free(env->agents[i]);
+	}
 	agent_free_slabs();
 	free(env->agents);
 	server_free(env->server);

@@ -186,6 +186,55 @@ master_done_null(struct fanout_reply *replies, size_t count, void *arg)
 	master_call_free(call);
 }
 
+/* Combine the answers that are not errors by the method's rule. */
+static int
+master_combine_answers(const struct method *method,
+    struct json_object *params, const struct fanout_reply *replies,
+    size_t count, struct json_object **result, char **cause)
+{
+	const char	**sources;
+	size_t		  i;
+	int		  rc;
+
+	if (method->combine != CR_COMBINE_CUSTOM || method->extension == NULL)
+		return (combine_replies(method->combine, method->key,
+		    json_object_get_int64(rpc_param(params, "n")), replies,
+		    count, result, cause));
+	sources = xcalloc(count + 1, sizeof *sources);
+	for (i = 0; i < count; i++)
+		sources[i] = master->slaves[i].address;
+	rc = extension_combine(method, params, replies, count, sources,
+	    result, cause);
+	free(sources);
+	return (rc);
+}
+
+/*
+ * An extension's method failed on some slaves: the error names the first
+ * of them, and its data keeps what the others answered, combined.
+ */
+static struct json_object *
+master_failure_partial(const struct method *method,
+    struct json_object *params, const struct fanout_reply *replies,
+    size_t count)
+{
+	struct json_object	*error, *data, *partial;
+	char			*cause;
+
+	error = master_failure(replies, count);
+	data = json_object_new_object();
+	json_object_object_add(data, "failures",
+	    json_object_get(json_object_object_get(error, "data")));
+	if (master_combine_answers(method, params, replies, count, &partial,
+	    &cause) != 0) {
+		free(cause);
+		partial = NULL;
+	}
+	json_object_object_add(data, "partial", partial);
+	json_object_object_add(error, "data", data);
+	return (error);
+}
+
 /* Done: the answers combined by the method's rule, or the failures. */
 static void
 master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
@@ -195,10 +244,11 @@ master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
 	struct json_object	*result;
 	char			*cause;
 
-	if (fanout_failures(replies, count) > 0)
-		request_error(call->request, master_failure(replies, count));
-	else if (combine_replies(method->combine, method->key,
-	    json_object_get_int64(rpc_param(call->params, "n")), replies,
+	if (fanout_failures(replies, count) > 0) {
+		request_error(call->request, method->owner != NULL ?
+		    master_failure_partial(method, call->params, replies,
+		    count) : master_failure(replies, count));
+	} else if (master_combine_answers(method, call->params, replies,
 	    count, &result, &cause) != 0) {
 		request_error(call->request, rpc_error_newf(RPC_FAILED, NULL,
 		    "%s: %s", method->name, cause));
@@ -235,6 +285,23 @@ master_set_log_folder(struct request *request, struct json_object *params)
 	if (env_set_log_folder(json_object_get_string(rpc_param(params,
 	    "path")), &cause) != 0) {
 		request_error(request, rpc_error_new(RPC_FAILED, cause, NULL));
+		free(cause);
+		return;
+	}
+	master_method_null(request, params);
+}
+
+/* configure: the master's own extension and every slave's. */
+void
+master_configure(struct request *request, struct json_object *params)
+{
+	char	*cause;
+
+	if (extension_configure(json_object_get_string(rpc_param(params,
+	    "key")), json_object_get_string(rpc_param(params, "value")),
+	    &cause) != 0) {
+		request_error(request, rpc_error_new(RPC_INVALID_PARAMS, cause,
+		    NULL));
 		free(cause);
 		return;
 	}

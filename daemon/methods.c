@@ -436,6 +436,21 @@ method_set_time(struct request *request, struct json_object *params)
 	request_reply(request, NULL);
 }
 
+/* configure: give an extension a configuration key's value. */
+static void
+method_configure(struct request *request, struct json_object *params)
+{
+	char	*cause;
+
+	if (extension_configure(json_object_get_string(rpc_param(params,
+	    "key")), json_object_get_string(rpc_param(params, "value")),
+	    &cause) != 0) {
+		reply_cause(request, RPC_INVALID_PARAMS, cause);
+		return;
+	}
+	request_reply(request, NULL);
+}
+
 /* get_time: the environment's time. */
 static void
 method_get_time(struct request *request, struct json_object *params)
@@ -506,6 +521,10 @@ static const struct rpc_param creator_params[] = {
 static const struct rpc_param path_params[] = {
 	{ "path", RPC_STRING, 1 }, { NULL, RPC_ANY, 0 }
 };
+static const struct rpc_param configure_params[] = {
+	{ "key", RPC_STRING, 1 }, { "value", RPC_STRING, 1 },
+	{ NULL, RPC_ANY, 0 }
+};
 static const struct rpc_param time_params[] = {
 	{ "t", RPC_NUMBER, 1 }, { NULL, RPC_ANY, 0 }
 };
@@ -535,16 +554,18 @@ static const struct rpc_param grid_neighbor_params[] = {
  * combines the slaves' answers by its rule, unless the entry names a
  * master handler or the master runs the slave's handler on itself.
  */
-#define FAN(rule)	NULL, rule, NULL, 0, NULL, NULL
-#define OWN(handler)	handler, CR_COMBINE_CUSTOM, NULL, 0, NULL, NULL
+#define FAN(rule)	NULL, rule, NULL, 0, NULL, NULL, NULL
+#define OWN(handler)	handler, CR_COMBINE_CUSTOM, NULL, 0, NULL, NULL, NULL
 #define LOCAL		NULL, CR_COMBINE_CUSTOM, NULL, METHOD_MASTER_LOCAL, NULL, \
-			    NULL
+			    NULL, NULL
 static const struct method builtin_methods[] = {
 	{ "clear_connections", no_params, method_clear_connections,
 	    FAN(CR_COMBINE_NULL) },
+	{ "configure", configure_params, method_configure,
+	    OWN(master_configure) },
 	{ "create_connections", map_params, method_create_connections,
 	    NULL, CR_COMBINE_CONCAT, NULL, 0, NULL,
-	    methods_check_connection_map },
+	    methods_check_connection_map, NULL },
 	{ "create_random_connections", n_params,
 	    method_create_random_connections,
 	    OWN(master_create_random_connections) },
@@ -553,7 +574,8 @@ static const struct method builtin_methods[] = {
 	{ "get_artifacts", creator_params, method_get_artifacts,
 	    FAN(CR_COMBINE_CONCAT) },
 	{ "get_cell_values", cell_values_params, grid_get_cell_values,
-	    NULL, CR_COMBINE_CUSTOM, NULL, METHOD_SLAVE_ONLY, NULL, NULL },
+	    NULL, CR_COMBINE_CUSTOM, NULL, METHOD_SLAVE_ONLY, NULL, NULL,
+	    NULL },
 	{ "get_connections", data_params, method_get_connections,
 	    FAN(CR_COMBINE_CONCAT) },
 	{ "get_grid", no_params, grid_get_grid, OWN(master_grid_get_grid) },
@@ -589,7 +611,7 @@ static const struct method builtin_methods[] = {
 	{ "set_time", time_params, method_set_time, OWN(master_set_time) },
 	{ "spawn", spawn_params, method_spawn, OWN(master_spawn) },
 	{ "spawn_n", spawn_n_params, method_spawn_n, master_spawn_n,
-	    CR_COMBINE_CUSTOM, NULL, 0, NULL, methods_check_spawn_n },
+	    CR_COMBINE_CUSTOM, NULL, 0, NULL, methods_check_spawn_n, NULL },
 	{ "status", no_params, method_status, OWN(master_status) },
 	{ "stop", stop_params, method_stop, OWN(master_stop_method) },
 	{ "trigger_act", trigger_act_params, method_trigger_act,

@@ -273,6 +273,7 @@ round_start(struct request *request, struct json_object *params)
 	round->timer = evtimer_new(env->base, round_timeout_cb, round);
 	evtimer_add(round->timer, &tv);
 	round->slice = evtimer_new(env->base, round_slice_cb, round);
+	extension_round_begin(round->number);
 
 	round->fetching = grid_values_begin(round);
 	if (!round->fetching)
@@ -359,6 +360,7 @@ round_finish(struct round *round)
 	if (round->slice != NULL)
 		event_free(round->slice);
 	json_object_put(round->args);
+	extension_round_end(round->number);
 	request_reply(round->request, reply);
 	round_release_memory(round);
 	free(round);

@@ -78,6 +78,9 @@ slaves_argv(const char *listen_host, uint16_t port)
 	for (i = 0; i < config->nplugins; i++)
 		slaves_argv_add(&argv, &argc, "--plugin=%s",
 		    config->plugins[i]);
+	for (i = 0; i < config->nextension_keys; i++)
+		slaves_argv_add(&argv, &argc, "-o%s",
+		    config->extension_keys[i]);
 	if (config->log_folder != NULL)
 		slaves_argv_add(&argv, &argc, "--log-folder=%s",
 		    config->log_folder);

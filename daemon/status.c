@@ -72,6 +72,7 @@ status_get(void)
 		    json_object_new_int(metrics_port()));
 	if ((grid = grid_values_status()) != NULL)
 		json_object_object_add(status, "grid", grid);
+	extension_status(status);
 	free(manager);
 	return (status);
 }

@@ -18,10 +18,16 @@
 #define CREAMAS_AGENT_H
 
 /*
- * The creamasd agent API: everything a plugin sees. An agent type is a
- * table of callbacks; a plugin is a shared object exporting a
- * NULL-terminated array of types with CR_PLUGIN_EXPORT(). See
- * creamas_agent(3).
+ * The creamasd agent API: what an agent type sees. An agent type is a
+ * table of callbacks; a plugin is a shared object exporting one struct
+ * cr_plugin (CR_PLUGIN_EXPORT() or CR_PLUGIN_DEFINE()) that lists its
+ * agent types and its environment extension (<creamas/env.h>). See
+ * creamas_agent(3) and creamas_env(3).
+ *
+ * Ownership: a json_object handed to this API "taken" is the API's from
+ * then on; one "borrowed" stays the caller's and is valid during the
+ * call only. The daemon owns every struct cr_agent; a plugin never frees
+ * one. Strings are borrowed unless said otherwise.
  */
 
 #include <stdarg.h>
@@ -30,7 +36,12 @@
 
 #include <json-c/json.h>
 
-#define CR_AGENT_API_VERSION	1
+/*
+ * The plugin ABI. 1 was creamasd 0.1's (cr_plugin_api_version and
+ * cr_plugin_types); 2 is one struct cr_plugin carrying the size of each
+ * table it points to, so that a later creamasd can add members.
+ */
+#define CR_PLUGIN_ABI_VERSION	2
 #define CR_ADDRESS_MAX		300
 
 /* What init, act and call return. */
@@ -40,62 +51,102 @@
 #define CR_BAD_PARAMS	-3	/* init or call: wrong params; *result may say */
 
 struct cr_agent;
+struct cr_extension;
 
-/* An agent type: its name, the size of its zeroed state, its callbacks. */
+/*
+ * An agent type: its name, the size of its zeroed state, its callbacks.
+ * params and args are borrowed; *result is taken by the daemon.
+ */
 struct cr_agent_type {
 	const char	*name;
 	size_t		 state_size;
-	int		(*init)(struct cr_agent *, const struct json_object *);
-	int		(*act)(struct cr_agent *, const struct json_object *,
-			    struct json_object **);
-	int		(*call)(struct cr_agent *, const char *,
-			    const struct json_object *, struct json_object **);
-	void		(*close)(struct cr_agent *, const char *);
+	int		(*init)(struct cr_agent *agent,
+			    const struct json_object *params);
+	int		(*act)(struct cr_agent *agent,
+			    const struct json_object *args,
+			    struct json_object **result);
+	int		(*call)(struct cr_agent *agent, const char *method,
+			    const struct json_object *params,
+			    struct json_object **result);
+	void		(*close)(struct cr_agent *agent, const char *folder);
 };
 
-/* Called exactly once with the reply or the error of cr_agent_call(). */
-typedef void	(*cr_reply_fn)(struct cr_agent *, const struct json_object *,
-		    const struct json_object *, void *);
+/*
+ * Called exactly once with the result or the error (both borrowed, one
+ * of them NULL) of cr_agent_call() or cr_env_call(), after that call has
+ * returned; agent is the caller (NULL for the environment).
+ */
+typedef void	(*cr_reply_fn)(struct cr_agent *agent,
+		    const struct json_object *result,
+		    const struct json_object *error, void *arg);
 
-void		*cr_agent_state(struct cr_agent *);
-long		 cr_agent_id(const struct cr_agent *);
-const char	*cr_agent_type_name(const struct cr_agent *);
-int		 cr_agent_address(const struct cr_agent *, char *, size_t);
-const char	*cr_agent_env_address(const struct cr_agent *);
-uint64_t	 cr_agent_round(const struct cr_agent *);
-double		 cr_agent_time(const struct cr_agent *);
-struct json_object *cr_agent_connections(const struct cr_agent *);
-int		 cr_agent_add_connection(struct cr_agent *, const char *,
-		    struct json_object *);
-int		 cr_agent_remove_connection(struct cr_agent *, const char *);
-int		 cr_agent_call(struct cr_agent *, const char *, const char *,
-		    struct json_object *, cr_reply_fn, void *);
-void		 cr_agent_publish(struct cr_agent *, struct json_object *);
-void		 cr_agent_log(struct cr_agent *, const char *, ...)
+/* The agent's zeroed state of state_size bytes (the daemon's). */
+void		*cr_agent_state(struct cr_agent *agent);
+/* The agent's number, N in tcp://HOST:PORT/N. */
+long		 cr_agent_id(const struct cr_agent *agent);
+/* The name of the agent's type (the type's). */
+const char	*cr_agent_type_name(const struct cr_agent *agent);
+/* Write the agent's address into buffer, as snprintf() does. */
+int		 cr_agent_address(const struct cr_agent *agent, char *buffer,
+		    size_t size);
+/* The address of the agent's environment manager (the daemon's). */
+const char	*cr_agent_env_address(const struct cr_agent *agent);
+/* The number of the round running, or of the last one. */
+uint64_t	 cr_agent_round(const struct cr_agent *agent);
+/* The environment's time. */
+double		 cr_agent_time(const struct cr_agent *agent);
+/* The agent's connections, address -> data (borrowed), or NULL. */
+struct json_object *cr_agent_connections(const struct cr_agent *agent);
+/* Connect to address (data taken); 1 added, 0 already there, -1 bad. */
+int		 cr_agent_add_connection(struct cr_agent *agent,
+		    const char *address, struct json_object *data);
+/* Disconnect from address; 1 removed, 0 absent. */
+int		 cr_agent_remove_connection(struct cr_agent *agent,
+		    const char *address);
+/*
+ * Call method on the agent at address (params taken, may be NULL);
+ * reply runs once, later. Returns 0, or -1 if the address is not one.
+ */
+int		 cr_agent_call(struct cr_agent *agent, const char *address,
+		    const char *method, struct json_object *params,
+		    cr_reply_fn reply, void *arg);
+/* Publish an artifact (taken) with its creator, time and round. */
+void		 cr_agent_publish(struct cr_agent *agent,
+		    struct json_object *artifact);
+/* Add a line to the agent's log, written out when the agent closes. */
+void		 cr_agent_log(struct cr_agent *agent, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
-void		 cr_agent_fail(struct cr_agent *, const char *, ...)
+/* Say why the running init, act or call fails. */
+void		 cr_agent_fail(struct cr_agent *agent, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 
-/* Grid agents: the sides of a cell, in Creamas' order. */
-#define CR_GRID_NORTH		0	/* y - 1 */
-#define CR_GRID_EAST		1	/* x + 1 */
-#define CR_GRID_SOUTH		2	/* y + 1 */
-#define CR_GRID_WEST		3	/* x - 1 */
-#define CR_GRID_DIRECTIONS	4
+/*
+ * What a plugin exports, as the symbol cr_plugin: its agent types (a
+ * NULL-terminated array, or NULL) and its extension (or NULL), with the
+ * ABI version and the sizes it was built with.
+ */
+struct cr_plugin {
+	uint32_t			 size;
+	uint32_t			 version;
+	uint32_t			 type_size;
+	const struct cr_agent_type *const *types;
+	const struct cr_extension	*extension;
+};
 
-int		 cr_grid_xy(const struct cr_agent *, int64_t *, int64_t *);
-int		 cr_grid_neighbor(const struct cr_agent *, int, char *, size_t);
-int		 cr_grid_publish(struct cr_agent *, double);
-int		 cr_grid_neighbor_values(const struct cr_agent *,
-		    double [CR_GRID_DIRECTIONS]);
+extern const struct cr_plugin	 cr_plugin;
 
-/* What a plugin exports; CR_PLUGIN_EXPORT(&type_a, &type_b) defines it. */
-extern const int			 cr_plugin_api_version;
-extern const struct cr_agent_type	*const cr_plugin_types[];
+/* Export the agent types of an array and an extension (either NULL). */
+#define CR_PLUGIN_DEFINE(type_array, extension_table)			\
+	const struct cr_plugin cr_plugin = {				\
+		sizeof(struct cr_plugin), CR_PLUGIN_ABI_VERSION,	\
+		sizeof(struct cr_agent_type), (type_array),		\
+		(extension_table)					\
+	}
 
+/* Export agent types: CR_PLUGIN_EXPORT(&type_a, &type_b). */
 #define CR_PLUGIN_EXPORT(...)						\
-	const int cr_plugin_api_version = CR_AGENT_API_VERSION;		\
-	const struct cr_agent_type *const cr_plugin_types[] =		\
-	    { __VA_ARGS__, NULL }
+	static const struct cr_agent_type *const cr_plugin_types_[] =	\
+	    { __VA_ARGS__, NULL };					\
+	CR_PLUGIN_DEFINE(cr_plugin_types_, NULL)
 
 #endif

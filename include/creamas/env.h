@@ -19,15 +19,30 @@
 
 /*
  * The creamasd environment extension API: managing functions of one's
- * own, run in every slave and combined by the master. See
+ * own, run in every slave with access to the slave's agents and combined
+ * by the master, and hooks on the environment's life. A plugin exports
+ * its extension with CR_PLUGIN_DEFINE() of <creamas/agent.h>. See
  * creamas_env(3).
+ *
+ * Ownership: a json_object handed to a function of this API "taken" is
+ * the API's from then on; one "borrowed" stays the caller's and is valid
+ * for the call only. Strings are borrowed unless said otherwise.
  */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "creamas/agent.h"
+
+#define CR_EXTENSION_VERSION	1
 
 /*
  * How a master puts its slaves' answers together, and creamasctl its
  * nodes' answers. An error from some slaves fails the call, naming them.
  */
-#define CR_COMBINE_CUSTOM	0	/* the method's own combine code */
+#define CR_COMBINE_CUSTOM	0	/* the method's combine callback */
 #define CR_COMBINE_CONCAT	1	/* arrays joined in slave order */
 #define CR_COMBINE_NULL		2	/* null once every slave succeeded */
 #define CR_COMBINE_SUM		3	/* numbers added */
@@ -35,5 +50,110 @@
 #define CR_COMBINE_MAX		5	/* the greatest number */
 #define CR_COMBINE_TOP		6	/* arrays of objects: the "n" best */
 #define CR_COMBINE_FIRST	7	/* the first slave's answer */
+
+/* The type a parameter must have. */
+#define CR_PARAM_ANY		0
+#define CR_PARAM_BOOLEAN	1
+#define CR_PARAM_INTEGER	2
+#define CR_PARAM_NUMBER		3
+#define CR_PARAM_STRING		4
+#define CR_PARAM_OBJECT		5
+#define CR_PARAM_ARRAY		6
+
+/* One parameter of a managing function; a list ends with name NULL. */
+struct cr_param {
+	const char	*name;
+	int		 type;		/* CR_PARAM_* */
+	int		 required;
+};
+
+/* A call of a managing function on this slave, until it is answered. */
+struct cr_call;
+
+/* One slave's answer, handed to a combine callback (all borrowed). */
+struct cr_answer {
+	const char		*slave;		/* its manager's address */
+	const struct json_object *result;	/* NULL for JSON null */
+};
+
+/*
+ * A managing function. The handler runs in every slave (params
+ * borrowed, already checked against the list) and answers exactly once
+ * with cr_call_reply() or cr_call_fail(), before it returns or later.
+ * The master combines the slaves' answers by the rule; with
+ * CR_COMBINE_CUSTOM, combine makes *result (a new reference, or NULL for
+ * JSON null) from the answers of the slaves that succeeded, in slave
+ * order, and returns 0, or returns -1 with *result an error message
+ * (a string, taken).
+ */
+struct cr_method {
+	const char		*name;
+	const struct cr_param	*params;
+	void			(*handler)(struct cr_call *call,
+				    const struct json_object *params);
+	int			 combine;	/* CR_COMBINE_* */
+	const char		*key;		/* CR_COMBINE_TOP: ranked by */
+	int			(*combine_fn)(const struct json_object *params,
+				    const struct cr_answer *answers,
+				    size_t count, struct json_object **result);
+};
+
+/*
+ * An extension: its name, managing functions and configuration keys
+ * (NULL-terminated lists) and hooks, any of them NULL. Keys are given as
+ * NAME.KEY=VALUE, with -o or in the configuration file, and by the
+ * configure method; configure returns 0, or -1 with *cause a message
+ * (malloc'd, the daemon frees it). Hooks run in every environment
+ * process, master and slaves; rounds and agents happen in slaves.
+ * status adds members to the status object (borrowed).
+ */
+struct cr_extension {
+	uint32_t		 size;		/* sizeof, as built */
+	uint32_t		 version;	/* CR_EXTENSION_VERSION */
+	const char		*name;
+	const struct cr_method	*methods;
+	const char *const	*keys;
+	int			(*configure)(const char *key,
+				    const char *value, char **cause);
+	void			(*round_begin)(uint64_t round);
+	void			(*round_end)(uint64_t round);
+	void			(*agent_spawned)(struct cr_agent *agent);
+	void			(*agent_removed)(struct cr_agent *agent);
+	void			(*status)(struct json_object *status);
+};
+
+/* The first members of a struct cr_extension. */
+#define CR_EXTENSION_HEADER						\
+	.size = sizeof(struct cr_extension),				\
+	.version = CR_EXTENSION_VERSION
+
+/* Answer a call with a result (taken; NULL for JSON null). */
+void		 cr_call_reply(struct cr_call *call,
+		    struct json_object *result);
+/* Answer a call with an error whose message is formatted. */
+void		 cr_call_fail(struct cr_call *call, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* The number of agents of this environment, the manager not counted. */
+size_t		 cr_env_agent_count(void);
+/* Agent i, 0 <= i < cr_env_agent_count(), in agent order (borrowed). */
+struct cr_agent	*cr_env_agent(size_t i);
+/* The number of the round running, or of the last one. */
+uint64_t	 cr_env_round(void);
+/*
+ * Call method on the agent at address as the environment's manager
+ * (params taken, may be NULL); reply runs once with a NULL agent, after
+ * this returns. Returns 0, or -1 if the address is not one.
+ */
+int		 cr_env_call(const char *address, const char *method,
+		    struct json_object *params, cr_reply_fn reply, void *arg);
+/*
+ * Call method of an agent of this environment now (params borrowed, may
+ * be NULL): CR_OK with *result the answer, or CR_ERROR with *result the
+ * JSON-RPC error object; *result is yours either way (may be NULL).
+ */
+int		 cr_env_call_agent(struct cr_agent *agent, const char *method,
+		    const struct json_object *params,
+		    struct json_object **result);
 
 #endif

@@ -29,6 +29,7 @@
 #include <Python.h>
 
 #include "creamas/agent.h"
+#include "creamas/grid.h"
 
 /* A creamas_agent.Agent: the Python object of one agent. */
 struct module_agent {

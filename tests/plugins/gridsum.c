@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "creamas/agent.h"
+#include "creamas/grid.h"
 
 /* The state of a gridsum agent. */
 struct gridsum {
