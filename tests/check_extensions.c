@@ -21,8 +21,8 @@
  * slaves holding 1, 2 and 3 agents, a custom combine callback, a slave
  * handler that answers after asking its agents, a handler failing on
  * one slave, the hooks and configuration keys; the plugins refused at
- * load (a name taken, an old and a newer ABI); and what creamasd exports
- * to its plugins.
+ * load, tests/plugins/refused_*.c (a name taken, an old and a newer
+ * ABI); and what creamasd exports to its plugins.
  */
 
 #include <stdio.h>
@@ -291,12 +291,13 @@ ce_refused(const char *why, const char *first, const char *second)
 START_TEST(test_refused_plugins)
 {
 	ce_refused("method 'get_agents' is already defined by creamasd",
-	    "extclash", NULL);
+	    "refused_builtin", NULL);
 	ce_refused("method 'demo_count' is already defined by demo",
-	    "extdemo", "extother");
-	ce_refused("built for plugin ABI 1 (an older creamasd)", "oldabi",
+	    "extdemo", "refused_taken");
+	ce_refused("built for plugin ABI 1 (an older creamasd)",
+	    "refused_oldabi",
 	    NULL);
-	ce_refused("newer than this creamasd's", "newabi", NULL);
+	ce_refused("newer than this creamasd's", "refused_newabi", NULL);
 }
 END_TEST
 

@@ -15,7 +15,7 @@
  */
 
 /*
- * newabi: a plugin built for a creamasd newer than this one: its
+ * refused_newabi: a plugin built for a creamasd newer than this one: its
  * struct cr_plugin says ABI version CR_PLUGIN_ABI_VERSION + 1 and it
  * calls a function this creamasd does not have. creamasd must refuse it
  * by its version, not with "undefined symbol".

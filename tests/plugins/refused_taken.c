@@ -15,8 +15,9 @@
  */
 
 /*
- * clash: an extension whose method takes a built-in's name, get_agents;
- * creamasd must refuse to load it, naming the method.
+ * refused_taken: an extension whose method takes a name of the demo extension
+ * (extdemo.c), demo_count; loaded after it, it must be refused, naming
+ * the method and the extension that has it.
  */
 
 #include "creamas/agent.h"
@@ -24,21 +25,21 @@
 
 /* Never run: the plugin is refused. */
 static void
-clash_get_agents(struct cr_call *call, const struct json_object *params)
+other_count(struct cr_call *call, const struct json_object *params)
 {
 	cr_call_reply(call, NULL);
 }
 
-static const struct cr_method clash_methods[] = {
-	{ "get_agents", NULL, clash_get_agents, CR_COMBINE_CONCAT, NULL,
-	    NULL },
+static const struct cr_method other_methods[] = {
+	{ "other_fine", NULL, other_count, CR_COMBINE_NULL, NULL, NULL },
+	{ "demo_count", NULL, other_count, CR_COMBINE_SUM, NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, NULL }
 };
 
-static const struct cr_extension clash_extension = {
+static const struct cr_extension other_extension = {
 	CR_EXTENSION_HEADER,
-	.name = "clash",
-	.methods = clash_methods,
+	.name = "other",
+	.methods = other_methods,
 };
 
-CR_PLUGIN_DEFINE(NULL, &clash_extension);
+CR_PLUGIN_DEFINE(NULL, &other_extension);

@@ -15,7 +15,7 @@
  */
 
 /*
- * oldabi: a plugin as creamasd 0.1 built them (plugin ABI 1: the symbols
+ * refused_oldabi: a plugin as creamasd 0.1 built them (plugin ABI 1: the symbols
  * cr_plugin_api_version and cr_plugin_types, no struct cr_plugin),
  * written out by hand since <creamas/agent.h> no longer makes one.
  * creamasd must refuse it and say to rebuild it.
