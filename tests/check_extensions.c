@@ -295,8 +295,7 @@ START_TEST(test_refused_plugins)
 	ce_refused("method 'demo_count' is already defined by demo",
 	    "extdemo", "refused_taken");
 	ce_refused("built for plugin ABI 1 (an older creamasd)",
-	    "refused_oldabi",
-	    NULL);
+	    "refused_oldabi", NULL);
 	ce_refused("newer than this creamasd's", "refused_newabi", NULL);
 }
 END_TEST
