@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "jsonraw.h"
+#include "jsonrpc.h"
 #include "xmalloc.h"
 
 /*
@@ -237,77 +238,44 @@ jsonraw_match_string(struct json_object *value,
 	return (0);
 }
 
-/* Walk a value in document order, matching each scalar with a token. */
+/*
+ * Match a scalar value that does not match the next token of the scan in
+ * arg (its text given back where json-c lost it), to stop rpc_find().
+ */
 static int
-jsonraw_walk(struct json_object *value, struct jsonraw_scan *scan)
+jsonraw_match_token(struct json_object *value, const char *key, void *arg)
 {
+	struct jsonraw_scan	*scan = arg;
 	struct jsonraw_token	 token;
 	const char		*text;
-	size_t			 i, length;
 
 	switch (json_object_get_type(value)) {
-	case json_type_array:
-		length = json_object_array_length(value);
-		for (i = 0; i < length; i++) {
-			if (jsonraw_walk(json_object_array_get_idx(value, i),
-			    scan) != 0)
-				return (-1);
-		}
-		return (0);
-	case json_type_object: {
-		json_object_object_foreach(value, key, item) {
-			(void)key;
-			if (jsonraw_walk(item, scan) != 0)
-				return (-1);
-		}
-		return (0);
-	}
 	case json_type_int:
-		if (!jsonraw_next(scan, &token))
-			return (-1);
-		return (jsonraw_match_int(value, &token));
+		return (!jsonraw_next(scan, &token) ||
+		    jsonraw_match_int(value, &token) != 0);
 	case json_type_double:
 		if (!jsonraw_next(scan, &token) || token.string)
-			return (-1);
+			return (1);
 		text = json_object_get_string(value);
-		return (strlen(text) == token.length &&
-		    memcmp(text, token.start, token.length) == 0 ? 0 : -1);
+		return (strlen(text) != token.length ||
+		    memcmp(text, token.start, token.length) != 0);
 	case json_type_string:
-		if (!jsonraw_next(scan, &token))
-			return (-1);
-		return (jsonraw_match_string(value, &token));
+		return (!jsonraw_next(scan, &token) ||
+		    jsonraw_match_string(value, &token) != 0);
 	default:
 		return (0);
 	}
 }
 
-/* Return 1 if a parsed tree may have lost text of its line. */
+/* Match a value that may have lost its text. */
 static int
-jsonraw_suspect(struct json_object *value)
+jsonraw_match_suspect(struct json_object *value, const char *key, void *arg)
 {
-	size_t	 i, length;
-
 	switch (json_object_get_type(value)) {
 	case json_type_int:
 		return (jsonraw_int_suspect(value));
 	case json_type_string:
 		return (jsonraw_string_suspect(value));
-	case json_type_array:
-		length = json_object_array_length(value);
-		for (i = 0; i < length; i++) {
-			if (jsonraw_suspect(json_object_array_get_idx(value,
-			    i)))
-				return (1);
-		}
-		return (0);
-	case json_type_object: {
-		json_object_object_foreach(value, key, item) {
-			(void)key;
-			if (jsonraw_suspect(item))
-				return (1);
-		}
-		return (0);
-	}
 	default:
 		return (0);
 	}
@@ -325,12 +293,13 @@ jsonraw_restore(const char *line, size_t length, struct json_object *value,
 	struct jsonraw_token	 token;
 	int			 rc = 0, suspect;
 
-	suspect = jsonraw_suspect(value);
+	suspect = rpc_find(value, NULL, jsonraw_match_suspect, NULL,
+	    NULL) != NULL;
 	if (!suspect && memmem(line, length, "\\u0000", 6) == NULL)
 		return (0);
 	if (suspect) {
-		rc = jsonraw_walk(value, &scan);
-		if (rc == 0 && jsonraw_next(&scan, &token))
+		if (rpc_find(value, NULL, jsonraw_match_token, &scan,
+		    NULL) != NULL || jsonraw_next(&scan, &token))
 			rc = -1;
 	}
 	while (jsonraw_next(&scan, &token))

@@ -166,58 +166,78 @@ rpc_request_new(int64_t id, const char *method, struct json_object *params)
 }
 
 /*
- * Find a number or string within params that is not finite, does not
- * fit 64 bits or holds a NUL; NULL if none does. path gets where it is
- * below value.
+ * Visit value and everything within it in document order, containers
+ * and leaves, each with its key in its object (NULL in an array or at
+ * the top); return the first that match accepts, or NULL. With path, say
+ * where it is below value, as ".key[2]" (keys quoted).
  */
-static struct json_object *
-rpc_value_bad(struct json_object *value, char **path)
+struct json_object *
+rpc_find(struct json_object *value, const char *key, rpc_match_fn match,
+    void *arg, char **path)
 {
-	struct json_object	*bad;
+	struct json_object	*found;
 	size_t			 i, length;
-	char			*below;
+	char			*below = NULL;
 
+	if (match(value, key, arg)) {
+		if (path != NULL)
+			*path = xstrdup("");
+		return (value);
+	}
 	switch (json_object_get_type(value)) {
-	case json_type_double:
-		if (isfinite(json_object_get_double(value)))
-			return (NULL);
-		break;
-	case json_type_int:
-		if (!jsonraw_int_beyond(value))
-			return (NULL);
-		break;
-	case json_type_string:
-		if (strlen(json_object_get_string(value)) ==
-		    (size_t)json_object_get_string_len(value))
-			return (NULL);
-		break;
 	case json_type_array:
 		length = json_object_array_length(value);
 		for (i = 0; i < length; i++) {
-			bad = rpc_value_bad(json_object_array_get_idx(value, i),
-			    &below);
-			if (bad == NULL)
+			found = rpc_find(json_object_array_get_idx(value, i),
+			    NULL, match, arg, path != NULL ? &below : NULL);
+			if (found == NULL)
 				continue;
-			xasprintf(path, "[%zu]%s", i, below);
-			free(below);
-			return (bad);
+			if (path != NULL) {
+				xasprintf(path, "[%zu]%s", i, below);
+				free(below);
+			}
+			return (found);
 		}
-		return (NULL);
+		break;
 	case json_type_object: {
-		json_object_object_foreach(value, key, item) {
-			if ((bad = rpc_value_bad(item, &below)) == NULL)
+		json_object_object_foreach(value, name, item) {
+			found = rpc_find(item, name, match, arg,
+			    path != NULL ? &below : NULL);
+			if (found == NULL)
 				continue;
-			xasprintf(path, ".%s%s", rpc_quote(key), below);
-			free(below);
-			return (bad);
+			if (path != NULL) {
+				xasprintf(path, ".%s%s", rpc_quote(name),
+				    below);
+				free(below);
+			}
+			return (found);
 		}
-		return (NULL);
+		break;
 	}
 	default:
-		return (NULL);
+		break;
 	}
-	*path = xstrdup("");
-	return (value);
+	return (NULL);
+}
+
+/*
+ * Match a number within params that is not finite or does not fit a
+ * signed 64-bit integer, or a string that holds a NUL.
+ */
+static int
+rpc_match_bad_param(struct json_object *value, const char *key, void *arg)
+{
+	switch (json_object_get_type(value)) {
+	case json_type_double:
+		return (!isfinite(json_object_get_double(value)));
+	case json_type_int:
+		return (jsonraw_int_beyond(value));
+	case json_type_string:
+		return (strlen(json_object_get_string(value)) !=
+		    (size_t)json_object_get_string_len(value));
+	default:
+		return (0);
+	}
 }
 
 /*
@@ -232,7 +252,8 @@ rpc_params_values_check(struct json_object *params, struct json_object **error)
 	char			*below;
 
 	json_object_object_foreach(params, key, item) {
-		if ((bad = rpc_value_bad(item, &below)) == NULL)
+		if ((bad = rpc_find(item, NULL, rpc_match_bad_param, NULL,
+		    &below)) == NULL)
 			continue;
 		if (json_object_is_type(bad, json_type_string))
 			*error = rpc_error_newf(RPC_INVALID_PARAMS,
@@ -468,38 +489,23 @@ rpc_is_utf8(const char *text)
 }
 
 /*
- * Reject what json-c takes but JSON has not: NaN, Infinity and "1."
+ * Match what json-c takes but JSON has not: NaN, Infinity and "1."
  * (every double must have been written as a JSON number), and keys or
  * strings that are not UTF-8 (json-c's own check lets some through).
  * Depth is bounded by the tokener.
  */
 static int
-rpc_check_value(struct json_object *value)
+rpc_match_not_json(struct json_object *value, const char *key, void *arg)
 {
-	size_t	 i, length;
-
+	if (key != NULL && !rpc_is_utf8(key))
+		return (1);
 	switch (json_object_get_type(value)) {
 	case json_type_double:
-		return (rpc_is_json_number(json_object_get_string(value)));
+		return (!rpc_is_json_number(json_object_get_string(value)));
 	case json_type_string:
-		return (rpc_is_utf8(json_object_get_string(value)));
-	case json_type_array:
-		length = json_object_array_length(value);
-		for (i = 0; i < length; i++) {
-			if (!rpc_check_value(
-			    json_object_array_get_idx(value, i)))
-				return (0);
-		}
-		return (1);
-	case json_type_object: {
-		json_object_object_foreach(value, key, item) {
-			if (!rpc_is_utf8(key) || !rpc_check_value(item))
-				return (0);
-		}
-		return (1);
-	}
+		return (!rpc_is_utf8(json_object_get_string(value)));
 	default:
-		return (1);
+		return (0);
 	}
 }
 
@@ -552,7 +558,8 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 			jerr = json_tokener_error_parse_unexpected;
 	}
 	json_tokener_free(tokener);
-	if (jerr == json_tokener_success && !rpc_check_value(*value))
+	if (jerr == json_tokener_success &&
+	    rpc_find(*value, NULL, rpc_match_not_json, NULL, NULL) != NULL)
 		jerr = json_tokener_error_parse_unexpected;
 	if (jerr == json_tokener_success &&
 	    jsonraw_restore(line, length, *value, &why) != 0) {
@@ -581,39 +588,24 @@ rpc_null_to_json_string(struct json_object *value, struct printbuf *buffer,
 }
 
 /*
- * Make every number that is not finite within value, and that would be
- * written as Infinity or NaN, write as null; return how many there were.
+ * Make a number that is not finite, and that would be written as
+ * Infinity or NaN, write as null; count it in arg. Matches none, so that
+ * rpc_find() visits every value.
  */
-static size_t
-rpc_null_non_finite(struct json_object *value)
+static int
+rpc_match_null_non_finite(struct json_object *value, const char *key,
+    void *arg)
 {
-	size_t	 i, length, count = 0;
+	size_t	*count = arg;
 
-	switch (json_object_get_type(value)) {
-	case json_type_double:
-		/* One read from a line writes the text it was read from. */
-		if (isfinite(json_object_get_double(value)) ||
-		    json_object_get_userdata(value) != NULL)
-			return (0);
-		json_object_set_serializer(value, rpc_null_to_json_string,
-		    NULL, NULL);
-		return (1);
-	case json_type_array:
-		length = json_object_array_length(value);
-		for (i = 0; i < length; i++)
-			count += rpc_null_non_finite(
-			    json_object_array_get_idx(value, i));
-		return (count);
-	case json_type_object: {
-		json_object_object_foreach(value, key, item) {
-			(void)key;
-			count += rpc_null_non_finite(item);
-		}
-		return (count);
-	}
-	default:
+	/* One read from a line writes the text it was read from. */
+	if (!json_object_is_type(value, json_type_double) ||
+	    isfinite(json_object_get_double(value)) ||
+	    json_object_get_userdata(value) != NULL)
 		return (0);
-	}
+	json_object_set_serializer(value, rpc_null_to_json_string, NULL, NULL);
+	(*count)++;
+	return (0);
 }
 
 /*
@@ -627,12 +619,13 @@ rpc_serialize(struct json_object *value, size_t *length)
 	const int	 flags = JSON_C_TO_STRING_PLAIN |
 			    JSON_C_TO_STRING_NOSLASHESCAPE;
 	const char	*text;
-	size_t		 size;
+	size_t		 size, count = 0;
 
 	text = json_object_to_json_string_length(value, flags, &size);
 	if ((memmem(text, size, "Infinity", 8) != NULL ||
 	    memmem(text, size, "NaN", 3) != NULL) &&
-	    rpc_null_non_finite(value) > 0)
+	    rpc_find(value, NULL, rpc_match_null_non_finite, &count,
+	    NULL) == NULL && count > 0)
 		text = json_object_to_json_string_length(value, flags, &size);
 	if (length != NULL)
 		*length = size;

@@ -72,6 +72,9 @@ struct rpc_request {
 	int			 notification;	/* no id member at all */
 };
 
+/* A test of one value within another, for rpc_find(). */
+typedef int	(*rpc_match_fn)(struct json_object *, const char *, void *);
+
 struct json_object *rpc_error_new(int, const char *, struct json_object *);
 struct json_object *rpc_error_newf(int, struct json_object *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
@@ -87,6 +90,8 @@ int		 rpc_params_check(struct json_object *,
 int		 rpc_parse_line(const char *, size_t, struct json_object **,
 		    struct json_object **);
 const char	*rpc_serialize(struct json_object *, size_t *);
+struct json_object *rpc_find(struct json_object *, const char *,
+		    rpc_match_fn, void *, char **);
 const char	*rpc_quote(const char *);
 const char	*rpc_quote_length(const char *, size_t);
 int		 rpc_error_code(const struct json_object *);

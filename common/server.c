@@ -325,7 +325,8 @@ static void
 server_auth_refuse(struct server_conn *conn, struct server_request *request,
     const char *method, const char *message)
 {
-	log_warnx("%s: unauthorised %s: %s", conn->peer, method, message);
+	log_warnx("%s: unauthorised %s: %s", conn->peer,
+	    rpc_quote(method), message);
 	server_reply_error(request, rpc_error_new(RPC_UNAUTHORISED, message,
 	    NULL));
 	if (++conn->auth_failures >= SERVER_AUTH_FAILURES) {

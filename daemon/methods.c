@@ -867,7 +867,8 @@ void
 methods_server_dispatch(struct server_request *server_request,
     const struct rpc_request *rpc, void *arg)
 {
-	log_debug("%s: %s", server_request_peer(server_request), rpc->method);
+	log_debug("%s: %s", server_request_peer(server_request),
+	    rpc_quote(rpc->method));
 	env_touch();
 	stats_request(rpc->method);
 	methods_dispatch(request_from_server(server_request), rpc->method,

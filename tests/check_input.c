@@ -245,6 +245,25 @@ START_TEST(test_long_input_quoted)
 }
 END_TEST
 
+/* A range error names the element out of range and the real range. */
+START_TEST(test_range_messages)
+{
+	input_expect_error(E_INVALID_PARAMS, "set_gs",
+	    "{\"gs\":[9223372036854775807,2]}", "'gs[0]' is "
+	    "9223372036854775807: it must be within 1..100000000", "gs");
+	input_expect_error(E_INVALID_PARAMS, "set_gs", "{\"gs\":[2,0]}",
+	    "'gs[1]' is 0: it must be within 1..100000000", "gs");
+	input_expect_error(E_INVALID_PARAMS, "set_gs",
+	    "{\"gs\":[20000,20000]}", "'gs' is [20000, 20000], 400000000 "
+	    "cells: at most 100000000", "gs");
+	input_expect_error(E_INVALID_PARAMS, "set_origin",
+	    "{\"origin\":[0,-1099511627777]}", "'origin[1]' is "
+	    "-1099511627777: it must be within "
+	    "-1099511627776..1099511627776", "origin");
+	tl_expect_result(client, "get_gs", NULL, "[0,0]");
+}
+END_TEST
+
 /* A counter going beyond 64 bits is that agent's error in the round. */
 START_TEST(test_counter_overflow)
 {
@@ -446,6 +465,7 @@ suite_input(void)
 	tcase_add_test(tc, test_long_input_quoted);
 	tcase_add_test(tc, test_counter_overflow);
 	tcase_add_test(tc, test_round_no_wrap);
+	tcase_add_test(tc, test_range_messages);
 	tcase_add_test(tc, test_create_connections_atomic);
 	suite_add_tcase(s, tc);
 
