@@ -1104,7 +1104,7 @@ START_TEST(test_long_round_serves_requests)
 	ck_assert_msg(running, "status %.3f s after trigger_all came after "
 	    "the round: %s", tl_now() - started, tl_json_text(status));
 	json_object_put(status);
-	round = read_round(runner, 1, TL_TIMEOUT);
+	round = read_round(runner, 1, TL_BUSY_WAIT);
 	ck_assert_int_eq(tl_int(round, "agents"), 1000);
 	ck_assert_int_eq(tl_int(round, "failed"), 0);
 	json_object_put(round);

@@ -329,7 +329,7 @@ START_TEST(test_scrape_rounds)
 			    "scrape saw it running");
 		}
 	}
-	reply = tl_read_json(node->conn, TL_TIMEOUT);
+	reply = tl_read_json(node->conn, TL_BUSY_WAIT);
 	ck_assert_int_eq(tl_int(tl_response_result(reply), "agents"), 1000);
 	json_object_put(reply);
 

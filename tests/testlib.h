@@ -65,6 +65,9 @@
 #define TL_TIMEOUT		10.0	/* seconds: a reply, a start */
 #define TL_STOP_WAIT		10.0	/* seconds after SIGTERM */
 #define TL_SIGNAL_WAIT		5.0	/* seconds for a signal to take effect */
+#define TL_BUSY_WAIT		50.0	/* seconds for a reply after acts that
+					   burn the CPU (a round of sleepers),
+					   which a loaded machine stretches */
 
 /* A daemon started by tl_daemon_start(). */
 struct tl_daemon {
