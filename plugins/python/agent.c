@@ -45,7 +45,7 @@ static PyObject			*agent_kwargs;		/* a dict or NULL */
 static PyObject			*agent_act_name;	/* "act", interned */
 
 /* Store text (or a word, if there is none) as a callback's *result. */
-int
+static int
 agent_fail_text(struct json_object **result, const char *text)
 {
 	*result = json_object_new_string(text != NULL ? text :
@@ -362,7 +362,7 @@ agent_close(struct cr_agent *agent, const char *log_folder)
 	watchdog_leave();
 }
 
-const struct cr_agent_type agent_python_type = {
+static const struct cr_agent_type agent_python_type = {
 	.name = "python",
 	.state_size = sizeof(struct agent_state),
 	.init = agent_init,

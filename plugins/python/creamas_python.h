@@ -39,9 +39,7 @@ struct module_agent {
 };
 
 /* agent.c */
-extern const struct cr_agent_type agent_python_type;
 void		 agent_report_error(struct cr_agent *, const char *);
-int		 agent_fail_text(struct json_object **, const char *);
 
 /* convert.c */
 PyObject	*convert_to_python(const struct json_object *);
