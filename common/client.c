@@ -65,6 +65,8 @@ struct client {
 	/* With a key: calls wait here until the handshake is done. */
 	struct evbuffer		*held;
 	char			 nonce[AUTH_HEX_MAX + 1];
+	/* Input bytes known to hold no newline, not to scan them again. */
+	size_t			 scanned;
 	/* The last common timeout, to keep timer queues O(1). */
 	double			 common_seconds;
 	const struct timeval	*common_tv;
@@ -157,6 +159,35 @@ client_handle_reply(struct client *client, struct json_object *reply)
 	}
 }
 
+/*
+ * Take the next whole line from input, or NULL; a long reply arrives in
+ * many reads, and only the bytes new since the last look are searched
+ * for its end (evbuffer_readln would search it all every time).
+ */
+static char *
+client_next_line(struct client *client, struct evbuffer *input,
+    size_t *length)
+{
+	struct evbuffer_ptr	 start, eol;
+	char			*line;
+
+	if (evbuffer_ptr_set(input, &start, client->scanned,
+	    EVBUFFER_PTR_SET) != 0)
+		return (NULL);
+	eol = evbuffer_search_eol(input, &start, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos == -1) {
+		client->scanned = evbuffer_get_length(input);
+		return (NULL);
+	}
+	*length = (size_t)eol.pos;
+	line = xmalloc(*length + 1);
+	evbuffer_remove(input, line, *length);
+	line[*length] = '\0';
+	evbuffer_drain(input, 1);
+	client->scanned = 0;
+	return (line);
+}
+
 /* Read reply lines. */
 static void
 client_read_cb(struct bufferevent *bev, void *arg)
@@ -168,8 +199,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	char			*line;
 	int			 rc;
 
-	while ((line = evbuffer_readln(input, &length,
-	    EVBUFFER_EOL_LF)) != NULL) {
+	while ((line = client_next_line(client, input, &length)) != NULL) {
 		rc = rpc_parse_line(line, length, &value, &error);
 		free(line);
 		if (rc == -1) {

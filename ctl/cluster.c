@@ -38,11 +38,18 @@
  * every node has answered, failed or timed out.
  */
 
+#define CLUSTER_PROGRESS_FIRST	1.0	/* seconds a call runs unseen */
+#define CLUSTER_PROGRESS_LINES	5.0	/* seconds between -v lines */
+
 /* What one cluster_call() is waiting for. */
 struct cluster_wait {
+	struct cluster		*cluster;
 	struct fanout_reply	*replies;
 	size_t			 count;
 	int			 done;
+	const char		*method;
+	double			 started;
+	double			 shown;		/* when -v last said so */
 };
 
 /* SIGINT or SIGTERM: finish the step in progress, then stop. */
@@ -187,6 +194,32 @@ cluster_call_done(struct fanout_reply *replies, size_t count, void *arg)
 	wait->done = 1;
 }
 
+/*
+ * A call of a step that shows its progress has run a while: say so each
+ * second on a terminal, or every few seconds as a line with -v.
+ */
+static void
+cluster_fanout_progress_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster_wait	*wait = arg;
+	struct cluster		*cluster = wait->cluster;
+	double			 now = ctl_now();
+	char			*text;
+
+	(void)fd;
+	(void)events;
+	xasprintf(&text, "%s: %s on %zu node%s, %ld s...",
+	    cluster->call_label, wait->method, wait->count, wait->count == 1 ?
+	    "" : "s", (long)(now - wait->started));
+	if (isatty(STDERR_FILENO))
+		cluster_progress(cluster, "%s", text);
+	else if (now - wait->shown >= CLUSTER_PROGRESS_LINES) {
+		warnx("%s", text);
+		wait->shown = now;
+	}
+	free(text);
+}
+
 /* Run one fan-out over clients and wait for every answer. */
 static struct fanout_reply *
 cluster_fanout(struct cluster *cluster, struct client **clients,
@@ -194,14 +227,31 @@ cluster_fanout(struct cluster *cluster, struct client **clients,
     double timeout)
 {
 	struct cluster_wait	 wait;
+	struct event		*progress = NULL;
+	struct timeval		 tv;
 
 	memset(&wait, 0, sizeof wait);
+	wait.cluster = cluster;
 	wait.replies = xcalloc(count + 1, sizeof *wait.replies);
 	wait.count = count;
+	wait.method = method;
+	wait.started = wait.shown = ctl_now();
+	if (cluster->call_label != NULL && (isatty(STDERR_FILENO) ||
+	    cluster->options->verbose > 0)) {
+		progress = event_new(cluster->base, -1, EV_PERSIST,
+		    cluster_fanout_progress_cb, &wait);
+		tv.tv_sec = (time_t)CLUSTER_PROGRESS_FIRST;
+		tv.tv_usec = 0;
+		event_add(progress, &tv);
+	}
 	fanout_call(cluster->base, clients, count, method, params, timeout,
 	    cluster_call_done, &wait);
 	while (!wait.done)
 		event_base_loop(cluster->base, EVLOOP_ONCE);
+	if (progress != NULL) {
+		event_free(progress);
+		cluster_progress_end(cluster);
+	}
 	return (wait.replies);
 }
 

@@ -104,6 +104,7 @@ struct cluster {
 	int			 interrupted;	/* SIGINT or SIGTERM came */
 	struct event		*signals[2];
 	int			 progress_shown;
+	const char		*call_label;	/* long calls show progress */
 };
 
 /*

@@ -791,6 +791,8 @@ prepare_plan(struct cluster *cluster, const struct prepare_options *options)
 int
 prepare_nodes(struct cluster *cluster, struct prepare_options *options)
 {
+	/* A step's call may take long (a million agents): show it. */
+	cluster->call_label = "prepare";
 	if (prepare_host_managers(cluster) != 0)
 		goto fail;
 	if (options->log_folder != NULL &&
@@ -806,8 +808,10 @@ prepare_nodes(struct cluster *cluster, struct prepare_options *options)
 		goto fail;
 	if (options->plan != NULL && prepare_plan(cluster, options) != 0)
 		goto fail;
+	cluster->call_label = NULL;
 	return (cluster_exit_status(cluster));
 fail:
+	cluster->call_label = NULL;
 	return (CTL_EXIT_FAILURE);
 }
 

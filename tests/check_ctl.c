@@ -1263,6 +1263,36 @@ START_TEST(test_ssh)
 }
 END_TEST
 
+/* Open a pseudo-terminal: its master, and its slave in *slave. */
+static int
+pty_open(int *slave)
+{
+	int	 master;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	*slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(*slave, 0);
+	return (master);
+}
+
+/* Read what was written to a pseudo-terminal, as a string; close it. */
+static void
+pty_read(int master, char *buffer, size_t size)
+{
+	size_t	 used = 0;
+	ssize_t	 n;
+
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	while (used < size - 1 &&
+	    (n = read(master, buffer + used, size - 1 - used)) > 0)
+		used += (size_t)n;
+	buffer[used] = '\0';
+	close(master);
+}
+
 /* On a terminal, a wait over a second shows "N/M nodes ready...". */
 START_TEST(test_progress)
 {
@@ -1271,8 +1301,6 @@ START_TEST(test_progress)
 	const char	*args[] = { "-f", NULL, "wait", "-t", "1.6", NULL };
 	char		 buffer[4096], extra[128];
 	uint16_t	 port;
-	ssize_t		 n;
-	size_t		 used = 0;
 	int		 master, slave;
 
 	/* One node that comes up, one (launch=none) that never does. */
@@ -1284,23 +1312,13 @@ START_TEST(test_progress)
 	tl_ctl_free(&run);
 	cluster_read_pids(&cluster);
 
-	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	ck_assert_int_ge(master, 0);
-	ck_assert_int_eq(grantpt(master), 0);
-	ck_assert_int_eq(unlockpt(master), 0);
-	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-	ck_assert_int_ge(slave, 0);
+	master = pty_open(&slave);
 	args[1] = cluster.file;
 	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, slave, args);
 	close(slave);
 	tl_ctl_expect(&run, 1, "wait on a terminal");
 	ck_assert_msg(strstr(run.out, "ready after") != NULL, "%s", run.out);
-	fcntl(master, F_SETFL, O_NONBLOCK);
-	while (used < sizeof buffer - 1 &&
-	    (n = read(master, buffer + used, sizeof buffer - 1 - used)) > 0)
-		used += (size_t)n;
-	buffer[used] = '\0';
-	close(master);
+	pty_read(master, buffer, sizeof buffer);
 	ck_assert_msg(strstr(buffer, "1/2 nodes ready...") != NULL,
 	    "no progress on the terminal: \"%s\"", buffer);
 	ck_assert_msg(strstr(buffer, "not ready after 1.6 s") != NULL,
@@ -1584,7 +1602,7 @@ START_TEST(test_options)
 	struct cluster		 cluster;
 	struct tl_ctl		 run;
 	struct json_object	*object;
-	char			*line;
+	char			*line, *params;
 
 	cluster_make(&cluster, 2, NULL);
 	tl_ctl_run(&run, CTL_TIMEOUT, "spawn", "-f", cluster.file, NULL);
@@ -1625,6 +1643,23 @@ START_TEST(test_options)
 	tl_ctl_expect(&run, 0, "trigger -n --rounds");
 	ck_assert_uint_eq(count_lines(run.out), 3);
 	tl_ctl_free(&run);
+	/* creamasctl(1)'s example: agent.get of a counter by its address. */
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "-n",
+	    cluster.names[1], "agents", NULL);
+	tl_ctl_expect(&run, 0, "agents -n");
+	line = line_of(run.out, 1);
+	params = tl_printf("{\"agent\": \"%s\"}", line);
+	free(line);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "-n",
+	    cluster.names[1], "call", "agent.get", params, NULL);
+	tl_ctl_expect(&run, 0, "call agent.get");
+	line = tl_printf("%s  5\n", cluster.names[1]);
+	ck_assert_str_eq(run.out, line);
+	free(line);
+	free(params);
+	tl_ctl_free(&run);
+
 	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "trigger", "-n",
 	    cluster.names[0], NULL);
 	tl_ctl_expect(&run, 2, "trigger -n NODE");
@@ -1637,6 +1672,146 @@ START_TEST(test_options)
 
 	cluster_stop(&cluster);
 	cluster_free(&cluster);
+}
+END_TEST
+
+/* Answer the next request of a fake node's connection with a result. */
+static void
+fake_node_answer(struct tl_conn *conn, const char *method,
+    const char *result)
+{
+	struct json_object	*request;
+
+	request = tl_read_json(conn, TL_TIMEOUT);
+	ck_assert_str_eq(tl_string(request, "method"), method);
+	tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}",
+	    json_object_to_json_string(tl_member(request, "id")), result);
+	json_object_put(request);
+}
+
+/*
+ * In a child process, play a node through prepare --agents whose spawn_n
+ * takes delay seconds; exit 0 when it went as expected.
+ */
+static pid_t
+fake_node_slow_prepare(struct fake_node *fake, double delay)
+{
+	struct tl_conn	*conn;
+	pid_t		 pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) != 0) {
+		ck_assert_int_gt(pid, 0);
+		return (pid);
+	}
+	if ((conn = tl_accept(fake->fd, TL_TIMEOUT)) == NULL)
+		_exit(1);
+	fake_node_answer(conn, "get_time", "0");
+	fake_node_answer(conn, "status", "{\"role\":\"slave\"}");
+	fake_node_answer(conn, "get_agents", "[]");
+	usleep((useconds_t)(delay * 1e6));
+	fake_node_answer(conn, "spawn_n", "[\"tcp://127.0.0.1:1/1\"]");
+	tl_close(conn);
+	_exit(0);
+}
+
+/*
+ * A reply of megabytes that arrives in small pieces (the answer to a
+ * million agents): read whole, each piece searched for the line's end
+ * once.
+ */
+START_TEST(test_long_reply)
+{
+	struct fake_node	 fake;
+	struct tl_ctl		 run;
+	struct tl_conn		*conn;
+	struct json_object	*request;
+	const char		*args[] = { "-f", NULL, "agents", NULL };
+	char			*reply, *last;
+	size_t			 used = 0, size, i, count = 100000, sent;
+
+	fake_node_start(&fake);
+	args[1] = fake.file;
+	tl_ctl_start(&run, args);
+	conn = tl_accept(fake.fd, TL_TIMEOUT);
+	ck_assert_ptr_nonnull(conn);
+	fake_node_answer(conn, "get_time", "0");
+	request = tl_read_json(conn, TL_TIMEOUT);
+	ck_assert_str_eq(tl_string(request, "method"), "get_agents");
+	size = count * 32 + 128;
+	reply = tl_calloc(1, size);
+	used = (size_t)snprintf(reply, size, "{\"jsonrpc\":\"2.0\",\"id\":%s,"
+	    "\"result\":[", json_object_to_json_string(tl_member(request,
+	    "id")));
+	json_object_put(request);
+	for (i = 0; i < count; i++)
+		used += (size_t)snprintf(reply + used, size - used,
+		    "%s\"tcp://127.0.0.1:1/%zu\"", i == 0 ? "" : ",", i + 1);
+	used += (size_t)snprintf(reply + used, size - used, "]}\n");
+	for (sent = 0; sent < used; sent += 1024)
+		tl_send_raw(conn, reply + sent, used - sent < 1024 ?
+		    used - sent : 1024);
+	free(reply);
+	tl_ctl_wait(&run, CTL_TIMEOUT);
+	tl_close(conn);
+	tl_ctl_expect(&run, 0, "agents with a long reply");
+	ck_assert_uint_eq(count_lines(run.out), count);
+	last = line_of(run.out, count - 1);
+	ck_assert_str_eq(last, "tcp://127.0.0.1:1/100000");
+	free(last);
+	tl_ctl_free(&run);
+	fake_node_stop(&fake);
+}
+END_TEST
+
+/*
+ * A prepare step that takes long shows it: each second on a terminal,
+ * every five seconds as a line with -v, never otherwise.
+ */
+START_TEST(test_prepare_progress)
+{
+	struct fake_node	 fake;
+	struct tl_ctl		 run;
+	const char		*args[] = { "-f", NULL, "prepare", "--agents",
+				    "counter:1", NULL, NULL };
+	char			 buffer[4096];
+	pid_t			 server;
+	int			 master, slave, status;
+
+	fake_node_start(&fake);
+	args[1] = fake.file;
+
+	master = pty_open(&slave);
+	server = fake_node_slow_prepare(&fake, 2.5);
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, slave, args);
+	close(slave);
+	ck_assert_int_eq(waitpid(server, &status, 0), server);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the fake node failed");
+	tl_ctl_expect(&run, 0, "prepare on a terminal");
+	ck_assert_msg(strstr(run.out, "agents: spawned 1,") != NULL, "%s",
+	    run.out);
+	pty_read(master, buffer, sizeof buffer);
+	ck_assert_msg(strstr(buffer, "prepare: spawn_n on 1 node, ") != NULL &&
+	    strstr(buffer, " s...") != NULL, "no progress on the terminal: "
+	    "\"%s\"", buffer);
+	tl_ctl_free(&run);
+
+	/* Not on a terminal: with -v a line each five seconds. */
+	args[5] = "-v";
+	server = fake_node_slow_prepare(&fake, 7.0);
+	tl_ctl_runv(&run, CTL_TIMEOUT, NULL, NULL, -1, args);
+	ck_assert_int_eq(waitpid(server, &status, 0), server);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the fake node failed");
+	tl_ctl_expect(&run, 0, "prepare -v");
+	ck_assert_msg(strncmp(run.err, "creamasctl: prepare: spawn_n on 1 "
+	    "node, ", 40) == 0 && strstr(run.err, " s...\n") != NULL, "%s",
+	    run.err);
+	ck_assert_msg(strstr(run.err, "\r") == NULL, "%s", run.err);
+	tl_ctl_free(&run);
+	fake_node_stop(&fake);
 }
 END_TEST
 
@@ -1733,6 +1908,8 @@ suite_ctl(void)
 	tcase_add_test(tc, test_not_creamasd);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_exit_codes);
+	tcase_add_test(tc, test_prepare_progress);
+	tcase_add_test(tc, test_long_reply);
 	suite_add_tcase(s, tc);
 	return (s);
 }
