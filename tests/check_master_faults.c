@@ -1075,7 +1075,7 @@ START_TEST(test_port_taken)
 	fd = fault_hold_port(&port);
 	snprintf(port_text, sizeof port_text, "%u", port);
 	snprintf(port_words, sizeof port_words, "port %u", port);
-	words[0] = "slave 0";
+	words[0] = "slave 1";
 	words[1] = port_words;
 	words[2] = "in use";
 
