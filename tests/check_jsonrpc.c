@@ -889,6 +889,36 @@ START_TEST(test_parse_exact_text)
 }
 END_TEST
 
+/*
+ * A repeated key could pair a number with the wrong text: such a line is
+ * refused when it needs the text, and so is a key cut at a NUL.
+ */
+START_TEST(test_parse_exact_refused)
+{
+	static const char *const lines[] = {
+		"{\"a\":1,\"a\":123456789012345678901234567890}",
+		"[{\"b\":\"x\",\"c\":\"\\ud800\",\"b\":\"\\udc00\"}]",
+		"{\"a\\u0000b\":1}",
+		"{\"x\":{\"\\u0000\":[]}}",
+	};
+	struct json_object	*value, *error;
+	size_t			 i;
+
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		ck_assert_msg(rpc_parse_line(lines[i], strlen(lines[i]), &value,
+		    &error) == -1, "%s was taken", lines[i]);
+		ck_assert_ptr_null(value);
+		ck_assert_int_eq(rpc_error_code(error), RPC_PARSE_ERROR);
+		json_object_put(error);
+	}
+	/* Repeated keys alone are as json-c takes them: the last wins. */
+	ck_assert_int_eq(rpc_parse_line("{\"a\":1,\"a\":2}", 13, &value,
+	    &error), 0);
+	ck_assert_str_eq(rpc_serialize(value, NULL), "{\"a\":2}");
+	json_object_put(value);
+}
+END_TEST
+
 /* Collect the JSON-RPC tests. */
 Suite *
 suite_jsonrpc(void)
@@ -909,6 +939,7 @@ suite_jsonrpc(void)
 	tcase_add_test(tc, test_parse_depth);
 	tcase_add_test(tc, test_parse_nul);
 	tcase_add_test(tc, test_parse_exact_text);
+	tcase_add_test(tc, test_parse_exact_refused);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("request");
