@@ -94,6 +94,8 @@ DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS =	$(sort $(TEST_SRCS:%.c=$(BUILD)/%.o))
 PLUGINS =	$(PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/plugins/%.so)
+EXAMPLE_SRCS =	$(wildcard examples/plugins/*.c)
+EXAMPLE_PLUGINS = $(EXAMPLE_SRCS:examples/plugins/%.c=$(BUILD)/plugins/%.so)
 BENCHES =	$(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 ifeq ($(HAVE_PYTHON),yes)
 PYTHON_OBJS =	$(PYTHON_SRCS:%.c=$(BUILD)/%.o)
@@ -107,7 +109,7 @@ TESTS =		$(BUILD)/tests/run_tests
 .PHONY: all check check-slow check-install check-deb deb bench demo deps \
 	install uninstall clean manlint FORCE
 
-all: $(CREAMASD) $(CREAMASCTL) $(PYTHON_PLUGIN)
+all: $(CREAMASD) $(CREAMASCTL) $(PYTHON_PLUGIN) $(EXAMPLE_PLUGINS)
 
 ifneq ($(V),1)
 Q =		@
@@ -151,6 +153,12 @@ $(BUILD)/plugins/%.so: tests/plugins/%.c $(wildcard include/creamas/*.h)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
+# The example plugins, written against the installed headers only.
+$(BUILD)/plugins/%.so: examples/plugins/%.c $(wildcard include/creamas/*.h)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) -Iinclude $(CFLAGS_EVENT) $(CFLAGS) -fPIC -shared \
+	    -o $@ $<
+
 $(BUILD)/plugins/python/%.o: plugins/python/%.c
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(CPPFLAGS) $(CFLAGS_PYTHON) $(CFLAGS) -fPIC \
@@ -184,6 +192,7 @@ CHECK_JOBS ?=	8
 CHECK_ENV =	CREAMASD=$(abspath $(CREAMASD)) \
 		CREAMASCTL=$(abspath $(CREAMASCTL)) \
 		CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
+		CREAMAS_INSTALL="$(MAKE) -s -C $(CURDIR) SAN=$(SAN) install" \
 		$(if $(PYTHON_PLUGIN),CREAMAS_PYTHON_TESTS=$(abspath \
 		tests/python)) \
 		$(if $(SANFLAGS),LSAN_OPTIONS=suppressions=$(abspath \
@@ -261,6 +270,8 @@ install: all
 	install -m 644 conf/creamasd.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/creamasd.conf
 	install -m 644 conf/creamasd.conf conf/nodes.example $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 644 $(EXAMPLE_SRCS) $(DESTDIR)$(DOCDIR)/examples/
 	@if [ -e $(CONF) ]; then echo "keeping $(CONF)"; \
 	else echo "install -m 644 conf/creamasd.conf $(CONF)"; \
 	    install -m 644 conf/creamasd.conf $(CONF); fi
@@ -276,11 +287,13 @@ uninstall:
 	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	rm -f $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
 	    $(DESTDIR)$(SYSUSERSDIR)/creamasd.conf \
-	    $(DESTDIR)$(DOCDIR)/creamasd.conf $(DESTDIR)$(DOCDIR)/nodes.example
+	    $(DESTDIR)$(DOCDIR)/creamasd.conf $(DESTDIR)$(DOCDIR)/nodes.example \
+	    $(EXAMPLE_SRCS:examples/plugins/%=$(DESTDIR)$(DOCDIR)/examples/%)
 	@if cmp -s conf/creamasd.conf $(CONF); then echo "rm -f $(CONF)"; \
 	    rm -f $(CONF); \
 	elif [ -e $(CONF) ]; then echo "keeping $(CONF): it was changed"; fi
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/creamas $(DESTDIR)$(DOCDIR) \
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/creamas $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(PLUGINDIR) $(dir $(DESTDIR)$(PLUGINDIR)) \
 	    $(DESTDIR)$(SYSCONFDIR)/creamasd 2>/dev/null
 

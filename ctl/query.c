@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "combine.h"
 #include "creamasctl.h"
 #include "jsonrpc.h"
 #include "xmalloc.h"
@@ -253,15 +254,100 @@ cmd_agents(struct cluster *cluster, int argc, char **argv)
 	return (cluster_exit_status(cluster));
 }
 
-/* creamasctl call method [json]: one managing function on every node. */
+/*
+ * The rule by which the nodes' answers to an extension's method are
+ * combined, as the first node that answers "methods" declares it (so
+ * that no plugin code is needed here); -1 for a built-in method or when
+ * it declares none (custom, local, unknown). *key gets the rule's key.
+ */
+static int
+query_combine_rule(struct cluster *cluster, const char *method, char **key)
+{
+	struct fanout_reply	*replies;
+	struct json_object	*entry, *value;
+	size_t			 i, k;
+	int			 rule = -1;
+
+	*key = NULL;
+	replies = cluster_call_all(cluster, "methods", NULL,
+	    cluster->options->timeout);
+	for (i = 0; i < cluster->count; i++) {
+		if (replies[i].error != NULL ||
+		    !json_object_is_type(replies[i].result, json_type_array))
+			continue;
+		for (k = 0; k < json_object_array_length(replies[i].result);
+		    k++) {
+			entry = json_object_array_get_idx(replies[i].result, k);
+			if (!json_object_object_get_ex(entry, "name", &value) ||
+			    strcmp(json_object_get_string(value), method) != 0)
+				continue;
+			if (!json_object_object_get_ex(entry, "owner",
+			    &value) || strcmp(json_object_get_string(value),
+			    "creamasd") == 0)
+				break;
+			if (json_object_object_get_ex(entry, "combine", &value))
+				rule = combine_parse(json_object_get_string(
+				    value));
+			if (json_object_object_get_ex(entry, "key", &value))
+				*key = xstrdup(json_object_get_string(value));
+			break;
+		}
+		break;
+	}
+	cluster_replies_free(replies, cluster->count);
+	return (rule == CR_COMBINE_CUSTOM ? -1 : rule);
+}
+
+/*
+ * Print the nodes' answers combined by a declared rule, a line; with
+ * --json an object {step, combine, result}. Returns -1 if the answers
+ * do not fit the rule.
+ */
+static int
+query_print_combined(struct cluster *cluster, const char *method, int rule,
+    const char *key, struct json_object *params, struct fanout_reply *replies)
+{
+	struct json_object	*combined, *object;
+	char			*cause;
+
+	if (combine_replies(rule, key, json_object_get_int64(rpc_param(params,
+	    "n")), replies, cluster->count, &combined, &cause) != 0) {
+		warnx("call %s: the nodes' answers do not combine by %s: %s",
+		    method, combine_name(rule), cause);
+		free(cause);
+		return (-1);
+	}
+	if (cluster->options->json) {
+		object = json_object_new_object();
+		json_object_object_add(object, "step",
+		    json_object_new_string("call"));
+		json_object_object_add(object, "combine",
+		    json_object_new_string(combine_name(rule)));
+		json_object_object_add(object, "result", combined);
+		ctl_json_print(object);
+		return (0);
+	}
+	puts(json_object_to_json_string_ext(combined, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(combined);
+	return (0);
+}
+
+/*
+ * creamasctl call method [json]: one managing function on every node;
+ * an extension's answers are combined by the rule the nodes declare for
+ * it, others printed node by node.
+ */
 int
 cmd_call(struct cluster *cluster, int argc, char **argv)
 {
 	struct fanout_reply	*replies;
 	struct json_object	*params = NULL;
 	const char		*method;
-	char			*cause;
+	char			*cause, *key;
 	size_t			 i;
+	int			 rule, status;
 
 	/* '+': a JSON argument is never an option. */
 	while (getopt(argc, argv, "+") != -1)
@@ -279,20 +365,31 @@ cmd_call(struct cluster *cluster, int argc, char **argv)
 			errx(CTL_EXIT_USAGE, "call %s: the parameters must be "
 			    "a JSON object of named parameters", method);
 	}
-	replies = cluster_call_all(cluster, method, params,
+	replies = cluster_call_all(cluster, method, json_object_get(params),
 	    cluster->options->timeout);
 	query_failures(cluster, method, replies);
+	/* Only when some node answered is there anything to combine. */
+	rule = -1;
+	key = NULL;
+	if (fanout_failures(replies, cluster->count) < cluster->count)
+		rule = query_combine_rule(cluster, method, &key);
 	for (i = 0; i < cluster->count; i++) {
 		if (cluster->options->json)
 			query_json(cluster, "call", i, &replies[i]);
-		else if (replies[i].error == NULL)
+		else if (replies[i].error == NULL && rule == -1)
 			ctl_print_node(cluster, i, "%s",
 			    json_object_to_json_string_ext(replies[i].result,
 			    JSON_C_TO_STRING_PLAIN |
 			    JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
+	status = cluster_exit_status(cluster);
+	if (rule != -1 && query_print_combined(cluster, method, rule, key,
+	    params, replies) != 0)
+		status = CTL_EXIT_FAILURE;
 	cluster_replies_free(replies, cluster->count);
-	return (cluster_exit_status(cluster));
+	json_object_put(params);
+	free(key);
+	return (status);
 }
 
 /* Describe a node's settings for people, on one line. */

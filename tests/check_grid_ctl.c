@@ -78,26 +78,6 @@ struct gc_grid {
 	double			 max;
 };
 
-/* Return the last line of a text, parsed as JSON (a new reference). */
-static struct json_object *
-gc_last_json(const char *text)
-{
-	const char	*start, *end;
-	char		*line;
-	struct json_object *value;
-
-	end = text + strlen(text);
-	while (end > text && end[-1] == '\n')
-		end--;
-	for (start = end; start > text && start[-1] != '\n'; start--)
-		;
-	ck_assert_msg(start < end, "no JSON line in \"%s\"", text);
-	line = strndup(start, (size_t)(end - start));
-	value = tl_json(line);
-	free(line);
-	return (value);
-}
-
 /*
  * Start two nodes of two slaves with creamasctl spawn, track every
  * process by pid, and fill a GC_WIDTH x GC_HEIGHT grid of type over
@@ -292,7 +272,7 @@ START_TEST(test_grid_json)
 	tl_ctl_expect(&run, 0, "-j grid");
 	ck_assert_msg(strchr(run.out, '\n') == run.out + strlen(run.out) - 1,
 	    "grid -j printed more than a line:\n%.2000s", run.out);
-	line = gc_last_json(run.out);
+	line = tl_last_json_line(run.out);
 	ck_assert_str_eq(tl_string(line, "step"), "grid");
 	tl_assert_json(tl_member(line, "ok"), "true");
 	ck_assert_int_eq(tl_int(line, "nodes"), GC_NODES);
@@ -497,7 +477,7 @@ START_TEST(test_grid_errors)
 
 	tl_ctl_run(&run, GC_CTL_WAIT, "-j", "-f", file, "grid", NULL);
 	tl_ctl_expect(&run, 1, "-j grid with no node running");
-	line = gc_last_json(run.out);
+	line = tl_last_json_line(run.out);
 	tl_assert_json(tl_member(line, "ok"), "false");
 	tl_assert_json(tl_member(line, "cells"), "[]");
 	json_object_put(line);
@@ -589,7 +569,7 @@ START_TEST(test_grid_slave_killed)
 	tl_ctl_run(&run, GC_CTL_WAIT, "-j", "-f", cluster.file, "-n",
 	    cluster.names[0], "call", "trigger_all", NULL);
 	tl_ctl_expect(&run, 0, "call trigger_all");
-	line = gc_last_json(run.out);
+	line = tl_last_json_line(run.out);
 	errors = tl_member(tl_member(line, "result"), "errors");
 	for (i = 0; i < json_object_array_length(errors); i++) {
 		entry = tl_index(errors, i);
@@ -621,7 +601,7 @@ START_TEST(test_grid_slave_killed)
 	ck_assert_msg(strstr(run.err, cluster.names[0]) != NULL &&
 	    strstr(run.err, victim) != NULL, "grid does not name %s and %s:\n"
 	    "%s", cluster.names[0], victim, run.err);
-	line = gc_last_json(run.out);
+	line = tl_last_json_line(run.out);
 	tl_assert_json(tl_member(line, "ok"), "false");
 	ck_assert_int_eq(tl_int(line, "nodes"), 1);
 	ck_assert_uint_eq(json_object_array_length(tl_member(line, "cells")),

@@ -25,6 +25,8 @@ for f in usr/local/sbin/creamasd usr/local/bin/creamasctl \
     usr/local/lib/sysusers.d/creamasd.conf \
     usr/local/share/doc/creamasd/creamasd.conf \
     usr/local/share/doc/creamasd/nodes.example \
+    usr/local/share/doc/creamasd/examples/artists.c \
+    usr/local/share/pkgconfig/creamas.pc \
     etc/creamasd/creamasd.conf; do
 	[ -f "$root/$f" ] || fail "$f not installed"
 done

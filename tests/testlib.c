@@ -1862,6 +1862,26 @@ tl_json_text(struct json_object *value)
 	return (json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
 }
 
+/* Return the last line of a text, parsed as JSON (a new reference). */
+struct json_object *
+tl_last_json_line(const char *text)
+{
+	const char	*start, *end;
+	char		*line;
+	struct json_object *value;
+
+	end = text + strlen(text);
+	while (end > text && end[-1] == '\n')
+		end--;
+	for (start = end; start > text && start[-1] != '\n'; start--)
+		;
+	ck_assert_msg(start < end, "no JSON line in \"%s\"", text);
+	line = strndup(start, (size_t)(end - start));
+	value = tl_json(line);
+	free(line);
+	return (value);
+}
+
 /* Return 1 if a value equals the JSON text (objects in any key order). */
 int
 tl_json_equal(struct json_object *value, const char *text)

@@ -232,6 +232,7 @@ struct tl_conn	*tl_accept(int, double);
 
 /* JSON values. */
 struct json_object *tl_json(const char *);
+struct json_object *tl_last_json_line(const char *);
 const char	*tl_json_text(struct json_object *);
 int		 tl_json_equal(struct json_object *, const char *);
 void		 tl_assert_json(struct json_object *, const char *);
