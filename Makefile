@@ -2,7 +2,7 @@
 #
 #   make              build creamasd and creamasctl (into build/)
 #   make check        build and run the tests, the suites in parallel
-#   make check-slow   the long and heavy suites
+#   make check-slow   the long and heavy suites, and check-deb
 #   make check SAN=1  the same with AddressSanitizer and UBSan (build-san/)
 #   make bench        build and run the benchmarks
 #   make deb          the Debian packages, in build-deb/
@@ -203,7 +203,8 @@ check: all $(TESTS) $(PLUGINS) check-install
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(FAST_SUITES)
 
-check-slow: all $(TESTS) $(PLUGINS)
+# check-slow checks the Debian packages too (check-deb), but under SAN=1.
+check-slow: all $(TESTS) $(PLUGINS) $(if $(SANFLAGS),,check-deb)
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(SLOW_SUITES)
 

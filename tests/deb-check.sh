@@ -64,7 +64,7 @@ apt-get -q install -y --no-install-recommends man-db \
 for f in /lib/systemd/system/creamasd.service \
     /lib/systemd/system/creamasd@.service \
     /usr/lib/sysusers.d/creamasd.conf /etc/creamasd/creamasd.conf \
-    /usr/include/creamas/agent.h; do
+    /usr/include/creamas/agent.h /usr/share/pkgconfig/creamas.pc; do
 	[ -f "$f" ] || fail "no $f"
 done
 [ -d /usr/lib/creamas/plugins ] || fail "no plugin folder"
@@ -99,6 +99,7 @@ done
 dpkg --purge creamasd-dev creamasd >/dev/null
 for f in /usr/sbin/creamasd /usr/bin/creamasctl /etc/creamasd \
     /lib/systemd/system/creamasd.service /usr/include/creamas \
+    /usr/share/pkgconfig/creamas.pc \
     /usr/share/man/man8/creamasd.8.gz; do
 	[ ! -e "$f" ] || fail "$f left after purge"
 done
