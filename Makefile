@@ -218,8 +218,8 @@ check-install: all $(PLUGINS)
 bench: all $(BENCHES) $(PLUGINS)
 	@for b in $(BENCHES); do \
 	    CREAMASD=$(abspath $(CREAMASD)) \
-	    $(if $(PYTHON_PLUGIN),CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
-	    CREAMAS_PYTHON_BENCH=$(abspath bench/python)) \
+	    CREAMAS_PLUGINS=$(abspath $(BUILD)/plugins) \
+	    $(if $(PYTHON_PLUGIN),CREAMAS_PYTHON_BENCH=$(abspath bench/python)) \
 	    $$b || exit 1; done
 
 # The Debian packages of tools/packages, make among them (as root).
