@@ -148,15 +148,27 @@ py_expect(struct tl_conn *conn, const char *agent, const char *method,
 	free(params);
 }
 
-/* A slave with the Python plugin, and maybe the pingpong one. */
+/*
+ * A slave with the Python plugin, the pingpong one if asked, and an
+ * option ("-o" KEY=VALUE) if not NULL.
+ */
 static struct tl_daemon *
-py_slave(int pingpong)
+py_slave(int pingpong, const char *option)
 {
-	const char	*args[] = { "--plugin", tl_plugin_path("creamas_python"),
-			    "--plugin", tl_plugin_path("pingpong"), NULL };
+	const char	*args[8];
+	size_t		 n = 0;
 
-	if (!pingpong)
-		args[2] = NULL;
+	args[n++] = "--plugin";
+	args[n++] = tl_plugin_path("creamas_python");
+	if (pingpong) {
+		args[n++] = "--plugin";
+		args[n++] = tl_plugin_path("pingpong");
+	}
+	if (option != NULL) {
+		args[n++] = "-o";
+		args[n++] = option;
+	}
+	args[n] = NULL;
 	return (tl_daemon_startv(args));
 }
 
@@ -380,7 +392,7 @@ START_TEST(test_cross_calls)
 	struct json_object	*result, *round;
 	char			*summer, *pycounter, *pong, *ccounter, *pinger;
 
-	d = py_slave(1);
+	d = py_slave(1, NULL);
 	conn = tl_connect(d->port);
 	result = tl_ok(conn, "spawn", "{\"type\":\"counter\",\"params\":"
 	    "{\"start\":5}}");
@@ -439,7 +451,7 @@ START_TEST(test_exceptions)
 	struct json_object	*round, *response;
 	char			*boom, *late, *counter;
 
-	d = py_slave(0);
+	d = py_slave(0, NULL);
 	conn = tl_connect(d->port);
 	boom = py_spawn(conn, "Boom", NULL);
 	round = py_round(conn, "{\"results\":true}");
@@ -517,7 +529,7 @@ START_TEST(test_spawn_errors)
 	char			*params;
 	size_t			 i;
 
-	d = py_slave(0);
+	d = py_slave(0, NULL);
 	conn = tl_connect(d->port);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		params = tl_printf(cases[i].params, py_dir());
@@ -531,6 +543,55 @@ START_TEST(test_spawn_errors)
 	}
 	tl_close(conn);
 	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * The extension's keys: python.act_limit and python.path are checked at
+ * start; python.path, given with -o to a master, reaches its slaves,
+ * and given later with configure, serves the next spawn.
+ */
+START_TEST(test_configuration)
+{
+	struct tl_run		 run;
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*result;
+	char			*option;
+
+	tl_start_fail(&run, "--plugin", tl_plugin_path("creamas_python"),
+	    "-o", "python.act_limit=0", NULL);
+	ck_assert_msg(strstr(run.err, "act_limit 0: not seconds") != NULL,
+	    "%s", run.err);
+	tl_run_free(&run);
+	tl_start_fail(&run, "--plugin", tl_plugin_path("creamas_python"),
+	    "-o", "python.nosuch=1", NULL);
+	ck_assert_msg(strstr(run.err, "nosuch") != NULL, "%s", run.err);
+	tl_run_free(&run);
+
+	option = tl_printf("python.path=/nonexistent:%s", py_dir());
+	tl_adopt_orphans();
+	d = tl_daemon_start("--role", "master", "--slaves", "2", "--plugin",
+	    tl_plugin_path("creamas_python"), "-o", option, NULL);
+	free(option);
+	conn = tl_connect(d->port);
+	result = tl_ok(conn, "spawn_n", "{\"type\":\"python\",\"n\":2,"
+	    "\"params\":{\"class\":\"pyagents.Counter\"}}");
+	ck_assert_uint_eq(json_object_array_length(result), 2);
+	json_object_put(result);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+
+	d = py_slave(0, NULL);
+	conn = tl_connect(d->port);
+	json_object_put(tl_err(conn, PY_AGENT_FAILED, "spawn", "{\"type\":"
+	    "\"python\",\"params\":{\"class\":\"pyagents.Counter\"}}"));
+	json_object_put(tl_okf(conn, "configure", "{\"key\":\"python.path\","
+	    "\"value\":\"%s\"}", py_dir()));
+	json_object_put(tl_ok(conn, "spawn", "{\"type\":\"python\","
+	    "\"params\":{\"class\":\"pyagents.Counter\"}}"));
+	tl_close(conn);
 	tl_daemon_stop_clean(d);
 }
 END_TEST
@@ -550,9 +611,7 @@ START_TEST(test_endless_loop)
 	char			*loop, *stubborn, *counter, *marker, *params;
 	double			 started;
 
-	ck_assert_int_eq(setenv("CREAMAS_PYTHON_ACT_LIMIT", "0.5", 1), 0);
-	d = py_slave(0);
-	ck_assert_int_eq(unsetenv("CREAMAS_PYTHON_ACT_LIMIT"), 0);
+	d = py_slave(0, "python.act_limit=0.5");
 	conn = tl_connect(d->port);
 	conn->timeout = 30;
 	marker = tl_path(tl_tempdir(), "looping");
@@ -667,6 +726,7 @@ suite_python(void)
 	tcase_add_test(tcase, test_cross_calls);
 	tcase_add_test(tcase, test_exceptions);
 	tcase_add_test(tcase, test_spawn_errors);
+	tcase_add_test(tcase, test_configuration);
 	tcase_add_test(tcase, test_endless_loop);
 	tcase_add_test(tcase, test_killed_slave);
 	suite_add_tcase(suite, tcase);

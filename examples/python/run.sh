@@ -19,17 +19,18 @@ plugin=${CREAMAS_PYTHON_PLUGIN:-$top/build/plugins/creamas_python.so}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Two nodes whose masters load the plugin; ports as examples/nodes.local.
+# Two nodes whose masters load the plugin and find the agents' modules
+# here (python.path, passed on to their slaves).
 for port in 7330 7340; do
 	echo "127.0.0.1 port=$port slaves=2 launch=local" \
 	    "cmd=\"{creamasd} --role master --slaves {slaves}" \
-	    "--listen {listen} --plugin $plugin\""
+	    "--listen {listen} --plugin $plugin -o python.path=$here\""
 done > "$work/nodes"
 
 case ${1:-counters} in
 counters)
 	"$creamasctl" -f "$work/nodes" run -n "${2:-5}" --connections random:3 \
-	    --agents "python:10:{\"class\":\"counters.Gossip\",\"path\":\"$here\"}"
+	    --agents 'python:10:{"class":"counters.Gossip"}'
 	;;
 grid)
 	nodes=$work/nodes
@@ -37,7 +38,7 @@ grid)
 	trap '"$creamasctl" -f "$nodes" stop; rm -rf "$work"' EXIT
 	"$creamasctl" -f "$nodes" wait
 	"$creamasctl" -f "$nodes" prepare --node-grid 2x1 --grid \
-	    "${2:-32x16}:python:{\"class\":\"diffusion.Diffusion\",\"path\":\"$here\"}"
+	    "${2:-32x16}"':python:{"class":"diffusion.Diffusion"}'
 	echo "before the rounds:"
 	"$creamasctl" -f "$nodes" grid
 	"$creamasctl" -f "$nodes" trigger -n "${3:-20}" | tail -1

@@ -362,7 +362,7 @@ agent_close(struct cr_agent *agent, const char *log_folder)
 	watchdog_leave();
 }
 
-static const struct cr_agent_type agent_python_type = {
+const struct cr_agent_type agent_python_type = {
 	.name = "python",
 	.state_size = sizeof(struct agent_state),
 	.init = agent_init,
@@ -370,5 +370,3 @@ static const struct cr_agent_type agent_python_type = {
 	.call = agent_call,
 	.close = agent_close,
 };
-
-CR_PLUGIN_EXPORT(&agent_python_type);

@@ -39,7 +39,13 @@ struct module_agent {
 };
 
 /* agent.c */
+extern const struct cr_agent_type agent_python_type;
 void		 agent_report_error(struct cr_agent *, const char *);
+
+/* config.c */
+int		 config_set(const char *, const char *, char **);
+const char	*config_get_path(void);
+double		 config_get_act_limit(void);
 
 /* convert.c */
 PyObject	*convert_to_python(const struct json_object *);
@@ -48,6 +54,8 @@ char		*convert_error_text(void);
 
 /* interp.c */
 int		 interp_start(char **);
+int		 interp_running(void);
+int		 interp_add_list(const char *, char **);
 int		 interp_add_path(PyObject *, char **);
 
 /* module.c */
@@ -68,6 +76,7 @@ int		 task_run(struct cr_agent *, PyObject *, int, PyObject **);
 /* watchdog.c */
 int		 watchdog_start(double, char **);
 void		 watchdog_stop(void);
+void		 watchdog_set_limit(double);
 void		 watchdog_enter(struct cr_agent *);
 void		 watchdog_leave(void);
 

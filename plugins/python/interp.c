@@ -18,8 +18,8 @@
  * The interpreter: started at the first spawn of a python agent, so that
  * a process that only loads the plugin (a master) never starts one, and
  * finalised when the plugin is unloaded. Its module search path begins
- * with the directories of $CREAMAS_PYTHON_PATH (colon-separated) and
- * those that spawns give in their "path".
+ * with the directories of python.path (config.c) and those that spawns
+ * give in their "path".
  */
 
 #include <dlfcn.h>
@@ -28,8 +28,6 @@
 #include <string.h>
 
 #include "creamas_python.h"
-
-#define INTERP_ACT_LIMIT	10.0	/* seconds, by default */
 
 static int	 interp_started;
 
@@ -58,7 +56,7 @@ interp_global_symbols(char **cause)
 }
 
 /* Put each of the colon-separated directories of list on sys.path. */
-static int
+int
 interp_add_list(const char *list, char **cause)
 {
 	PyObject	*paths, *item;
@@ -83,29 +81,16 @@ interp_add_list(const char *list, char **cause)
 	if (rc == 0)
 		rc = interp_add_path(paths, cause);
 	else
-		*cause = strdup("cannot read CREAMAS_PYTHON_PATH");
+		*cause = strdup("cannot read python.path");
 	Py_DECREF(paths);
 	return (rc);
 }
 
-/* Return the act limit: $CREAMAS_PYTHON_ACT_LIMIT seconds, or 10. */
-static double
-interp_act_limit(char **cause)
+/* Return 1 once the interpreter has started. */
+int
+interp_running(void)
 {
-	const char	*value;
-	char		*end;
-	double		 limit;
-
-	if ((value = getenv("CREAMAS_PYTHON_ACT_LIMIT")) == NULL)
-		return (INTERP_ACT_LIMIT);
-	limit = strtod(value, &end);
-	if (*value == '\0' || *end != '\0' || !(limit > 0 && limit <= 1e6)) {
-		if (asprintf(cause, "CREAMAS_PYTHON_ACT_LIMIT=%s: not seconds "
-		    "in (0, 1e6]", value) == -1)
-			*cause = NULL;
-		return (-1);
-	}
-	return (limit);
+	return (interp_started);
 }
 
 /* Start the interpreter, once; return 0, or -1 saying why in *cause. */
@@ -116,13 +101,11 @@ interp_start(char **cause)
 	PyStatus	 status;
 	PyObject	*module;
 	const char	*path;
-	double		 limit;
 
 	*cause = NULL;
 	if (interp_started)
 		return (0);
-	if ((limit = interp_act_limit(cause)) < 0 ||
-	    interp_global_symbols(cause) != 0)
+	if (interp_global_symbols(cause) != 0)
 		return (-1);
 	if (!Py_IsInitialized() && PyImport_AppendInittab("creamas_agent",
 	    module_init) != 0) {
@@ -147,10 +130,10 @@ interp_start(char **cause)
 		return (-1);
 	}
 	Py_DECREF(module);
-	if ((path = getenv("CREAMAS_PYTHON_PATH")) != NULL &&
+	if ((path = config_get_path()) != NULL &&
 	    interp_add_list(path, cause) != 0)
 		return (-1);
-	return (watchdog_start(limit, cause));
+	return (watchdog_start(config_get_act_limit(), cause));
 }
 
 /*

@@ -104,10 +104,10 @@ watchdog_main(void *arg)
 	/* Every signal is for the daemon's thread, none for this one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	tick = watchdog_limit / 10 < WATCHDOG_TICK_MAX ?
-	    watchdog_limit / 10 : WATCHDOG_TICK_MAX;
 	pthread_mutex_lock(&watchdog_lock);
 	while (!watchdog_stopping) {
+		tick = watchdog_limit / 10 < WATCHDOG_TICK_MAX ?
+		    watchdog_limit / 10 : WATCHDOG_TICK_MAX;
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += (long)(tick * 1e9);
 		until.tv_sec += until.tv_nsec / 1000000000;
@@ -200,6 +200,17 @@ watchdog_stop(void)
 	pthread_join(watchdog_thread, NULL);
 	pthread_cond_destroy(&watchdog_wake);
 	watchdog_running = 0;
+}
+
+/* Set the limit, seconds (python.act_limit given while running). */
+void
+watchdog_set_limit(double limit)
+{
+	pthread_mutex_lock(&watchdog_lock);
+	watchdog_limit = limit;
+	if (watchdog_running)
+		pthread_cond_signal(&watchdog_wake);
+	pthread_mutex_unlock(&watchdog_lock);
 }
 
 /* The daemon's thread enters Python for agent. */
