@@ -608,6 +608,7 @@ START_TEST(test_endless_loop)
 	struct tl_conn		*conn, *other;
 	struct json_object	*round, *response;
 	struct tl_exit		 e;
+	struct json_object	*status, *python;
 	char			*loop, *stubborn, *counter, *marker, *params;
 	double			 started;
 
@@ -627,6 +628,14 @@ START_TEST(test_endless_loop)
 	py_expect_error(round, stubborn, "ActTimeout: ");
 	tl_assert_json(tl_member(round, "results"), "[null,null,1]");
 	json_object_put(round);
+	status = tl_ok(conn, "status", NULL);
+	python = tl_member(status, "python");
+	ck_assert_msg(json_object_get_boolean(tl_member(python, "running")),
+	    "%s", tl_json_text(python));
+	ck_assert_int_ge(tl_int(python, "act_timeouts"), 2);
+	ck_assert_msg(strncmp(tl_string(python, "version"), "3.", 2) == 0,
+	    "%s", tl_json_text(python));
+	json_object_put(status);
 
 	/*
 	 * A stop sent while the loop runs (it has made its marker) is

@@ -77,6 +77,7 @@ int		 task_run(struct cr_agent *, PyObject *, int, PyObject **);
 int		 watchdog_start(double, char **);
 void		 watchdog_stop(void);
 void		 watchdog_set_limit(double);
+uint64_t	 watchdog_timeouts(void);
 void		 watchdog_enter(struct cr_agent *);
 void		 watchdog_leave(void);
 

@@ -54,6 +54,7 @@ static _Atomic uint64_t		 watchdog_entries;	/* entries so far */
 static _Atomic uint64_t		 watchdog_overdue;	/* the one to stop */
 static _Atomic int		 watchdog_busy;		/* in Python now */
 static struct cr_agent		*watchdog_agent;	/* whose code */
+static uint64_t			 watchdog_raised;	/* ActTimeouts */
 
 /* Return CLOCK_MONOTONIC in seconds. */
 static double
@@ -84,6 +85,7 @@ watchdog_handler(PyObject *module, PyObject *args)
 	snprintf(message, sizeof message, "%s ran for more than %g s (an "
 	    "endless loop?)", address, watchdog_limit);
 	PyErr_SetString(module_act_timeout, message);
+	watchdog_raised++;
 	return (NULL);
 }
 
@@ -211,6 +213,13 @@ watchdog_set_limit(double limit)
 	if (watchdog_running)
 		pthread_cond_signal(&watchdog_wake);
 	pthread_mutex_unlock(&watchdog_lock);
+}
+
+/* Return how many times ActTimeout was raised. */
+uint64_t
+watchdog_timeouts(void)
+{
+	return (watchdog_raised);
 }
 
 /* The daemon's thread enters Python for agent. */
