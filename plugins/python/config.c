@@ -84,3 +84,11 @@ config_get_act_limit(void)
 {
 	return (config_act_limit);
 }
+
+/* The plugin is unloaded: forget python.path. */
+static void __attribute__((destructor))
+config_free(void)
+{
+	free(config_path);
+	config_path = NULL;
+}
