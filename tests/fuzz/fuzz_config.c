@@ -90,11 +90,15 @@ fuzz_clear_config(struct daemon_config *config)
 	for (i = 0; i < config->nplugins; i++)
 		free(config->plugins[i]);
 	free(config->plugins);
+	for (i = 0; i < config->nextension_keys; i++)
+		free(config->extension_keys[i]);
+	free(config->extension_keys);
 	free(config->role);
 	free(config->listen);
 	free(config->advertise);
 	free(config->log_folder);
 	free(config->key_path);
+	free(config->metrics);
 }
 
 /* Parse the input as a creamasd configuration file. */
