@@ -86,24 +86,56 @@ benchlib_sleep_ms(long ms)
 		continue;
 }
 
-/* Return 1 if a process exists and is not a zombie. */
-int
-benchlib_pid_alive(pid_t pid)
+/*
+ * Read /proc/PID/stat into buf; return what follows the command's ")",
+ * the state first, or NULL if the process is not there.
+ */
+static const char *
+benchlib_stat(pid_t pid, char *buf, size_t size)
 {
-	char	 path[64], buf[512], *paren, state;
+	char	 path[64], *paren;
 	FILE	*f;
 	size_t	 n;
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	n = fread(buf, 1, sizeof buf - 1, f);
+		return (NULL);
+	n = fread(buf, 1, size - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	if ((paren = strrchr(buf, ')')) == NULL ||
-	    sscanf(paren + 1, " %c", &state) != 1)
+	if ((paren = strrchr(buf, ')')) == NULL)
+		return (NULL);
+	return (paren + 1);
+}
+
+/* Return 1 if a process exists and is not a zombie. */
+int
+benchlib_pid_alive(pid_t pid)
+{
+	const char	*fields;
+	char		 buf[512], state;
+
+	if ((fields = benchlib_stat(pid, buf, sizeof buf)) == NULL ||
+	    sscanf(fields, " %c", &state) != 1)
 		return (0);
 	return (state != 'Z' && state != 'X');
+}
+
+/* Return the CPU time a process has used (user and system), in ns. */
+uint64_t
+benchlib_cpu_ns(pid_t pid)
+{
+	const char		*fields;
+	char			 buf[1024];
+	unsigned long long	 user, system;
+	long			 hz = sysconf(_SC_CLK_TCK);
+
+	/* After the state: ppid ... cmajflt (10 fields), utime, stime. */
+	if ((fields = benchlib_stat(pid, buf, sizeof buf)) == NULL ||
+	    sscanf(fields, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &user, &system) != 2 || hz <= 0)
+		bench_fatal("/proc/%ld/stat: no CPU times", (long)pid);
+	return ((uint64_t)(user + system) * (1000000000ULL / (uint64_t)hz));
 }
 
 /* Return a process's VmRSS in bytes; 0 if unknown, or fail if must is set. */

@@ -66,6 +66,7 @@ uint64_t	benchlib_now_ns(void);
 void		benchlib_sleep_ms(long);
 int		benchlib_pid_alive(pid_t);
 uint64_t	benchlib_rss(pid_t, int);
+uint64_t	benchlib_cpu_ns(pid_t);
 int		benchlib_compare_u64(const void *, const void *);
 int		benchlib_compare_double(const void *, const void *);
 double		benchlib_quantile(double *, size_t, double);

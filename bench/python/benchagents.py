@@ -31,3 +31,4 @@ class Holder(Empty):
 
     def __init__(self):
         self.count = 0
+
