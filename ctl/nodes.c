@@ -718,11 +718,12 @@ nodes_find(const struct nodes *nodes, const char *name, size_t *index,
 		return (0);
 	}
 	if (found > 1) {
-		xasprintf(cause, "%s: %zu nodes of %s are on that host; name "
-		    "one as HOST:PORT", name, found, nodes->file);
+		xasprintf(cause, "%.*s%s: %zu nodes of %s are on that host; "
+		    "name one as HOST:PORT", QUOTE(name), found, nodes->file);
 		return (-1);
 	}
-	xasprintf(cause, "%s: no such node in %s", name, nodes->file);
+	xasprintf(cause, "%.*s%s: no such node in %s", QUOTE(name),
+	    nodes->file);
 	return (-1);
 }
 

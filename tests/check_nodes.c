@@ -479,6 +479,12 @@ START_TEST(test_find)
 	    &cause), -1);
 	ck_assert_str_eq(cause, "a.example:7001: no such node in nodes.test");
 	free(cause);
+	/* A name of any length is quoted by its start. */
+	ck_assert_int_eq(nodes_find(&nodes, "a-very-long-name-of-a-host-that-"
+	    "is-in-no-nodes-file.example.org", &index, &cause), -1);
+	ck_assert_str_eq(cause, "a-very-long-name-of-a-host-that-is-in-no...: "
+	    "no such node in nodes.test");
+	free(cause);
 	nodes_free(&nodes);
 }
 END_TEST
