@@ -91,6 +91,10 @@ endif
 
 COMMON_OBJS =	$(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+# Everything of the daemon but main() (daemon/creamasd.c) is a library,
+# which creamasd, the in-process tests and the fuzz targets link.
+DAEMON_LIB_OBJS = $(filter-out $(BUILD)/daemon/creamasd.o,$(DAEMON_OBJS))
+DAEMON_LIB =	$(BUILD)/libcreamasd.a
 CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS =	$(sort $(TEST_SRCS:%.c=$(BUILD)/%.o))
 PLUGINS =	$(PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/plugins/%.so)
@@ -140,10 +144,18 @@ $(BUILD)/libcommon.a: $(COMMON_OBJS)
 	$(Q)rm -f $@
 	$(QUIET_LINK)$(AR) rcs $@ $^
 
-# creamasd exports its plugin API, the cr_* functions, and nothing else.
-$(CREAMASD): $(DAEMON_OBJS) $(BUILD)/libcommon.a daemon/exports.list
+$(DAEMON_LIB): $(DAEMON_LIB_OBJS)
+	$(Q)rm -f $@
+	$(QUIET_LINK)$(AR) rcs $@ $^
+
+# creamasd exports its plugin API, the cr_* functions, and nothing else;
+# all of the library is in, whether main() calls it or only plugins do.
+$(CREAMASD): $(BUILD)/daemon/creamasd.o $(DAEMON_LIB) $(BUILD)/libcommon.a \
+    daemon/exports.list
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -Wl,--dynamic-list=daemon/exports.list \
-	    -o $@ $(filter-out %.list,$^) $(LIBS_EVENT) -ldl -lm
+	    -o $@ $(BUILD)/daemon/creamasd.o -Wl,--whole-archive \
+	    $(DAEMON_LIB) -Wl,--no-whole-archive $(BUILD)/libcommon.a \
+	    $(LIBS_EVENT) -ldl -lm
 
 $(CREAMASCTL): $(CTL_OBJS) $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_EVENT) \
@@ -171,9 +183,10 @@ $(PYTHON_PLUGIN): $(PYTHON_OBJS) plugins/python/exports.map
 	    -Wl,--version-script=plugins/python/exports.map -o $@ \
 	    $(PYTHON_OBJS) $(LIBS_PYTHON) -pthread
 
-$(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(BUILD)/libcommon.a
+$(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(DAEMON_LIB) \
+    $(BUILD)/libcommon.a
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS_CHECK) \
-	    $(LIBS_EVENT) $(LIBS_SSH) -lm
+	    $(LIBS_EVENT) $(LIBS_SSH) -ldl -lm
 
 # The helpers of bench/benchlib.c, compiled once and linked into each bench.
 $(BUILD)/bench/benchlib.o: bench/benchlib.c
@@ -350,6 +363,7 @@ FUZZ_COMMON_OBJS = $(COMMON_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_DAEMON_OBJS = $(filter-out $(FUZZ_BUILD)/daemon/creamasd.o, \
 		    $(DAEMON_SRCS:%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_LIB =	$(FUZZ_BUILD)/libcommon.a
+FUZZ_DAEMON_LIB = $(FUZZ_BUILD)/libcreamasd.a
 FUZZ_HELPER =	$(FUZZ_BUILD)/tests/fuzz/fuzz.o
 FUZZ_BINS =	$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -371,6 +385,10 @@ $(FUZZ_LIB): $(FUZZ_COMMON_OBJS)
 	$(Q)rm -f $@
 	$(QUIET_LINK)$(AR) rcs $@ $^
 
+$(FUZZ_DAEMON_LIB): $(FUZZ_DAEMON_OBJS)
+	$(Q)rm -f $@
+	$(QUIET_LINK)$(AR) rcs $@ $^
+
 $(FUZZ_BUILD)/fuzz_line $(FUZZ_BUILD)/fuzz_addr: \
     $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_HELPER) \
     $(FUZZ_LIB)
@@ -380,16 +398,16 @@ $(FUZZ_BUILD)/fuzz_nodes: $(FUZZ_BUILD)/tests/fuzz/fuzz_nodes.o \
     $(FUZZ_BUILD)/ctl/nodes.o $(FUZZ_HELPER) $(FUZZ_LIB)
 	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
 
-# fuzz_config builds daemon/creamasd.c in (for its config_set), so it
-# needs the rest of the daemon; fuzz_dispatch wraps the daemon's entry
-# and its outgoing connections (see fuzz_dispatch.c).
+# fuzz_config and fuzz_dispatch link the daemon's library; fuzz_dispatch
+# wraps the daemon's entry and its outgoing connections (see
+# fuzz_dispatch.c).
 $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o \
-    $(FUZZ_DAEMON_OBJS) $(FUZZ_HELPER) $(FUZZ_LIB)
+    $(FUZZ_HELPER) $(FUZZ_DAEMON_LIB) $(FUZZ_LIB)
 	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS_EVENT) \
 	    -ldl -lm
 
 $(FUZZ_BUILD)/fuzz_dispatch: $(FUZZ_BUILD)/tests/fuzz/fuzz_dispatch.o \
-    $(FUZZ_DAEMON_OBJS) $(FUZZ_HELPER) $(FUZZ_LIB)
+    $(FUZZ_HELPER) $(FUZZ_DAEMON_LIB) $(FUZZ_LIB)
 	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) \
 	    -Wl,--wrap=methods_server_dispatch -Wl,--wrap=client_new \
 	    -o $@ $^ $(LIBS_EVENT) -ldl -lm

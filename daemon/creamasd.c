@@ -32,7 +32,10 @@
 
 /* creamasd: a Creamas environment as a daemon. */
 
-/* Print the usage to stderr (an error) or stdout (--help) and exit. */
+/*
+ * Print the usage to stderr (an error) or, with the configuration keys,
+ * to stdout (--help), and exit.
+ */
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -46,98 +49,12 @@ usage(int status)
 	    "                [--key file] [--insecure] [--syslog] "
 	    "[--metrics host:port]\n"
 	    "       creamasd [-f file] [--key file] --metrics-token\n");
+	if (status == 0) {
+		printf("\nConfiguration keys (in the file, or -o key=value; "
+		    "see creamasd.conf(5)):\n\n");
+		settings_print(stdout);
+	}
 	exit(status);
-}
-
-/* Set one configuration key; used by the file and by -o. */
-static int
-config_set(const char *key, const char *value, void *arg, char **cause)
-{
-	struct daemon_config	*config = arg;
-	char			**slot = NULL;
-	unsigned long		  count;
-
-	if (strcmp(key, "role") == 0) {
-		if (strcmp(value, "slave") != 0 &&
-		    strcmp(value, "master") != 0) {
-			xasprintf(cause, "unknown role '%s' (slave or master)",
-			    value);
-			return (-1);
-		}
-		slot = &config->role;
-	} else if (strcmp(key, "slaves") == 0) {
-		if (strcmp(value, "auto") == 0) {
-			config->slaves = 0;
-			return (0);
-		}
-		return (config_parse_count(value, 0, CONFIG_SLAVES_MAX,
-		    &config->slaves, cause));
-	} else if (strcmp(key, "slave_ports") == 0) {
-		if (strcmp(value, "any") == 0) {
-			config->slave_ports = 0;
-			return (0);
-		}
-		if (config_parse_count(value, 1, 65535, &count, cause) != 0)
-			return (-1);
-		config->slave_ports = (long)count;
-		return (0);
-	} else if (strcmp(key, "idle_exit") == 0)
-		return (config_parse_seconds(value, &config->idle_exit, cause));
-	else if (strcmp(key, "key") == 0)
-		slot = &config->key_path;
-	else if (strcmp(key, "insecure") == 0) {
-		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
-			xasprintf(cause, "must be yes or no");
-			return (-1);
-		}
-		config->insecure = strcmp(value, "yes") == 0;
-		return (0);
-	} else if (strcmp(key, "stop_grace") == 0)
-		return (config_parse_seconds(value, &config->stop_grace, cause));
-	else if (strcmp(key, "listen") == 0)
-		slot = &config->listen;
-	else if (strcmp(key, "advertise") == 0)
-		slot = &config->advertise;
-	else if (strcmp(key, "log_folder") == 0)
-		slot = &config->log_folder;
-	else if (strcmp(key, "metrics") == 0)
-		slot = &config->metrics;
-	else if (strcmp(key, "plugin") == 0) {
-		config->plugins = xreallocarray(config->plugins,
-		    config->nplugins + 1, sizeof *config->plugins);
-		config->plugins[config->nplugins++] = xstrdup(value);
-		return (0);
-	} else if (strcmp(key, "round_timeout") == 0) {
-		if (config_parse_seconds(value, &config->round_timeout,
-		    cause) != 0)
-			return (-1);
-		if (config->round_timeout <= 0) {
-			xasprintf(cause, "must be above 0");
-			return (-1);
-		}
-		return (0);
-	} else if (limit_is_key(key))
-		return (limit_set(&config->limits, key, value, cause));
-	else if (extension_is_key(key)) {
-		/* An extension's: given to it once the plugins are loaded. */
-		config->extension_keys = xreallocarray(config->extension_keys,
-		    config->nextension_keys + 1,
-		    sizeof *config->extension_keys);
-		xasprintf(&config->extension_keys[config->nextension_keys++],
-		    "%s=%s", key, value);
-		return (0);
-	}
-	else {
-		xasprintf(cause, "unknown key");
-		return (-1);
-	}
-	if (*value == '\0') {
-		xasprintf(cause, "empty value");
-		return (-1);
-	}
-	free(*slot);
-	*slot = xstrdup(value);
-	return (0);
 }
 
 /* Give an extension its NAME.KEY=VALUE, as set at start. */
@@ -171,7 +88,7 @@ config_option(struct daemon_config *config, const char *option)
 		exit(2);
 	}
 	*value++ = '\0';
-	if (config_set(key, value, config, &cause) != 0) {
+	if (settings_set(key, value, config, &cause) != 0) {
 		fprintf(stderr, "creamasd: -o %s: %s\n", key, cause);
 		exit(2);
 	}
@@ -248,7 +165,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon_config	 config, cli;
+	struct daemon_config	 config;
 	struct event_base	*base;
 	struct event		*signals[3];
 	const int		 signos[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -257,12 +174,7 @@ main(int argc, char **argv)
 	size_t			 noverrides = 0, i;
 	int			 ch, print_token = 0;
 
-	memset(&config, 0, sizeof config);
-	limit_default(&config.limits);
-	config.round_timeout = DEFAULT_ROUND_TIMEOUT;
-	config.stop_grace = DEFAULT_STOP_GRACE;
-	config.slave_ports = -1;
-	memset(&cli, 0, sizeof cli);
+	settings_defaults(&config);
 
 	/* Options are applied after the file, so that they win. */
 	while ((ch = getopt_long(argc, argv, "df:ho:vV", options,
@@ -324,7 +236,7 @@ main(int argc, char **argv)
 		usage(2);
 	log_init(1, config.verbose, "creamasd");
 
-	if (file != NULL && config_parse_file(file, config_set, &config,
+	if (file != NULL && config_parse_file(file, settings_set, &config,
 	    &cause) != 0) {
 		fprintf(stderr, "creamasd: %s\n", cause);
 		exit(1);
@@ -335,10 +247,6 @@ main(int argc, char **argv)
 		free(overrides[i]);
 	}
 	free(overrides);
-	if (config.role == NULL)
-		config.role = xstrdup("slave");
-	if (config.listen == NULL)
-		config.listen = xstrdup(DEFAULT_LISTEN);
 
 	if (config.key_path != NULL) {
 		if (auth_key_load(config.key_path, &config.key, &cause) != 0) {
@@ -409,18 +317,6 @@ main(int argc, char **argv)
 	extension_free_all();
 	plugin_unload_all();
 	event_base_free(base);
-	for (i = 0; i < config.nplugins; i++)
-		free(config.plugins[i]);
-	free(config.plugins);
-	for (i = 0; i < config.nextension_keys; i++)
-		free(config.extension_keys[i]);
-	free(config.extension_keys);
-	free(config.role);
-	free(config.listen);
-	free(config.advertise);
-	free(config.log_folder);
-	free(config.metrics);
-	free(config.key_path);
-	auth_key_free(config.key);
+	settings_free(&config);
 	return (0);
 }

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -40,10 +41,7 @@
 #include "server.h"
 
 #define CREAMASD_VERSION	"0.1.0"
-#define DEFAULT_LISTEN		"127.0.0.1:7000"
-#define DEFAULT_ROUND_TIMEOUT	60.0
 #define STOP_GRACE		5.0	/* seconds to flush replies on stop */
-#define DEFAULT_STOP_GRACE	10.0	/* master: seconds for slaves to close */
 #define AGENT_LOG_MAX		(1024 * 1024)
 #define ENV_LOG_PENDING_MAX	(1024 * 1024)
 
@@ -458,6 +456,13 @@ void		 round_call_done(uint64_t, const struct cr_agent *,
 		    const struct json_object *);
 void		 round_abort(const char *);
 void		 round_free_cache(void);
+
+/* settings.c */
+int		 settings_set(const char *, const char *, void *, char **);
+void		 settings_defaults(struct daemon_config *);
+void		 settings_free(struct daemon_config *);
+void		 settings_print(FILE *);
+const char	*settings_name(size_t);
 
 /* slaves.c */
 int		 slaves_start(const char *, long, char **);

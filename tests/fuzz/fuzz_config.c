@@ -16,23 +16,20 @@
 
 /*
  * Fuzz the configuration parser (common/config.c) as creamasd uses it:
- * config_parse_buffer() with creamasd's own entry callback, config_set()
- * (daemon/creamasd.c is built in here with its main renamed, so that the
- * static callback is the real one, limit_set() and all). What is
- * accepted must leave a configuration within its documented ranges, and
- * a listen address that parses must format back to the same.
+ * config_parse_buffer() with creamasd's own entry callback, the key
+ * table's settings_set() (daemon/settings.c, from the daemon's library,
+ * limit_set() and all), on a configuration of settings_defaults(). What
+ * is accepted must leave a configuration within its documented ranges,
+ * and a listen address that parses must format back to the same.
  */
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "config.h"
+#include "creamasd.h"
 #include "fuzz.h"
-
-#define main	creamasd_main
-int	main(int, char **);
-#include "../../daemon/creamasd.c"
-#undef main
 
 /* Check what an accepted configuration holds. */
 static void
@@ -81,26 +78,6 @@ fuzz_check_config(const struct daemon_config *config)
 	free(text);
 }
 
-/* Free what parsing put into a configuration. */
-static void
-fuzz_clear_config(struct daemon_config *config)
-{
-	size_t	 i;
-
-	for (i = 0; i < config->nplugins; i++)
-		free(config->plugins[i]);
-	free(config->plugins);
-	for (i = 0; i < config->nextension_keys; i++)
-		free(config->extension_keys[i]);
-	free(config->extension_keys);
-	free(config->role);
-	free(config->listen);
-	free(config->advertise);
-	free(config->log_folder);
-	free(config->key_path);
-	free(config->metrics);
-}
-
 /* Parse the input as a creamasd configuration file. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,14 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct daemon_config	 config;
 	char			*cause = NULL;
 
-	/* The defaults of creamasd's main(). */
-	memset(&config, 0, sizeof config);
-	limit_default(&config.limits);
-	config.round_timeout = DEFAULT_ROUND_TIMEOUT;
-	config.stop_grace = DEFAULT_STOP_GRACE;
-	config.slave_ports = -1;
-
-	if (config_parse_buffer(name, (const char *)data, size, config_set,
+	settings_defaults(&config);
+	if (config_parse_buffer(name, (const char *)data, size, settings_set,
 	    &config, &cause) == 0) {
 		FUZZ_CHECK(cause == NULL, "a cause for a success: %s", cause);
 		fuzz_check_config(&config);
@@ -126,6 +97,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "an error that does not name the file: %s", cause);
 		free(cause);
 	}
-	fuzz_clear_config(&config);
+	settings_free(&config);
 	return (0);
 }

@@ -360,16 +360,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	atexit(fuzz_remove_directory);
 
 	/* creamasd's defaults, with small limits to reach them. */
-	memset(&fuzz_config, 0, sizeof fuzz_config);
-	limit_default(&fuzz_config.limits);
+	settings_defaults(&fuzz_config);
 	fuzz_config.limits.max_line = 4096;
 	fuzz_config.limits.max_output = 16384;
 	fuzz_config.limits.max_inflight = 8;
 	fuzz_config.limits.call_timeout = FUZZ_TIMEOUT;
 	fuzz_config.round_timeout = FUZZ_TIMEOUT;
-	fuzz_config.stop_grace = DEFAULT_STOP_GRACE;
-	fuzz_config.slave_ports = -1;
-	fuzz_config.role = xstrdup("slave");
+	free(fuzz_config.listen);
 	if ((port = getenv("CREAMAS_FUZZ_PORT")) == NULL)
 		xasprintf(&fuzz_config.listen, "127.0.0.1:%u", FUZZ_PORT);
 	else
