@@ -205,6 +205,7 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("creamasd %s\n", CREAMASD_VERSION);
+			settings_free(&config);
 			return (0);
 		case 'o':
 		case 'A':
@@ -264,10 +265,7 @@ main(int argc, char **argv)
 	raise_nofile();
 	if ((base = event_base_new()) == NULL)
 		detach_fail("cannot create an event base");
-	env_init(base, &config);
-	call_init();
-	builtin_register();
-	methods_init();
+	daemon_init(base, &config);
 	for (i = 0; i < config.nplugins; i++) {
 		if (plugin_load(config.plugins[i], &cause) != 0)
 			detach_fail("%s", cause);
@@ -308,14 +306,7 @@ main(int argc, char **argv)
 		event_free(signals[i]);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
-	metrics_free();
-	env_free();
-	stats_free();
-	round_free_cache();
-	types_free();
-	methods_free();
-	extension_free_all();
-	plugin_unload_all();
+	daemon_free();
 	event_base_free(base);
 	settings_free(&config);
 	return (0);

@@ -279,6 +279,10 @@ void		 call_free_all(void);
 void		 call_round_unanswered(uint64_t, void (*)(const struct cr_agent *,
 		    const char *, void *), void *);
 
+/* daemon.c */
+void		 daemon_init(struct event_base *, struct daemon_config *);
+void		 daemon_free(void);
+
 /* detach.c */
 void		 detach_start(int, int);
 void		 detach_ready(int, uint16_t);

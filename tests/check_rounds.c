@@ -170,10 +170,7 @@ rd_setup(void)
 	settings_defaults(&rd_config);
 	ck_assert_int_eq(settings_set("listen", "127.0.0.1:0", &rd_config,
 	    &cause), 0);
-	env_init(rd_base, &rd_config);
-	call_init();
-	builtin_register();
-	methods_init();
+	daemon_init(rd_base, &rd_config);
 	ck_assert_msg(types_register(&rd_caller_type, &cause) == 0 &&
 	    types_register(&rd_echoer_type, &cause) == 0, "%s", cause);
 	ck_assert_msg(env_listen(&cause) == 0, "env_listen: %s", cause);
@@ -183,12 +180,7 @@ rd_setup(void)
 static void
 rd_teardown(void)
 {
-	env_free();
-	stats_free();
-	round_free_cache();
-	types_free();
-	methods_free();
-	extension_free_all();
+	daemon_free();
 	event_base_free(rd_base);
 	settings_free(&rd_config);
 }

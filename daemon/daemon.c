@@ -1,0 +1,50 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * An environment's whole life in the daemon's library: what creamasd's
+ * main() and an in-process test do alike to set one up on an event base
+ * and to free it all once it has stopped.
+ */
+
+#include "creamasd.h"
+
+/*
+ * Set up an environment of this configuration (which it keeps) on base:
+ * the agent calls, the built-in agent types, the managing functions.
+ */
+void
+daemon_init(struct event_base *base, struct daemon_config *config)
+{
+	env_init(base, config);
+	call_init();
+	builtin_register();
+	methods_init();
+}
+
+/* Free everything an environment holds, plugins last. */
+void
+daemon_free(void)
+{
+	metrics_free();
+	env_free();
+	stats_free();
+	round_free_cache();
+	types_free();
+	methods_free();
+	extension_free_all();
+	plugin_unload_all();
+}
