@@ -62,7 +62,12 @@
 
 #include <json-c/json.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+/* Everything is slower under AddressSanitizer, on a busy machine more so. */
+#define TL_TIMEOUT		30.0	/* seconds: a reply, a start */
+#else
 #define TL_TIMEOUT		10.0	/* seconds: a reply, a start */
+#endif
 #define TL_STOP_WAIT		10.0	/* seconds after SIGTERM */
 #define TL_SIGNAL_WAIT		5.0	/* seconds for a signal to take effect */
 #define TL_BUSY_WAIT		50.0	/* seconds for a reply after acts that
