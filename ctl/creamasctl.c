@@ -40,6 +40,8 @@ const struct ctl_command ctl_commands[] = {
 	    grid_options },
 	{ "keygen", 0, cmd_keygen, "keygen file", "", NULL },
 	{ "nodes", 1, cmd_nodes, "nodes", "", NULL },
+	{ "plot", 0, cmd_plot, "plot file.csv -o file.svg", PLOT_SHORT_OPTIONS,
+	    NULL },
 	{ "prepare", 1, cmd_prepare, "prepare [--agents type:n[:json]] "
 	    "[--connections random:k]\n"
 	    "\t\t[--grid WxH[:type] [--node-grid CxR]]\n"
@@ -53,8 +55,8 @@ const struct ctl_command ctl_commands[] = {
 	    stop_options },
 	{ "top", 1, cmd_top, "top [-d seconds] [-n count]", TOP_SHORT_OPTIONS,
 	    NULL },
-	{ "trigger", 1, cmd_trigger, "trigger [-r rounds] [--args json]",
-	    TRIGGER_SHORT_OPTIONS, trigger_options },
+	{ "trigger", 1, cmd_trigger, "trigger [-r rounds] [--args json] "
+	    "[--timings file]", TRIGGER_SHORT_OPTIONS, trigger_options },
 	{ "wait", 1, cmd_wait, "wait [-t seconds]", WAIT_SHORT_OPTIONS, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };

@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -122,6 +123,7 @@ struct ctl_command {
 
 /* Each command's short options (long ones: its *_options table). */
 #define GRID_SHORT_OPTIONS	"i:"
+#define PLOT_SHORT_OPTIONS	"o:"
 #define RUN_SHORT_OPTIONS	"a:n:r:w:"
 #define STOP_SHORT_OPTIONS	"l:"
 #define TOP_SHORT_OPTIONS	"d:n:"
@@ -195,9 +197,17 @@ int		 wait_ready(struct cluster *, double);
 /* trigger.c */
 int		 cmd_trigger(struct cluster *, int, char **);
 int		 trigger_rounds(struct cluster *, unsigned long,
-		    struct json_object *);
+		    struct json_object *, FILE *);
 int		 trigger_option(int, const char *, unsigned long,
 		    unsigned long *, struct json_object **);
+
+/* plot.c */
+int		 cmd_plot(struct cluster *, int, char **);
+
+/* timings.c */
+FILE		*timings_open(const char *, char **);
+void		 timings_round(FILE *, const char *, struct json_object *);
+int		 timings_close(FILE *, const char *, char **);
 
 /* query.c */
 int		 cmd_status(struct cluster *, int, char **);

@@ -132,7 +132,7 @@ cmd_run(struct cluster *cluster, int argc, char **argv)
 	if (status == 0 && !cluster->interrupted)
 		status = prepare_nodes(cluster, &prepare);
 	if (status == 0 && rounds > 0 && !cluster->interrupted)
-		status = trigger_rounds(cluster, rounds, args);
+		status = trigger_rounds(cluster, rounds, args, NULL);
 
 	/* Stop what this run started: never a node it could not spawn. */
 	up = xcalloc(cluster->count + 1, sizeof *up);

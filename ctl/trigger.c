@@ -167,11 +167,12 @@ trigger_report(struct cluster *cluster, const struct trigger_round *round)
 
 /*
  * Run rounds rounds, each one trigger_all (with args, borrowed) on every
- * node still well; return 0 when every node did every round.
+ * node still well, writing each node's timings to a file if one is
+ * given; return 0 when every node did every round.
  */
 int
 trigger_rounds(struct cluster *cluster, unsigned long rounds,
-    struct json_object *args)
+    struct json_object *args, FILE *timings)
 {
 	const struct ctl_options *options = cluster->options;
 	struct trigger_round	  round;
@@ -236,6 +237,9 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 			    &lost[i], replies[k].result);
 			trigger_show_errors(cluster, i, trigger_member(
 			    replies[k].result, "round"), replies[k].result);
+			if (timings != NULL)
+				timings_round(timings, cluster->node[i]->name,
+				    replies[k].result);
 		}
 		cluster_replies_free(replies, nactive);
 		if (round.round <= 0)
@@ -295,25 +299,38 @@ trigger_option(int ch, const char *value, unsigned long min_rounds,
 const struct option trigger_options[] = {
 	{ "args", required_argument, NULL, 'a' },
 	{ "rounds", required_argument, NULL, 'r' },
+	{ "timings", required_argument, NULL, 'T' },
 	{ NULL, 0, NULL, 0 }
 };
 
-/* creamasctl trigger [-r rounds] [--args json]. */
+/* creamasctl trigger [-r rounds] [--args json] [--timings file]. */
 int
 cmd_trigger(struct cluster *cluster, int argc, char **argv)
 {
 	struct json_object		*args = NULL;
 	unsigned long			 rounds = 1;
+	const char			*path = NULL;
+	FILE				*timings = NULL;
+	char				*cause;
 	int				 ch, status;
 
 	while ((ch = getopt_long(argc, argv, TRIGGER_SHORT_OPTIONS,
 	    trigger_options, NULL)) != -1) {
-		if (!trigger_option(ch, optarg, 1, &rounds, &args))
+		if (ch == 'T')
+			path = optarg;
+		else if (!trigger_option(ch, optarg, 1, &rounds, &args))
 			ctl_usage_command("trigger");
 	}
 	if (optind != argc)
 		ctl_usage_command("trigger");
-	status = trigger_rounds(cluster, rounds, args);
+	if (path != NULL && (timings = timings_open(path, &cause)) == NULL)
+		errx(CTL_EXIT_FAILURE, "--timings %s", cause);
+	status = trigger_rounds(cluster, rounds, args, timings);
+	if (timings != NULL && timings_close(timings, path, &cause) != 0) {
+		warnx("--timings %s", cause);
+		free(cause);
+		status = CTL_EXIT_FAILURE;
+	}
 	json_object_put(args);
 	return (status);
 }

@@ -178,6 +178,7 @@ struct round {
 	struct json_object	*results;	/* NULL unless asked for */
 	struct json_object	*errors;
 	uint64_t		 start_us;
+	uint64_t		 act_us;	/* spent in the agents' act */
 	struct event		*timer;
 };
 

@@ -577,17 +577,40 @@ master_route(struct request *request, const char *method,
 	master_forward(request, index, method, params, 0);
 }
 
-/* trigger_all done: add the slaves' counts up and list every failure. */
+/* A slave's part of a round, for timings: {slave, agents, act_us, ...}. */
+static struct json_object *
+master_trigger_timing(const struct slave *slave, struct json_object *result)
+{
+	struct json_object	*timing;
+	static const char	*keys[] = { "agents", "act_us", "elapsed_us" };
+	size_t			 i;
+
+	timing = json_object_new_object();
+	json_object_object_add(timing, "slave",
+	    json_object_new_string(slave->address));
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		json_object_object_add(timing, keys[i], json_object_new_int64(
+		    json_object_get_int64(json_object_object_get(result,
+		    keys[i]))));
+	return (timing);
+}
+
+/*
+ * trigger_all done: add the slaves' counts up and list every failure;
+ * the round's act time is its slowest slave's.
+ */
 static void
 master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
 	struct json_object	*reply, *errors, *results = NULL, *item, *entry;
-	int64_t			 agents = 0, failed = 0, round = 0;
+	struct json_object	*timings;
+	int64_t			 agents = 0, failed = 0, round = 0, act = 0;
 	uint64_t		 elapsed = env_now_us() - call->start_us;
 	size_t			 i, j;
 
 	errors = json_object_new_array();
+	timings = json_object_new_array();
 	if (json_object_get_boolean(rpc_param(call->params, "results")))
 		results = json_object_new_array();
 	for (i = 0; i < count; i++) {
@@ -602,6 +625,13 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 		    replies[i].result, "failed"));
 		round = json_object_get_int64(json_object_object_get(
 		    replies[i].result, "round"));
+		entry = master_trigger_timing(&master->slaves[i],
+		    replies[i].result);
+		if (json_object_get_int64(json_object_object_get(entry,
+		    "act_us")) > act)
+			act = json_object_get_int64(json_object_object_get(
+			    entry, "act_us"));
+		json_object_array_add(timings, entry);
 		item = json_object_object_get(replies[i].result, "errors");
 		for (j = 0; j < json_object_array_length(item); j++) {
 			entry = json_object_array_get_idx(item, j);
@@ -623,8 +653,10 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 	json_object_object_add(reply, "failed", json_object_new_int64(failed));
 	json_object_object_add(reply, "elapsed_us",
 	    json_object_new_int64((int64_t)elapsed));
+	json_object_object_add(reply, "act_us", json_object_new_int64(act));
 	json_object_object_add(reply, "round", json_object_new_int64(round));
 	json_object_object_add(reply, "errors", errors);
+	json_object_object_add(reply, "slaves", timings);
 	if (results != NULL)
 		json_object_object_add(reply, "results", results);
 	stats_round_done(elapsed, (uint64_t)failed);

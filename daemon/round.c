@@ -150,8 +150,8 @@ static int
 round_act_agents(struct round *round, int sliced)
 {
 	static const struct timeval	 now = { 0, 0 };
-	uint64_t			 deadline = clock_now_us() +
-					    ROUND_SLICE_US;
+	uint64_t			 started = clock_now_us();
+	uint64_t			 deadline = started + ROUND_SLICE_US;
 
 	size_t				 next = round->next, end = round->end;
 
@@ -160,12 +160,14 @@ round_act_agents(struct round *round, int sliced)
 		if (sliced && (next & ROUND_SLICE_CHECK) == 0 && next < end &&
 		    clock_now_us() >= deadline) {
 			round->next = next;
+			round->act_us += clock_now_us() - started;
 			/* A timer due now runs after the sockets' turn. */
 			evtimer_add(round->slice, &now);
 			return (0);
 		}
 	}
 	round->next = next;
+	round->act_us += clock_now_us() - started;
 	grid_values_acted();
 	round->acting = 0;
 	return (1);
@@ -339,6 +341,8 @@ round_finish(struct round *round)
 	    json_object_new_int64((int64_t)round->failed));
 	json_object_object_add(reply, "elapsed_us",
 	    json_object_new_int64((int64_t)elapsed));
+	json_object_object_add(reply, "act_us",
+	    json_object_new_int64((int64_t)round->act_us));
 	json_object_object_add(reply, "round",
 	    json_object_new_int64((int64_t)round->number));
 	json_object_object_add(reply, "errors", round->errors);

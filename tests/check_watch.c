@@ -15,11 +15,15 @@
  */
 
 /*
- * End-to-end tests of creamasctl top: two local nodes of two slaves
- * each, the live view in a detached tmux session (its own server socket)
- * read back with capture-pane; every node and slave shows, a slave
- * killed with SIGKILL shows lost, q ends it with status 0. top -j
- * prints one JSON line per refresh, -n of them.
+ * End-to-end tests of watching a simulation with creamasctl, on two
+ * local nodes of two slaves each. top: the live view in a detached tmux
+ * session (its own server socket) read back with capture-pane; every
+ * node and slave shows, a slave killed with SIGKILL shows lost, q ends
+ * it with status 0; top -j prints one JSON line per refresh, -n of
+ * them. trigger --timings: a CSV line per round, node and slave whose
+ * numbers add up. plot: an SVG that python3's XML parser reads, one
+ * polyline per node, a straggler above the others and named in the
+ * legend.
  */
 
 #include <sys/types.h>
@@ -39,7 +43,7 @@
 #define TOP_NODES		2
 #define TOP_SLAVES		2
 
-Suite	*suite_top(void);
+Suite	*suite_watch(void);
 
 /* Two local masters, their nodes file and what their status says. */
 struct top_cluster {
@@ -348,18 +352,213 @@ START_TEST(test_top_json)
 }
 END_TEST
 
-/* The suite: the live view under tmux, and its JSON lines. */
+/* Return the lines of a text as an array of new strings; how many. */
+static size_t
+top_lines(const char *text, char ***lines)
+{
+	char	*copy, *line, *rest;
+	size_t	 count = 0;
+
+	*lines = NULL;
+	copy = tl_strdup(text);
+	for (line = strtok_r(copy, "\n", &rest); line != NULL;
+	    line = strtok_r(NULL, "\n", &rest)) {
+		ck_assert_msg((*lines = realloc(*lines, (count + 1) *
+		    sizeof **lines)) != NULL, "out of memory");
+		(*lines)[count++] = tl_strdup(line);
+	}
+	free(copy);
+	return (count);
+}
+
+/* Free what top_lines() made. */
+static void
+top_lines_free(char **lines, size_t count)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/*
+ * trigger -n 3 --timings: a header, then per round and node a line of
+ * its own (no slave) and one per slave; rounds 1 to 3, the slaves'
+ * agents adding up to the node's, act and wait adding up to the total.
+ */
+START_TEST(test_timings)
+{
+	struct top_cluster	 cluster;
+	struct tl_ctl		 run;
+	char			*csv, *text, **lines, node[64], slave[64];
+	size_t			 count, i, n, k, node_index;
+	long			 round, agents, sum = 0;
+	double			 act, wait, total;
+
+	top_cluster_start(&cluster);
+	top_ctl(&cluster, "prepare", "--agents=counter:10");
+	csv = tl_path(tl_tempdir(), "timings.csv");
+	tl_ctl_run(&run, TOP_WAIT, "-f", cluster.file, "trigger", "-n", "3",
+	    "--timings", csv, NULL);
+	tl_ctl_expect(&run, 0, "trigger --timings");
+	tl_ctl_free(&run);
+	text = tl_read_file(csv);
+	count = top_lines(text, &lines);
+	ck_assert_msg(count == 1 + 3 * TOP_NODES * (1 + TOP_SLAVES),
+	    "%zu lines:\n%s", count, text);
+	ck_assert_str_eq(lines[0],
+	    "round,node,slave,agents,act_s,wait_s,total_s");
+	for (i = 1; i < count; i++) {
+		slave[0] = '\0';
+		n = sscanf(lines[i], "%ld,%63[^,],%63[^,],%ld,%lf,%lf,%lf",
+		    &round, node, slave, &agents, &act, &wait, &total);
+		if (n != 7)
+			n = sscanf(lines[i], "%ld,%63[^,],,%ld,%lf,%lf,%lf",
+			    &round, node, &agents, &act, &wait, &total) + 1;
+		ck_assert_msg(n == 7, "line %zu: %s", i, lines[i]);
+		/* Node by node in file order, each with its slaves after. */
+		node_index = ((i - 1) / (1 + TOP_SLAVES)) % TOP_NODES;
+		k = (i - 1) % (1 + TOP_SLAVES);
+		ck_assert_int_eq(round, (long)((i - 1) / (TOP_NODES *
+		    (1 + TOP_SLAVES)) + 1));
+		ck_assert_str_eq(node, cluster.names[node_index]);
+		if (k == 0) {
+			ck_assert_msg(slave[0] == '\0', "line %zu: %s", i,
+			    lines[i]);
+			ck_assert_int_eq(agents, 10);
+			sum = 0;
+		} else {
+			ck_assert_str_eq(slave,
+			    cluster.slaves[node_index][k - 1]);
+			sum += agents;
+			if (k == TOP_SLAVES)
+				ck_assert_int_eq(sum, 10);
+		}
+		ck_assert_msg(act >= 0 && wait >= 0 && act <= total &&
+		    act + wait <= total + 2e-6 && act + wait >= total - 2e-6,
+		    "line %zu: act and wait do not add up: %s", i, lines[i]);
+	}
+	top_lines_free(lines, count);
+	free(text);
+	free(csv);
+	top_cluster_stop(&cluster);
+}
+END_TEST
+
+/* Read an SVG with python3's XML parser: a line per polyline, its ys. */
+static size_t
+top_svg_polylines(const char *path, char ***lines)
+{
+	static const char	 script[] =
+	    "import sys, xml.etree.ElementTree as ET\n"
+	    "ns = '{http://www.w3.org/2000/svg}'\n"
+	    "root = ET.parse(sys.argv[1]).getroot()\n"
+	    "assert root.tag == ns + 'svg', root.tag\n"
+	    "for p in root.iter(ns + 'polyline'):\n"
+	    "    ys = [pt.split(',')[1] for pt in p.get('points').split()]\n"
+	    "    print(p.get('data-node'), len(ys), ' '.join(ys))\n";
+	const char		*argv[] = { "/usr/bin/env", "python3", "-c",
+				    script, path, NULL };
+	struct tl_run		 run;
+	size_t			 count;
+
+	tl_run_program(&run, TL_TIMEOUT, argv);
+	ck_assert_msg(tl_exit_ok(&run.exit), "%s is not well-formed SVG: "
+	    "%s\n%s", path, tl_exit_string(&run.exit), run.err);
+	count = top_lines(run.out, lines);
+	tl_run_free(&run);
+	return (count);
+}
+
+/*
+ * plot: a hand-made timings file where node "b" takes twice as long as
+ * "a" and "c" every round (slave lines and a quoted name in it too)
+ * makes an SVG with a polyline per node, in order, b's above the others
+ * at every round, and a legend naming b slowest in all 5 rounds. A file
+ * that is not one is refused, naming its line.
+ */
+START_TEST(test_plot)
+{
+	struct tl_ctl	 run;
+	char		*csv, *svg, *text, **lines, *line, *bad;
+	size_t		 count, i;
+	double		 y[3][5];
+	int		 r, offset, used;
+
+	csv = tl_path(tl_tempdir(), "made.csv");
+	svg = tl_path(tl_tempdir(), "made.svg");
+	text = tl_strdup("round,node,slave,agents,act_s,wait_s,total_s\n");
+	for (r = 1; r <= 5; r++) {
+		line = tl_printf("%s%d,a,,10,0.01,0.001,0.011\n"
+		    "%d,a,tcp://h:1/0,10,0.01,0.0,0.5\n"
+		    "%d,b,,10,0.02,0.002,0.022\n"
+		    "%d,\"c, the \"\"third\"\"\",,10,0.01,0.002,0.012\n",
+		    text, r, r, r, r);
+		free(text);
+		text = line;
+	}
+	tl_write_file(csv, text);
+	free(text);
+	tl_ctl_run(&run, TOP_WAIT, "plot", csv, "-o", svg, NULL);
+	tl_ctl_expect(&run, 0, "plot");
+	tl_ctl_free(&run);
+	count = top_svg_polylines(svg, &lines);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_msg(strncmp(lines[0], "a 5 ", 4) == 0 &&
+	    strncmp(lines[1], "b 5 ", 4) == 0 &&
+	    strncmp(lines[2], "c, the \"third\" 5 ", 17) == 0,
+	    "polylines:\n%s\n%s\n%s", lines[0], lines[1], lines[2]);
+	for (i = 0; i < 3; i++) {
+		line = strstr(lines[i], " 5 ") + 3;
+		for (r = 0, offset = 0; r < 5; r++, offset += used)
+			ck_assert_int_eq(sscanf(line + offset, "%lf%n",
+			    &y[i][r], &used), 1);
+	}
+	for (r = 0; r < 5; r++)
+		ck_assert_msg(y[1][r] < y[0][r] && y[1][r] < y[2][r],
+		    "round %d: b is not above a and c", r + 1);
+	top_lines_free(lines, count);
+	text = tl_read_file(svg);
+	ck_assert_msg(strstr(text, "b: slowest in 5 of 5 rounds") != NULL &&
+	    strstr(text, "a: slowest in 0 of 5 rounds") != NULL,
+	    "the legend does not name b:\n%s", text);
+	free(text);
+
+	bad = tl_path(tl_tempdir(), "bad.csv");
+	tl_write_file(bad, "round,node,slave,agents,act_s,wait_s,total_s\n"
+	    "1,a,,10,0.01,0.001\n");
+	tl_ctl_run(&run, TOP_WAIT, "plot", bad, "-o", svg, NULL);
+	tl_ctl_expect(&run, 1, "plot of a bad file");
+	ck_assert_msg(strstr(run.err, "bad.csv:2:") != NULL, "no line named:"
+	    " %s", run.err);
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, TOP_WAIT, "plot", csv, NULL);
+	tl_ctl_expect(&run, 2, "plot without -o");
+	tl_ctl_free(&run);
+	free(bad);
+	free(svg);
+	free(csv);
+}
+END_TEST
+
+/* The suite: top under tmux and as JSON, timings and their plot. */
 Suite *
-suite_top(void)
+suite_watch(void)
 {
 	Suite	*suite;
 	TCase	*tc;
 
-	suite = suite_create("top");
-	tc = tcase_create("view");
+	suite = suite_create("watch");
+	tc = tcase_create("top");
 	tcase_set_timeout(tc, TOP_TEST_TIMEOUT);
 	tcase_add_test(tc, test_top_tmux);
 	tcase_add_test(tc, test_top_json);
+	suite_add_tcase(suite, tc);
+	tc = tcase_create("timings");
+	tcase_set_timeout(tc, TOP_TEST_TIMEOUT);
+	tcase_add_test(tc, test_timings);
+	tcase_add_test(tc, test_plot);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
