@@ -39,6 +39,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "grid", 1, cmd_grid, "grid [--image file]", GRID_SHORT_OPTIONS,
 	    grid_options },
 	{ "keygen", 0, cmd_keygen, "keygen file", "", NULL },
+	{ "logs", 1, cmd_logs, "logs dir", "", NULL },
 	{ "nodes", 1, cmd_nodes, "nodes", "", NULL },
 	{ "plot", 0, cmd_plot, "plot file.csv -o file.svg", PLOT_SHORT_OPTIONS,
 	    NULL },

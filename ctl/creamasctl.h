@@ -201,6 +201,15 @@ int		 trigger_rounds(struct cluster *, unsigned long,
 int		 trigger_option(int, const char *, unsigned long,
 		    unsigned long *, struct json_object **);
 
+/* logs.c */
+struct logs_node;
+int		 cmd_logs(struct cluster *, int, char **);
+struct logs_node *logs_query(struct cluster *);
+int		 logs_prepare_stop(struct cluster *, struct logs_node *,
+		    const char *);
+int		 logs_fetch(struct cluster *, struct logs_node *, const char *);
+void		 logs_free(struct logs_node *, size_t);
+
 /* plot.c */
 int		 cmd_plot(struct cluster *, int, char **);
 

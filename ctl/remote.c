@@ -42,12 +42,17 @@
 #define REMOTE_POLL_MS		1000		/* longest wait between looks */
 #define REMOTE_KNOWN_HOSTS	"~/.ssh/known_hosts"
 
-/* One output stream of a job, kept up to REMOTE_OUTPUT_MAX bytes. */
+/*
+ * One output stream of a job, kept up to REMOTE_OUTPUT_MAX bytes, or all
+ * written to a file.
+ */
 struct remote_buffer {
 	char	*data;
 	size_t	 used;
 	size_t	 size;
 	size_t	 dropped;		/* bytes that came past the limit */
+	FILE	*file;			/* NULL, or where it all goes */
+	int	 file_error;		/* errno of a failed write, or 0 */
 };
 
 /* A job and the thread running it. */
@@ -108,6 +113,12 @@ remote_buffer_add(struct remote_buffer *buffer, const char *data,
 {
 	size_t	 keep, size;
 
+	if (buffer->file != NULL) {
+		if (fwrite(data, 1, length, buffer->file) != length &&
+		    buffer->file_error == 0)
+			buffer->file_error = errno != 0 ? errno : EIO;
+		return;
+	}
 	keep = REMOTE_OUTPUT_MAX - buffer->used;
 	if (keep > length)
 		keep = length;
@@ -504,15 +515,23 @@ remote_execute(ssh_session session, struct remote_job *job,
 	memset(&out, 0, sizeof out);
 	memset(&err, 0, sizeof err);
 
+	if (job->out_path != NULL &&
+	    (out.file = fopen(job->out_path, "w")) == NULL) {
+		remote_fail(job, name, "%s: %s", job->out_path,
+		    strerror(errno));
+		job->out = remote_buffer_finish(&out);
+		job->err = remote_buffer_finish(&err);
+		return;
+	}
 	if ((channel = ssh_channel_new(session)) == NULL) {
 		remote_fail(job, name, "cannot make a channel: %s",
 		    ssh_get_error(session));
-		return;
+		goto out;
 	}
 	if (ssh_channel_open_session(channel) != SSH_OK) {
 		remote_fail(job, name, "cannot open a session channel: %s",
 		    ssh_get_error(session));
-		goto out;
+		goto free;
 	}
 	memset(&callbacks, 0, sizeof callbacks);
 	callbacks.userdata = &signal_name;
@@ -543,8 +562,12 @@ remote_execute(ssh_session session, struct remote_job *job,
 
 close:
 	ssh_channel_close(channel);
-out:
+free:
 	ssh_channel_free(channel);
+out:
+	if (out.file != NULL && (fclose(out.file) != 0 || out.file_error != 0))
+		remote_fail(job, name, "%s: %s", job->out_path,
+		    strerror(out.file_error != 0 ? out.file_error : errno));
 	job->out = remote_buffer_finish(&out);
 	job->err = remote_buffer_finish(&err);
 	free(signal_name);

@@ -51,6 +51,8 @@ struct remote_job {
 	const char	*identity;	/* NULL: agent + default keys */
 	const char	*command;	/* quoted for the remote shell */
 	const char	*stdin_data;	/* NULL or the command's stdin */
+	const char	*out_path;	/* NULL, or a file that takes all of
+					   stdout (out is then empty) */
 
 	/* Results. */
 	int		 exit_status;	/* -1 when it never ran or no

@@ -330,7 +330,8 @@ int
 cmd_stop(struct cluster *cluster, int argc, char **argv)
 {
 	const char			*log_folder = NULL;
-	int				 ch;
+	struct logs_node		*nodes = NULL;
+	int				 ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, STOP_SHORT_OPTIONS, stop_options,
 	    NULL)) != -1) {
@@ -344,7 +345,17 @@ cmd_stop(struct cluster *cluster, int argc, char **argv)
 	}
 	if (optind != argc)
 		ctl_usage_command("stop");
-	if (stop_nodes(cluster, log_folder, NULL, 0) != 0)
-		return (CTL_EXIT_FAILURE);
-	return (cluster_exit_status(cluster));
+	/* Every node writes into a folder; then the logs come to DIR/NODE. */
+	if (log_folder != NULL) {
+		nodes = logs_query(cluster);
+		logs_prepare_stop(cluster, nodes, log_folder);
+	}
+	if (stop_nodes(cluster, NULL, NULL, 0) != 0)
+		rc = CTL_EXIT_FAILURE;
+	if (nodes != NULL) {
+		if (logs_fetch(cluster, nodes, log_folder) != 0)
+			rc = CTL_EXIT_FAILURE;
+		logs_free(nodes, cluster->count);
+	}
+	return (rc != 0 ? rc : cluster_exit_status(cluster));
 }

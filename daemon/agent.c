@@ -139,31 +139,13 @@ agent_address(const struct cr_agent *agent)
 	return (address);
 }
 
-/* Run the type's close and write the agent's log into the folder. */
+/* Run the type's close, whose last lines go to the log, and close it. */
 void
 agent_close(struct cr_agent *agent, const char *log_folder)
 {
-	struct evbuffer	*log;
-	char		*path;
-	FILE		*file;
-
 	if (agent->type->close != NULL)
 		agent->type->close(agent, log_folder);
-	if (log_folder == NULL || agent->extra == NULL ||
-	    (log = agent->extra->log) == NULL)
-		return;
-	xasprintf(&path, "%s/agent_%u_%u.log", log_folder, env->port,
-	    agent->id);
-	if ((file = fopen(path, "w")) == NULL)
-		log_warn("%s: %s", __func__, path);
-	else {
-		if (fwrite(evbuffer_pullup(log, -1), 1,
-		    evbuffer_get_length(log), file) != evbuffer_get_length(log))
-			log_warn("%s: %s", __func__, path);
-		if (fclose(file) != 0)
-			log_warn("%s: %s", __func__, path);
-	}
-	free(path);
+	agent_log_close(agent);
 }
 
 /* Return the agent's state. */
@@ -285,26 +267,6 @@ cr_agent_publish(struct cr_agent *agent, struct json_object *artifact)
 	json_object_object_add(entry, "round",
 	    json_object_new_int64((int64_t)env->round_number));
 	json_object_array_add(env->artifacts, entry);
-}
-
-/* Add a line to the agent's log, written out when the agent closes. */
-void
-cr_agent_log(struct cr_agent *agent, const char *fmt, ...)
-{
-	struct agent_extra	*extra = agent_extra(agent);
-	va_list			 ap;
-
-	if (extra->log == NULL)
-		extra->log = evbuffer_new();
-	if (evbuffer_get_length(extra->log) >= AGENT_LOG_MAX)
-		return;
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(extra->log, fmt, ap);
-	va_end(ap);
-	evbuffer_add(extra->log, "\n", 1);
-	if (evbuffer_get_length(extra->log) >= AGENT_LOG_MAX)
-		evbuffer_add_printf(extra->log, "(log truncated at %d bytes)\n",
-		    AGENT_LOG_MAX);
 }
 
 /* Say why init fails; see creamas_agent(3). */

@@ -112,7 +112,8 @@ struct master {
 /* The rarely used parts of an agent, allocated on first use. */
 struct agent_extra {
 	struct json_object	*connections;	/* address -> data */
-	struct evbuffer		*log;
+	struct evbuffer		*log;		/* lines before a folder */
+	int			 log_started;	/* its file is begun */
 };
 
 /* An agent: its type, optional extras, its number and its state. */
@@ -257,6 +258,11 @@ char		*agent_address(const struct cr_agent *);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);
 char		*agent_take_failure(void);
+
+/* agent_log.c */
+void		 agent_log_folder_changed(void);
+void		 agent_log_close(const struct cr_agent *);
+void		 agent_log_close_all(void);
 
 /* agent_methods.c */
 int		 agent_dispatch(struct cr_agent *, const char *,

@@ -358,6 +358,8 @@ env_set_log_folder(const char *path, char **cause)
 		return (-1);
 	}
 	free(file_path);
+	/* A line at a time, so that the file is whole while we run. */
+	setvbuf(file, NULL, _IOLBF, 0);
 	if (env->log_file != NULL)
 		fclose(env->log_file);
 	env->log_file = file;
@@ -368,8 +370,12 @@ env_set_log_folder(const char *path, char **cause)
 		evbuffer_free(env->log_pending);
 		env->log_pending = NULL;
 	}
-	free(env->log_folder);
-	env->log_folder = xstrdup(path);
+	/* The same folder again (SIGHUP): the agents' files go on. */
+	if (env->log_folder == NULL || strcmp(env->log_folder, path) != 0) {
+		free(env->log_folder);
+		env->log_folder = xstrdup(path);
+		agent_log_folder_changed();
+	}
 	return (0);
 }
 
@@ -406,12 +412,14 @@ env_log(const char *fmt, ...)
 	xvasprintf(&line, fmt, ap);
 	va_end(ap);
 	if (env->log_file != NULL)
-		fprintf(env->log_file, "%s %s\n", stamp, line);
+		fprintf(env->log_file, "%s round %llu: %s\n", stamp,
+		    (unsigned long long)env->round_number, line);
 	else {
 		if (env->log_pending == NULL)
 			env->log_pending = evbuffer_new();
 		if (evbuffer_get_length(env->log_pending) < ENV_LOG_PENDING_MAX)
-			evbuffer_add_printf(env->log_pending, "%s %s\n", stamp,
+			evbuffer_add_printf(env->log_pending, "%s round %llu: "
+			    "%s\n", stamp, (unsigned long long)env->round_number,
 			    line);
 	}
 	free(line);
@@ -552,6 +560,7 @@ env_free(void)
 		event_free(env->idle_timer);
 	if (env->stdin_event != NULL)
 		event_free(env->stdin_event);
+	agent_log_close_all();
 	for (i = 1; i < env->nagents; i++) {
 		extension_agent_removed(env->agents[i]);
 		agent_free(env->agents[i]);

@@ -350,7 +350,7 @@ round_finish(struct round *round)
 		json_object_object_add(reply, "results", round->results);
 	stats_round_done(elapsed, round->failed);
 	env->round = NULL;
-	env_log("round %llu: %zu agents, %zu failed, %zu errors, %llu us",
+	env_log("round %llu done: %zu agents, %zu failed, %zu errors, %llu us",
 	    (unsigned long long)round->number, env->nagents - 1,
 	    round->failed, json_object_array_length(round->errors),
 	    (unsigned long long)elapsed);

@@ -67,6 +67,8 @@ status_get(void)
 	json_object_object_add(status, "types", types_names());
 	json_object_object_add(status, "calls", call_counts());
 	stats_add_status(status);
+	json_object_object_add(status, "log_folder", env->log_folder != NULL ?
+	    json_object_new_string(env->log_folder) : NULL);
 	if (metrics_port() != 0)
 		json_object_object_add(status, "metrics_port",
 		    json_object_new_int(metrics_port()));

@@ -274,6 +274,31 @@ ssh_cluster_expect_gone(struct ssh_cluster *c)
 	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 }
 
+/*
+ * Spawn and wait for every node of a cluster (with a known_hosts file
+ * for SSH nodes, if given), then learn and track their pids.
+ */
+static void
+ssh_cluster_start(struct ssh_cluster *c, const char *known_hosts)
+{
+	struct tl_ctl	 run;
+
+	if (known_hosts != NULL)
+		tl_ctl_run(&run, SSH_RUN_TIMEOUT, "--known-hosts", known_hosts,
+		    "-f", c->file, "spawn", NULL);
+	else
+		tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c->file, "spawn",
+		    NULL);
+	ssh_cluster_adopt(c);
+	tl_ctl_expect(&run, 0, "spawn");
+	tl_ctl_free(&run);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c->file, "wait", "-t", "20",
+	    NULL);
+	tl_ctl_expect(&run, 0, "wait");
+	tl_ctl_free(&run);
+	ssh_cluster_read_pids(c);
+}
+
 /* Stop whatever processes of a cluster still run, by pid, and free it. */
 static void
 ssh_cluster_free(struct ssh_cluster *c)
@@ -631,15 +656,7 @@ START_TEST(test_distributed)
 	const char		*address;
 
 	ssh_cluster_make(&c, 2, slaves, NULL, "launch=local");
-	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "spawn", NULL);
-	ssh_cluster_adopt(&c);
-	tl_ctl_expect(&run, 0, "spawn");
-	tl_ctl_free(&run);
-	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "wait", "-t", "20",
-	    NULL);
-	tl_ctl_expect(&run, 0, "wait");
-	tl_ctl_free(&run);
-	ssh_cluster_read_pids(&c);
+	ssh_cluster_start(&c, NULL);
 
 	/* Four slave managers in all, two a master, each its own. */
 	managers = json_object_new_array();
@@ -793,6 +810,177 @@ START_TEST(test_distributed)
 }
 END_TEST
 
+#define SSH_LOG_LINES	11000	/* lines an agent logs a round */
+#define SSH_LOG_ROUNDS	6	/* past the old 1 MiB cap: about 1.3 MB */
+
+/* Fail unless a log file holds every round's lines, in order. */
+static void
+ssh_expect_agent_log(const char *path)
+{
+	char	*text, *expected, *at;
+	size_t	 r, k;
+	int	 length;
+
+	text = tl_read_file(path);
+	ck_assert_msg(text != NULL, "no %s", path);
+	at = text;
+	for (r = 1; r <= SSH_LOG_ROUNDS; r++) {
+		for (k = 1; k <= SSH_LOG_LINES; k++) {
+			length = asprintf(&expected, "round %zu: line %zu\n",
+			    r, k);
+			ck_assert_int_ne(length, -1);
+			ck_assert_msg(strncmp(at, expected, (size_t)length) ==
+			    0, "%s: at byte %zu, expected \"%.*s\", found "
+			    "\"%.40s\"", path, (size_t)(at - text), length - 1,
+			    expected, at);
+			at += length;
+			free(expected);
+		}
+	}
+	ck_assert_msg(*at == '\0', "%s: more after the last round: %.40s",
+	    path, at);
+	free(text);
+}
+
+/*
+ * Check that DIR/NODE holds every agent's log, complete, for agents
+ * listed by creamasctl -j agents, and the environment logs of each
+ * master and slave, with its last rounds.
+ */
+static void
+ssh_expect_logs(const struct ssh_cluster *c, const char *dir,
+    struct json_object *agents)
+{
+	struct json_object	*line, *list;
+	const char		*address, *node;
+	char			*path, *text;
+	size_t			 i, k, files = 0;
+	int			 s;
+
+	for (i = 0; i < json_object_array_length(agents); i++) {
+		line = json_object_array_get_idx(agents, i);
+		node = tl_string(line, "node");
+		list = tl_member(line, "result");
+		for (k = 0; k < json_object_array_length(list); k++) {
+			address = json_object_get_string(
+			    json_object_array_get_idx(list, k));
+			path = tl_printf("%s/%s/agent_%u_%ld.log", dir, node,
+			    tl_address_port(address),
+			    tl_address_agent(address));
+			ssh_expect_agent_log(path);
+			free(path);
+			files++;
+		}
+	}
+	ck_assert_uint_eq(files, 6);
+	for (i = 0; i < c->count; i++) {
+		for (s = 0; s <= c->slaves[i]; s++) {
+			path = tl_printf("%s/%s/env_%u.log", dir, c->names[i],
+			    c->ports[i] + (unsigned)s);
+			text = tl_read_file(path);
+			ck_assert_msg(text != NULL && (s == 0 || strstr(text,
+			    "round 6: round 6 done") != NULL), "%s: %s", path,
+			    text != NULL ? text : "missing");
+			free(text);
+			free(path);
+		}
+	}
+}
+
+/*
+ * Logs in one place: two local nodes and one over the test's sshd, each
+ * agent logging 11000 lines a round for 6 rounds into the nodes' log
+ * folder as it goes; creamasctl logs DIR brings every node's logs into
+ * DIR/NODE (copied, or over SSH), every agent's lines complete and in
+ * order, and stop --log-folder DIR2 does the same once the nodes have
+ * stopped.
+ */
+START_TEST(test_logs)
+{
+	struct ssh_cluster	 c;
+	struct tl_ctl		 run;
+	struct sshd		*sshd;
+	struct json_object	*agents;
+	const int		 slaves[3] = { 1, 2, 1 };
+	char			*text, *line, *source, *dir, *params, *ssh_port;
+	size_t			 i;
+
+	sshd = ssh_sshd_start();
+	ssh_cluster_make(&c, 3, slaves, NULL, "");
+	text = tl_strdup("");
+	ssh_port = tl_printf(":%u", sshd->port);
+	for (i = 0; i < 3; i++) {
+		line = tl_printf("%s127.0.0.1%s port=%u idle_exit=120 "
+		    "launch=%s%s cmd=\"{creamasd} --role master --slaves %d "
+		    "--listen {listen} --plugin %s\"\n", text, i == 2 ?
+		    ssh_port : "", c.ports[i], i == 2 ? "ssh identity=" :
+		    "local", i == 2 ? sshd->user_key : "", c.slaves[i],
+		    tl_plugin_path("pingpong"));
+		free(text);
+		text = line;
+	}
+	free(ssh_port);
+	tl_write_file(c.file, text);
+	free(text);
+
+	ssh_cluster_start(&c, sshd->known_hosts);
+	source = tl_path(c.dir, "node-logs");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "prepare", "--agents",
+	    "logger:2", "--log-folder", source, NULL);
+	tl_ctl_expect(&run, 0, "prepare");
+	tl_ctl_free(&run);
+	params = tl_printf("{\"lines\":%d}", SSH_LOG_LINES);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-f", c.file, "trigger", "-n", "6",
+	    "--args", params, NULL);
+	tl_ctl_expect(&run, 0, "trigger");
+	tl_ctl_free(&run);
+	free(params);
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "-j", "-f", c.file, "agents", NULL);
+	tl_ctl_expect(&run, 0, "agents");
+	agents = json_object_new_array();
+	for (i = 0; (line = ssh_line(run.out, i)) != NULL; i++) {
+		json_object_array_add(agents, tl_json(line));
+		free(line);
+	}
+	tl_ctl_free(&run);
+
+	/* While they run: logs DIR, the SSH node's over the channel. */
+	dir = tl_path(c.dir, "collected");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "--known-hosts", sshd->known_hosts,
+	    "-f", c.file, "logs", dir, NULL);
+	tl_ctl_expect(&run, 0, "logs");
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(ssh_line_has(run.out, c.names[i], "log files in"),
+		    "%s", run.out);
+	tl_ctl_free(&run);
+	ssh_expect_logs(&c, dir, agents);
+	free(dir);
+
+	dir = tl_path(c.dir, "at-stop");
+	tl_ctl_run(&run, SSH_RUN_TIMEOUT, "--known-hosts", sshd->known_hosts,
+	    "-f", c.file, "stop", "--log-folder", dir, NULL);
+	tl_ctl_expect(&run, 0, "stop --log-folder");
+	tl_ctl_free(&run);
+	ssh_cluster_adopt(&c);
+	ssh_cluster_expect_gone(&c);
+	ssh_expect_logs(&c, dir, agents);
+	for (i = 0; i < 3; i++) {
+		line = tl_printf("%s/%s/env_%u.log", dir, c.names[i],
+		    c.ports[i] + 1);
+		text = tl_read_file(line);
+		ck_assert_msg(strstr(text, "stopped: ") != NULL, "%s: %s",
+		    line, text);
+		free(text);
+		free(line);
+	}
+	free(dir);
+	free(source);
+	json_object_put(agents);
+	ssh_cluster_free(&c);
+	ssh_sshd_stop(sshd);
+}
+END_TEST
+
 /* The SSH suite: the main job over sshd, its faults, and local nodes. */
 Suite *
 suite_ctl_ssh(void)
@@ -808,6 +996,7 @@ suite_ctl_ssh(void)
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_closed_port);
 	tcase_add_test(tc, test_changed_host_key);
+	tcase_add_test(tc, test_logs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("distributed");

@@ -345,7 +345,8 @@ check_signal_stop(int signo)
 	free(text);
 	for (i = 1; i <= 2; i++) {
 		text = read_log(folder, "agent_%u_%ld.log", d->port, i);
-		ck_assert_str_eq(text, "count 1\n");
+		/* The one round's number, then the line. */
+		ck_assert_str_eq(text, "round 1: count 1\n");
 		free(text);
 	}
 	tl_close(conn);

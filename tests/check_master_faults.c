@@ -784,7 +784,7 @@ fault_assert_logs(const struct fault_node *node, const char *folder,
 	for (n = 1; n <= agents; n++) {
 		name = tl_printf("agent_%u_%zu.log", node->ports[slave], n);
 		text = fault_read_log(folder, name);
-		expected = tl_printf("count %ld\n", count);
+		expected = tl_printf("round %zu: count %ld\n", rounds, count);
 		ck_assert_msg(strcmp(text, expected) == 0, "%s/%s is \"%s\", "
 		    "expected \"%s\"", folder, name, text, expected);
 		free(expected);

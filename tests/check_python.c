@@ -319,7 +319,7 @@ START_TEST(test_ctl_two_nodes)
 		tl_ctl_expect(&run, 0, "run");
 		py_expect_rounds(&run, 3, 20);
 		if (i < 2)
-			py_expect_logs(logs, 20, "count 6\n");
+			py_expect_logs(logs, 20, "round 3: count 6\n");
 		tl_ctl_free(&run);
 		free(agents);
 		free(logs);

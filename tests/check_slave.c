@@ -1177,8 +1177,8 @@ START_TEST(test_stop_log_folder)
 			    path);
 		else {
 			ck_assert_msg(text != NULL, "no %s", path);
-			ck_assert_str_eq(text, i == 2 ? "count 15\n" :
-			    "count 5\n");
+			ck_assert_str_eq(text, i == 2 ? "round 2: count 15\n" :
+			    "round 2: count 5\n");
 		}
 		free(text);
 		free(path);

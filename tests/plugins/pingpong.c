@@ -28,6 +28,7 @@
  * publisher	act publishes {"n": count, "by": N}.
  * failer	act fails with "failer N refuses to act".
  * sleeper	act keeps the CPU busy for the args' "us" microseconds.
+ * logger	act logs the args' "lines" lines (1 by default), "line K".
  */
 
 #include <stdint.h>
@@ -331,10 +332,27 @@ static const struct cr_agent_type failer_type = {
 	.act = failer_act,
 };
 
+/* logger: act logs {"lines": N} lines, "line 1" to "line N". */
+static int
+logger_act(struct cr_agent *agent, const struct json_object *args,
+    struct json_object **result)
+{
+	int64_t	 lines = args_int(args, "lines", 1), k;
+
+	for (k = 1; k <= lines; k++)
+		cr_agent_log(agent, "line %lld", (long long)k);
+	return (CR_OK);
+}
+
+static const struct cr_agent_type logger_type = {
+	.name = "logger",
+	.act = logger_act,
+};
+
 static const struct cr_agent_type sleeper_type = {
 	.name = "sleeper",
 	.act = sleeper_act,
 };
 
 CR_PLUGIN_EXPORT(&pinger_type, &chainer_type, &ponger_type, &publisher_type,
-    &failer_type, &sleeper_type);
+    &failer_type, &sleeper_type, &logger_type);
