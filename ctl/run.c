@@ -90,6 +90,60 @@ run_check(struct cluster *cluster, const struct prepare_options *prepare,
 	return (0);
 }
 
+/* Return 1 if a status's list of types lacks type (0 if it has no list). */
+static int
+run_type_missing(struct json_object *status, const char *type)
+{
+	struct json_object	*types;
+	size_t			 k;
+
+	if (!json_object_object_get_ex(status, "types", &types) ||
+	    !json_object_is_type(types, json_type_array))
+		return (0);
+	for (k = 0; k < json_object_array_length(types); k++) {
+		if (strcmp(json_object_get_string(json_object_array_get_idx(
+		    types, k)), type) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Right after the nodes are up, before any other work: ask every node
+ * (every slave of a master) which agent types it has, and name each node
+ * that lacks the one asked for; return 0 when all have it.
+ */
+static int
+run_check_types(struct cluster *cluster, const char *option,
+    const char *type)
+{
+	struct fanout_reply	*replies;
+	struct json_object	*slaves;
+	size_t			 i, k;
+	int			 missing, rc = 0;
+
+	replies = cluster_call_all(cluster, "status", NULL,
+	    cluster->options->timeout);
+	for (i = 0; i < cluster->count; i++) {
+		if (replies[i].error != NULL)
+			continue;	/* prepare names it */
+		missing = run_type_missing(replies[i].result, type);
+		if (json_object_object_get_ex(replies[i].result, "slaves",
+		    &slaves) && json_object_is_type(slaves, json_type_array)) {
+			for (k = 0; k < json_object_array_length(slaves); k++)
+				missing |= run_type_missing(
+				    json_object_array_get_idx(slaves, k), type);
+		}
+		if (missing) {
+			cluster_fail(cluster, i, "run: %s: no agent type "
+			    QUOTE_FMT " on this node", option, QUOTE(type));
+			rc = -1;
+		}
+	}
+	cluster_replies_free(replies, cluster->count);
+	return (rc);
+}
+
 /* creamasctl run [-r rounds] [--args json] [-w seconds] [prepare options]. */
 int
 cmd_run(struct cluster *cluster, int argc, char **argv)
@@ -129,6 +183,11 @@ cmd_run(struct cluster *cluster, int argc, char **argv)
 	status = launch_spawn(cluster);
 	if (status == 0)
 		status = wait_ready(cluster, wait_seconds);
+	if (status == 0 && ((prepare.agent_type != NULL &&
+	    run_check_types(cluster, "--agents", prepare.agent_type) != 0) ||
+	    (prepare.grid_type != NULL &&
+	    run_check_types(cluster, "--grid", prepare.grid_type) != 0)))
+		status = CTL_EXIT_FAILURE;
 	if (status == 0 && !cluster->interrupted)
 		status = prepare_nodes(cluster, &prepare);
 	if (status == 0 && rounds > 0 && !cluster->interrupted)

@@ -964,12 +964,21 @@ START_TEST(test_run)
 	free(path);
 	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
 
-	/* A run that fails at prepare still stops what it started. */
+	/*
+	 * An agent type only the nodes can know of (their cmd= could load
+	 * a plugin): asked right after they are up, before any other work;
+	 * the run still stops what it started.
+	 */
 	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "run", "--agents",
 	    "nosuchtype:1", NULL);
 	tl_ctl_expect(&run, 1, "run with an unknown agent type");
-	ck_assert_msg(strstr(run.err, "prepare: spawn_n: ") != NULL, "%s",
-	    run.err);
+	for (i = 0; i < 2; i++) {
+		text = tl_printf("creamasctl: %s: run: --agents: no agent type "
+		    "'nosuchtype' on this node\n", cluster.names[i]);
+		ck_assert_msg(strstr(run.err, text) != NULL, "%s", run.err);
+		free(text);
+	}
+	ck_assert_msg(strstr(run.err, "prepare") == NULL, "%s", run.err);
 	ck_assert_msg(strstr(run.out, "stopped in") != NULL, "%s", run.out);
 	for (i = 0; i < 2; i++)
 		ck_assert(!tl_port_listening(cluster.ports[i]));
