@@ -335,6 +335,7 @@ void		 extension_round_end(uint64_t);
 void		 extension_agent_spawned(struct cr_agent *);
 void		 extension_agent_removed(struct cr_agent *);
 void		 extension_status(struct json_object *);
+int		 extension_ready(void);
 void		 extension_free_all(void);
 
 /* grid.c */
@@ -368,6 +369,9 @@ void		 grid_set_grid_neighbor(struct request *, struct json_object *);
 void		 grid_set_agent_neighbors(struct request *,
 		    struct json_object *);
 void		 grid_get_grid(struct request *, struct json_object *);
+
+/* grid_methods.c */
+void		 grid_methods_init(void);
 
 /* grid_values.c */
 int		 grid_values_begin(struct round *);

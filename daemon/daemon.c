@@ -33,6 +33,7 @@ daemon_init(struct event_base *base, struct daemon_config *config)
 	call_init();
 	builtin_register();
 	methods_init();
+	grid_methods_init();
 }
 
 /* Free everything an environment holds, plugins last. */

@@ -338,6 +338,21 @@ extension_status(struct json_object *status)
 	}
 }
 
+/* Return 1 if every extension is ready. */
+int
+extension_ready(void)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.ready != NULL &&
+		    !extension->table.ready())
+			return (0);
+	}
+	return (1);
+}
+
 /* Forget every extension (the method table is freed before). */
 void
 extension_free_all(void)

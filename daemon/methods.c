@@ -38,11 +38,11 @@ reply_cause(struct request *request, int code, char *cause)
 	free(cause);
 }
 
-/* is_ready: a plain slave is always ready, a grid once it is full. */
+/* is_ready: once every extension is (a grid once it is full). */
 static void
 method_is_ready(struct request *request, struct json_object *params)
 {
-	request_reply(request, json_object_new_boolean(grid_is_ready()));
+	request_reply(request, json_object_new_boolean(extension_ready()));
 }
 
 /* get_agents: every agent's address, optionally of one type. */
@@ -531,23 +531,6 @@ static const struct rpc_param time_params[] = {
 static const struct rpc_param stop_params[] = {
 	{ "log_folder", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
 };
-static const struct rpc_param gs_params[] = {
-	{ "gs", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
-};
-static const struct rpc_param origin_params[] = {
-	{ "origin", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
-};
-static const struct rpc_param xy_params[] = {
-	{ "xy", RPC_ARRAY, 1 }, { NULL, RPC_ANY, 0 }
-};
-static const struct rpc_param cell_values_params[] = {
-	{ "generation", RPC_INTEGER, 1 }, { "agents", RPC_ARRAY, 1 },
-	{ NULL, RPC_ANY, 0 }
-};
-static const struct rpc_param grid_neighbor_params[] = {
-	{ "direction", RPC_STRING, 1 }, { "addr", RPC_ANY, 1 },
-	{ NULL, RPC_ANY, 0 }
-};
 
 /*
  * The built-in managing functions. A master fans an entry out and
@@ -573,41 +556,20 @@ static const struct method builtin_methods[] = {
 	    FAN(CR_COMBINE_CONCAT) },
 	{ "get_artifacts", creator_params, method_get_artifacts,
 	    FAN(CR_COMBINE_CONCAT) },
-	{ "get_cell_values", cell_values_params, grid_get_cell_values,
-	    NULL, CR_COMBINE_CUSTOM, NULL, METHOD_SLAVE_ONLY, NULL, NULL,
-	    NULL },
 	{ "get_connections", data_params, method_get_connections,
 	    FAN(CR_COMBINE_CONCAT) },
-	{ "get_grid", no_params, grid_get_grid, OWN(master_grid_get_grid) },
-	{ "get_gs", no_params, grid_get_gs, LOCAL },
-	{ "get_origin", no_params, grid_get_origin, LOCAL },
 	{ "get_slave_managers", no_params, NULL,
 	    OWN(master_get_slave_managers) },
 	{ "get_time", no_params, method_get_time, LOCAL },
-	{ "get_xy_address", xy_params, grid_get_xy_address,
-	    OWN(master_grid_get_xy_address) },
-	{ "get_xy_environment", xy_params, grid_get_xy_environment,
-	    OWN(master_grid_get_xy_environment) },
 	{ "host_manager", no_params, method_host_manager, LOCAL },
 	{ "is_ready", no_params, method_is_ready, OWN(master_is_ready) },
 	{ "methods", no_params, method_methods, LOCAL },
 	{ "report", report_params, NULL, OWN(master_report) },
-	{ "set_agent_neighbors", no_params, grid_set_agent_neighbors,
-	    OWN(master_grid_set_agent_neighbors) },
-	{ "set_grid_neighbor", grid_neighbor_params, grid_set_grid_neighbor,
-	    LOCAL },
-	{ "set_gs", gs_params, grid_set_gs, OWN(master_grid_set_gs) },
 	{ "set_host_manager", addr_params, method_set_host_manager, LOCAL },
 	{ "set_host_managers", no_params, NULL,
 	    OWN(master_set_host_managers) },
 	{ "set_log_folder", path_params, method_set_log_folder,
 	    OWN(master_set_log_folder) },
-	{ "set_neighbors", no_params, grid_set_agent_neighbors,
-	    OWN(master_grid_set_neighbors) },
-	{ "set_origin", origin_params, grid_set_origin,
-	    OWN(master_grid_set_origin) },
-	{ "set_slave_neighbors", no_params, NULL,
-	    OWN(master_grid_set_slave_neighbors) },
 	{ "set_time", time_params, method_set_time, OWN(master_set_time) },
 	{ "spawn", spawn_params, method_spawn, OWN(master_spawn) },
 	{ "spawn_n", spawn_n_params, method_spawn_n, master_spawn_n,

@@ -40,7 +40,7 @@ status_rss_bytes(void)
 struct json_object *
 status_get(void)
 {
-	struct json_object	*status, *grid;
+	struct json_object	*status;
 	char			*manager;
 
 	status = json_object_new_object();
@@ -72,8 +72,6 @@ status_get(void)
 	if (metrics_port() != 0)
 		json_object_object_add(status, "metrics_port",
 		    json_object_new_int(metrics_port()));
-	if ((grid = grid_values_status()) != NULL)
-		json_object_object_add(status, "grid", grid);
 	extension_status(status);
 	free(manager);
 	return (status);

@@ -238,6 +238,13 @@ START_TEST(test_hooks_and_keys)
 	tl_expect_result(node->conn, "configure",
 	    "{\"key\":\"demo.label\",\"value\":\"bye\"}", "null");
 	tl_expect_result(node->conn, "demo_label", NULL, "\"bye\"");
+	/* The ready hook: is_ready is false while one says no. */
+	tl_expect_result(node->conn, "configure",
+	    "{\"key\":\"demo.ready\",\"value\":\"no\"}", "null");
+	tl_expect_result(node->conn, "is_ready", NULL, "false");
+	tl_expect_result(node->conn, "configure",
+	    "{\"key\":\"demo.ready\",\"value\":\"yes\"}", "null");
+	tl_expect_result(node->conn, "is_ready", NULL, "true");
 	json_object_put(tl_err(node->conn, -32602, "configure",
 	    "{\"key\":\"demo.colour\",\"value\":\"red\"}"));
 	json_object_put(tl_err(node->conn, -32602, "configure",

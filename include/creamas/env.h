@@ -105,7 +105,8 @@ struct cr_method {
  * configure method; configure returns 0, or -1 with *cause a message
  * (malloc'd, the daemon frees it). Hooks run in every environment
  * process, master and slaves; rounds and agents happen in slaves.
- * status adds members to the status object (borrowed).
+ * status adds members to the status object (borrowed). ready returns 0
+ * while the environment is not ready (is_ready answers false), else 1.
  */
 struct cr_extension {
 	uint32_t		 size;		/* sizeof, as built */
@@ -120,6 +121,7 @@ struct cr_extension {
 	void			(*agent_spawned)(struct cr_agent *agent);
 	void			(*agent_removed)(struct cr_agent *agent);
 	void			(*status)(struct json_object *status);
+	int			(*ready)(void);
 };
 
 /* The first members of a struct cr_extension. */

@@ -376,6 +376,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(fuzz_base != NULL, "no event base");
 	builtin_register();
 	methods_init();
+	grid_methods_init();
 	return (0);
 }
 

@@ -34,8 +34,9 @@
  *   demo_label	the configured label (first)
  *   demo_hooks	how often each hook ran here (concat of one object)
  *
- * Configuration keys: demo.label and demo.removed_log, a file to which
- * the agent-removed hook adds a line per agent.
+ * Configuration keys: demo.label, demo.removed_log, a file to which
+ * the agent-removed hook adds a line per agent, and demo.ready: "no"
+ * makes the environment not ready.
  */
 
 #include <stdio.h>
@@ -58,6 +59,7 @@ static struct {
 	int64_t	 last_round;
 	char	 label[64];
 	char	 removed_log[512];
+	int	 not_ready;
 } demo;
 
 /* A scorer takes its score from params {"score": N}. */
@@ -301,13 +303,17 @@ demo_hooks(struct cr_call *call, const struct json_object *params)
 	cr_call_reply(call, list);
 }
 
-/* Take demo.label and demo.removed_log. */
+/* Take demo.label, demo.removed_log and demo.ready. */
 static int
 demo_configure(const char *key, const char *value, char **cause)
 {
 	char	*target = strcmp(key, "label") == 0 ? demo.label :
 		    demo.removed_log;
 
+	if (strcmp(key, "ready") == 0) {
+		demo.not_ready = strcmp(value, "no") == 0;
+		return (0);
+	}
 	if (strlen(value) >= sizeof demo.label &&
 	    target == demo.label) {
 		*cause = strdup("label too long");
@@ -353,6 +359,13 @@ demo_agent_removed(struct cr_agent *agent)
 	fclose(file);
 }
 
+/* Ready unless demo.ready is "no". */
+static int
+demo_ready(void)
+{
+	return (!demo.not_ready);
+}
+
 /* Status: what the hooks counted. */
 static void
 demo_status(struct json_object *status)
@@ -391,7 +404,8 @@ static const struct cr_method demo_methods[] = {
 	{ NULL, NULL, NULL, 0, NULL, NULL }
 };
 
-static const char *const demo_keys[] = { "label", "removed_log", NULL };
+static const char *const demo_keys[] = { "label", "removed_log", "ready",
+	NULL };
 
 static const struct cr_extension demo_extension = {
 	CR_EXTENSION_HEADER,
@@ -404,6 +418,7 @@ static const struct cr_extension demo_extension = {
 	.agent_spawned = demo_agent_spawned,
 	.agent_removed = demo_agent_removed,
 	.status = demo_status,
+	.ready = demo_ready,
 };
 
 static const struct cr_agent_type scorer_type = {
