@@ -46,12 +46,12 @@
 #define BENCH_CALL_PAIRS	5000	/* caller and callee pairs */
 #define BENCH_ROUNDS		7	/* measured, after one warm-up */
 #define BENCH_READ_TIMEOUT	120
-#define BENCH_ACT_TARGET_NS	300.0	/* an empty Python act, per agent */
+#define BENCH_ACT_TARGET_NS	300.0	/* an empty Python act */
 
 /* What a unit (an act, a call) costs: wall and CPU nanoseconds. */
 struct bench_cost {
 	double	 wall_ns;	/* median of the rounds' elapsed_us */
-	double	 cpu_ns;	/* the rounds' CPU time, daemon and slaves */
+	double	 cpu_ns;	/* CPU time, the daemon and slaves */
 };
 
 static const char	*bench_creamasd;

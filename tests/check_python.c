@@ -198,7 +198,8 @@ START_TEST(test_counter_equals_c)
 	    "\"params\":{\"start\":3}}");
 	ck_assert_uint_eq(json_object_array_length(py), 10);
 	for (r = 1; r <= PY_ROUNDS; r++) {
-		round = py_round(conn, "{\"results\":true,\"args\":{\"by\":2}}");
+		round = py_round(conn, "{\"results\":true,"
+		    "\"args\":{\"by\":2}}");
 		ck_assert_int_eq(tl_int(round, "agents"), 20);
 		ck_assert_int_eq(tl_int(round, "failed"), 0);
 		results = tl_member(round, "results");
@@ -390,7 +391,8 @@ START_TEST(test_cross_calls)
 	struct tl_daemon	*d;
 	struct tl_conn		*conn;
 	struct json_object	*result, *round;
-	char			*summer, *pycounter, *pong, *ccounter, *pinger;
+	char			*summer, *pycounter, *pong, *ccounter;
+	char			*pinger;
 
 	d = py_slave(1, NULL);
 	conn = tl_connect(d->port);
@@ -609,7 +611,8 @@ START_TEST(test_endless_loop)
 	struct json_object	*round, *response;
 	struct tl_exit		 e;
 	struct json_object	*status, *python;
-	char			*loop, *stubborn, *counter, *marker, *params;
+	char			*loop, *stubborn, *counter, *marker;
+	char			*params;
 	double			 started;
 
 	d = py_slave(0, "python.act_limit=0.5");

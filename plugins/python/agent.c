@@ -39,10 +39,10 @@ struct agent_state {
 };
 
 /* A round's args as act's arguments, made once for all its agents. */
-static struct json_object	*agent_args_json;	/* held, as the key */
+static struct json_object	*agent_args_json;	/* held: the key */
 static PyObject			*agent_args;		/* a tuple */
-static PyObject			*agent_kwargs;		/* a dict or NULL */
-static PyObject			*agent_act_name;	/* "act", interned */
+static PyObject			*agent_kwargs;		/* dict or NULL */
+static PyObject			*agent_act_name;	/* "act" */
 
 /* Store text (or a word, if there is none) as a callback's *result. */
 static int

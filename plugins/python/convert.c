@@ -26,7 +26,7 @@
 
 #include "creamas_python.h"
 
-#define CONVERT_FRAMES		3	/* traceback frames in an error */
+#define CONVERT_FRAMES		3	/* frames of a traceback */
 #define CONVERT_ERROR_MAX	1024	/* bytes of an error's text */
 
 /* Return a new Python object for a JSON value; NULL with an exception. */

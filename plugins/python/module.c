@@ -28,7 +28,7 @@
 
 PyObject		*module_call_error;
 PyObject		*module_act_timeout;
-static struct cr_agent	*module_spawning;	/* the agent being made */
+static struct cr_agent	*module_spawning;	/* being made */
 
 /* Agent.__new__: only while spawning, for the agent being spawned. */
 static PyObject *

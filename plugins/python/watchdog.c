@@ -43,18 +43,18 @@
 #define WATCHDOG_SIGNAL		SIGURG
 #define WATCHDOG_TICK_MAX	0.1	/* seconds between looks, at most */
 
-static pthread_t		 watchdog_thread;
-static pthread_t		 watchdog_target_thread;	/* the daemon's */
-static pthread_mutex_t		 watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 watchdog_wake;
-static int			 watchdog_running;
-static int			 watchdog_stopping;
-static double			 watchdog_limit;
-static _Atomic uint64_t		 watchdog_entries;	/* entries so far */
-static _Atomic uint64_t		 watchdog_overdue;	/* the one to stop */
-static _Atomic int		 watchdog_busy;		/* in Python now */
-static struct cr_agent		*watchdog_agent;	/* whose code */
-static uint64_t			 watchdog_raised;	/* ActTimeouts */
+static pthread_t	 watchdog_thread;
+static pthread_t	 watchdog_target_thread;	/* the daemon's */
+static pthread_mutex_t	 watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 watchdog_wake;
+static int		 watchdog_running;
+static int		 watchdog_stopping;
+static double		 watchdog_limit;
+static _Atomic uint64_t	 watchdog_entries;	/* entries so far */
+static _Atomic uint64_t	 watchdog_overdue;	/* the one to stop */
+static _Atomic int	 watchdog_busy;		/* in Python now */
+static struct cr_agent	*watchdog_agent;	/* whose code */
+static uint64_t		 watchdog_raised;	/* ActTimeouts */
 
 /* Return CLOCK_MONOTONIC in seconds. */
 static double
