@@ -266,6 +266,36 @@ py_expect_rounds(const struct tl_ctl *run, int n, int agents)
 }
 
 /*
+ * Track every node creamasctl left running (daemonised, adopted by this
+ * process), up to max, so that a failing test still stops them; return
+ * how many.
+ */
+static size_t
+py_track_nodes(pid_t *pids, size_t max)
+{
+	size_t	 n = 0;
+	pid_t	 pid;
+
+	while (n < max && (pid = tl_stray_child()) != 0) {
+		tl_track_pid(pid);
+		pids[n++] = pid;
+	}
+	return (n);
+}
+
+/* Fail unless no node is left running after creamasctl ended. */
+static void
+py_expect_no_nodes(void)
+{
+	pid_t	 pid;
+
+	if ((pid = tl_wait_no_stray(10.0)) != 0) {
+		tl_track_pid(pid);
+		ck_abort_msg("pid %ld outlived creamasctl", (long)pid);
+	}
+}
+
+/*
  * Fail unless folder holds count agent logs (agent_PORT_N.log), each
  * the one line line.
  */
@@ -317,6 +347,7 @@ START_TEST(test_ctl_two_nodes)
 		tl_ctl_run(&run, 120, "-f", file, "run", "--agents", agents,
 		    "--connections", "random:3", "--seed", "7", "-n", "3",
 		    "--args", "{\"by\":2}", "--log-folder", logs, NULL);
+		py_expect_no_nodes();
 		tl_ctl_expect(&run, 0, "run");
 		py_expect_rounds(&run, 3, 20);
 		if (i < 2)
@@ -337,16 +368,20 @@ END_TEST
 START_TEST(test_grid_diffusion)
 {
 	struct tl_ctl		 run;
+	struct tl_exit		 e;
 	struct json_object	*grid, *cells;
 	char			*file, *spec;
-	size_t			 i;
+	pid_t			 nodes[2];
+	size_t			 i, nnodes;
 	double			 value;
 
 	file = py_nodes_file();
 	spec = tl_printf("8x4:python:{\"class\":\"diffusion.Diffusion\","
 	    "\"path\":\"%s/../../examples/python\"}", py_dir());
 	tl_ctl_run(&run, 60, "-f", file, "spawn", NULL);
+	nnodes = py_track_nodes(nodes, 2);
 	tl_ctl_expect(&run, 0, "spawn");
+	ck_assert_uint_eq(nnodes, 2);
 	tl_ctl_free(&run);
 	tl_ctl_run(&run, 60, "-f", file, "wait", NULL);
 	tl_ctl_expect(&run, 0, "wait");
@@ -375,6 +410,11 @@ START_TEST(test_grid_diffusion)
 	tl_ctl_run(&run, 60, "-f", file, "stop", NULL);
 	tl_ctl_expect(&run, 0, "stop");
 	tl_ctl_free(&run);
+	for (i = 0; i < nnodes; i++) {
+		e = tl_stop_pid(nodes[i], 0, 10.0);
+		ck_assert_msg(!e.killed, "node pid %ld outlived stop",
+		    (long)nodes[i]);
+	}
 	free(spec);
 	free(file);
 }
