@@ -22,6 +22,7 @@
 
 #include "jsonraw.h"
 #include "jsonrpc.h"
+#include "jsonspan.h"
 #include "xmalloc.h"
 
 #define RPC_MAX_DEPTH	64
@@ -457,32 +458,12 @@ rpc_is_json_number(const char *text)
 static int
 rpc_is_utf8(const char *text)
 {
-	const unsigned char	*p = (const unsigned char *)text;
-	unsigned int		 c, need, min;
+	size_t	 length = strlen(text), pos = 0;
 
-	while ((c = *p++) != 0) {
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			min = 0x80;
-			c &= 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			min = 0x800;
-			c &= 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			min = 0x10000;
-			c &= 0x07;
-		} else
-			return (0);
-		while (need-- > 0) {
-			if ((*p & 0xc0) != 0x80)
-				return (0);
-			c = (c << 6) | (*p++ & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+	while (pos < length) {
+		if ((unsigned char)text[pos] < 0x80)
+			pos++;
+		else if (jsonspan_utf8(text, length, &pos) != 0)
 			return (0);
 	}
 	return (1);

@@ -1,0 +1,369 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <string.h>
+
+#include "jsonspan.h"
+
+/*
+ * A scanner of JSON text (RFC 8259) that allocates nothing: a master
+ * checks a slave's reply and cuts its result out as text, and the server
+ * walks a batch one request at a time, without building the whole of
+ * either as objects.
+ */
+
+static int	jsonspan_scan(const char *, size_t, size_t *, int);
+
+/* Skip the whitespace JSON allows. */
+static size_t
+jsonspan_skip(const char *text, size_t length, size_t pos)
+{
+	while (pos < length && (text[pos] == ' ' || text[pos] == '\t' ||
+	    text[pos] == '\n' || text[pos] == '\r'))
+		pos++;
+	return (pos);
+}
+
+/*
+ * Check the UTF-8 sequence of more than one byte at *pos: no overlong
+ * form, no surrogate, nothing above U+10FFFF. Advance past it.
+ */
+int
+jsonspan_utf8(const char *text, size_t length, size_t *pos)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+	unsigned int		 c = p[*pos], need, min, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+		min = 0x80;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		min = 0x800;
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		min = 0x10000;
+		c &= 0x07;
+	} else
+		return (-1);
+	if (length - *pos <= need)
+		return (-1);
+	for (i = 1; i <= need; i++) {
+		if ((p[*pos + i] & 0xc0) != 0x80)
+			return (-1);
+		c = (c << 6) | (p[*pos + i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return (-1);
+	*pos += need + 1;
+	return (0);
+}
+
+/* Return 1 if c is a hexadecimal digit. */
+static int
+jsonspan_is_hex(char c)
+{
+	return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F'));
+}
+
+/* Scan a string from its opening quote; advance past the closing one. */
+static int
+jsonspan_string(const char *text, size_t length, size_t *pos)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+	size_t			 i = *pos + 1, k;
+
+	while (i < length) {
+		if (p[i] == '"') {
+			*pos = i + 1;
+			return (0);
+		}
+		if (p[i] < 0x20)
+			return (-1);
+		if (p[i] == '\\') {
+			if (++i >= length)
+				return (-1);
+			if (p[i] == 'u') {
+				if (length - i <= 4)
+					return (-1);
+				for (k = 1; k <= 4; k++) {
+					if (!jsonspan_is_hex(text[i + k]))
+						return (-1);
+				}
+				i += 5;
+			} else if (p[i] != '\0' &&
+			    strchr("\"\\/bfnrt", p[i]) != NULL)
+				i++;
+			else
+				return (-1);
+		} else if (p[i] < 0x80)
+			i++;
+		else if (jsonspan_utf8(text, length, &i) != 0)
+			return (-1);
+	}
+	return (-1);
+}
+
+/* Skip digits; return how many there were. */
+static size_t
+jsonspan_digits(const char *text, size_t length, size_t *pos)
+{
+	size_t	 start = *pos;
+
+	while (*pos < length && text[*pos] >= '0' && text[*pos] <= '9')
+		(*pos)++;
+	return (*pos - start);
+}
+
+/* Scan a number as JSON writes one. */
+static int
+jsonspan_number(const char *text, size_t length, size_t *pos)
+{
+	size_t	 i = *pos;
+
+	if (i < length && text[i] == '-')
+		i++;
+	if (i < length && text[i] == '0')
+		i++;
+	else if (i >= length || text[i] < '1' || text[i] > '9' ||
+	    jsonspan_digits(text, length, &i) == 0)
+		return (-1);
+	if (i < length && text[i] == '.') {
+		i++;
+		if (jsonspan_digits(text, length, &i) == 0)
+			return (-1);
+	}
+	if (i < length && (text[i] == 'e' || text[i] == 'E')) {
+		i++;
+		if (i < length && (text[i] == '+' || text[i] == '-'))
+			i++;
+		if (jsonspan_digits(text, length, &i) == 0)
+			return (-1);
+	}
+	*pos = i;
+	return (0);
+}
+
+/* Scan a literal: true, false or null. */
+static int
+jsonspan_literal(const char *text, size_t length, size_t *pos,
+    const char *word)
+{
+	size_t	 n = strlen(word);
+
+	if (length - *pos < n || memcmp(text + *pos, word, n) != 0)
+		return (-1);
+	*pos += n;
+	return (0);
+}
+
+/* Scan an array or an object from its opening bracket. */
+static int
+jsonspan_container(const char *text, size_t length, size_t *pos, int depth)
+{
+	char	 close = text[*pos] == '[' ? ']' : '}';
+	size_t	 i;
+
+	if (depth <= 0)
+		return (-1);
+	i = jsonspan_skip(text, length, *pos + 1);
+	if (i < length && text[i] == close) {
+		*pos = i + 1;
+		return (0);
+	}
+	for (;;) {
+		if (close == '}') {
+			if (i >= length || text[i] != '"' ||
+			    jsonspan_string(text, length, &i) != 0)
+				return (-1);
+			i = jsonspan_skip(text, length, i);
+			if (i >= length || text[i] != ':')
+				return (-1);
+			i++;
+		}
+		if (jsonspan_scan(text, length, &i, depth - 1) != 0)
+			return (-1);
+		i = jsonspan_skip(text, length, i);
+		if (i >= length)
+			return (-1);
+		if (text[i] == close) {
+			*pos = i + 1;
+			return (0);
+		}
+		if (text[i] != ',')
+			return (-1);
+		i = jsonspan_skip(text, length, i + 1);
+	}
+}
+
+/* Scan one value after optional whitespace; depth containers allowed. */
+static int
+jsonspan_scan(const char *text, size_t length, size_t *pos, int depth)
+{
+	size_t	 i = jsonspan_skip(text, length, *pos);
+	int	 rc;
+
+	if (i >= length)
+		return (-1);
+	switch (text[i]) {
+	case '{':
+	case '[':
+		rc = jsonspan_container(text, length, &i, depth);
+		break;
+	case '"':
+		rc = jsonspan_string(text, length, &i);
+		break;
+	case 't':
+		rc = jsonspan_literal(text, length, &i, "true");
+		break;
+	case 'f':
+		rc = jsonspan_literal(text, length, &i, "false");
+		break;
+	case 'n':
+		rc = jsonspan_literal(text, length, &i, "null");
+		break;
+	default:
+		rc = jsonspan_number(text, length, &i);
+		break;
+	}
+	if (rc == 0)
+		*pos = i;
+	return (rc);
+}
+
+/*
+ * Check the value at *pos (after optional whitespace) with at most depth
+ * nested arrays and objects; on success advance *pos past it.
+ */
+int
+jsonspan_value(const char *text, size_t length, size_t *pos, int depth)
+{
+	return (jsonspan_scan(text, length, pos, depth));
+}
+
+/* Return 1 if text is one JSON value, with whitespace around it only. */
+int
+jsonspan_valid(const char *text, size_t length, int depth)
+{
+	size_t	 pos = 0;
+
+	if (jsonspan_scan(text, length, &pos, depth) != 0)
+		return (0);
+	return (jsonspan_skip(text, length, pos) == length);
+}
+
+/*
+ * Check that text is one JSON object and find the value of its member
+ * name (the last one, as a parser keeps it); keys are compared as
+ * written, escapes and all. Return 0 with its span, -1 if the text is
+ * not a valid object or has no such member.
+ */
+int
+jsonspan_member(const char *text, size_t length, const char *name,
+    size_t *start, size_t *end)
+{
+	size_t	 i, key, key_end, name_length = strlen(name), value;
+	int	 found = 0;
+
+	i = jsonspan_skip(text, length, 0);
+	if (i >= length || text[i] != '{')
+		return (-1);
+	i = jsonspan_skip(text, length, i + 1);
+	if (i < length && text[i] == '}')
+		return (-1);
+	for (;;) {
+		key = i;
+		if (i >= length || text[i] != '"' ||
+		    jsonspan_string(text, length, &i) != 0)
+			return (-1);
+		key_end = i;
+		i = jsonspan_skip(text, length, i);
+		if (i >= length || text[i] != ':')
+			return (-1);
+		value = jsonspan_skip(text, length, i + 1);
+		i = value;
+		if (jsonspan_scan(text, length, &i, JSONSPAN_MAX_DEPTH - 1) !=
+		    0)
+			return (-1);
+		if (key_end - key == name_length + 2 &&
+		    memcmp(text + key + 1, name, name_length) == 0) {
+			*start = value;
+			*end = i;
+			found = 1;
+		}
+		i = jsonspan_skip(text, length, i);
+		if (i >= length)
+			return (-1);
+		if (text[i] == '}')
+			break;
+		if (text[i] != ',')
+			return (-1);
+		i = jsonspan_skip(text, length, i + 1);
+	}
+	if (jsonspan_skip(text, length, i + 1) != length)
+		return (-1);
+	return (found ? 0 : -1);
+}
+
+/*
+ * Check a JSON-RPC reply line and find the span of its result: the text
+ * a master splices into its own reply without parsing it. Return -1 if
+ * the line is not a valid object or has no result (an error reply).
+ */
+int
+jsonspan_result(const char *line, size_t length, size_t *start, size_t *end)
+{
+	return (jsonspan_member(line, length, "result", start, end));
+}
+
+/*
+ * Walk the elements of the array that text holds, checked before: with
+ * *pos 0 at first, each call gives the next element's span and returns
+ * 1, then 0 at the end; -1 if the text is not as it should be.
+ */
+int
+jsonspan_next(const char *text, size_t length, size_t *pos, size_t *start,
+    size_t *end)
+{
+	size_t	 i = jsonspan_skip(text, length, *pos);
+
+	if (i >= length)
+		return (-1);
+	if (*pos == 0) {
+		if (text[i] != '[')
+			return (-1);
+		i = jsonspan_skip(text, length, i + 1);
+		if (i < length && text[i] == ']') {
+			*pos = i + 1;
+			return (0);
+		}
+	} else if (text[i] == ']')
+		return (0);
+	else if (text[i] == ',')
+		i = jsonspan_skip(text, length, i + 1);
+	else
+		return (-1);
+	*start = i;
+	if (jsonspan_scan(text, length, &i, JSONSPAN_MAX_DEPTH - 1) != 0)
+		return (-1);
+	*end = i;
+	*pos = i;
+	return (1);
+}

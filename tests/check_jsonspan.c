@@ -1,0 +1,206 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * Tests for common/jsonspan.c: what it calls valid is what the JSON-RPC
+ * codec (json-c, checked) parses, results are found where they are, and
+ * a batch is walked element by element.
+ */
+
+#include <string.h>
+
+#include <check.h>
+
+#include "jsonrpc.h"
+#include "jsonspan.h"
+
+Suite	*suite_jsonspan(void);
+
+/* Texts both the scanner and the codec must take. */
+static const char *const valid_texts[] = {
+	"0", "-0", "1.5e10", "-12.25E-3", "1E+2", "true", "false", "null",
+	"\"\"", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\"", "\"\xc3\xa9\"",
+	"\"\xe2\x82\xac\xf0\x9f\x98\x80\"", "[]", "{}", " [ 1 , 2 ] ",
+	"{\"a\":{\"b\":[1,{\"c\":null}]}}", "[[[[[[[[[[]]]]]]]]]]",
+	"\t{\"k\" : \"v\" }\r",
+};
+
+/* Texts both must refuse. */
+static const char *const invalid_texts[] = {
+	"", " ", "01", "1.", ".5", "-", "+1", "1e", "1e+", "tru", "nul",
+	"True", "NaN", "Infinity", "\"abc", "\"\\x\"", "\"\\u12\"",
+	"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"",
+	"\"\xe2\x82\"", "[1,]", "[,1]", "[1 2]", "{\"a\"}",
+	"{\"a\":}", "{\"a\":1,}", "{a:1}", "{1:1}", "[", "]", "{", "}",
+	"[1]]", "1 2", "[] []", "'a'", "[1,2", "{\"a\":1",
+};
+
+/*
+ * Texts the scanner refuses though json-c takes them (RFC 8259 has no raw
+ * control characters in strings): the server lets the codec judge what
+ * the scanner refuses, so these still get the codec's answer.
+ */
+static const char *const stricter_texts[] = {
+	"\"a\x01\"", "[\"\x1f\"]",
+};
+
+/* A text is valid to the codec: it parses to a value or null. */
+static int
+codec_valid(const char *text)
+{
+	struct json_object	*value = NULL, *error = NULL;
+	int			 rc;
+
+	rc = rpc_parse_line(text, strlen(text), &value, &error);
+	json_object_put(value);
+	json_object_put(error);
+	return (rc == 0);
+}
+
+START_TEST(test_valid)
+{
+	const char	*text = valid_texts[_i];
+
+	ck_assert_msg(jsonspan_valid(text, strlen(text), JSONSPAN_MAX_DEPTH),
+	    "refused: %s", text);
+	ck_assert_msg(codec_valid(text), "the codec refused: %s", text);
+}
+END_TEST
+
+START_TEST(test_invalid)
+{
+	const char	*text = invalid_texts[_i];
+
+	ck_assert_msg(!jsonspan_valid(text, strlen(text), JSONSPAN_MAX_DEPTH),
+	    "took: %s", text);
+	ck_assert_msg(!codec_valid(text), "the codec took: %s", text);
+}
+END_TEST
+
+START_TEST(test_stricter)
+{
+	const char	*text = stricter_texts[_i];
+
+	ck_assert_msg(!jsonspan_valid(text, strlen(text), JSONSPAN_MAX_DEPTH),
+	    "took: %s", text);
+}
+END_TEST
+
+/* Nesting beyond the depth given is refused, and no deeper. */
+START_TEST(test_depth)
+{
+	char	 text[2 * 70 + 1];
+	int	 n;
+
+	for (n = 1; n < 70; n++) {
+		memset(text, '[', n);
+		memset(text + n, ']', n);
+		ck_assert_int_eq(jsonspan_valid(text, 2 * n, 64), n <= 64);
+	}
+}
+END_TEST
+
+/* A text with a NUL inside is not valid, wherever the NUL is. */
+START_TEST(test_nul)
+{
+	static const char	 text[] = "[\"a\0b\", 1]";
+
+	ck_assert(!jsonspan_valid(text, sizeof text - 1, 8));
+	ck_assert(!jsonspan_valid("[1]\0", 4, 8));
+}
+END_TEST
+
+/* The result of a reply is found as written; errors have none. */
+START_TEST(test_result)
+{
+	static const char	 reply[] =
+	    "{\"jsonrpc\":\"2.0\",\"result\": [\"a\",{\"result\":1}] ,\"id\":7}";
+	static const char	 error[] = "{\"jsonrpc\":\"2.0\",\"error\":"
+	    "{\"code\":-32000,\"message\":\"x\"},\"id\":7}";
+	size_t			 start, end;
+
+	ck_assert_int_eq(jsonspan_result(reply, sizeof reply - 1, &start,
+	    &end), 0);
+	ck_assert_int_eq(end - start, strlen("[\"a\",{\"result\":1}]"));
+	ck_assert(memcmp(reply + start, "[\"a\",{\"result\":1}]",
+	    end - start) == 0);
+	ck_assert_int_eq(jsonspan_result(error, sizeof error - 1, &start,
+	    &end), -1);
+	/* The last of two members is the one a parser keeps. */
+	ck_assert_int_eq(jsonspan_result("{\"result\":1,\"result\":22}", 24,
+	    &start, &end), 0);
+	ck_assert_int_eq(end - start, 2);
+	/* Not an object, trailing junk, a truncated line. */
+	ck_assert_int_eq(jsonspan_result("[1]", 3, &start, &end), -1);
+	ck_assert_int_eq(jsonspan_result("{\"result\":1} x", 14, &start,
+	    &end), -1);
+	ck_assert_int_eq(jsonspan_result("{\"result\":[1,2", 14, &start,
+	    &end), -1);
+	ck_assert_int_eq(jsonspan_result("{\"resul\":1}", 11, &start, &end),
+	    -1);
+	ck_assert_int_eq(jsonspan_result("{\"results\":1}", 13, &start,
+	    &end), -1);
+	ck_assert_int_eq(jsonspan_result("{}", 2, &start, &end), -1);
+}
+END_TEST
+
+/* A batch is walked element by element, spans exact. */
+START_TEST(test_next)
+{
+	static const char	 text[] = " [ {\"a\":[1,2]} ,\"s,]\",3 ] ";
+	static const char *const want[] = { "{\"a\":[1,2]}", "\"s,]\"", "3" };
+	size_t			 pos = 0, start, end, n = 0;
+	int			 rc;
+
+	while ((rc = jsonspan_next(text, sizeof text - 1, &pos, &start,
+	    &end)) == 1) {
+		ck_assert_uint_lt(n, 3);
+		ck_assert_int_eq(end - start, strlen(want[n]));
+		ck_assert(memcmp(text + start, want[n], end - start) == 0);
+		n++;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(n, 3);
+	pos = 0;
+	ck_assert_int_eq(jsonspan_next("[]", 2, &pos, &start, &end), 0);
+	pos = 0;
+	ck_assert_int_eq(jsonspan_next("{}", 2, &pos, &start, &end), -1);
+}
+END_TEST
+
+/* Collect the scanner's tests. */
+Suite *
+suite_jsonspan(void)
+{
+	Suite	*suite;
+	TCase	*tc;
+
+	suite = suite_create("jsonspan");
+	tc = tcase_create("jsonspan");
+	tcase_add_loop_test(tc, test_valid, 0,
+	    sizeof valid_texts / sizeof valid_texts[0]);
+	tcase_add_loop_test(tc, test_invalid, 0,
+	    sizeof invalid_texts / sizeof invalid_texts[0]);
+	tcase_add_loop_test(tc, test_stricter, 0,
+	    sizeof stricter_texts / sizeof stricter_texts[0]);
+	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_nul);
+	tcase_add_test(tc, test_result);
+	tcase_add_test(tc, test_next);
+	suite_add_tcase(suite, tc);
+	return (suite);
+}

@@ -1,0 +1,69 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * Fuzz the JSON scanner (common/jsonspan.c) against the JSON-RPC codec:
+ * whatever the scanner calls valid, json-c parses; a result span it
+ * finds is itself one valid value; walking an array gives spans that
+ * are valid values and ends where the array does.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "fuzz.h"
+#include "jsonrpc.h"
+#include "jsonspan.h"
+
+#define FUZZ_DEPTH	32	/* well inside the codec's own limit */
+
+/* Check the input as one value, as a reply and as an array. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char		*text = (const char *)data;
+	struct json_object	*value = NULL, *error = NULL;
+	size_t			 start, end, pos = 0;
+	int			 valid, rc;
+
+	valid = jsonspan_valid(text, size, FUZZ_DEPTH);
+	if (valid) {
+		rc = rpc_parse_line(text, size, &value, &error);
+		FUZZ_CHECK(rc == 0, "valid to the scanner, not to the codec: "
+		    "%.*s", (int)size, text);
+		json_object_put(value);
+	}
+	if (jsonspan_result(text, size, &start, &end) == 0) {
+		FUZZ_CHECK(start < end && end <= size, "span %zu..%zu of %zu",
+		    start, end, size);
+		FUZZ_CHECK(jsonspan_valid(text + start, end - start,
+		    JSONSPAN_MAX_DEPTH), "result span not valid: %.*s",
+		    (int)(end - start), text + start);
+	}
+	if (valid && size > 0) {
+		while ((rc = jsonspan_next(text, size, &pos, &start,
+		    &end)) == 1)
+			FUZZ_CHECK(start < end && end <= size &&
+			    jsonspan_valid(text + start, end - start,
+			    FUZZ_DEPTH), "element %zu..%zu", start, end);
+		FUZZ_CHECK(rc == -1 || pos <= size, "walk ended at %zu", pos);
+	}
+	json_object_put(error);
+	return (0);
+}
