@@ -14,14 +14,25 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <event2/event.h>
 
 #include "log.h"
 #include "xmalloc.h"
+
+#define XMALLOC_TRIM_DELAY	1.0	/* seconds of calm before a trim */
+
+static struct event	*xmalloc_trim_event;
 
 /* Allocate size bytes or die. */
 void *
@@ -116,4 +127,96 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 	if (len == -1)
 		fatal("xvasprintf");
 	return (len);
+}
+
+/* Allocate a zeroed array, or return NULL (overflow or exhaustion). */
+void *
+xtrycalloc(size_t nmemb, size_t size)
+{
+	if (nmemb == 0 || size == 0)
+		fatalx("xtrycalloc: zero size");
+	return (calloc(nmemb, size));
+}
+
+/* Resize an array, or return NULL leaving it as it was. */
+void *
+xtryreallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	if (nmemb == 0 || size == 0)
+		fatalx("xtryreallocarray: zero size");
+	if (SIZE_MAX / nmemb < size) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (realloc(ptr, nmemb * size));
+}
+
+/*
+ * Say that bytes for what could not be had, and the limit that stood in
+ * the way: the address space or data limit (ulimit -v, -d) when one is
+ * set, else the memory of the machine.
+ */
+char *
+xmalloc_shortage(const char *what, size_t bytes)
+{
+	struct rlimit	 as, data;
+	char		*text;
+
+	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+		xasprintf(&text, "out of memory: no %zu bytes more for %s "
+		    "within the address space limit of %llu bytes "
+		    "(RLIMIT_AS, ulimit -v)", bytes, what,
+		    (unsigned long long)as.rlim_cur);
+	else if (getrlimit(RLIMIT_DATA, &data) == 0 &&
+	    data.rlim_cur != RLIM_INFINITY)
+		xasprintf(&text, "out of memory: no %zu bytes more for %s "
+		    "within the data limit of %llu bytes (RLIMIT_DATA, "
+		    "ulimit -d)", bytes, what,
+		    (unsigned long long)data.rlim_cur);
+	else
+		xasprintf(&text, "out of memory: no %zu bytes more for %s "
+		    "from the system", bytes, what);
+	return (text);
+}
+
+/* The calm lasted: give the heap's free pages back to the system. */
+static void
+xmalloc_trim_cb(evutil_socket_t fd, short events, void *arg)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+/*
+ * After bulk work (a large reply, a large batch, a round of many calls)
+ * trim the heap once nothing else of the kind has come for a second: the
+ * allocator would otherwise keep the freed memory for good, while work
+ * that follows at once reuses it instead of faulting it in again.
+ */
+void
+xmalloc_trim_later(struct event_base *base)
+{
+	struct timeval	 tv = { (time_t)XMALLOC_TRIM_DELAY, 0 };
+
+	if (xmalloc_trim_event == NULL)
+		xmalloc_trim_event = evtimer_new(base, xmalloc_trim_cb, NULL);
+	evtimer_add(xmalloc_trim_event, &tv);
+}
+
+/* Bulk work starts again: the memory will be used, keep it. */
+void
+xmalloc_trim_cancel(void)
+{
+	if (xmalloc_trim_event != NULL)
+		evtimer_del(xmalloc_trim_event);
+}
+
+/* Forget the trim to come (at exit). */
+void
+xmalloc_trim_free(void)
+{
+	if (xmalloc_trim_event != NULL)
+		event_free(xmalloc_trim_event);
+	xmalloc_trim_event = NULL;
 }

@@ -32,4 +32,19 @@ int	 xasprintf(char **, const char *, ...)
 int	 xvasprintf(char **, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 
+/*
+ * Allocators that return NULL on exhaustion, for sizes a peer asks for:
+ * the request fails and the process goes on. xmalloc_shortage() says
+ * what was short, naming the process's memory limit when it has one.
+ */
+void	*xtrycalloc(size_t, size_t);
+void	*xtryreallocarray(void *, size_t, size_t);
+char	*xmalloc_shortage(const char *, size_t);
+
+/* Give freed memory back to the system after a moment of calm. */
+struct event_base;
+void	 xmalloc_trim_later(struct event_base *);
+void	 xmalloc_trim_cancel(void);
+void	 xmalloc_trim_free(void);
+
 #endif

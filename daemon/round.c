@@ -15,9 +15,6 @@
  */
 
 #include <stdlib.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <event2/event.h>
 
@@ -36,7 +33,6 @@
  */
 
 #define ROUND_TRIM_CALLS	65536	/* calls in a round that call for a trim */
-#define ROUND_TRIM_DELAY	1.0	/* seconds idle before it */
 #define ROUND_SLICE_US		2000	/* acts between turns of the loop */
 #define ROUND_SLICE_CHECK	63	/* look at the clock every 64 acts */
 
@@ -44,7 +40,6 @@ static uint64_t			 round_sequence;
 /* The last round run with a number from the caller, and its reply. */
 static int64_t			 round_cached_number = -1;
 static struct json_object	*round_cached_reply;
-static struct event		*round_trim_event;
 
 static void	round_act(struct round *);
 static void	round_act_begin(struct round *);
@@ -255,8 +250,7 @@ round_start(struct request *request, struct json_object *params)
 		    (long long)INT64_MAX));
 		return;
 	}
-	if (round_trim_event != NULL)
-		evtimer_del(round_trim_event);
+	xmalloc_trim_cancel();
 	round = xcalloc(1, sizeof *round);
 	round->request = request;
 	round->sequence = ++round_sequence;
@@ -298,33 +292,17 @@ round_fetched(struct round *round)
 	round_act(round);
 }
 
-/* No round for a while after a round of many calls: trim the heap. */
-static void
-round_trim_cb(evutil_socket_t fd, short events, void *arg)
-{
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
-}
-
 /*
  * After a round of many calls, give the memory they held back to the
- * system once no round has followed for ROUND_TRIM_DELAY: the calls'
- * small allocations leave the heap full of holes that the allocator
- * would otherwise keep for good. Rounds that follow each other at once
- * reuse that memory instead of faulting it in again.
+ * system once no round has followed for a moment: the calls' small
+ * allocations leave the heap full of holes that the allocator would
+ * otherwise keep for good.
  */
 static void
 round_release_memory(const struct round *round)
 {
-	struct timeval	 tv;
-
-	if (round->calls < ROUND_TRIM_CALLS)
-		return;
-	if (round_trim_event == NULL)
-		round_trim_event = evtimer_new(env->base, round_trim_cb, NULL);
-	tv = clock_timeval(ROUND_TRIM_DELAY);
-	evtimer_add(round_trim_event, &tv);
+	if (round->calls >= ROUND_TRIM_CALLS)
+		xmalloc_trim_later(env->base);
 }
 
 /* Reply to the round's request and forget the round. */
@@ -415,7 +393,5 @@ round_free_cache(void)
 {
 	json_object_put(round_cached_reply);
 	round_cached_reply = NULL;
-	if (round_trim_event != NULL)
-		event_free(round_trim_event);
-	round_trim_event = NULL;
+	xmalloc_trim_free();
 }
