@@ -35,6 +35,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "jsonspan.h"
 #include "log.h"
 #include "socket.h"
 #include "server.h"
@@ -45,13 +46,26 @@
 #define SERVER_AUTH_FAILURES	3	/* unauthorised calls before closing */
 #define SERVER_AUTH_DEADLINE	10.0	/* seconds to prove the key */
 #define SERVER_REFUSED_LOG	1	/* seconds between refusal logs */
+#define SERVER_SLICE_US		2000	/* a batch's requests between turns */
+#define SERVER_SLICE_CHECK	63	/* look at the clock every 64 */
+#define SERVER_TRIM_BYTES	(1024 * 1024)	/* a reply worth a trim */
 
 struct server_conn;
 
-/* The replies of one batch, sent together once all are in. */
+/*
+ * A batch: its requests are handed out a slice at a time from the line's
+ * text (or, when only the codec took the line, from its parsed array),
+ * and their replies gather as text, sent together once all are in.
+ */
 struct server_batch {
-	struct json_object	*responses;
+	struct evbuffer		*responses;	/* "[r1,r2..." */
 	size_t			 outstanding;
+	char			*line;		/* NULL once handed out */
+	size_t			 length;
+	size_t			 pos;		/* jsonspan_next()'s place */
+	struct json_object	*array;		/* or the parsed requests */
+	size_t			 next;
+	struct event		*slice;
 };
 
 /* One request in flight. */
@@ -77,6 +91,8 @@ struct server_conn {
 	uint64_t		 partial_since;	/* a line begun, not ended */
 	struct event		*auth_timer;	/* the handshake's deadline */
 	int			 in_read_cb;
+	int			 trim_on_drain;	/* a large reply is queued */
+	struct server_batch	*feeding;	/* a batch being handed out */
 	int			 authenticated;
 	unsigned		 auth_failures;
 	unsigned		 auth_challenges;
@@ -114,6 +130,12 @@ static void	server_batch_release(struct server_conn *,
 		    struct server_batch *);
 static int	server_conn_line_too_slow(struct server_conn *,
 		    struct evbuffer *);
+static void	server_handle_one(struct server_conn *, struct server_batch *,
+		    struct json_object *);
+static struct server_request *server_request_new(struct server_conn *,
+		    struct server_batch *, struct json_object *);
+static void	server_conn_send_error(struct server_conn *,
+		    struct json_object *);
 
 /*
  * After the peer's end of file, close once every request has been
@@ -205,6 +227,39 @@ server_request_peer(const struct server_request *request)
 	return (request->conn != NULL ? request->conn->peer : "(closed)");
 }
 
+/* Queue a line of text on a connection. */
+static void
+server_conn_send_text(struct server_conn *conn, const char *text,
+    size_t length)
+{
+	conn->server->bytes_out += length + 1;
+	/* A reply goes out at once unless more requests wait to be read. */
+	socket_send_line(conn->bev, text, length, evbuffer_get_length(
+	    bufferevent_get_input(conn->bev)) == 0);
+	server_conn_update_reading(conn);
+}
+
+/*
+ * Queue a buffer's text (taken) as a line on a connection, without a
+ * copy; a large one asks for the memory back once it has gone out.
+ */
+static void
+server_conn_send_buffer(struct server_conn *conn, struct evbuffer *text)
+{
+	struct evbuffer	*output = bufferevent_get_output(conn->bev);
+
+	conn->server->bytes_out += evbuffer_get_length(text) + 1;
+	if (evbuffer_get_length(text) >= SERVER_TRIM_BYTES)
+		conn->trim_on_drain = 1;
+	if (evbuffer_add_buffer(output, text) != 0 ||
+	    evbuffer_add(output, "\n", 1) != 0) {
+		log_warnx("%s: out of memory for a reply; closing", conn->peer);
+		server_conn_close_after_flush(conn);
+	}
+	evbuffer_free(text);
+	server_conn_update_reading(conn);
+}
+
 /* Queue one JSON value as a line on a connection. */
 static void
 server_conn_send(struct server_conn *conn, struct json_object *value)
@@ -213,12 +268,8 @@ server_conn_send(struct server_conn *conn, struct json_object *value)
 	size_t		 length;
 
 	text = rpc_serialize(value, &length);
-	conn->server->bytes_out += length + 1;
 	conn->server->errors += server_count_errors(value);
-	/* A reply goes out at once unless more requests wait to be read. */
-	socket_send_line(conn->bev, text, length, evbuffer_get_length(
-	    bufferevent_get_input(conn->bev)) == 0);
-	server_conn_update_reading(conn);
+	server_conn_send_text(conn, text, length);
 }
 
 /* Forget a request and let its connection read again if it was full. */
@@ -247,30 +298,61 @@ server_batch_release(struct server_conn *conn, struct server_batch *batch)
 {
 	if (--batch->outstanding > 0)
 		return;
-	if (conn != NULL && json_object_array_length(batch->responses) > 0)
-		server_conn_send(conn, batch->responses);
-	json_object_put(batch->responses);
+	if (conn != NULL && evbuffer_get_length(batch->responses) > 0) {
+		evbuffer_add(batch->responses, "]", 1);
+		server_conn_send_buffer(conn, batch->responses);
+	} else
+		evbuffer_free(batch->responses);
 	free(batch);
 }
 
-/* Deliver a response: alone, or into its batch, sent when complete. */
+/* Add a response's text to its batch: "[" before the first, "," after. */
+static void
+server_batch_add(struct server_batch *batch, const char *text,
+    size_t length, struct evbuffer *buffer)
+{
+	evbuffer_add(batch->responses,
+	    evbuffer_get_length(batch->responses) == 0 ? "[" : ",", 1);
+	if (buffer != NULL)
+		evbuffer_add_buffer(batch->responses, buffer);
+	else
+		evbuffer_add(batch->responses, text, length);
+}
+
+/*
+ * Deliver a response, as a value or as text in a buffer (either taken,
+ * or neither for a notification): alone, or into its batch, sent when
+ * the batch is complete.
+ */
 static void
 server_request_finish(struct server_request *request,
-    struct json_object *response)
+    struct json_object *response, struct evbuffer *text)
 {
 	struct server_batch	*batch = request->batch;
 	struct server_conn	*conn = request->conn;
+	const char		*serialized = NULL;
+	size_t			 length = 0;
 
+	if (response != NULL) {
+		serialized = rpc_serialize(response, &length);
+		if (conn != NULL)
+			conn->server->errors += server_count_errors(response);
+	}
 	if (batch == NULL) {
 		/* A closing connection still sends what it owes. */
-		if (response != NULL && conn != NULL)
-			server_conn_send(conn, response);
-		json_object_put(response);
+		if (conn != NULL && text != NULL) {
+			server_conn_send_buffer(conn, text);
+			text = NULL;
+		} else if (conn != NULL && serialized != NULL)
+			server_conn_send_text(conn, serialized, length);
 	} else {
-		if (response != NULL)
-			json_object_array_add(batch->responses, response);
+		if (serialized != NULL || text != NULL)
+			server_batch_add(batch, serialized, length, text);
 		server_batch_release(conn, batch);
 	}
+	json_object_put(response);
+	if (text != NULL)
+		evbuffer_free(text);
 	server_request_free(request);
 }
 
@@ -284,7 +366,36 @@ server_reply(struct server_request *request, struct json_object *result)
 		response = rpc_response_new(request->id, result, NULL);
 	else
 		json_object_put(result);
-	server_request_finish(request, response);
+	server_request_finish(request, response, NULL);
+}
+
+/*
+ * Answer a request with a result already written as JSON text in a
+ * buffer (taken, emptied): the response is built around it without a
+ * copy, the members in the order rpc_response_new() gives them.
+ */
+void
+server_reply_text(struct server_request *request, struct evbuffer *result)
+{
+	struct evbuffer	*response;
+	const char	*id = "null";
+	size_t		 length = 4;
+
+	if (request->notification) {
+		evbuffer_free(result);
+		server_request_finish(request, NULL, NULL);
+		return;
+	}
+	if (request->id != NULL)
+		id = rpc_serialize(request->id, &length);
+	response = evbuffer_new();
+	evbuffer_add_printf(response, "{\"jsonrpc\":\"2.0\",\"result\":");
+	evbuffer_add_buffer(response, result);
+	evbuffer_add(response, ",\"id\":", 6);
+	evbuffer_add(response, id, length);
+	evbuffer_add(response, "}", 1);
+	evbuffer_free(result);
+	server_request_finish(request, NULL, response);
 }
 
 /* Answer a request with an error object (taken). */
@@ -297,7 +408,7 @@ server_reply_error(struct server_request *request, struct json_object *error)
 		response = rpc_response_new(request->id, NULL, error);
 	else
 		json_object_put(error);
-	server_request_finish(request, response);
+	server_request_finish(request, response, NULL);
 }
 
 /* Make a request handle for one element of the input. */
@@ -464,31 +575,166 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 	server->dispatch(request, &parsed, server->dispatch_arg);
 }
 
-/* Handle one parsed line: a request or a batch of them. */
+/*
+ * Hand out the batch's next request: parse it from the line's text (an
+ * element the codec will not take is answered as its parse error), or
+ * take it from the parsed array. Return 0 once none is left.
+ */
+static int
+server_batch_feed_one(struct server_conn *conn, struct server_batch *batch)
+{
+	struct server_request	*request;
+	struct json_object	*value, *error;
+	size_t			 start, end;
+
+	if (batch->array != NULL) {
+		if (batch->next >= json_object_array_length(batch->array))
+			return (0);
+		server_handle_one(conn, batch, json_object_array_get_idx(
+		    batch->array, batch->next++));
+		return (1);
+	}
+	if (jsonspan_next(batch->line, batch->length, &batch->pos, &start,
+	    &end) != 1)
+		return (0);
+	if (rpc_parse_line(batch->line + start, end - start, &value,
+	    &error) != 0) {
+		request = server_request_new(conn, batch, NULL);
+		request->notification = 0;
+		server_reply_error(request, error);
+		return (1);
+	}
+	server_handle_one(conn, batch, value);
+	json_object_put(value);
+	return (1);
+}
+
+/* Every request of the batch is out: drop the line, read again. */
 static void
-server_handle_value(struct server_conn *conn, struct json_object *value)
+server_batch_fed(struct server_conn *conn, struct server_batch *batch)
+{
+	if (batch->length >= SERVER_TRIM_BYTES)
+		xmalloc_trim_later(conn->server->base);
+	free(batch->line);
+	batch->line = NULL;
+	json_object_put(batch->array);
+	batch->array = NULL;
+	if (batch->slice != NULL)
+		event_free(batch->slice);
+	batch->slice = NULL;
+	conn->feeding = NULL;
+	server_batch_release(conn, batch);
+	server_conn_update_reading(conn);
+}
+
+/*
+ * Hand out a batch's requests for up to SERVER_SLICE_US, then let the
+ * loop serve others (other connections, replies) before the next slice:
+ * a batch of 300,000 calls does not stop the daemon for a second.
+ */
+static void
+server_batch_feed(struct server_conn *conn, struct server_batch *batch)
+{
+	static const struct timeval	 now = { 0, 0 };
+	uint64_t			 deadline = clock_now_us() +
+					    SERVER_SLICE_US;
+	size_t				 handed = 0;
+
+	while (!conn->closing) {
+		if (!server_batch_feed_one(conn, batch)) {
+			server_batch_fed(conn, batch);
+			return;
+		}
+		if ((++handed & SERVER_SLICE_CHECK) == 0 &&
+		    clock_now_us() >= deadline) {
+			evtimer_add(batch->slice, &now);
+			return;
+		}
+	}
+	server_batch_fed(conn, batch);
+}
+
+/* The next slice of a batch. */
+static void
+server_batch_slice_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server_conn	*conn = arg;
+
+	/* As in the read loop: a request may close the connection. */
+	conn->in_read_cb = 1;
+	server_batch_feed(conn, conn->feeding);
+	conn->in_read_cb = 0;
+	if (conn->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+			server_conn_free(conn);
+		return;
+	}
+	server_conn_maybe_finish(conn);
+}
+
+/*
+ * Start a batch from its line (taken) and the value the codec made of
+ * it (NULL when the scanner checked it and the requests are parsed one
+ * at a time). The connection reads nothing more until all are out.
+ */
+static void
+server_batch_start(struct server_conn *conn, char *line, size_t length,
+    struct json_object *array)
 {
 	struct server_batch	*batch;
-	size_t			 i, count;
 
-	if (!json_object_is_type(value, json_type_array)) {
-		server_handle_one(conn, NULL, value);
-		return;
-	}
-	count = json_object_array_length(value);
-	if (count == 0) {
-		server_handle_one(conn, NULL, value);
-		return;
-	}
 	batch = xcalloc(1, sizeof *batch);
-	batch->responses = json_object_new_array();
+	batch->responses = evbuffer_new();
+	batch->line = line;
+	batch->length = length;
+	batch->array = json_object_get(array);
 	/* Hold the batch open until every element has been handed out. */
 	batch->outstanding = 1;
-	for (i = 0; i < count; i++) {
-		server_handle_one(conn, batch,
-		    json_object_array_get_idx(value, i));
+	batch->slice = evtimer_new(conn->server->base, server_batch_slice_cb,
+	    conn);
+	conn->feeding = batch;
+	server_conn_update_reading(conn);
+	server_batch_feed(conn, batch);
+}
+
+/*
+ * Handle one line (taken): a request, or a batch of them. A batch the
+ * scanner finds valid is walked as text, one request parsed at a time,
+ * so that its size in objects is never all in memory at once; anything
+ * else is the codec's to judge, as a whole.
+ */
+static void
+server_handle_line(struct server_conn *conn, char *line, size_t length)
+{
+	struct json_object	*value, *error;
+	size_t			 i = 0;
+	int			 rc;
+
+	while (i < length && (line[i] == ' ' || line[i] == '\t' ||
+	    line[i] == '\r'))
+		i++;
+	if (i < length && line[i] == '[' &&
+	    jsonspan_valid(line, length, JSONSPAN_MAX_DEPTH)) {
+		/* "[]" is no batch: the codec's path answers it. */
+		i = 0;
+		if (jsonspan_next(line, length, &i, &(size_t){ 0 },
+		    &(size_t){ 0 }) == 1) {
+			server_batch_start(conn, line, length, NULL);
+			return;
+		}
 	}
-	server_batch_release(conn, batch);
+	rc = rpc_parse_line(line, length, &value, &error);
+	if (rc == -1)
+		server_conn_send_error(conn, error);
+	else if (rc == 0 && json_object_is_type(value, json_type_array) &&
+	    json_object_array_length(value) > 0) {
+		server_batch_start(conn, line, length, value);
+		json_object_put(value);
+		return;
+	} else if (rc == 0)
+		server_handle_one(conn, NULL, value);
+	json_object_put(value);
+	free(line);
 }
 
 /* Answer an error with id null outside any request. */
@@ -549,10 +795,8 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct server_conn	*conn = arg;
 	struct evbuffer		*input = bufferevent_get_input(bev);
-	struct json_object	*value, *error;
 	size_t			 length, max_line = conn->server->limits.max_line;
 	char			*line;
-	int			 rc;
 
 	conn->in_read_cb = 1;
 	while (conn->reading) {
@@ -575,16 +819,7 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 			server_conn_close_after_flush(conn);
 			return;
 		}
-		rc = rpc_parse_line(line, length, &value, &error);
-		free(line);
-		if (rc == 1)
-			continue;
-		if (rc == -1) {
-			server_conn_send_error(conn, error);
-			continue;
-		}
-		server_handle_value(conn, value);
-		json_object_put(value);
+		server_handle_line(conn, line, length);
 	}
 	conn->in_read_cb = 0;
 	if (!conn->closing && server_conn_line_too_slow(conn, input))
@@ -606,7 +841,8 @@ server_conn_update_reading(struct server_conn *conn)
 	int			 reading;
 
 	queued = evbuffer_get_length(bufferevent_get_output(conn->bev));
-	reading = !conn->closing && conn->inflight < limits->max_inflight &&
+	reading = !conn->closing && conn->feeding == NULL &&
+	    conn->inflight < limits->max_inflight &&
 	    queued <= limits->max_output;
 	if (reading == conn->reading)
 		return;
@@ -627,6 +863,11 @@ server_conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct server_conn	*conn = arg;
 
+	if (conn->trim_on_drain &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		conn->trim_on_drain = 0;
+		xmalloc_trim_later(conn->server->base);
+	}
 	if (conn->closing) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			server_conn_free(conn);
@@ -677,6 +918,13 @@ server_conn_free(struct server_conn *conn)
 	while ((request = LIST_FIRST(&conn->requests)) != NULL) {
 		LIST_REMOVE(request, entry);
 		request->conn = NULL;
+	}
+	if (conn->feeding != NULL) {
+		/* The rest of the batch is for no one. */
+		free(conn->feeding->line);
+		json_object_put(conn->feeding->array);
+		event_free(conn->feeding->slice);
+		server_batch_release(NULL, conn->feeding);
 	}
 	TAILQ_REMOVE(&server->conns, conn, entry);
 	server->count--;

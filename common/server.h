@@ -32,6 +32,7 @@
  * server_reply() or server_reply_error(), now or later. The request's
  * method and params stay valid until then.
  */
+struct evbuffer;
 struct server;
 struct server_request;
 
@@ -48,6 +49,7 @@ size_t		 server_requests_in_flight(const struct server *);
 void		 server_traffic(const struct server *, uint64_t *, uint64_t *,
 		    uint64_t *);
 void		 server_reply(struct server_request *, struct json_object *);
+void		 server_reply_text(struct server_request *, struct evbuffer *);
 void		 server_reply_error(struct server_request *,
 		    struct json_object *);
 const char	*server_request_peer(const struct server_request *);
