@@ -61,18 +61,28 @@ agent_size(const struct cr_agent_type *type)
 	return ((size + align - 1) / align * align);
 }
 
-/* Make an agent of a type with zeroed state. */
+/* Return the bytes of a new slab for an agent of a type. */
+size_t
+agent_slab_bytes(const struct cr_agent_type *type)
+{
+	size_t	 size = agent_size(type);
+
+	return (sizeof(struct agent_slab) +
+	    (size > AGENT_SLAB_SIZE / 4 ? size : AGENT_SLAB_SIZE));
+}
+
+/* Make an agent of a type with zeroed state; NULL if memory ran out. */
 struct cr_agent *
 agent_new(const struct cr_agent_type *type, uint32_t id)
 {
 	struct agent_slab	*slab = agent_slabs;
 	struct cr_agent		*agent;
-	size_t			 size = agent_size(type), capacity;
+	size_t			 size = agent_size(type);
 
 	if (slab == NULL || slab->size - slab->used < size) {
-		capacity = size > AGENT_SLAB_SIZE / 4 ? size : AGENT_SLAB_SIZE;
-		slab = xcalloc(1, sizeof *slab + capacity);
-		slab->size = capacity;
+		if ((slab = xtrycalloc(1, agent_slab_bytes(type))) == NULL)
+			return (NULL);
+		slab->size = agent_slab_bytes(type) - sizeof *slab;
 		slab->next = agent_slabs;
 		agent_slabs = slab;
 	}
@@ -83,7 +93,10 @@ agent_new(const struct cr_agent_type *type, uint32_t id)
 	return (agent);
 }
 
-/* Free an agent's extras; the newest agent also gives its space back. */
+/*
+ * Free an agent's extras; the newest agent also gives its space back,
+ * and the newest slab once it is empty.
+ */
 void
 agent_free(struct cr_agent *agent)
 {
@@ -104,6 +117,10 @@ agent_free(struct cr_agent *agent)
 	    (char *)agent == (char *)slab->data + slab->used - size) {
 		memset(agent, 0, size);
 		slab->used -= size;
+		if (slab->used == 0) {
+			agent_slabs = slab->next;
+			free(slab);
+		}
 	}
 }
 

@@ -43,6 +43,7 @@
 #define CREAMASD_VERSION	"0.1.0"
 #define STOP_GRACE		5.0	/* seconds to flush replies on stop */
 #define AGENT_LOG_MAX		(1024 * 1024)
+#define SPAWN_N_MAX		100000000	/* agents in one spawn_n */
 #define ENV_LOG_PENDING_MAX	(1024 * 1024)
 
 /* What the command line and the configuration file set. */
@@ -252,6 +253,7 @@ extern struct master	*master;
 
 /* agent.c */
 struct cr_agent	*agent_new(const struct cr_agent_type *, uint32_t);
+size_t		 agent_slab_bytes(const struct cr_agent_type *);
 void		 agent_free(struct cr_agent *);
 void		 agent_free_slabs(void);
 char		*agent_address(const struct cr_agent *);
@@ -308,6 +310,9 @@ int		 env_parse_agent_param(struct json_object *, struct addr *,
 struct cr_agent	*env_find_agent(struct json_object *, struct json_object **);
 int		 env_spawn(const char *, struct json_object *,
 		    struct cr_agent **, struct json_object **);
+int		 env_reserve(size_t, struct json_object **);
+void		 env_shrink(void);
+struct json_object *env_memory_error(const char *, size_t);
 int		 env_set_log_folder(const char *, char **);
 void		 env_log(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
@@ -457,6 +462,7 @@ struct request	*request_from_server(struct server_request *);
 struct request	*request_local(void (*)(struct json_object *,
 		    struct json_object *, void *), void *);
 void		 request_reply(struct request *, struct json_object *);
+void		 request_reply_text(struct request *, struct evbuffer *);
 void		 request_error(struct request *, struct json_object *);
 
 /* round.c */
@@ -488,6 +494,12 @@ void		 slaves_reap(void);
 int		 slaves_all_exited(void);
 void		 slaves_signal_remaining(int);
 void		 slaves_free(void);
+
+/* spawn.c */
+void		 spawn_start(struct request *, struct json_object *);
+int		 spawn_defer(struct request *, const char *,
+		    struct json_object *);
+void		 spawn_abort(const char *);
 
 /* stats.c */
 void		 stats_round_done(uint64_t, uint64_t);

@@ -290,6 +290,66 @@ env_find_agent(struct json_object *which, struct json_object **error)
 	return (agent);
 }
 
+/* An error saying that memory for what ran short. */
+struct json_object *
+env_memory_error(const char *what, size_t bytes)
+{
+	struct json_object	*error;
+	char			*message;
+
+	message = xmalloc_shortage(what, bytes);
+	error = rpc_error_new(RPC_TOO_LARGE, message, NULL);
+	free(message);
+	return (error);
+}
+
+/*
+ * Make room for more agents in the table, or fill error saying which
+ * memory limit stood in the way; the table is left as it was then.
+ */
+int
+env_reserve(size_t more, struct json_object **error)
+{
+	struct cr_agent	**agents;
+	size_t		  size = env->agents_size;
+
+	if (more > UINT32_MAX - env->nagents) {
+		*error = rpc_error_new(RPC_TOO_LARGE, "too many agents", NULL);
+		return (-1);
+	}
+	if (env->nagents + more <= size)
+		return (0);
+	while (size < env->nagents + more)
+		size *= 2;
+	agents = xtryreallocarray(env->agents, size, sizeof *agents);
+	if (agents == NULL) {
+		*error = env_memory_error("the table of agents",
+		    (size - env->agents_size) * sizeof *agents);
+		return (-1);
+	}
+	env->agents = agents;
+	env->agents_size = size;
+	return (0);
+}
+
+/* Give back the table's room beyond twice the agents there are. */
+void
+env_shrink(void)
+{
+	struct cr_agent	**agents;
+	size_t		  size = env->agents_size;
+
+	while (size > 1024 && size / 4 >= env->nagents)
+		size /= 2;
+	if (size == env->agents_size)
+		return;
+	if ((agents = xtryreallocarray(env->agents, size,
+	    sizeof *agents)) == NULL)
+		return;
+	env->agents = agents;
+	env->agents_size = size;
+}
+
 /* Spawn an agent of a type; fills error on failure. */
 int
 env_spawn(const char *type_name, struct json_object *params,
@@ -308,11 +368,12 @@ env_spawn(const char *type_name, struct json_object *params,
 	}
 	if (grid_spawn_check(type, error) != 0)
 		return (-1);
-	if (env->nagents >= UINT32_MAX) {
-		*error = rpc_error_new(RPC_TOO_LARGE, "too many agents", NULL);
+	if (env_reserve(1, error) != 0)
+		return (-1);
+	if ((agent = agent_new(type, (uint32_t)env->nagents)) == NULL) {
+		*error = env_memory_error("agents", agent_slab_bytes(type));
 		return (-1);
 	}
-	agent = agent_new(type, (uint32_t)env->nagents);
 	free(agent_take_failure());
 	if (type->init != NULL && (rc = type->init(agent, params)) != CR_OK) {
 		failure = agent_take_failure();
@@ -326,11 +387,6 @@ env_spawn(const char *type_name, struct json_object *params,
 		grid_values_forget(agent);
 		agent_free(agent);
 		return (-1);
-	}
-	if (env->nagents == env->agents_size) {
-		env->agents_size *= 2;
-		env->agents = xreallocarray(env->agents, env->agents_size,
-		    sizeof *env->agents);
 	}
 	env->agents[env->nagents++] = agent;
 	*spawned = agent;
@@ -446,6 +502,7 @@ env_stop(const char *log_folder)
 		free(cause);
 	}
 	log_info("stopping");
+	spawn_abort("the environment is shutting down");
 	round_abort("the environment is shutting down");
 	if (master != NULL)
 		master_stop(log_folder);

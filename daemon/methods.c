@@ -28,8 +28,6 @@
  * the dispatch of agent.NAME calls to one agent.
  */
 
-#define SPAWN_N_MAX	100000000
-
 /* Answer an error from a message in cause, freeing it. */
 static void
 reply_cause(struct request *request, int code, char *cause)
@@ -118,37 +116,6 @@ methods_check_random_n(int64_t count, size_t agents,
 		return (-1);
 	}
 	return (0);
-}
-
-/* spawn_n: n agents of a type; their addresses. */
-static void
-method_spawn_n(struct request *request, struct json_object *params)
-{
-	struct cr_agent		*agent;
-	struct json_object	*error, *list;
-	int64_t			 count, i;
-	char			*address;
-
-	count = json_object_get_int64(rpc_param(params, "n"));
-	if (rpc_param(params, "slave") != NULL) {
-		request_error(request, rpc_error_new(RPC_INVALID_PARAMS,
-		    "'slave' is for a master: this is a slave",
-		    json_object_new_string("slave")));
-		return;
-	}
-	list = json_object_new_array_ext((int)count);
-	for (i = 0; i < count; i++) {
-		if (env_spawn(json_object_get_string(rpc_param(params, "type")),
-		    rpc_param(params, "params"), &agent, &error) != 0) {
-			json_object_put(list);
-			request_error(request, error);
-			return;
-		}
-		address = agent_address(agent);
-		json_object_array_add(list, json_object_new_string(address));
-		free(address);
-	}
-	request_reply(request, list);
 }
 
 /* trigger_all: see round.c. */
@@ -490,7 +457,7 @@ static const struct rpc_param spawn_params[] = {
 static const struct rpc_param spawn_n_params[] = {
 	{ "type", RPC_STRING, 1 }, { "n", RPC_INTEGER, 1 },
 	{ "params", RPC_ANY, 0 }, { "slave", RPC_INTEGER, 0 },
-	{ NULL, RPC_ANY, 0 }
+	{ "addresses", RPC_BOOLEAN, 0 }, { NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param report_params[] = {
 	{ "data", RPC_ANY, 1 }, { NULL, RPC_ANY, 0 }
@@ -572,7 +539,7 @@ static const struct method builtin_methods[] = {
 	    OWN(master_set_log_folder) },
 	{ "set_time", time_params, method_set_time, OWN(master_set_time) },
 	{ "spawn", spawn_params, method_spawn, OWN(master_spawn) },
-	{ "spawn_n", spawn_n_params, method_spawn_n, master_spawn_n,
+	{ "spawn_n", spawn_n_params, spawn_start, master_spawn_n,
 	    CR_COMBINE_CUSTOM, NULL, 0, NULL, methods_check_spawn_n, NULL },
 	{ "status", no_params, method_status, OWN(master_status) },
 	{ "stop", stop_params, method_stop, OWN(master_stop_method) },
@@ -789,6 +756,8 @@ methods_dispatch(struct request *request, const char *name,
 		    "the environment is shutting down", NULL));
 		return;
 	}
+	if (spawn_defer(request, name, params))
+		return;
 	if (strncmp(name, "agent.", 6) == 0 && name[6] != '\0') {
 		if (master != NULL)
 			master_route(request, name, params);

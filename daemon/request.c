@@ -56,6 +56,29 @@ request_reply(struct request *request, struct json_object *result)
 	free(request);
 }
 
+/*
+ * Answer with a result written as JSON text in a buffer (taken): a
+ * socket's request gets the text as it is; a request from this process
+ * gets it parsed.
+ */
+void
+request_reply_text(struct request *request, struct evbuffer *text)
+{
+	struct json_object	*result = NULL, *error = NULL;
+
+	if (request->server != NULL) {
+		server_reply_text(request->server, text);
+		free(request);
+		return;
+	}
+	if (rpc_parse_line((const char *)evbuffer_pullup(text, -1),
+	    evbuffer_get_length(text), &result, &error) != 0)
+		request_error(request, error);
+	else
+		request_reply(request, result);
+	evbuffer_free(text);
+}
+
 /* Answer with an error (taken) and free the request. */
 void
 request_error(struct request *request, struct json_object *error)

@@ -1,0 +1,328 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * End-to-end tests of bulk work: spawn_n refused for lack of memory
+ * under an address-space limit (slave and master), leaving nothing
+ * behind and the daemons serving; spawn_n and large batches done in
+ * slices, so that another client is answered while they run; a batch's
+ * peak memory bounded by a small multiple of its line.
+ */
+
+#include <sys/resource.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "testlib.h"
+
+#define BULK_LIMIT_AS		1500000000	/* bytes, as in the report */
+#define BULK_SPAWN_HUGE		"100000000"	/* agents, the documented max */
+#define BULK_SPAWN_SLICED	1000000		/* agents, many slices long */
+#define BULK_BATCH_CALLS	200000		/* get_time calls in a batch */
+#define BULK_BATCH_PEAK		6		/* peak growth, times the line */
+#define BULK_TEST_TIMEOUT	300		/* seconds per test */
+
+Suite	*suite_bulk(void);
+
+/*
+ * Start creamasd with its address space limited as prlimit --as does:
+ * the limit is set in the test process, inherited by the daemon (and a
+ * master's slaves), and lifted again once it runs.
+ */
+static struct tl_daemon *
+bulk_start_limited(const char *role)
+{
+	struct tl_daemon	*d;
+	struct rlimit		 old, limited;
+
+	ck_assert(getrlimit(RLIMIT_AS, &old) == 0);
+	limited = old;
+	limited.rlim_cur = BULK_LIMIT_AS;
+	ck_assert(setrlimit(RLIMIT_AS, &limited) == 0);
+	if (strcmp(role, "master") == 0)
+		d = tl_daemon_start("--role", "master", "--slaves", "2", NULL);
+	else
+		d = tl_daemon_start(NULL);
+	ck_assert(setrlimit(RLIMIT_AS, &old) == 0);
+	return (d);
+}
+
+/* The error of a refused spawn_n names the limit; nothing was made. */
+static void
+bulk_check_refused(struct tl_conn *conn, const char *params)
+{
+	struct json_object	*response, *agents;
+	const char		*message;
+
+	response = tl_call(conn, "spawn_n", params);
+	ck_assert_int_eq(tl_response_code(response), -32006);
+	message = tl_string(tl_member(response, "error"), "message");
+	ck_assert_msg(strstr(message, "out of memory") != NULL &&
+	    strstr(message, "1500000000") != NULL &&
+	    strstr(message, "RLIMIT_AS") != NULL,
+	    "the error does not name the limit: %s", message);
+	json_object_put(response);
+	tl_expect_result(conn, "is_ready", NULL, "true");
+	agents = tl_ok(conn, "get_agents", "{}");
+	tl_assert_json(agents, "[]");
+	json_object_put(agents);
+}
+
+/*
+ * Connect to a daemon under the limit and have spawn_n of 100,000,000
+ * refused twice: when the reply's list cannot fit, and when the agents
+ * run out midway (addresses false). Return the connection.
+ */
+static struct tl_conn *
+bulk_check_refusals(struct tl_daemon *d)
+{
+	struct tl_conn	*conn;
+
+	conn = tl_connect(d->port);
+	conn->timeout = 120;
+	bulk_check_refused(conn, "{\"type\":\"noop\",\"n\":" BULK_SPAWN_HUGE
+	    "}");
+	bulk_check_refused(conn, "{\"type\":\"noop\",\"n\":" BULK_SPAWN_HUGE
+	    ",\"addresses\":false}");
+	return (conn);
+}
+
+/*
+ * A slave under an address-space limit refuses spawn_n of 100,000,000
+ * agents with an error naming the limit, whether the reply's list or
+ * the agents themselves are what does not fit (addresses false makes
+ * the agents run out midway: those made go again), and serves on.
+ */
+START_TEST(test_spawn_out_of_memory)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*agents;
+
+#ifdef __SANITIZE_ADDRESS__
+	return;	/* ASan reserves terabytes of address space: no limit */
+#endif
+	d = bulk_start_limited("slave");
+	conn = bulk_check_refusals(d);
+	agents = tl_ok(conn, "spawn_n", "{\"type\":\"noop\",\"n\":2}");
+	ck_assert_str_eq(json_object_get_string(tl_index(agents, 1)),
+	    tl_printf("tcp://127.0.0.1:%u/2", d->port));
+	json_object_put(agents);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/* The same through a master: its slaves refuse, and stay alive. */
+START_TEST(test_spawn_out_of_memory_master)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*status, *slaves;
+	size_t			 i;
+
+#ifdef __SANITIZE_ADDRESS__
+	return;	/* ASan reserves terabytes of address space: no limit */
+#endif
+	d = bulk_start_limited("master");
+	conn = bulk_check_refusals(d);
+	status = tl_ok(conn, "status", NULL);
+	slaves = tl_member(status, "slaves");
+	ck_assert_int_eq(json_object_array_length(slaves), 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_str_eq(tl_string(tl_index(slaves, i), "state"),
+		    "ready");
+		ck_assert_int_eq(tl_int(tl_index(slaves, i), "agents"), 0);
+	}
+	json_object_put(status);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * spawn_n of a million agents runs in slices: another client's status
+ * is answered while it runs (it sees some of the agents, not all), and
+ * a trigger_all sent meanwhile waits for the spawn and sees them all.
+ */
+START_TEST(test_spawn_sliced)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*spawner, *other;
+	struct json_object	*status, *reply, *round;
+	int64_t			 seen = 0;
+
+	d = tl_daemon_start(NULL);
+	spawner = tl_connect(d->port);
+	other = tl_connect(d->port);
+	spawner->timeout = other->timeout = 120;
+	tl_send_call(spawner, 1, "spawn_n", tl_printf("{\"type\":\"noop\","
+	    "\"n\":%d}", BULK_SPAWN_SLICED));
+	while (seen == 0) {
+		status = tl_ok(other, "status", NULL);
+		seen = tl_int(status, "agents");
+		json_object_put(status);
+	}
+	ck_assert_msg(seen < BULK_SPAWN_SLICED, "status was answered only "
+	    "once all %lld agents were made", (long long)seen);
+	tl_expect_result(other, "is_ready", NULL, "true");
+	tl_send_call(other, 99, "trigger_all", "{}");
+	reply = tl_read_json(spawner, 120);
+	ck_assert_int_eq(json_object_array_length(tl_response_result(reply)),
+	    BULK_SPAWN_SLICED);
+	ck_assert_str_eq(json_object_get_string(tl_index(
+	    tl_response_result(reply), BULK_SPAWN_SLICED - 1)),
+	    tl_printf("tcp://127.0.0.1:%u/%d", d->port, BULK_SPAWN_SLICED));
+	json_object_put(reply);
+	round = tl_read_json(other, 120);
+	ck_assert_int_eq(tl_int(tl_response_result(round), "agents"),
+	    BULK_SPAWN_SLICED);
+	json_object_put(round);
+	tl_close(spawner);
+	tl_close(other);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * spawn_n is all or nothing: on a grid of 2 x 2, spawn_n of 6 fails at
+ * the fifth agent and the four made before it go again; 4 then fit.
+ * With addresses false the answer is how many were made.
+ */
+START_TEST(test_spawn_all_or_nothing)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*agents;
+
+	d = tl_daemon_start(NULL);
+	conn = tl_connect(d->port);
+	json_object_put(tl_ok(conn, "set_gs", "{\"gs\":[2,2]}"));
+	json_object_put(tl_err(conn, -32012, "spawn_n",
+	    "{\"type\":\"grid\",\"n\":6}"));
+	agents = tl_ok(conn, "get_agents", "{}");
+	tl_assert_json(agents, "[]");
+	json_object_put(agents);
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"grid\",\"n\":3,"
+	    "\"addresses\":false}", "3");
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"grid\",\"n\":1}",
+	    tl_printf("[\"tcp:\\/\\/127.0.0.1:%u\\/4\"]", d->port));
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/* Return a process's peak resident memory (VmHWM) in bytes. */
+static size_t
+bulk_peak_bytes(pid_t pid)
+{
+	char		*text, *line;
+	unsigned long	 kib = 0;
+
+	text = tl_read_file(tl_printf("/proc/%ld/status", (long)pid));
+	line = strstr(text, "VmHWM:");
+	ck_assert_msg(line != NULL && sscanf(line, "VmHWM: %lu kB", &kib) ==
+	    1, "no VmHWM for pid %ld", (long)pid);
+	free(text);
+	return ((size_t)kib * 1024);
+}
+
+/*
+ * A batch of 200,000 calls between set_time 1 and set_time 2 is served
+ * in slices: another client asking the time while it runs sees 1, never
+ * 2 first; every call is answered, in order; the daemon's peak memory
+ * grows by a small multiple of the line at most.
+ */
+START_TEST(test_batch_sliced)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*batcher, *other;
+	struct json_object	*replies, *time;
+	char			*line, *p, *text;
+	size_t			 size, i, before, growth;
+	double			 seen = 0;
+
+	d = tl_daemon_start(NULL);
+	batcher = tl_connect(d->port);
+	other = tl_connect(d->port);
+	batcher->timeout = other->timeout = 120;
+	size = 64 * (BULK_BATCH_CALLS + 2) + 8;
+	line = p = tl_calloc(1, size);
+	p += sprintf(p, "[{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":"
+	    "\"set_time\",\"params\":{\"t\":1}}");
+	for (i = 1; i <= BULK_BATCH_CALLS; i++)
+		p += sprintf(p, ",{\"jsonrpc\":\"2.0\",\"id\":%zu,"
+		    "\"method\":\"get_time\"}", i);
+	p += sprintf(p, ",{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+	    "\"set_time\",\"params\":{\"t\":2}}]\n", BULK_BATCH_CALLS + 1);
+	before = bulk_peak_bytes(d->pid);
+	tl_send_raw(batcher, line, (size_t)(p - line));
+	while (seen == 0) {
+		time = tl_ok(other, "get_time", NULL);
+		seen = json_object_get_double(time);
+		json_object_put(time);
+	}
+	ck_assert_msg(seen == 1, "get_time saw %g: answered only after the "
+	    "whole batch", seen);
+	text = tl_expect_line(batcher, 120);
+	replies = tl_json(text);
+	ck_assert_int_eq(json_object_array_length(replies),
+	    BULK_BATCH_CALLS + 2);
+	for (i = 0; i < BULK_BATCH_CALLS + 2; i++)
+		ck_assert_int_eq(tl_int(tl_index(replies, i), "id"),
+		    (int64_t)i);
+	ck_assert(json_object_get_double(tl_response_result(tl_index(
+	    replies, BULK_BATCH_CALLS))) == 1);
+	json_object_put(replies);
+	growth = bulk_peak_bytes(d->pid) - before;
+#ifndef __SANITIZE_ADDRESS__
+	/* ASan's redzones and quarantine would have it hold far more. */
+	ck_assert_msg(growth <= BULK_BATCH_PEAK * (size_t)(p - line),
+	    "a batch of %zu bytes took the peak up by %zu bytes",
+	    (size_t)(p - line), growth);
+#endif
+	free(text);
+	free(line);
+	tl_close(batcher);
+	tl_close(other);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/* Collect the bulk tests. */
+Suite *
+suite_bulk(void)
+{
+	Suite	*suite;
+	TCase	*tc;
+
+	suite = suite_create("bulk");
+	tc = tcase_create("bulk");
+	tcase_set_timeout(tc, BULK_TEST_TIMEOUT);
+	tcase_add_test(tc, test_spawn_out_of_memory);
+	tcase_add_test(tc, test_spawn_out_of_memory_master);
+	tcase_add_test(tc, test_spawn_sliced);
+	tcase_add_test(tc, test_spawn_all_or_nothing);
+	tcase_add_test(tc, test_batch_sliced);
+	suite_add_tcase(suite, tc);
+	return (suite);
+}
