@@ -343,26 +343,44 @@ master_is_ready(struct request *request, struct json_object *params)
 	    env->config->limits.call_timeout, master_done_is_ready);
 }
 
-/* Add the agent addresses in a result array to the slave's count. */
+/* Add the agents in a result (addresses or a count) to the slave's. */
 static void
 master_count_spawned(size_t index, const struct json_object *result)
 {
 	if (json_object_is_type(result, json_type_array))
 		master->slaves[index].agents +=
 		    json_object_array_length(result);
+	else if (json_object_is_type(result, json_type_int))
+		master->slaves[index].agents +=
+		    (uint64_t)json_object_get_int64(result);
 	else if (json_object_is_type(result, json_type_string))
 		master->slaves[index].agents++;
 }
 
-/* spawn_n done: count each slave's new agents, then concatenate. */
+/*
+ * spawn_n done: count each slave's new agents, then concatenate their
+ * addresses or, with addresses false, add their counts up.
+ */
 static void
 master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
 {
-	size_t	 i;
+	struct master_call	*call = arg;
+	struct json_object	*addresses;
+	int64_t			 made = 0;
+	size_t			 i;
 
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		master_count_spawned(i, replies[i].result);
-	master_done_concat(replies, count, arg);
+		made += json_object_get_int64(replies[i].result);
+	}
+	addresses = rpc_param(call->params, "addresses");
+	if (addresses == NULL || json_object_get_boolean(addresses) ||
+	    fanout_failures(replies, count) > 0) {
+		master_done_concat(replies, count, arg);
+		return;
+	}
+	request_reply(call->request, json_object_new_int64(made));
+	master_call_free(call);
 }
 
 /* Build spawn_n's params for one slave: type, n and params, no "slave". */
@@ -378,6 +396,9 @@ master_spawn_n_params(struct json_object *params, int64_t share)
 	if (rpc_param(params, "params") != NULL)
 		json_object_object_add(copy, "params",
 		    json_object_get(rpc_param(params, "params")));
+	if (rpc_param(params, "addresses") != NULL)
+		json_object_object_add(copy, "addresses",
+		    json_object_get(rpc_param(params, "addresses")));
 	return (copy);
 }
 

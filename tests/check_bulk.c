@@ -160,6 +160,30 @@ START_TEST(test_spawn_out_of_memory_master)
 END_TEST
 
 /*
+ * Through a master, addresses false answers how many agents the slaves
+ * made together, and the master counts them.
+ */
+START_TEST(test_spawn_count_master)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*agents;
+
+	d = tl_daemon_start("--role", "master", "--slaves", "2", NULL);
+	conn = tl_connect(d->port);
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\",\"n\":5,"
+	    "\"addresses\":false}", "5");
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\",\"n\":2,"
+	    "\"addresses\":false,\"slave\":1}", "2");
+	agents = tl_ok(conn, "get_agents", "{}");
+	ck_assert_int_eq(json_object_array_length(agents), 7);
+	json_object_put(agents);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
  * spawn_n of a million agents runs in slices: another client's status
  * is answered while it runs (it sees some of the agents, not all), and
  * a trigger_all sent meanwhile waits for the spawn and sees them all.
@@ -320,6 +344,7 @@ suite_bulk(void)
 	tcase_set_timeout(tc, BULK_TEST_TIMEOUT);
 	tcase_add_test(tc, test_spawn_out_of_memory);
 	tcase_add_test(tc, test_spawn_out_of_memory_master);
+	tcase_add_test(tc, test_spawn_count_master);
 	tcase_add_test(tc, test_spawn_sliced);
 	tcase_add_test(tc, test_spawn_all_or_nothing);
 	tcase_add_test(tc, test_batch_sliced);
