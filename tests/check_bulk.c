@@ -255,21 +255,6 @@ START_TEST(test_spawn_all_or_nothing)
 }
 END_TEST
 
-/* Return a process's peak resident memory (VmHWM) in bytes. */
-static size_t
-bulk_peak_bytes(pid_t pid)
-{
-	char		*text, *line;
-	unsigned long	 kib = 0;
-
-	text = tl_read_file(tl_printf("/proc/%ld/status", (long)pid));
-	line = strstr(text, "VmHWM:");
-	ck_assert_msg(line != NULL && sscanf(line, "VmHWM: %lu kB", &kib) ==
-	    1, "no VmHWM for pid %ld", (long)pid);
-	free(text);
-	return ((size_t)kib * 1024);
-}
-
 /*
  * A batch of 200,000 calls between set_time 1 and set_time 2 is served
  * in slices: another client asking the time while it runs sees 1, never
@@ -298,7 +283,7 @@ START_TEST(test_batch_sliced)
 		    "\"method\":\"get_time\"}", i);
 	p += sprintf(p, ",{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
 	    "\"set_time\",\"params\":{\"t\":2}}]\n", BULK_BATCH_CALLS + 1);
-	before = bulk_peak_bytes(d->pid);
+	before = (size_t)tl_proc_bytes(d->pid, "VmHWM");
 	tl_send_raw(batcher, line, (size_t)(p - line));
 	while (seen == 0) {
 		time = tl_ok(other, "get_time", NULL);
@@ -317,7 +302,7 @@ START_TEST(test_batch_sliced)
 	ck_assert(json_object_get_double(tl_response_result(tl_index(
 	    replies, BULK_BATCH_CALLS))) == 1);
 	json_object_put(replies);
-	growth = bulk_peak_bytes(d->pid) - before;
+	growth = (size_t)tl_proc_bytes(d->pid, "VmHWM") - before;
 #ifndef __SANITIZE_ADDRESS__
 	/* ASan's redzones and quarantine would have it hold far more. */
 	ck_assert_msg(growth <= BULK_BATCH_PEAK * (size_t)(p - line),
