@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "idmap.h"
 #include "jsonrpc.h"
+#include "jsonspan.h"
 #include "log.h"
 #include "socket.h"
 #include "xmalloc.h"
@@ -46,6 +47,7 @@ struct client_call {
 	uint64_t		 id;
 	struct event		 timer;
 	client_reply_cb		 callback;
+	client_text_cb		 text_callback;	/* or this, for text */
 	void			*arg;
 	double			 timeout;
 };
@@ -59,6 +61,7 @@ struct client {
 	int			 connected;	/* the connect is done */
 	int			 lost_code;	/* the error calls then get */
 	struct idmap		 calls;
+	size_t			 text_calls;	/* of them, kept as text */
 	uint64_t		 next_id;
 	void			(*lost_cb)(void *);
 	void			*lost_arg;
@@ -85,15 +88,65 @@ static void	client_lose(struct client *, const char *);
 static void	client_auth_start(struct client *);
 static void	client_lose_auth(struct client *, const char *);
 
-/* End one call: take it out of the table and run its callback once. */
+/*
+ * End one call: take it out of the table and run its callback once. A
+ * call kept as text whose reply came as a value gets the value's text.
+ */
 static void
 client_call_finish(struct client_call *call, struct json_object *result,
     struct json_object *error)
 {
+	const char	*text;
+	size_t		 length;
+
 	idmap_remove(&call->client->calls, call->id);
 	event_del(&call->timer);
-	call->callback(result, error, call->arg);
+	if (call->text_callback == NULL)
+		call->callback(result, error, call->arg);
+	else {
+		call->client->text_calls--;
+		if (error != NULL)
+			call->text_callback(NULL, 0, 0, 0, error, call->arg);
+		else {
+			text = rpc_serialize(result, &length);
+			call->text_callback(xstrdup(text), length, 0, length,
+			    NULL, call->arg);
+		}
+	}
 	free(call);
+}
+
+/*
+ * Take a reply line (owned) for a call kept as text without parsing it:
+ * a valid object with an integer id of such a call and a result. Return
+ * 0 if it was taken, -1 to leave it to the parser (errors and the rest).
+ */
+static int
+client_take_text(struct client *client, char *line, size_t length)
+{
+	static const char *const names[] = { "id", "result" };
+	struct client_call	*call;
+	size_t			 starts[2], ends[2], i;
+	uint64_t		 id = 0;
+
+	if (jsonspan_members(line, length, names, 2, starts, ends) != 0 ||
+	    ends[0] == 0 || ends[1] == 0 || ends[0] - starts[0] > 19)
+		return (-1);
+	for (i = starts[0]; i < ends[0]; i++) {
+		if (line[i] < '0' || line[i] > '9')
+			return (-1);
+		id = id * 10 + (uint64_t)(line[i] - '0');
+	}
+	call = idmap_get(&client->calls, id);
+	if (call == NULL || call->text_callback == NULL)
+		return (-1);
+	idmap_remove(&client->calls, call->id);
+	event_del(&call->timer);
+	client->text_calls--;
+	call->text_callback(line, length, starts[1], ends[1], NULL,
+	    call->arg);
+	free(call);
+	return (0);
 }
 
 /* Fail one call with an error naming the peer. */
@@ -200,6 +253,12 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	int			 rc;
 
 	while ((line = client_next_line(client, input, &length)) != NULL) {
+		if (client->text_calls > 0 &&
+		    client_take_text(client, line, length) == 0) {
+			if (client->lost_reason != NULL)
+				return;
+			continue;
+		}
 		rc = rpc_parse_line(line, length, &value, &error);
 		free(line);
 		if (rc == -1) {
@@ -381,7 +440,7 @@ client_timeout_tv(struct client *client, double seconds)
  * Queue a request and its call; direct requests (the handshake) go out
  * at once, others wait in held until the peer has been authenticated.
  */
-static void
+static struct client_call *
 client_send(struct client *client, const char *method,
     struct json_object *params, double seconds, client_reply_cb callback,
     void *arg, int direct)
@@ -404,7 +463,7 @@ client_send(struct client *client, const char *method,
 	if (client->lost_reason != NULL) {
 		json_object_put(params);
 		evtimer_add(&call->timer, &now);
-		return;
+		return (call);
 	}
 	request = rpc_request_new((int64_t)call->id, method, params);
 	text = rpc_serialize(request, &length);
@@ -421,6 +480,7 @@ client_send(struct client *client, const char *method,
 		common = &tv;
 	}
 	evtimer_add(&call->timer, common);
+	return (call);
 }
 
 /*
@@ -433,6 +493,22 @@ client_call(struct client *client, const char *method,
     void *arg)
 {
 	client_send(client, method, params, seconds, callback, arg, 0);
+}
+
+/*
+ * The same, with the reply kept as text: a large result is passed on
+ * without being parsed, checked by the scanner instead.
+ */
+void
+client_call_text(struct client *client, const char *method,
+    struct json_object *params, double seconds, client_text_cb callback,
+    void *arg)
+{
+	struct client_call	*call;
+
+	call = client_send(client, method, params, seconds, NULL, arg, 0);
+	call->text_callback = callback;
+	client->text_calls++;
 }
 
 /* The peer accepted our proof: let the held calls go. */

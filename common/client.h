@@ -35,11 +35,20 @@ struct client;
 
 typedef void	(*client_reply_cb)(struct json_object *, struct json_object *,
 		    void *);
+/*
+ * A reply kept as text: the reply's line (taken: the callback frees it)
+ * and the span [start, end) of its result within it; or, on failure,
+ * no line and the error (borrowed).
+ */
+typedef void	(*client_text_cb)(char *, size_t, size_t, size_t,
+		    struct json_object *, void *);
 
 struct client	*client_new(struct event_base *, const char *, uint16_t,
 		    const struct limits *);
 void		 client_call(struct client *, const char *,
 		    struct json_object *, double, client_reply_cb, void *);
+void		 client_call_text(struct client *, const char *,
+		    struct json_object *, double, client_text_cb, void *);
 void		 client_set_lost_cb(struct client *, void (*)(void *),
 		    void *);
 int		 client_is_lost(const struct client *);

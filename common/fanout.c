@@ -16,8 +16,11 @@
 
 #include <stdlib.h>
 
+#include <event2/buffer.h>
+
 #include "fanout.h"
 #include "jsonrpc.h"
+#include "jsonspan.h"
 #include "xmalloc.h"
 
 /* A fan-out in progress. */
@@ -45,6 +48,7 @@ fanout_finish(struct fanout *fanout)
 	for (i = 0; i < fanout->count; i++) {
 		json_object_put(fanout->replies[i].result);
 		json_object_put(fanout->replies[i].error);
+		free(fanout->replies[i].text);
 	}
 	free(fanout->replies);
 	free(fanout);
@@ -65,6 +69,23 @@ fanout_part_done(struct json_object *result, struct json_object *error,
 		fanout_finish(fanout);
 }
 
+/* One peer answered, its reply kept as text (taken). */
+static void
+fanout_part_text_done(char *line, size_t length, size_t start, size_t end,
+    struct json_object *error, void *arg)
+{
+	struct fanout_part	*part = arg;
+	struct fanout		*fanout = part->fanout;
+
+	fanout->replies[part->index].text = line;
+	fanout->replies[part->index].start = start;
+	fanout->replies[part->index].end = end;
+	fanout->replies[part->index].error = json_object_get(error);
+	free(part);
+	if (--fanout->outstanding == 0)
+		fanout_finish(fanout);
+}
+
 /* Finish from the event loop, for a fan-out nobody could be sent. */
 static void
 fanout_finish_cb(evutil_socket_t fd, short events, void *arg)
@@ -74,17 +95,11 @@ fanout_finish_cb(evutil_socket_t fd, short events, void *arg)
 	fanout_finish(arg);
 }
 
-/*
- * Call method on every client, with params[i] (taken; may be NULL) for
- * client i. A NULL client is left out (neither result nor error) when
- * its params are NULL, and answered "no connection" otherwise. The
- * callback runs once, after this returns, when every peer has answered,
- * failed or timed out.
- */
-void
-fanout_call(struct event_base *base, struct client **clients, size_t count,
+/* Start a fan-out, its answers as values or kept as text. */
+static void
+fanout_start(struct event_base *base, struct client **clients, size_t count,
     const char *method, struct json_object **params, double timeout,
-    fanout_done_cb done, void *arg)
+    fanout_done_cb done, void *arg, int text)
 {
 	struct fanout		*fanout;
 	struct fanout_part	*part;
@@ -109,12 +124,45 @@ fanout_call(struct event_base *base, struct client **clients, size_t count,
 		part->fanout = fanout;
 		part->index = i;
 		fanout->outstanding++;
-		client_call(clients[i], method, params[i], timeout,
-		    fanout_part_done, part);
+		if (text)
+			client_call_text(clients[i], method, params[i],
+			    timeout, fanout_part_text_done, part);
+		else
+			client_call(clients[i], method, params[i], timeout,
+			    fanout_part_done, part);
 	}
 	if (--fanout->outstanding == 0)
 		event_base_once(base, -1, EV_TIMEOUT, fanout_finish_cb, fanout,
 		    NULL);
+}
+
+/*
+ * Call method on every client, with params[i] (taken; may be NULL) for
+ * client i. A NULL client is left out (neither result nor error) when
+ * its params are NULL, and answered "no connection" otherwise. The
+ * callback runs once, after this returns, when every peer has answered,
+ * failed or timed out.
+ */
+void
+fanout_call(struct event_base *base, struct client **clients, size_t count,
+    const char *method, struct json_object **params, double timeout,
+    fanout_done_cb done, void *arg)
+{
+	fanout_start(base, clients, count, method, params, timeout, done, arg,
+	    0);
+}
+
+/*
+ * The same, the answers kept as text: each reply's line, checked by the
+ * scanner, and its result's span, for fanout_splice() and the like.
+ */
+void
+fanout_call_text(struct event_base *base, struct client **clients,
+    size_t count, const char *method, struct json_object **params,
+    double timeout, fanout_done_cb done, void *arg)
+{
+	fanout_start(base, clients, count, method, params, timeout, done, arg,
+	    1);
 }
 
 /* Call method with the same params (taken) on every client. */
@@ -149,6 +197,36 @@ fanout_concat(const struct fanout_reply *replies, size_t count)
 		for (j = 0; j < length; j++)
 			json_object_array_add(all, json_object_get(
 			    json_object_array_get_idx(replies[i].result, j)));
+	}
+	return (all);
+}
+
+/*
+ * Join the array results kept as text, in peer order, into one array's
+ * text, without parsing them; what is not an array is left out, as
+ * fanout_concat() does. NULL if memory ran out.
+ */
+struct evbuffer *
+fanout_splice(const struct fanout_reply *replies, size_t count)
+{
+	struct evbuffer	*all;
+	size_t		 i;
+	int		 written = 0, failed = 0;
+
+	if ((all = evbuffer_new()) == NULL)
+		return (NULL);
+	failed |= evbuffer_add(all, "[", 1);
+	for (i = 0; i < count; i++) {
+		if (replies[i].text != NULL && replies[i].end > 0 &&
+		    jsonspan_splice(all, replies[i].text, replies[i].start,
+		    replies[i].end, &written) != 0 &&
+		    replies[i].text[replies[i].start] == '[')
+			failed = 1;
+	}
+	failed |= evbuffer_add(all, "]", 1);
+	if (failed) {
+		evbuffer_free(all);
+		return (NULL);
 	}
 	return (all);
 }

@@ -29,10 +29,17 @@
  * master toward its slaves and by creamasctl toward its nodes.
  */
 
-/* One peer's answer: exactly one of result and error is set. */
+/*
+ * One peer's answer: exactly one of result and error is set; or, in a
+ * fan-out kept as text, one of text (the reply's line, its result at
+ * [start, end)) and error.
+ */
 struct fanout_reply {
 	struct json_object	*result;
 	struct json_object	*error;
+	char			*text;
+	size_t			 start;
+	size_t			 end;
 };
 
 /* Called once with every peer's answer, in the order of the peers. */
@@ -44,7 +51,11 @@ void	fanout_call(struct event_base *, struct client **, size_t,
 void	fanout_call_all(struct event_base *, struct client **, size_t,
 	    const char *, struct json_object *, double, fanout_done_cb,
 	    void *);
+void	fanout_call_text(struct event_base *, struct client **, size_t,
+	    const char *, struct json_object **, double, fanout_done_cb,
+	    void *);
 struct json_object *fanout_concat(const struct fanout_reply *, size_t);
+struct evbuffer *fanout_splice(const struct fanout_reply *, size_t);
 size_t	fanout_failures(const struct fanout_reply *, size_t);
 
 #endif

@@ -17,6 +17,8 @@
 
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "jsonspan.h"
 
 /*
@@ -270,24 +272,25 @@ jsonspan_valid(const char *text, size_t length, int depth)
 }
 
 /*
- * Check that text is one JSON object and find the value of its member
- * name (the last one, as a parser keeps it); keys are compared as
- * written, escapes and all. Return 0 with its span, -1 if the text is
- * not a valid object or has no such member.
+ * Check that text is one JSON object and find the values of count of its
+ * members by name (the last of each, as a parser keeps it); keys are
+ * compared as written, escapes and all. Return -1 if the text is not a
+ * valid object, else 0 with each member's span, [0, 0) when it has none.
  */
 int
-jsonspan_member(const char *text, size_t length, const char *name,
-    size_t *start, size_t *end)
+jsonspan_members(const char *text, size_t length, const char *const *names,
+    size_t count, size_t *starts, size_t *ends)
 {
-	size_t	 i, key, key_end, name_length = strlen(name), value;
-	int	 found = 0;
+	size_t	 i, n, key, key_end, value;
 
+	for (n = 0; n < count; n++)
+		starts[n] = ends[n] = 0;
 	i = jsonspan_skip(text, length, 0);
 	if (i >= length || text[i] != '{')
 		return (-1);
 	i = jsonspan_skip(text, length, i + 1);
 	if (i < length && text[i] == '}')
-		return (-1);
+		return (jsonspan_skip(text, length, i + 1) == length ? 0 : -1);
 	for (;;) {
 		key = i;
 		if (i >= length || text[i] != '"' ||
@@ -302,11 +305,13 @@ jsonspan_member(const char *text, size_t length, const char *name,
 		if (jsonspan_scan(text, length, &i, JSONSPAN_MAX_DEPTH - 1) !=
 		    0)
 			return (-1);
-		if (key_end - key == name_length + 2 &&
-		    memcmp(text + key + 1, name, name_length) == 0) {
-			*start = value;
-			*end = i;
-			found = 1;
+		for (n = 0; n < count; n++) {
+			if (key_end - key == strlen(names[n]) + 2 &&
+			    memcmp(text + key + 1, names[n], key_end - key - 2) ==
+			    0) {
+				starts[n] = value;
+				ends[n] = i;
+			}
 		}
 		i = jsonspan_skip(text, length, i);
 		if (i >= length)
@@ -317,9 +322,22 @@ jsonspan_member(const char *text, size_t length, const char *name,
 			return (-1);
 		i = jsonspan_skip(text, length, i + 1);
 	}
-	if (jsonspan_skip(text, length, i + 1) != length)
+	return (jsonspan_skip(text, length, i + 1) == length ? 0 : -1);
+}
+
+/*
+ * Check that text is one JSON object and find the value of its member
+ * name. Return 0 with its span, -1 if the text is not a valid object or
+ * has no such member.
+ */
+int
+jsonspan_member(const char *text, size_t length, const char *name,
+    size_t *start, size_t *end)
+{
+	if (jsonspan_members(text, length, &name, 1, start, end) != 0 ||
+	    *end == 0)
 		return (-1);
-	return (found ? 0 : -1);
+	return (0);
 }
 
 /*
@@ -334,9 +352,10 @@ jsonspan_result(const char *line, size_t length, size_t *start, size_t *end)
 }
 
 /*
- * Walk the elements of the array that text holds, checked before: with
+ * Walk the elements of the array that text holds, checking each: with
  * *pos 0 at first, each call gives the next element's span and returns
- * 1, then 0 at the end; -1 if the text is not as it should be.
+ * 1, then 0 at the closing bracket (when only whitespace follows it);
+ * -1 if the text is not such an array. A walk to 0 has checked it all.
  */
 int
 jsonspan_next(const char *text, size_t length, size_t *pos, size_t *start,
@@ -352,10 +371,11 @@ jsonspan_next(const char *text, size_t length, size_t *pos, size_t *start,
 		i = jsonspan_skip(text, length, i + 1);
 		if (i < length && text[i] == ']') {
 			*pos = i + 1;
-			return (0);
+			return (jsonspan_skip(text, length, i + 1) == length ?
+			    0 : -1);
 		}
 	} else if (text[i] == ']')
-		return (0);
+		return (jsonspan_skip(text, length, i + 1) == length ? 0 : -1);
 	else if (text[i] == ',')
 		i = jsonspan_skip(text, length, i + 1);
 	else
@@ -366,4 +386,35 @@ jsonspan_next(const char *text, size_t length, size_t *pos, size_t *start,
 	*end = i;
 	*pos = i;
 	return (1);
+}
+
+/*
+ * Append the elements of the array text[start, end) (checked before) to
+ * out, after a comma when *written says elements went out before: a
+ * master joins its slaves' result arrays so, as text, between the "["
+ * and "]" it writes itself. Return -1, writing nothing, if the span is
+ * no array; -1 also if memory ran out.
+ */
+int
+jsonspan_splice(struct evbuffer *out, const char *text, size_t start,
+    size_t end, int *written)
+{
+	size_t	 first, last;
+
+	if (end - start < 2 || text[start] != '[' || text[end - 1] != ']')
+		return (-1);
+	first = jsonspan_skip(text, end - 1, start + 1);
+	last = end - 1;
+	while (last > first && (text[last - 1] == ' ' ||
+	    text[last - 1] == '\t' || text[last - 1] == '\n' ||
+	    text[last - 1] == '\r'))
+		last--;
+	if (first == last)
+		return (0);
+	if (*written && evbuffer_add(out, ",", 1) != 0)
+		return (-1);
+	if (evbuffer_add(out, text + first, last - first) != 0)
+		return (-1);
+	*written = 1;
+	return (0);
 }

@@ -30,12 +30,18 @@
 
 #define JSONSPAN_MAX_DEPTH	64
 
+struct evbuffer;
+
 int	jsonspan_utf8(const char *, size_t, size_t *);
 int	jsonspan_value(const char *, size_t, size_t *, int);
 int	jsonspan_valid(const char *, size_t, int);
+int	jsonspan_members(const char *, size_t, const char *const *, size_t,
+	    size_t *, size_t *);
 int	jsonspan_member(const char *, size_t, const char *, size_t *,
 	    size_t *);
 int	jsonspan_result(const char *, size_t, size_t *, size_t *);
 int	jsonspan_next(const char *, size_t, size_t *, size_t *, size_t *);
+int	jsonspan_splice(struct evbuffer *, const char *, size_t, size_t,
+	    int *);
 
 #endif

@@ -63,6 +63,8 @@ struct server_batch {
 	char			*line;		/* NULL once handed out */
 	size_t			 length;
 	size_t			 pos;		/* jsonspan_next()'s place */
+	int			 checking;	/* walking it to check it first */
+	size_t			 checked;	/* requests found so far */
 	struct json_object	*array;		/* or the parsed requests */
 	size_t			 next;
 	struct event		*slice;
@@ -576,6 +578,43 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 }
 
 /*
+ * Check the batch's next request as text, before any is handed out; at
+ * the end of a valid batch, start over to hand them out. A line the
+ * scanner refuses (or "[]") is the codec's to judge as a whole: its
+ * parse error, or its array handed out as values. Return 0 once there
+ * is nothing to hand out.
+ */
+static int
+server_batch_check_one(struct server_conn *conn, struct server_batch *batch)
+{
+	struct json_object	*value, *error;
+	size_t			 start, end;
+	int			 rc;
+
+	rc = jsonspan_next(batch->line, batch->length, &batch->pos, &start,
+	    &end);
+	if (rc == 1) {
+		batch->checked++;
+		return (1);
+	}
+	batch->checking = 0;
+	batch->pos = 0;
+	if (rc == 0 && batch->checked > 0)
+		return (1);
+	rc = rpc_parse_line(batch->line, batch->length, &value, &error);
+	if (rc == -1)
+		server_conn_send_error(conn, error);
+	else if (json_object_is_type(value, json_type_array) &&
+	    json_object_array_length(value) > 0) {
+		batch->array = value;
+		return (1);
+	} else
+		server_handle_one(conn, NULL, value);
+	json_object_put(value);
+	return (0);
+}
+
+/*
  * Hand out the batch's next request: parse it from the line's text (an
  * element the codec will not take is answered as its parse error), or
  * take it from the parsed array. Return 0 once none is left.
@@ -587,6 +626,8 @@ server_batch_feed_one(struct server_conn *conn, struct server_batch *batch)
 	struct json_object	*value, *error;
 	size_t			 start, end;
 
+	if (batch->checking)
+		return (server_batch_check_one(conn, batch));
 	if (batch->array != NULL) {
 		if (batch->next >= json_object_array_length(batch->array))
 			return (0);
@@ -673,13 +714,12 @@ server_batch_slice_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Start a batch from its line (taken) and the value the codec made of
- * it (NULL when the scanner checked it and the requests are parsed one
- * at a time). The connection reads nothing more until all are out.
+ * Start a batch from its line (taken): it is checked as text, then its
+ * requests are parsed and handed out one at a time, both in slices. The
+ * connection reads nothing more until all are out.
  */
 static void
-server_batch_start(struct server_conn *conn, char *line, size_t length,
-    struct json_object *array)
+server_batch_start(struct server_conn *conn, char *line, size_t length)
 {
 	struct server_batch	*batch;
 
@@ -687,7 +727,7 @@ server_batch_start(struct server_conn *conn, char *line, size_t length,
 	batch->responses = evbuffer_new();
 	batch->line = line;
 	batch->length = length;
-	batch->array = json_object_get(array);
+	batch->checking = 1;
 	/* Hold the batch open until every element has been handed out. */
 	batch->outstanding = 1;
 	batch->slice = evtimer_new(conn->server->base, server_batch_slice_cb,
@@ -698,10 +738,9 @@ server_batch_start(struct server_conn *conn, char *line, size_t length,
 }
 
 /*
- * Handle one line (taken): a request, or a batch of them. A batch the
- * scanner finds valid is walked as text, one request parsed at a time,
- * so that its size in objects is never all in memory at once; anything
- * else is the codec's to judge, as a whole.
+ * Handle one line (taken): a request, or a batch of them. A batch is
+ * walked as text, one request parsed at a time, so that its size in
+ * objects is never all in memory at once; anything else is the codec's.
  */
 static void
 server_handle_line(struct server_conn *conn, char *line, size_t length)
@@ -713,25 +752,14 @@ server_handle_line(struct server_conn *conn, char *line, size_t length)
 	while (i < length && (line[i] == ' ' || line[i] == '\t' ||
 	    line[i] == '\r'))
 		i++;
-	if (i < length && line[i] == '[' &&
-	    jsonspan_valid(line, length, JSONSPAN_MAX_DEPTH)) {
-		/* "[]" is no batch: the codec's path answers it. */
-		i = 0;
-		if (jsonspan_next(line, length, &i, &(size_t){ 0 },
-		    &(size_t){ 0 }) == 1) {
-			server_batch_start(conn, line, length, NULL);
-			return;
-		}
+	if (i < length && line[i] == '[') {
+		server_batch_start(conn, line, length);
+		return;
 	}
 	rc = rpc_parse_line(line, length, &value, &error);
 	if (rc == -1)
 		server_conn_send_error(conn, error);
-	else if (rc == 0 && json_object_is_type(value, json_type_array) &&
-	    json_object_array_length(value) > 0) {
-		server_batch_start(conn, line, length, value);
-		json_object_put(value);
-		return;
-	} else if (rc == 0)
+	else if (rc == 0)
 		server_handle_one(conn, NULL, value);
 	json_object_put(value);
 	free(line);

@@ -28,6 +28,7 @@
 #include "combine.h"
 #include "creamasd.h"
 #include "fanout.h"
+#include "jsonspan.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -49,6 +50,7 @@ struct master_call {
 	struct json_object	*params;	/* kept for the combination */
 	uint64_t		 start_us;
 	size_t			 target;	/* a single slave's index */
+	int			 text;		/* answers kept as text */
 };
 
 static void	master_heartbeat_schedule(void);
@@ -119,8 +121,12 @@ master_fanout(struct master_call *call, const char *method,
 			/* Not left out: a slave gone answers an error. */
 			params[i] = json_object_new_object();
 	}
-	fanout_call(env->base, clients, master->nslaves, method, params,
-	    timeout, done, call);
+	if (call != NULL && call->text)
+		fanout_call_text(env->base, clients, master->nslaves, method,
+		    params, timeout, done, call);
+	else
+		fanout_call(env->base, clients, master->nslaves, method,
+		    params, timeout, done, call);
 	free(clients);
 }
 
@@ -158,19 +164,6 @@ master_call_free(struct master_call *call)
 {
 	json_object_put(call->params);
 	free(call);
-}
-
-/* Done: an error if any slave failed, else the arrays concatenated. */
-static void
-master_done_concat(struct fanout_reply *replies, size_t count, void *arg)
-{
-	struct master_call	*call = arg;
-
-	if (fanout_failures(replies, count) > 0)
-		request_error(call->request, master_failure(replies, count));
-	else
-		request_reply(call->request, fanout_concat(replies, count));
-	master_call_free(call);
 }
 
 /* Done: an error if any slave failed, else null. */
@@ -258,13 +251,43 @@ master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
 	master_call_free(call);
 }
 
-/* Fan the request's method out to every slave and combine the answers. */
+/*
+ * Done, answers kept as text: an error if any slave failed, else their
+ * result arrays joined as text into the reply, never parsed.
+ */
+static void
+master_done_splice(struct fanout_reply *replies, size_t count, void *arg)
+{
+	struct master_call	*call = arg;
+	struct evbuffer		*joined;
+
+	if (fanout_failures(replies, count) > 0)
+		request_error(call->request, master_failure(replies, count));
+	else if ((joined = fanout_splice(replies, count)) == NULL)
+		request_error(call->request, env_memory_error("the reply",
+		    0));
+	else
+		request_reply_text(call->request, joined);
+	master_call_free(call);
+}
+
+/*
+ * Fan the request's method out to every slave and combine the answers;
+ * arrays to concatenate are joined as text.
+ */
 void
 master_combine(struct request *request, struct json_object *params)
 {
-	master_fanout_all(master_call_new(request, params),
-	    request->method->name, params, env->config->limits.call_timeout,
-	    master_done_combine);
+	struct master_call	*call = master_call_new(request, params);
+
+	if (request->method->combine == CR_COMBINE_CONCAT) {
+		call->text = 1;
+		master_fanout_all(call, request->method->name, params,
+		    env->config->limits.call_timeout, master_done_splice);
+		return;
+	}
+	master_fanout_all(call, request->method->name, params,
+	    env->config->limits.call_timeout, master_done_combine);
 }
 
 /* Forward the request's method to every slave; null when all succeed. */
@@ -358,28 +381,50 @@ master_count_spawned(size_t index, const struct json_object *result)
 }
 
 /*
- * spawn_n done: count each slave's new agents, then concatenate their
- * addresses or, with addresses false, add their counts up.
+ * Count the agents in a spawn_n result kept as text: the elements of
+ * its list of addresses, or the number it is.
+ */
+static uint64_t
+master_count_spawned_text(const struct fanout_reply *reply)
+{
+	const char	*text = reply->text + reply->start;
+	size_t		 length = reply->end - reply->start, pos = 0, start;
+	size_t		 end;
+	uint64_t	 made = 0;
+
+	if (reply->text == NULL || length == 0)
+		return (0);
+	if (*text != '[')
+		return (strtoull(text, NULL, 10));
+	while (jsonspan_next(text, length, &pos, &start, &end) == 1)
+		made++;
+	return (made);
+}
+
+/*
+ * spawn_n done, answers kept as text: count each slave's new agents,
+ * then join their addresses or, with addresses false, add the counts up.
  */
 static void
 master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
 	struct json_object	*addresses;
-	int64_t			 made = 0;
+	uint64_t		 made = 0, each;
 	size_t			 i;
 
 	for (i = 0; i < count; i++) {
-		master_count_spawned(i, replies[i].result);
-		made += json_object_get_int64(replies[i].result);
+		each = master_count_spawned_text(&replies[i]);
+		master->slaves[i].agents += each;
+		made += each;
 	}
 	addresses = rpc_param(call->params, "addresses");
 	if (addresses == NULL || json_object_get_boolean(addresses) ||
 	    fanout_failures(replies, count) > 0) {
-		master_done_concat(replies, count, arg);
+		master_done_splice(replies, count, arg);
 		return;
 	}
-	request_reply(call->request, json_object_new_int64(made));
+	request_reply(call->request, json_object_new_int64((int64_t)made));
 	master_call_free(call);
 }
 
@@ -455,7 +500,7 @@ master_spawn_n(struct request *request, struct json_object *params)
 		else
 			clients[i] = NULL;	/* nothing for it: left out */
 	}
-	fanout_call(env->base, clients, master->nslaves, "spawn_n", each,
+	fanout_call_text(env->base, clients, master->nslaves, "spawn_n", each,
 	    env->config->limits.call_timeout, master_done_spawn,
 	    master_call_new(request, params));
 	free(each);
@@ -617,24 +662,61 @@ master_trigger_timing(const struct slave *slave, struct json_object *result)
 }
 
 /*
+ * Parse a slave's trigger_all result kept as text, but for its results,
+ * which are spliced as text into list (when not NULL) instead: the
+ * counts and errors become the reply's result, as if parsed whole.
+ */
+static void
+master_trigger_parse(struct fanout_reply *reply, struct evbuffer *list,
+    int *written)
+{
+	const char		*text = reply->text + reply->start;
+	size_t			 length = reply->end - reply->start, start, end;
+	struct evbuffer		*rest;
+	struct json_object	*error;
+
+	if (reply->text == NULL)
+		return;
+	rest = evbuffer_new();
+	if (jsonspan_member(text, length, "results", &start, &end) == 0) {
+		if (list != NULL)
+			jsonspan_splice(list, text, start, end, written);
+		evbuffer_add(rest, text, start);
+		evbuffer_add(rest, "null", 4);
+		evbuffer_add(rest, text + end, length - end);
+	} else
+		evbuffer_add(rest, text, length);
+	if (rpc_parse_line((const char *)evbuffer_pullup(rest, -1),
+	    evbuffer_get_length(rest), &reply->result, &error) != 0) {
+		reply->error = error;
+		reply->result = NULL;
+	}
+	evbuffer_free(rest);
+}
+
+/*
  * trigger_all done: add the slaves' counts up and list every failure;
- * the round's act time is its slowest slave's.
+ * the round's act time is its slowest slave's; the agents' results are
+ * joined as text, never parsed.
  */
 static void
 master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
-	struct json_object	*reply, *errors, *results = NULL, *item, *entry;
+	struct json_object	*reply, *errors, *item, *entry;
 	struct json_object	*timings;
+	struct evbuffer		*results = NULL;
 	int64_t			 agents = 0, failed = 0, round = 0, act = 0;
 	uint64_t		 elapsed = env_now_us() - call->start_us;
 	size_t			 i, j;
+	int			 written = 0;
 
 	errors = json_object_new_array();
 	timings = json_object_new_array();
 	if (json_object_get_boolean(rpc_param(call->params, "results")))
-		results = json_object_new_array();
+		results = evbuffer_new();
 	for (i = 0; i < count; i++) {
+		master_trigger_parse(&replies[i], results, &written);
 		if (replies[i].error != NULL) {
 			json_object_array_add(errors, master_slave_error(
 			    &master->slaves[i], replies[i].error));
@@ -663,11 +745,6 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 				    master->slaves[i].address));
 			json_object_array_add(errors, json_object_get(entry));
 		}
-		item = json_object_object_get(replies[i].result, "results");
-		for (j = 0; results != NULL &&
-		    j < json_object_array_length(item); j++)
-			json_object_array_add(results, json_object_get(
-			    json_object_array_get_idx(item, j)));
 	}
 	reply = json_object_new_object();
 	json_object_object_add(reply, "agents", json_object_new_int64(agents));
@@ -678,11 +755,11 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 	json_object_object_add(reply, "round", json_object_new_int64(round));
 	json_object_object_add(reply, "errors", errors);
 	json_object_object_add(reply, "slaves", timings);
-	if (results != NULL)
-		json_object_object_add(reply, "results", results);
 	stats_round_done(elapsed, (uint64_t)failed);
 	env->round_number = (uint64_t)round;
-	request_reply(call->request, reply);
+	request_reply_text(call->request, request_object_text(reply,
+	    "results", results));
+	json_object_put(reply);
 	master_call_free(call);
 }
 
@@ -691,6 +768,7 @@ void
 master_trigger_all(struct request *request, struct json_object *params)
 {
 	struct json_object	*error;
+	struct master_call	*call;
 	double			 seconds;
 
 	if (round_check_params(params, &seconds, &error) != 0) {
@@ -698,8 +776,10 @@ master_trigger_all(struct request *request, struct json_object *params)
 		return;
 	}
 	/* Slaves end their rounds at the timeout; allow for the trip. */
-	master_fanout_all(master_call_new(request, params), "trigger_all",
-	    params, seconds + 1.0, master_done_trigger);
+	call = master_call_new(request, params);
+	call->text = 1;
+	master_fanout_all(call, "trigger_all", params, seconds + 1.0,
+	    master_done_trigger);
 }
 
 /* create_random_connections, second half: apply the drawn map. */

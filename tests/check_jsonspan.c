@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <event2/buffer.h>
 
 #include "jsonrpc.h"
 #include "jsonspan.h"
@@ -182,6 +183,62 @@ START_TEST(test_next)
 }
 END_TEST
 
+/* Members are found together; a missing one has an empty span. */
+START_TEST(test_members)
+{
+	static const char	 reply[] = "{\"result\":[1],\"id\":12}";
+	static const char *const names[] = { "id", "result", "error" };
+	size_t			 starts[3], ends[3];
+
+	ck_assert_int_eq(jsonspan_members(reply, sizeof reply - 1, names, 3,
+	    starts, ends), 0);
+	ck_assert(memcmp(reply + starts[0], "12", ends[0] - starts[0]) == 0);
+	ck_assert(memcmp(reply + starts[1], "[1]", ends[1] - starts[1]) == 0);
+	ck_assert_uint_eq(ends[2], 0);
+	ck_assert_int_eq(jsonspan_members("{}", 2, names, 3, starts, ends),
+	    0);
+	ck_assert_uint_eq(ends[0], 0);
+	ck_assert_int_eq(jsonspan_members("{\"id\":1", 7, names, 3, starts,
+	    ends), -1);
+}
+END_TEST
+
+/*
+ * Arrays are joined as text: elements in order, commas only between
+ * them, empty arrays and whitespace leaving no trace; what is no array
+ * is refused and writes nothing.
+ */
+START_TEST(test_splice)
+{
+	static const char *const parts[] = {
+	    "[ ]", "[\"a\", {\"b\":[1,2]}]", " [ ] ", "[ 3 ,4 ]", "[]"
+	};
+	struct evbuffer		*out = evbuffer_new();
+	char			 text[64];
+	size_t			 i, length;
+	int			 written = 0;
+
+	evbuffer_add(out, "[", 1);
+	for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		length = strlen(parts[i]);
+		while (parts[i][length - 1] == ' ')
+			length--;
+		ck_assert_int_eq(jsonspan_splice(out, parts[i],
+		    parts[i][0] == ' ' ? 1 : 0, length, &written), 0);
+	}
+	evbuffer_add(out, "]", 1);
+	length = evbuffer_get_length(out);
+	ck_assert_uint_lt(length, sizeof text);
+	evbuffer_copyout(out, text, length);
+	text[length] = '\0';
+	ck_assert_str_eq(text, "[\"a\", {\"b\":[1,2]},3 ,4]");
+	ck_assert_int_eq(jsonspan_splice(out, "{\"a\":1}", 0, 7, &written),
+	    -1);
+	ck_assert_uint_eq(evbuffer_get_length(out), length);
+	evbuffer_free(out);
+}
+END_TEST
+
 /* Collect the scanner's tests. */
 Suite *
 suite_jsonspan(void)
@@ -201,6 +258,8 @@ suite_jsonspan(void)
 	tcase_add_test(tc, test_nul);
 	tcase_add_test(tc, test_result);
 	tcase_add_test(tc, test_next);
+	tcase_add_test(tc, test_members);
+	tcase_add_test(tc, test_splice);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
