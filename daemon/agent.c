@@ -29,6 +29,10 @@
 /* Why the agent being spawned failed its init, if it said. */
 static char	*agent_failure;
 
+/* The environment's prefix as JSON text, its closing quote left off. */
+static char	*agent_prefix_json;
+static size_t	 agent_prefix_length;
+
 /*
  * Agents and the part of the public agent API that concerns one agent.
  * An agent is small: its type, a pointer to extras that most agents never
@@ -135,6 +139,53 @@ agent_free_slabs(void)
 		free(slab);
 	}
 	free(agent_take_failure());
+	free(agent_prefix_json);
+	agent_prefix_json = NULL;
+}
+
+/* Make the prefix's JSON text once: "tcp://HOST:PORT/ and no quote. */
+static void
+agent_prefix_make(void)
+{
+	struct json_object	*prefix;
+	const char		*text;
+	size_t			 length;
+
+	if (agent_prefix_json != NULL)
+		return;
+	prefix = json_object_new_string(env->prefix);
+	text = rpc_serialize(prefix, &length);
+	agent_prefix_json = xstrndup(text, length - 1);
+	agent_prefix_length = length - 1;
+	json_object_put(prefix);
+}
+
+/* Return the most bytes agent_address_append() adds. */
+size_t
+agent_address_bytes(void)
+{
+	agent_prefix_make();
+	return (agent_prefix_length + sizeof ",4294967295\"" - 1);
+}
+
+/*
+ * Append agent N's address to a buffer as a JSON string, after a comma
+ * unless it is the first of a list; -1 if memory ran out. A long list of
+ * addresses is written so, never as objects.
+ */
+int
+agent_address_append(struct evbuffer *out, uint32_t id, int first)
+{
+	char	 number[16];
+	int	 length;
+
+	agent_prefix_make();
+	if (!first && evbuffer_add(out, ",", 1) != 0)
+		return (-1);
+	if (evbuffer_add(out, agent_prefix_json, agent_prefix_length) != 0)
+		return (-1);
+	length = snprintf(number, sizeof number, "%u\"", id);
+	return (evbuffer_add(out, number, (size_t)length));
 }
 
 /* Return the extras of an agent, making them on first use. */

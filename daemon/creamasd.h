@@ -177,7 +177,8 @@ struct round {
 	size_t			 pending;	/* agent calls unanswered */
 	size_t			 calls;		/* agent calls started */
 	size_t			 failed;
-	struct json_object	*results;	/* NULL unless asked for */
+	struct evbuffer		*results;	/* as text; NULL unless asked */
+	size_t			 nresults;
 	struct json_object	*errors;
 	uint64_t		 start_us;
 	uint64_t		 act_us;	/* spent in the agents' act */
@@ -257,6 +258,8 @@ size_t		 agent_slab_bytes(const struct cr_agent_type *);
 void		 agent_free(struct cr_agent *);
 void		 agent_free_slabs(void);
 char		*agent_address(const struct cr_agent *);
+size_t		 agent_address_bytes(void);
+int		 agent_address_append(struct evbuffer *, uint32_t, int);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);
 char		*agent_take_failure(void);
@@ -463,6 +466,8 @@ struct request	*request_local(void (*)(struct json_object *,
 		    struct json_object *, void *), void *);
 void		 request_reply(struct request *, struct json_object *);
 void		 request_reply_text(struct request *, struct evbuffer *);
+struct evbuffer	*request_object_text(struct json_object *, const char *,
+		    struct evbuffer *);
 void		 request_error(struct request *, struct json_object *);
 
 /* round.c */

@@ -43,27 +43,47 @@ method_is_ready(struct request *request, struct json_object *params)
 	request_reply(request, json_object_new_boolean(extension_ready()));
 }
 
-/* get_agents: every agent's address, optionally of one type. */
+/*
+ * Answer a list written as text into a buffer (taken), "[" and "]" added
+ * here; or, if writing it ran out of memory, an error saying so.
+ */
+static void
+reply_list(struct request *request, struct evbuffer *list, int failed)
+{
+	if (failed || evbuffer_prepend(list, "[", 1) != 0 ||
+	    evbuffer_add(list, "]", 1) != 0) {
+		request_error(request, env_memory_error("the reply",
+		    evbuffer_get_length(list)));
+		evbuffer_free(list);
+		return;
+	}
+	request_reply_text(request, list);
+}
+
+/*
+ * get_agents: every agent's address, optionally of one type, written as
+ * text straight into the reply.
+ */
 static void
 method_get_agents(struct request *request, struct json_object *params)
 {
-	struct json_object	*type = rpc_param(params, "type"), *list;
+	struct json_object	*type = rpc_param(params, "type");
+	struct evbuffer		*list = evbuffer_new();
 	const char		*name = NULL;
-	char			*address;
 	size_t			 i;
+	int			 first = 1, failed = 0;
 
 	if (type != NULL)
 		name = json_object_get_string(type);
-	list = json_object_new_array();
-	for (i = 1; i < env->nagents; i++) {
+	for (i = 1; i < env->nagents && !failed; i++) {
 		if (name != NULL &&
 		    strcmp(env->agents[i]->type->name, name) != 0)
 			continue;
-		address = agent_address(env->agents[i]);
-		json_object_array_add(list, json_object_new_string(address));
-		free(address);
+		failed = agent_address_append(list, env->agents[i]->id,
+		    first) != 0;
+		first = 0;
 	}
-	request_reply(request, list);
+	reply_list(request, list, failed);
 }
 
 /* spawn: one agent; its address. */
@@ -172,27 +192,32 @@ method_host_manager(struct request *request, struct json_object *params)
 	    json_object_new_string(env->host_manager) : NULL);
 }
 
-/* get_connections: [[agent, connections]...] for every agent. */
+/*
+ * get_connections: [[agent, connections]...] for every agent, written as
+ * text straight into the reply.
+ */
 static void
 method_get_connections(struct request *request, struct json_object *params)
 {
-	struct json_object	*list, *pair;
-	int			 with_data;
-	char			*address;
-	size_t			 i;
+	struct json_object	*connections;
+	struct evbuffer		*list = evbuffer_new();
+	const char		*text;
+	size_t			 i, length;
+	int			 with_data, failed = 0;
 
 	with_data = json_object_get_boolean(rpc_param(params, "data"));
-	list = json_object_new_array_ext((int)(env->nagents - 1));
-	for (i = 1; i < env->nagents; i++) {
-		address = agent_address(env->agents[i]);
-		pair = json_object_new_array_ext(2);
-		json_object_array_add(pair, json_object_new_string(address));
-		json_object_array_add(pair,
-		    agent_get_connections(env->agents[i], with_data));
-		json_object_array_add(list, pair);
-		free(address);
+	for (i = 1; i < env->nagents && !failed; i++) {
+		connections = agent_get_connections(env->agents[i], with_data);
+		text = rpc_serialize(connections, &length);
+		failed = evbuffer_add(list, i == 1 ? "[" : ",[", i == 1 ?
+		    1 : 2) != 0 || agent_address_append(list,
+		    env->agents[i]->id, 1) != 0 ||
+		    evbuffer_add(list, ",", 1) != 0 ||
+		    evbuffer_add(list, text, length) != 0 ||
+		    evbuffer_add(list, "]", 1) != 0;
+		json_object_put(connections);
 	}
-	request_reply(request, list);
+	reply_list(request, list, failed);
 }
 
 /*

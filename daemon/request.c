@@ -79,6 +79,32 @@ request_reply_text(struct request *request, struct evbuffer *text)
 	evbuffer_free(text);
 }
 
+/*
+ * Write an object (borrowed) as text, with a member name whose value is
+ * the array whose elements list holds as text (taken; NULL for none)
+ * added last: a reply with a long list is built once, as text.
+ */
+struct evbuffer *
+request_object_text(struct json_object *object, const char *name,
+    struct evbuffer *list)
+{
+	struct evbuffer	*text = evbuffer_new();
+	const char	*serialized;
+	size_t		 length;
+
+	serialized = rpc_serialize(object, &length);
+	if (list == NULL) {
+		evbuffer_add(text, serialized, length);
+		return (text);
+	}
+	evbuffer_add(text, serialized, length - 1);
+	evbuffer_add_printf(text, "%s\"%s\":[", length > 2 ? "," : "", name);
+	evbuffer_add_buffer(text, list);
+	evbuffer_add(text, "]}", 2);
+	evbuffer_free(list);
+	return (text);
+}
+
 /* Answer with an error (taken) and free the request. */
 void
 request_error(struct request *request, struct json_object *error)

@@ -39,7 +39,8 @@
 static uint64_t			 round_sequence;
 /* The last round run with a number from the caller, and its reply. */
 static int64_t			 round_cached_number = -1;
-static struct json_object	*round_cached_reply;
+static char			*round_cached_reply;	/* as text */
+static size_t			 round_cached_length;
 
 static void	round_act(struct round *);
 static void	round_act_begin(struct round *);
@@ -103,6 +104,23 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	round_finish(round);
 }
 
+/*
+ * Write an agent's result (borrowed) into the round's results as text at
+ * once: the round holds no object per agent, and the reply is built once.
+ */
+static void
+round_add_result(struct round *round, struct json_object *result)
+{
+	const char	*text = "null";
+	size_t		 length = 4;
+
+	if (result != NULL)
+		text = rpc_serialize(result, &length);
+	if (round->nresults++ > 0)
+		evbuffer_add(round->results, ",", 1);
+	evbuffer_add(round->results, text, length);
+}
+
 /* Run one agent's act; a failure becomes an error entry. */
 static inline void
 round_act_one(struct round *round, struct cr_agent *agent)
@@ -120,9 +138,8 @@ round_act_one(struct round *round, struct cr_agent *agent)
 		result = NULL;
 	}
 	if (round->results != NULL)
-		json_object_array_add(round->results, result);
-	else if (result != NULL)
-		json_object_put(result);
+		round_add_result(round, result);
+	json_object_put(result);
 }
 
 /* The agents are about to act: those there now, in creation order. */
@@ -220,6 +237,7 @@ round_start(struct request *request, struct json_object *params)
 	struct round		*round;
 	struct json_object	*args = NULL, *results = NULL;
 	struct json_object	*number = NULL, *error;
+	struct evbuffer		*reply;
 	struct timeval		 tv;
 	double			 seconds;
 
@@ -235,7 +253,9 @@ round_start(struct request *request, struct json_object *params)
 	if (number != NULL && round_cached_reply != NULL &&
 	    json_object_get_int64(number) == round_cached_number) {
 		/* A retry of a round already run: the same answer again. */
-		request_reply(request, json_object_get(round_cached_reply));
+		reply = evbuffer_new();
+		evbuffer_add(reply, round_cached_reply, round_cached_length);
+		request_reply_text(request, reply);
 		return;
 	}
 	if (env->round != NULL) {
@@ -260,8 +280,7 @@ round_start(struct request *request, struct json_object *params)
 	round->given = number != NULL;
 	round->errors = json_object_new_array();
 	if (json_object_get_boolean(results))
-		round->results = json_object_new_array_ext(
-		    (int)(env->nagents - 1));
+		round->results = evbuffer_new();
 	round->start_us = env_now_us();
 	round->args = json_object_get(args);
 	env->round = round;
@@ -305,11 +324,16 @@ round_release_memory(const struct round *round)
 		xmalloc_trim_later(env->base);
 }
 
-/* Reply to the round's request and forget the round. */
+/*
+ * Reply to the round's request and forget the round. The reply is the
+ * counts and errors as an object, with the results (text already) added
+ * before its closing brace.
+ */
 static void
 round_finish(struct round *round)
 {
 	struct json_object	*reply;
+	struct evbuffer		*text;
 	uint64_t		 elapsed = env_now_us() - round->start_us;
 
 	reply = json_object_new_object();
@@ -324,17 +348,20 @@ round_finish(struct round *round)
 	json_object_object_add(reply, "round",
 	    json_object_new_int64((int64_t)round->number));
 	json_object_object_add(reply, "errors", round->errors);
-	if (round->results != NULL)
-		json_object_object_add(reply, "results", round->results);
+	text = request_object_text(reply, "results", round->results);
 	stats_round_done(elapsed, round->failed);
 	env->round = NULL;
 	env_log("round %llu done: %zu agents, %zu failed, %zu errors, %llu us",
 	    (unsigned long long)round->number, env->nagents - 1,
 	    round->failed, json_object_array_length(round->errors),
 	    (unsigned long long)elapsed);
+	json_object_put(reply);
 	if (round->given) {
-		json_object_put(round_cached_reply);
-		round_cached_reply = json_object_get(reply);
+		free(round_cached_reply);
+		round_cached_length = evbuffer_get_length(text);
+		round_cached_reply = xmalloc(round_cached_length);
+		evbuffer_copyout(text, round_cached_reply,
+		    round_cached_length);
 		round_cached_number = (int64_t)round->number;
 	}
 	if (round->timer != NULL)
@@ -343,7 +370,7 @@ round_finish(struct round *round)
 		event_free(round->slice);
 	json_object_put(round->args);
 	extension_round_end(round->number);
-	request_reply(round->request, reply);
+	request_reply_text(round->request, text);
 	round_release_memory(round);
 	free(round);
 }
@@ -391,7 +418,7 @@ round_abort(const char *reason)
 void
 round_free_cache(void)
 {
-	json_object_put(round_cached_reply);
+	free(round_cached_reply);
 	round_cached_reply = NULL;
 	xmalloc_trim_free();
 }

@@ -16,7 +16,6 @@
 
 #include <sys/queue.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +39,6 @@
 
 #define SPAWN_SLICE_US		2000	/* agents made between turns */
 #define SPAWN_SLICE_CHECK	255	/* look at the clock every 256 */
-#define SPAWN_ADDRESS_MAX	32	/* "NUMBER", beyond the prefix */
 
 /* A request that waits for the spawn to end. */
 struct spawn_waiting {
@@ -59,9 +57,6 @@ struct spawn {
 	size_t			 count;
 	int			 addresses;	/* reply the list, not n */
 	struct evbuffer		*reply;		/* the list as it grows */
-	const char		*prefix;	/* "tcp://HOST:PORT/ as JSON */
-	size_t			 prefix_length;
-	struct json_object	*prefix_json;
 	struct event		*slice;
 };
 
@@ -85,7 +80,6 @@ spawn_free(struct spawn *spawn)
 	if (spawn->slice != NULL)
 		event_free(spawn->slice);
 	json_object_put(spawn->params);
-	json_object_put(spawn->prefix_json);
 	free(spawn->type);
 	free(spawn);
 }
@@ -172,22 +166,6 @@ spawn_end(struct spawn *spawn, struct json_object *error)
 	spawn_run_waiting();
 }
 
-/* Add the next agent's address to the reply; -1 if memory ran out. */
-static int
-spawn_add_address(struct spawn *spawn, size_t id)
-{
-	char	 number[SPAWN_ADDRESS_MAX];
-	int	 length;
-
-	if (id != spawn->first && evbuffer_add(spawn->reply, ",", 1) != 0)
-		return (-1);
-	if (evbuffer_add(spawn->reply, spawn->prefix,
-	    spawn->prefix_length) != 0)
-		return (-1);
-	length = snprintf(number, sizeof number, "%zu\"", id);
-	return (evbuffer_add(spawn->reply, number, (size_t)length));
-}
-
 /*
  * Make agents for up to SPAWN_SLICE_US, then let the loop serve others
  * before the next slice; end the spawn when all are made or one fails.
@@ -208,10 +186,10 @@ spawn_continue(struct spawn *spawn)
 			spawn_end(spawn, error);
 			return;
 		}
-		if (spawn->addresses &&
-		    spawn_add_address(spawn, agent->id) != 0) {
+		if (spawn->addresses && agent_address_append(spawn->reply,
+		    agent->id, made == 0) != 0) {
 			spawn_end(spawn, env_memory_error("the reply",
-			    SPAWN_ADDRESS_MAX + spawn->prefix_length));
+			    agent_address_bytes()));
 			return;
 		}
 		if (((made + 1) & SPAWN_SLICE_CHECK) == 0 &&
@@ -244,7 +222,7 @@ spawn_reserve(struct spawn *spawn, struct json_object **error)
 		return (-1);
 	if (!spawn->addresses)
 		return (0);
-	each = spawn->prefix_length + SPAWN_ADDRESS_MAX / 2;
+	each = agent_address_bytes();
 	bytes = spawn->count * each + 2;
 	if (evbuffer_expand(spawn->reply, bytes) != 0 ||
 	    evbuffer_add(spawn->reply, "[", 1) != 0) {
@@ -263,7 +241,6 @@ spawn_start(struct request *request, struct json_object *params)
 	struct spawn		*spawn;
 	struct json_object	*error, *addresses;
 	int64_t			 count;
-	size_t			 length;
 
 	/* n was checked with the other params (methods_check_spawn_n). */
 	count = json_object_get_int64(rpc_param(params, "n"));
@@ -283,13 +260,8 @@ spawn_start(struct request *request, struct json_object *params)
 	addresses = rpc_param(params, "addresses");
 	spawn->addresses = addresses == NULL ||
 	    json_object_get_boolean(addresses);
-	if (spawn->addresses) {
-		/* The prefix as a JSON string, its closing quote left off. */
-		spawn->prefix_json = json_object_new_string(env->prefix);
-		spawn->prefix = rpc_serialize(spawn->prefix_json, &length);
-		spawn->prefix_length = length - 1;
+	if (spawn->addresses)
 		spawn->reply = evbuffer_new();
-	}
 	if (spawn_reserve(spawn, &error) != 0) {
 		request_error(request, error);
 		spawn_free(spawn);
