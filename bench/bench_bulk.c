@@ -1,0 +1,344 @@
+/*
+ * Copyright (c) 2026 The creamasd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Benchmark of bulk answers (issue 12), each figure printed beside its
+ * baseline measured in the same run and its target, never asserted:
+ *
+ *   get_agents through a master of 2 slaves with 10,000 agents each,
+ *     against one slave answering get_agents for 20,000 agents;
+ *   trigger_all with results through that master, against the slower
+ *     of its slaves answering the same call directly;
+ *   spawn_n of 1,000,000 noop agents in one slave, reply included, and
+ *     is_ready from another client meanwhile, against is_ready idle;
+ *   resident memory per noop agent after that spawn_n (reply sent), and
+ *     per agent of a slave after 100 rounds with results at 10,000 per
+ *     slave, against the same slave before the rounds;
+ *   a 15 MB batch of 300,000 get_time calls: the daemon's peak resident
+ *     memory growth against the line's size, its memory a moment later
+ *     against its memory before, and is_ready meanwhile.
+ *
+ * The program fails only when a daemon misbehaves (an error reply, a
+ * wrong count, a process that does not stop cleanly).
+ */
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "benchlib.h"
+#include "xmalloc.h"
+
+#define BULK_READ_TIMEOUT	300	/* seconds without a byte */
+#define BULK_PER_SLAVE		10000
+#define BULK_SAMPLES		41	/* calls per median */
+#define BULK_SPAWN		1000000
+#define BULK_ROUNDS		100
+#define BULK_BATCH_CALLS	300000
+#define BULK_TRIM_WAIT_MS	1500	/* the daemon trims after 1 s calm */
+
+static const char	*bulk_creamasd;
+
+/* Give up: say why, show the daemons' logs, kill what runs. */
+void
+bench_fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "bench_bulk: FATAL: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	benchlib_daemon_kill_all("bench_bulk");
+	exit(1);
+}
+
+/* Return a process's peak resident memory (VmHWM) in bytes. */
+static uint64_t
+bulk_peak(pid_t pid)
+{
+	FILE			*f;
+	char			 path[64], line[256];
+	unsigned long long	 kb = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		bench_fatal("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return ((uint64_t)kb * 1024);
+}
+
+/* Call a method n times and return the median round trip in ms. */
+static double
+bulk_median_ms(struct benchlib_daemon *d, struct benchlib_conn *conn,
+    int64_t *ids, const char *method, const char *params, size_t n)
+{
+	uint64_t	*samples, rtt;
+	double		 median;
+	size_t		 i;
+
+	samples = xcalloc(n, sizeof *samples);
+	for (i = 0; i < n; i++) {
+		json_object_put(conn != NULL ? benchlib_call(conn, ids, method,
+		    params, &rtt) : benchlib_rpc(d, method, params, &rtt));
+		samples[i] = rtt;
+	}
+	qsort(samples, n, sizeof *samples, benchlib_compare_u64);
+	median = (double)samples[n / 2] / 1e6;
+	free(samples);
+	return (median);
+}
+
+/* Print one figure: its value, its baseline, their ratio, the target. */
+static void
+bulk_print(const char *what, double value, const char *unit,
+    double baseline, const char *baseline_what, const char *target)
+{
+	printf("  %-44s %10.3f %-3s  %-30s %10.3f  ratio %5.2f  target %s\n",
+	    what, value, unit, baseline_what, baseline,
+	    baseline > 0 ? value / baseline : 0, target);
+}
+
+/* Spawn n agents of a type on a daemon, checking the count answered. */
+static void
+bulk_spawn(struct benchlib_daemon *d, const char *type, size_t n)
+{
+	struct json_object	*result;
+	char			*params;
+
+	xasprintf(&params, "{\"type\":\"%s\",\"n\":%zu,\"addresses\":false}",
+	    type, n);
+	result = benchlib_rpc(d, "spawn_n", params, NULL);
+	if ((size_t)json_object_get_int64(result) != n)
+		bench_fatal("%s: spawn_n %zu answered %s", d->name, n,
+		    json_object_to_json_string(result));
+	json_object_put(result);
+	free(params);
+}
+
+/*
+ * Send a line on one connection and, until its reply is in, time
+ * is_ready round trips on another; return the seconds to the reply and
+ * fill the worst and the median is_ready (ms) and the reply's length.
+ */
+static double
+bulk_during(struct benchlib_daemon *d, const char *line, size_t length,
+    double *worst_ms, double *median_ms, size_t *reply_length)
+{
+	struct benchlib_conn	 other;
+	struct pollfd		 pfd;
+	uint64_t		 start, rtt, *samples = NULL;
+	size_t			 n = 0, size = 0;
+	int64_t			 id = 1;
+	char			*reply;
+	double			 seconds;
+
+	benchlib_conn_open(&other, d->port, "other", BULK_READ_TIMEOUT);
+	start = benchlib_now_ns();
+	benchlib_conn_write(&d->conn, line, length);
+	pfd.fd = d->conn.fd;
+	pfd.events = POLLIN;
+	while (d->conn.start == d->conn.end && poll(&pfd, 1, 0) == 0) {
+		json_object_put(benchlib_call(&other, &id, "is_ready", NULL,
+		    &rtt));
+		if (n == size) {
+			size = size == 0 ? 1024 : size * 2;
+			samples = xreallocarray(samples, size,
+			    sizeof *samples);
+		}
+		samples[n++] = rtt;
+	}
+	if ((reply = benchlib_conn_read_line(&d->conn, reply_length)) ==
+	    NULL)
+		bench_fatal("%s: no reply", d->name);
+	seconds = (double)(benchlib_now_ns() - start) / 1e9;
+	if (strstr(reply, "\"error\"") != NULL &&
+	    strstr(reply, "\"result\"") == NULL)
+		bench_fatal("%s: %.300s", d->name, reply);
+	qsort(samples, n, sizeof *samples, benchlib_compare_u64);
+	*worst_ms = n > 0 ? (double)samples[n - 1] / 1e6 : 0;
+	*median_ms = n > 0 ? (double)samples[n / 2] / 1e6 : 0;
+	free(samples);
+	benchlib_conn_close(&other);
+	return (seconds);
+}
+
+/* get_agents and trigger_all with results through a master. */
+static void
+bulk_fan_in(void)
+{
+	struct benchlib_daemon	*master, *single;
+	struct benchlib_conn	 slaves[2];
+	int64_t			 ids[2] = { 1, 1 };
+	double			 through, direct, each[2];
+	size_t			 i;
+
+	master = benchlib_daemon_start(bulk_creamasd, 2, BULK_READ_TIMEOUT);
+	single = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
+	bulk_spawn(master, "noop", 2 * BULK_PER_SLAVE);
+	bulk_spawn(single, "noop", 2 * BULK_PER_SLAVE);
+	for (i = 0; i < 2; i++)
+		benchlib_conn_open(&slaves[i], master->slave_ports[i], "slave",
+		    BULK_READ_TIMEOUT);
+
+	through = bulk_median_ms(master, NULL, NULL, "get_agents", NULL,
+	    BULK_SAMPLES);
+	direct = bulk_median_ms(single, NULL, NULL, "get_agents", NULL,
+	    BULK_SAMPLES);
+	bulk_print("get_agents, master of 2 x 10,000", through, "ms", direct,
+	    "one slave, 20,000 agents", "<= 1.3");
+
+	through = bulk_median_ms(master, NULL, NULL, "trigger_all",
+	    "{\"results\":true}", BULK_SAMPLES);
+	for (i = 0; i < 2; i++)
+		each[i] = bulk_median_ms(NULL, &slaves[i], &ids[i],
+		    "trigger_all", "{\"results\":true}", BULK_SAMPLES);
+	bulk_print("trigger_all results, master of 2 x 10,000", through,
+	    "ms", each[0] > each[1] ? each[0] : each[1],
+	    "the slower slave, directly", "<= 1.3");
+	for (i = 0; i < 2; i++)
+		benchlib_conn_close(&slaves[i]);
+	benchlib_daemon_stop(single);
+	benchlib_daemon_stop(master);
+}
+
+/* spawn_n of a million agents: time, is_ready meanwhile, memory. */
+static void
+bulk_spawn_million(void)
+{
+	struct benchlib_daemon	*d;
+	char			*line;
+	double			 seconds, worst, median, idle;
+	uint64_t		 before, after;
+	size_t			 length;
+
+	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
+	idle = bulk_median_ms(d, NULL, NULL, "is_ready", NULL, 1001);
+	before = benchlib_rss(d->pid, 1);
+	xasprintf(&line, "{\"jsonrpc\":\"2.0\",\"id\":999999,\"method\":"
+	    "\"spawn_n\",\"params\":{\"type\":\"noop\",\"n\":%d}}\n",
+	    BULK_SPAWN);
+	seconds = bulk_during(d, line, strlen(line), &worst, &median,
+	    &length);
+	free(line);
+	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
+	after = benchlib_rss(d->pid, 1);
+	bulk_print("spawn_n 1,000,000 noop, reply included", seconds, "s",
+	    0.3, "the target", "<= 0.3 s");
+	bulk_print("is_ready during it, worst", worst, "ms", idle,
+	    "is_ready idle, median", "<= 10 ms");
+	bulk_print("is_ready during it, median", median, "ms", idle,
+	    "is_ready idle, median", "-");
+	bulk_print("RSS per agent after it (reply sent)",
+	    (double)(after - before) / BULK_SPAWN, "B", 64,
+	    "the target", "<= 64 B");
+	printf("  (the reply was %zu bytes)\n", length);
+	benchlib_daemon_stop(d);
+}
+
+/* 100 rounds with results at 10,000 agents per slave: memory. */
+static void
+bulk_rounds_memory(void)
+{
+	struct benchlib_daemon	*d;
+	uint64_t		 start, spawned, after;
+	size_t			 i;
+
+	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
+	start = benchlib_rss(d->pid, 1);
+	bulk_spawn(d, "noop", BULK_PER_SLAVE);
+	spawned = benchlib_rss(d->pid, 1);
+	for (i = 0; i < BULK_ROUNDS; i++)
+		json_object_put(benchlib_rpc(d, "trigger_all",
+		    "{\"results\":true}", NULL));
+	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
+	after = benchlib_rss(d->pid, 1);
+	bulk_print("RSS per agent after 100 rounds, results",
+	    (double)(after - start) / BULK_PER_SLAVE, "B",
+	    (double)(spawned - start) / BULK_PER_SLAVE,
+	    "before the rounds", "<= 64 B");
+	benchlib_daemon_stop(d);
+}
+
+/* A batch of 300,000 get_time calls: peak and kept memory. */
+static void
+bulk_batch(void)
+{
+	struct benchlib_daemon	*d;
+	char			*line, *p;
+	double			 seconds, worst, median, idle;
+	uint64_t		 before, peak, after;
+	size_t			 i, length, size;
+
+	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
+	idle = bulk_median_ms(d, NULL, NULL, "is_ready", NULL, 1001);
+	size = 64 * (size_t)BULK_BATCH_CALLS + 16;
+	line = p = xmalloc(size);
+	*p++ = '[';
+	for (i = 0; i < BULK_BATCH_CALLS; i++)
+		p += sprintf(p, "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":"
+		    "\"get_time\"}", i > 0 ? "," : "", i);
+	p += sprintf(p, "]\n");
+	before = benchlib_rss(d->pid, 1);
+	seconds = bulk_during(d, line, (size_t)(p - line), &worst, &median,
+	    &length);
+	peak = bulk_peak(d->pid);
+	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
+	after = benchlib_rss(d->pid, 1);
+	printf("  a batch of %d get_time, %zu bytes, answered in %.3f s "
+	    "(%zu bytes)\n", BULK_BATCH_CALLS, (size_t)(p - line), seconds,
+	    length);
+	bulk_print("batch: peak RSS growth, times the line",
+	    (double)(peak - before) / (double)(p - line), "x", 4,
+	    "the target", "<= 4");
+	bulk_print("batch: RSS after it, over before, MiB",
+	    ((double)after - (double)before) / 1048576.0, "MiB", 16,
+	    "the target", "<= 16 MiB");
+	bulk_print("is_ready during it, worst", worst, "ms", idle,
+	    "is_ready idle, median", "<= 10 ms");
+	free(line);
+	benchlib_daemon_stop(d);
+}
+
+/* Run every part, in turn. */
+int
+main(void)
+{
+	if ((bulk_creamasd = getenv("CREAMASD")) == NULL)
+		bulk_creamasd = "build/creamasd";
+	printf("bench_bulk: bulk answers (issue 12), medians of %d calls\n",
+	    BULK_SAMPLES);
+	bulk_fan_in();
+	bulk_spawn_million();
+	bulk_rounds_memory();
+	bulk_batch();
+	return (0);
+}
