@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -44,6 +45,7 @@
 #include "xmalloc.h"
 
 #define JOBS_AT_ONCE	8
+#define SIGNAL_COUNT	200	/* signals test_signals sends during a job */
 
 Suite	*suite_remote(void);
 
@@ -782,6 +784,8 @@ signal_other_threads(int signo)
 /*
  * Signals sent while jobs run (SIGCHLD, SIGINT for the caller's event
  * loop) reach only the caller's threads, never a job's, and the jobs go on.
+ * The first job waits for a file the test makes once it has sent
+ * SIGNAL_COUNT signals, so that they all come while it runs.
  */
 START_TEST(test_signals)
 {
@@ -791,6 +795,7 @@ START_TEST(test_signals)
 	struct runner		 runner;
 	struct sigaction	 action, saved;
 	pthread_t		 thread;
+	char			*go, *command;
 	int			 signals = 0;
 
 	memset(&action, 0, sizeof action);
@@ -801,7 +806,10 @@ START_TEST(test_signals)
 	ck_assert_int_eq(sigaction(SIGUSR1, &action, &saved), 0);
 
 	options_init(&options, s);
-	job_init(&jobs[0], s, "sleep 1; echo still here");
+	go = sshd_path(s, "go");
+	xasprintf(&command, "while [ ! -e '%s' ]; do sleep 0.01; done; "
+	    "echo still here", go);
+	job_init(&jobs[0], s, command);
 	job_init(&jobs[1], s, "cat");
 	jobs[1].stdin_data = "fed\n";
 	memset(&runner, 0, sizeof runner);
@@ -814,13 +822,15 @@ START_TEST(test_signals)
 		usleep(1000);
 	while (!__atomic_load_n(&runner.done, __ATOMIC_SEQ_CST)) {
 		signal_other_threads(SIGUSR1);
-		signals++;
+		if (++signals == SIGNAL_COUNT)
+			ck_assert_int_eq(close(open(go, O_WRONLY | O_CREAT |
+			    O_CLOEXEC, 0600)), 0);
 		usleep(2000);
 	}
 	pthread_join(thread, NULL);
 	sigaction(SIGUSR1, &saved, NULL);
 
-	ck_assert_int_gt(signals, 100);
+	ck_assert_int_ge(signals, SIGNAL_COUNT);
 	ck_assert_int_eq(__atomic_load_n(&signal_strays, __ATOMIC_SEQ_CST), 0);
 	assert_ran(&jobs[0], 0);
 	ck_assert_str_eq(jobs[0].out, "still here\n");
@@ -828,6 +838,8 @@ START_TEST(test_signals)
 	ck_assert_str_eq(jobs[1].out, "fed\n");
 	remote_job_clear(&jobs[0]);
 	remote_job_clear(&jobs[1]);
+	free(command);
+	free(go);
 	sshd_stop(s);
 }
 END_TEST
