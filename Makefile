@@ -192,11 +192,16 @@ $(TESTS): $(TEST_OBJS) $(BUILD)/ctl/remote.o $(DAEMON_LIB) \
 # The helpers of bench/benchlib.c, compiled once and linked into each bench.
 $(BUILD)/bench/benchlib.o: bench/benchlib.c
 	@mkdir -p $(dir $@)
-	$(QUIET_CC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(QUIET_CC)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+
+# The benchmarks start creamasd as the tests do (tests/launch.c);
+# bench_ctl's OpenSSH server is the tests' (tests/sshd.c).
+$(BENCHES): $(BUILD)/tests/launch.o
+$(BUILD)/bench/bench_ctl: $(BUILD)/tests/sshd.o
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/bench/benchlib.o $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ \
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ \
 	    $(filter %.c %.o %.a,$^) $(LIBS_EVENT) -lm
 
 # make check runs the fast suites, make check-slow the long and heavy

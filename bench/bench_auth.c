@@ -63,6 +63,7 @@
 
 #include "auth.h"
 #include "benchlib.h"
+#include "launch.h"
 #include "xmalloc.h"
 
 #define BENCH_CONNECTIONS	3000	/* new connections, each */
@@ -386,12 +387,9 @@ bench_start(const char *name, int keyed, int master)
 {
 	struct bench_daemon	*daemon;
 	struct json_object	*status, *slaves, *slave, *address;
-	struct pollfd		 pfd;
-	const char		*argv[16];
-	char			 line[64], *end;
-	size_t			 used = 0, i, argc = 0;
-	ssize_t			 n;
-	long			 port;
+	const char		*argv[16], *why;
+	char			 line[LAUNCH_LINE_MAX];
+	size_t			 i, argc = 0;
 	int			 out[2], logfd;
 
 	daemon = xcalloc(1, sizeof *daemon);
@@ -418,22 +416,8 @@ bench_start(const char *name, int keyed, int master)
 	argv[argc] = NULL;
 	if (pipe2(out, O_CLOEXEC) == -1)
 		bench_fatal("pipe: %s", strerror(errno));
-	fflush(NULL);
-	switch (daemon->pid = fork()) {
-	case -1:
+	if ((daemon->pid = launch_spawn(argv, out[1], logfd)) == -1)
 		bench_fatal("fork: %s", strerror(errno));
-	case 0:
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(out[1], STDOUT_FILENO) == -1 ||
-		    dup2(logfd, STDERR_FILENO) == -1)
-			_exit(127);
-		execv(bench_creamasd, (char *const *)(uintptr_t)argv);
-		fprintf(stderr, "exec %s: %s\n", bench_creamasd,
-		    strerror(errno));
-		_exit(127);
-	default:
-		break;
-	}
 	close(out[1]);
 	close(logfd);
 	for (i = 0; i < BENCH_DAEMONS_MAX; i++) {
@@ -442,25 +426,11 @@ bench_start(const char *name, int keyed, int master)
 			break;
 		}
 	}
-	pfd.fd = out[0];
-	pfd.events = POLLIN;
-	while (memchr(line, '\n', used) == NULL) {
-		if (used == sizeof line - 1 ||
-		    poll(&pfd, 1, BENCH_START_TIMEOUT) != 1)
-			bench_fatal("%s: no port line on stdout", name);
-		n = read(out[0], line + used, sizeof line - 1 - used);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			bench_fatal("%s: stdout closed before the port", name);
-		used += (size_t)n;
-	}
+	if (launch_read_port(out[0], BENCH_START_TIMEOUT / 1000.0,
+	    &daemon->port, line, &why) != 0)
+		bench_fatal("%s: no port on stdout (got '%s'; %s)", name, line,
+		    why);
 	close(out[0]);
-	line[used] = '\0';
-	port = strtol(line, &end, 10);
-	if (end == line || *end != '\n' || port <= 0 || port > 65535)
-		bench_fatal("%s: bad port line '%s'", name, line);
-	daemon->port = (uint16_t)port;
 	bench_conn_open(&daemon->conn, daemon->port);
 	if (keyed)
 		bench_handshake(&daemon->conn);

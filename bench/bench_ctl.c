@@ -64,9 +64,9 @@
 #include <json-c/json.h>
 
 #include "benchlib.h"
+#include "sshd.h"
 #include "xmalloc.h"
 
-#define BENCH_SSHD		"/usr/sbin/sshd"
 #define BENCH_SSH		"ssh"
 #define BENCH_NODES_MAX		8
 #define BENCH_SLAVES		2	/* slaves of every master */
@@ -105,18 +105,6 @@ struct bench_cluster {
 	char		*subsets[BENCH_NODES_MAX + 1]; /* the first n */
 };
 
-/* The OpenSSH server started by the benchmark. */
-struct bench_sshd {
-	pid_t		 pid;
-	uint16_t	 port;
-	char		*config;
-	char		*host_key;
-	char		*user_key;
-	char		*known_hosts;
-	char		*log;
-	char		*home;
-};
-
 /* One line of the table: a measure, its baseline, their ratio. */
 struct bench_row {
 	char	 measure[64];
@@ -132,6 +120,7 @@ static char		*bench_dir;		/* temporary files */
 static pid_t		 bench_pids[BENCH_PIDS_MAX];	/* to stop */
 static struct bench_row	 bench_rows[16];
 static size_t		 bench_nrows;
+static struct sshd	*bench_sshd;	/* the SSH server, while it runs */
 
 
 /* Seconds on the monotonic clock. */
@@ -323,11 +312,10 @@ bench_fatal(const char *fmt, ...)
 		    "bench_ctl: the last lines of %s:\n",
 		    "the last command's stderr");
 		free(path);
-		path = bench_path("sshd.log");
-		benchlib_print_tail(path, 1,
-		    "bench_ctl: the last lines of %s:\n", "sshd's log");
-		free(path);
 	}
+	if (bench_sshd != NULL)
+		benchlib_print_tail(bench_sshd->log, 1,
+		    "bench_ctl: the last lines of %s:\n", "sshd's log");
 	bench_kill_all();
 	if (bench_dir != NULL)
 		nftw(bench_dir, bench_remove, 16, FTW_DEPTH | FTW_PHYS);
@@ -782,150 +770,9 @@ bench_add_row(const char *measure, const char *value, const char *baseline,
 	snprintf(row->target, sizeof row->target, "%s", target);
 }
 
-/* Make an ssh key pair at a path with ssh-keygen. */
-static void
-bench_keygen(const char *path)
-{
-	const char	*argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N",
-			    "", "-C", "creamas-bench", "-f", path, NULL };
-
-	bench_run(argv, NULL);
-}
-
-/* Whether something on a loopback port sends an SSH banner. */
-static int
-bench_ssh_banner(uint16_t port)
-{
-	struct sockaddr_in	 sin;
-	struct pollfd		 pfd;
-	char			 banner[8];
-	ssize_t			 n;
-	size_t			 used = 0;
-	int			 fd, ok = 0;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return (0);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		while (used < sizeof banner && poll(&pfd, 1, 2000) == 1) {
-			if ((n = read(fd, banner + used,
-			    sizeof banner - used)) <= 0)
-				break;
-			used += (size_t)n;
-		}
-		ok = used == sizeof banner &&
-		    memcmp(banner, "SSH-2.0-", sizeof banner) == 0;
-	}
-	close(fd);
-	return (ok);
-}
-
-/*
- * Start an OpenSSH server on a free loopback port, as the tests do
- * (tests/sshd.c): host and user keys of its own, the user key authorised,
- * a known_hosts file naming the host key, HOME in sessions an empty
- * directory, so that no start-up file of the user's adds to the times.
- */
-static void
-bench_sshd_start(struct bench_sshd *sshd)
-{
-	const char	*argv[6];
-	char		*config, *public, *key, *type, *authorized, *known;
-	double		 deadline;
-	int		 try, status;
-
-	memset(sshd, 0, sizeof *sshd);
-	sshd->config = bench_path("sshd_config");
-	sshd->host_key = bench_path("host_key");
-	sshd->user_key = bench_path("user_key");
-	sshd->known_hosts = bench_path("known_hosts");
-	sshd->log = bench_path("sshd.log");
-	sshd->home = bench_path("home");
-	if (mkdir(sshd->home, 0700) == -1)
-		bench_fatal("mkdir %s: %s", sshd->home, strerror(errno));
-	if (geteuid() == 0 && mkdir("/run/sshd", 0755) == -1 &&
-	    errno != EEXIST)
-		bench_fatal("mkdir /run/sshd: %s", strerror(errno));
-	bench_keygen(sshd->host_key);
-	bench_keygen(sshd->user_key);
-	xasprintf(&public, "%s.pub", sshd->user_key);
-	authorized = bench_path("authorized_keys");
-	if ((key = bench_read_file(public)) == NULL)
-		bench_fatal("cannot read %s", public);
-	bench_write_file(authorized, key, 0600);
-	free(key);
-	free(public);
-
-	for (try = 0; try < 10; try++) {
-		sshd->port = bench_free_port(1, NULL, 0);
-		xasprintf(&config, "ListenAddress 127.0.0.1\nPort %u\n"
-		    "HostKey %s\nPidFile %s/sshd.pid\nAuthorizedKeysFile %s\n"
-		    "StrictModes no\nUsePAM no\nPubkeyAuthentication yes\n"
-		    "PasswordAuthentication no\n"
-		    "KbdInteractiveAuthentication no\n"
-		    "PermitRootLogin prohibit-password\nUseDNS no\n"
-		    "PrintMotd no\nPrintLastLog no\nX11Forwarding no\n"
-		    "MaxStartups 200\nMaxSessions 50\nLogLevel ERROR\n"
-		    "SetEnv HOME=%s\n", sshd->port, sshd->host_key,
-		    bench_dir, authorized, sshd->home);
-		bench_write_file(sshd->config, config, 0600);
-		free(config);
-		xasprintf(&public, "%s.pub", sshd->host_key);
-		if ((key = bench_read_file(public)) == NULL)
-			bench_fatal("cannot read %s", public);
-		type = strtok(key, " \n");
-		xasprintf(&known, "[127.0.0.1]:%u %s %s\n", sshd->port,
-		    type != NULL ? type : "", strtok(NULL, " \n"));
-		bench_write_file(sshd->known_hosts, known, 0600);
-		free(known);
-		free(key);
-		free(public);
-
-		/* sshd re-executes itself: it needs its absolute path. */
-		argv[0] = BENCH_SSHD;
-		argv[1] = "-D";
-		argv[2] = "-e";
-		argv[3] = "-f";
-		argv[4] = sshd->config;
-		argv[5] = NULL;
-		sshd->pid = bench_start(argv, NULL, sshd->log);
-		bench_track(sshd->pid);
-		deadline = bench_now() + 10;
-		while (bench_now() < deadline) {
-			if (waitpid(sshd->pid, &status, WNOHANG) == sshd->pid)
-				break;
-			if (bench_ssh_banner(sshd->port)) {
-				free(authorized);
-				return;
-			}
-			bench_sleep(0.01);
-		}
-		bench_stop_pid(sshd->pid, SIGTERM, NULL);
-	}
-	bench_fatal("%s would not start on a free port", BENCH_SSHD);
-}
-
-/* Stop the OpenSSH server by pid. */
-static void
-bench_sshd_stop(struct bench_sshd *sshd)
-{
-	bench_stop_pid(sshd->pid, SIGTERM, NULL);
-	free(sshd->config);
-	free(sshd->host_key);
-	free(sshd->user_key);
-	free(sshd->known_hosts);
-	free(sshd->log);
-	free(sshd->home);
-}
-
 /* The baseline of spawn: n parallel "ssh host true"; the time. */
 static double
-bench_ssh_true(const struct bench_sshd *sshd, size_t n)
+bench_ssh_true(const struct sshd *sshd, size_t n)
 {
 	char		 port[8], *known;
 	const char	*argv[] = { BENCH_SSH, "-F", "/dev/null", "-p", port,
@@ -965,7 +812,7 @@ bench_ssh_true(const struct bench_sshd *sshd, size_t n)
 static void
 bench_ssh_spawn(void)
 {
-	struct bench_sshd	 sshd;
+	struct sshd		*sshd;
 	struct bench_cluster	 cluster;
 	double			 spawns[BENCH_SSH_REPS];
 	double			 baselines[BENCH_SSH_REPS];
@@ -975,7 +822,8 @@ bench_ssh_spawn(void)
 	char			 label[64], host[32], *out, *text;
 	size_t			 rep, i;
 
-	bench_sshd_start(&sshd);
+	/* The tests' OpenSSH server (tests/sshd.c): keys of its own. */
+	bench_sshd = sshd = sshd_start(NULL);
 	memset(&cluster, 0, sizeof cluster);
 	cluster.count = BENCH_SSH_NODES;
 	for (i = 0; i < cluster.count; i++)
@@ -984,21 +832,21 @@ bench_ssh_spawn(void)
 	/* Over SSH, creamasd by its absolute path: no PATH to set. */
 	snprintf(options, sizeof options, "launch=ssh identity=%s "
 	    "cmd=\"%s --role master --slaves {slaves} --listen {listen} "
-	    "-o idle_exit={idle_exit}\"", sshd.user_key, bench_creamasd);
-	snprintf(host, sizeof host, "127.0.0.1:%u", sshd.port);
+	    "-o idle_exit={idle_exit}\"", sshd->user_key, bench_creamasd);
+	snprintf(host, sizeof host, "127.0.0.1:%u", sshd->port);
 	cluster.file = bench_nodes_file(&cluster, cluster.count, "nodes.ssh",
 	    host, options);
 	out = bench_path("stdout");
 
 	printf("spawn over ssh: %d nodes of %d slaves through OpenSSH on "
 	    "port %u, and 1 and %d ssh true, %d times each\n",
-	    BENCH_SSH_NODES, BENCH_SLAVES, sshd.port, BENCH_SSH_NODES,
+	    BENCH_SSH_NODES, BENCH_SLAVES, sshd->port, BENCH_SSH_NODES,
 	    BENCH_SSH_REPS);
 	for (rep = 0; rep < BENCH_SSH_REPS; rep++) {
-		singles[rep] = bench_ssh_true(&sshd, 1);
-		baselines[rep] = bench_ssh_true(&sshd, BENCH_SSH_NODES);
+		singles[rep] = bench_ssh_true(sshd, 1);
+		baselines[rep] = bench_ssh_true(sshd, BENCH_SSH_NODES);
 		spawns[rep] = bench_ctl(out, "--known-hosts",
-		    sshd.known_hosts, "-f", cluster.file, "spawn", NULL);
+		    sshd->known_hosts, "-f", cluster.file, "spawn", NULL);
 		text = bench_read_file(out);
 		for (i = 0; i < cluster.count; i++) {
 			snprintf(label, sizeof label, "127.0.0.1:%u ",
@@ -1028,7 +876,8 @@ bench_ssh_spawn(void)
 
 	free(out);
 	free(cluster.file);
-	bench_sshd_stop(&sshd);
+	bench_sshd = NULL;
+	sshd_stop(sshd);
 }
 
 /*

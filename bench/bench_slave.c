@@ -49,6 +49,7 @@
 #include <json-c/json.h>
 
 #include "benchlib.h"
+#include "launch.h"
 #include "xmalloc.h"
 
 #define BENCH_LATENCY_WARMUP	2000
@@ -388,12 +389,11 @@ bench_echo_start(void)
 static struct bench_daemon *
 bench_daemon_start(const char *name)
 {
+	const char		*argv[] = { bench_creamasd, "-d", "--listen",
+				    "127.0.0.1:0", NULL }, *why;
 	struct bench_daemon	*daemon;
-	struct pollfd		 pfd;
-	char			 line[64], *end;
-	size_t			 used = 0, i;
-	ssize_t			 n;
-	long			 port;
+	char			 line[LAUNCH_LINE_MAX];
+	size_t			 i;
 	int			 out[2], logfd;
 
 	daemon = xcalloc(1, sizeof *daemon);
@@ -404,23 +404,9 @@ bench_daemon_start(const char *name)
 		bench_fatal("mkstemp: %s", strerror(errno));
 	if (pipe2(out, O_CLOEXEC) == -1)
 		bench_fatal("pipe: %s", strerror(errno));
-	fflush(NULL);
-	switch (daemon->pid = fork()) {
-	case -1:
+	if ((daemon->pid = launch_spawn(argv, out[1], logfd)) == -1)
 		bench_fatal("fork: %s", strerror(errno));
-	case 0:
-		if (dup2(out[1], STDOUT_FILENO) == -1 ||
-		    dup2(logfd, STDERR_FILENO) == -1)
-			_exit(127);
-		bench_pin(0, bench_server_cpu(BENCH_SPLIT_CPUS));
-		execl(bench_creamasd, bench_creamasd, "-d", "--listen",
-		    "127.0.0.1:0", (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", bench_creamasd,
-		    strerror(errno));
-		_exit(127);
-	default:
-		break;
-	}
+	bench_pin(daemon->pid, bench_server_cpu(BENCH_SPLIT_CPUS));
 	close(out[1]);
 	close(logfd);
 	for (i = 0; i < BENCH_MAX_DAEMONS; i++) {
@@ -431,27 +417,10 @@ bench_daemon_start(const char *name)
 	}
 
 	/* The first stdout line is the bound port. */
-	pfd.fd = out[0];
-	pfd.events = POLLIN;
-	while (memchr(line, '\n', used) == NULL) {
-		if (used == sizeof line - 1 || poll(&pfd, 1, 10000) != 1)
-			bench_fatal("%s: no port line on stdout", daemon->name);
-		n = read(out[0], line + used, sizeof line - 1 - used);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			bench_fatal("%s: stdout closed before the port line",
-			    daemon->name);
-		used += (size_t)n;
-	}
+	if (launch_read_port(out[0], 10, &daemon->port, line, &why) != 0)
+		bench_fatal("%s: no port on stdout (got '%s'; %s)",
+		    daemon->name, line, why);
 	close(out[0]);
-	line[used] = '\0';
-	errno = 0;
-	port = strtol(line, &end, 10);
-	if (errno != 0 || end == line || *end != '\n' || port <= 0 ||
-	    port > 65535)
-		bench_fatal("%s: bad port line '%s'", daemon->name, line);
-	daemon->port = (uint16_t)port;
 	daemon->next_id = BENCH_ID_FIRST;
 	benchlib_conn_open(&daemon->conn, daemon->port, daemon->name,
 	    BENCH_READ_TIMEOUT);

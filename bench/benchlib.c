@@ -42,6 +42,8 @@
 #include <json-c/json.h>
 
 #include "benchlib.h"
+#include "launch.h"
+#include "sshd.h"
 #include "xmalloc.h"
 
 /*
@@ -62,6 +64,13 @@ benchlib_begin(const char *program)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return (creamasd);
+}
+
+/* The test SSH server (tests/sshd.c) could not go on: give up. */
+void
+sshd_failed(const char *message)
+{
+	bench_fatal("%s", message);
 }
 
 /* Return the monotonic clock in nanoseconds. */
@@ -475,14 +484,10 @@ struct benchlib_daemon *
 benchlib_daemon_startv(const char *creamasd, size_t slaves, int read_timeout,
     const char *const *extra)
 {
-	const char		*argv[64];
+	const char		*argv[64], *why;
 	size_t			 argc = 0;
 	struct benchlib_daemon	*daemon;
-	struct pollfd		 pfd;
-	char			 line[64], count[16], *end;
-	size_t			 used = 0;
-	ssize_t			 n;
-	long			 port;
+	char			 line[LAUNCH_LINE_MAX], count[24];
 	int			 out[2], logfd;
 
 	daemon = xcalloc(1, sizeof *daemon);
@@ -492,67 +497,38 @@ benchlib_daemon_startv(const char *creamasd, size_t slaves, int read_timeout,
 		snprintf(daemon->name, sizeof daemon->name, "master S=%zu",
 		    slaves);
 	snprintf(count, sizeof count, "%zu", slaves);
+	argv[argc++] = creamasd;
+	argv[argc++] = "-d";
+	argv[argc++] = "--listen";
+	argv[argc++] = "127.0.0.1:0";
+	if (slaves > 0) {
+		argv[argc++] = "--role";
+		argv[argc++] = "master";
+		argv[argc++] = "--slaves";
+		argv[argc++] = count;
+	}
+	while (extra != NULL && *extra != NULL && argc < 63)
+		argv[argc++] = *extra++;
+	argv[argc] = NULL;
 	snprintf(daemon->log_path, sizeof daemon->log_path,
 	    "/tmp/creamas-bench.XXXXXX");
 	if ((logfd = mkstemp(daemon->log_path)) == -1)
 		bench_fatal("mkstemp: %s", strerror(errno));
 	if (pipe2(out, O_CLOEXEC) == -1)
 		bench_fatal("pipe: %s", strerror(errno));
-	fflush(NULL);
-	switch (daemon->pid = fork()) {
-	case -1:
+	if ((daemon->pid = launch_spawn(argv, out[1], logfd)) == -1)
 		bench_fatal("fork: %s", strerror(errno));
-	case 0:
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(out[1], STDOUT_FILENO) == -1 ||
-		    dup2(logfd, STDERR_FILENO) == -1)
-			_exit(127);
-		argv[argc++] = creamasd;
-		argv[argc++] = "-d";
-		argv[argc++] = "--listen";
-		argv[argc++] = "127.0.0.1:0";
-		if (slaves > 0) {
-			argv[argc++] = "--role";
-			argv[argc++] = "master";
-			argv[argc++] = "--slaves";
-			argv[argc++] = count;
-		}
-		while (extra != NULL && *extra != NULL && argc < 63)
-			argv[argc++] = *extra++;
-		argv[argc] = NULL;
-		execv(creamasd, (char *const *)(uintptr_t)argv);
-		fprintf(stderr, "exec %s: %s\n", creamasd,
-		    strerror(errno));
-		_exit(127);
-	default:
-		break;
-	}
 	close(out[1]);
 	close(logfd);
 	daemon->next = benchlib_daemons;
 	benchlib_daemons = daemon;
 
 	/* The first stdout line is the port, once every slave is ready. */
-	pfd.fd = out[0];
-	pfd.events = POLLIN;
-	while (memchr(line, '\n', used) == NULL) {
-		if (used == sizeof line - 1 ||
-		    poll(&pfd, 1, BENCHLIB_START_TIMEOUT) != 1)
-			bench_fatal("%s: no port line on stdout", daemon->name);
-		n = read(out[0], line + used, sizeof line - 1 - used);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			bench_fatal("%s: stdout closed before the port line",
-			    daemon->name);
-		used += (size_t)n;
-	}
+	if (launch_read_port(out[0], BENCHLIB_START_TIMEOUT / 1000.0,
+	    &daemon->port, line, &why) != 0)
+		bench_fatal("%s: no port on stdout (got '%s'; %s)",
+		    daemon->name, line, why);
 	close(out[0]);
-	line[used] = '\0';
-	port = strtol(line, &end, 10);
-	if (end == line || *end != '\n' || port <= 0 || port > 65535)
-		bench_fatal("%s: bad port line '%s'", daemon->name, line);
-	daemon->port = (uint16_t)port;
 	daemon->next_id = 1;
 	benchlib_conn_open(&daemon->conn, daemon->port, daemon->name,
 	    read_timeout);

@@ -40,8 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <check.h>
-
 #include "sshd.h"
 #include "xmalloc.h"
 
@@ -93,12 +91,12 @@ sshd_read_file(const char *path)
 	return (text);
 }
 
-/* Fail the running test, with the end of sshd's log if there is one. */
+/* Give up through sshd_failed(), with the end of sshd's log if any. */
 static void
 sshd_fail(const struct sshd *s, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*message, *log = NULL;
+	char	*message, *full, *log = NULL;
 	size_t	 length;
 
 	va_start(ap, fmt);
@@ -108,9 +106,9 @@ sshd_fail(const struct sshd *s, const char *fmt, ...)
 		log = sshd_read_file(s->log);
 	if (log != NULL && (length = strlen(log)) > SSHD_LOG_TAIL)
 		memmove(log, log + length - SSHD_LOG_TAIL, SSHD_LOG_TAIL + 1);
-	ck_abort_msg("sshd: %s%s%s", message,
+	xasprintf(&full, "sshd: %s%s%s", message,
 	    log != NULL ? "; its log ends:\n" : "", log != NULL ? log : "");
-	abort();	/* not reached: Check ends the test */
+	sshd_failed(full);
 }
 
 /* Write a string to a new file with a mode. */

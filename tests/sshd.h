@@ -26,7 +26,9 @@
  * empty directory there, so the user's shell start-up files (~/.bashrc,
  * which bash reads for ssh commands) add nothing to a command's output.
  *
- * Anything that goes wrong fails the running Check test with sshd's log.
+ * Anything that goes wrong ends in sshd_failed() with sshd's log, which
+ * each program linking sshd.c defines: the tests fail the running Check
+ * test (testlib.c), a benchmark gives up (bench/benchlib.c).
  * sshd also gets SIGTERM through PR_SET_PDEATHSIG when the test process
  * dies, so a failing test does not leak it; tests still stop it by pid
  * with sshd_stop(). With sshd_fixture_setup/teardown as a test case's
@@ -56,6 +58,7 @@ struct sshd {
 	char		*extra_config;	/* more sshd_config lines, or NULL */
 };
 
+void		 sshd_failed(const char *) __attribute__((noreturn));
 void		 sshd_fixture_setup(void);
 void		 sshd_fixture_teardown(void);
 struct sshd	*sshd_start(const char *);

@@ -49,6 +49,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "launch.h"
+#include "sshd.h"
 #include "testlib.h"
 
 #define TL_MAX_PIDS		256
@@ -648,6 +650,14 @@ tl_plugin_path(const char *name)
 	return (path);
 }
 
+/* The test SSH server (sshd.c) could not go on: fail the running test. */
+void
+sshd_failed(const char *message)
+{
+	ck_abort_msg("%s", message);
+	abort();	/* not reached: Check ends the test */
+}
+
 /* Make a new temporary folder, removed at exit; it lives until then. */
 const char *
 tl_tempdir(void)
@@ -1009,35 +1019,11 @@ tl_argv_string(const char *const *argv)
 static pid_t
 tl_spawn(const char *const *argv, int out_fd, int err_fd)
 {
-	union {
-		const char *const	*in;
-		char *const		*out;
-	}	 arguments;
-	pid_t	 parent = getpid(), pid;
-	int	 null_fd;
+	pid_t	 pid;
 
 	tl_need_cleanup();
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1)
+	if ((pid = launch_spawn(argv, out_fd, err_fd)) == -1)
 		ck_abort_msg("fork: %s", strerror(errno));
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != parent)
-			_exit(126);
-		if ((null_fd = open("/dev/null", O_RDONLY)) == -1 ||
-		    dup2(null_fd, STDIN_FILENO) == -1 ||
-		    dup2(out_fd, STDOUT_FILENO) == -1 ||
-		    dup2(err_fd, STDERR_FILENO) == -1)
-			_exit(126);
-		signal(SIGPIPE, SIG_DFL);
-		/* execv() takes char *const[] but does not change it. */
-		arguments.in = argv;
-		execv(argv[0], arguments.out);
-		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0],
-		    strerror(errno));
-		_exit(127);
-	}
 	tl_track_pid(pid);
 	return (pid);
 }
@@ -1065,13 +1051,8 @@ tl_daemon_startv(const char *const *args)
 	struct tl_daemon	*d;
 	const char		*argv[TL_MAX_ARGS + 4];
 	struct tl_exit		 e;
-	struct pollfd		 pfd;
-	char			 line[64], *end, *err;
-	const char		*why = "timed out";
-	size_t			 used = 0;
-	ssize_t			 length;
-	double			 deadline;
-	unsigned long		 port;
+	char			 line[LAUNCH_LINE_MAX], *err;
+	const char		*why;
 	int			 fds[2], err_fd, rc;
 
 	tl_build_argv(argv, 1, args);
@@ -1088,45 +1069,15 @@ tl_daemon_startv(const char *const *args)
 	close(err_fd);
 
 	/* The first line on stdout is the port. */
-	deadline = tl_now() + TL_TIMEOUT;
-	while (memchr(line, '\n', used) == NULL && used < sizeof line - 1) {
-		pfd.fd = fds[0];
-		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, tl_poll_ms(deadline));
-		if (rc == -1 && errno == EINTR)
-			continue;
-		if (rc == -1)
-			ck_abort_msg("poll: %s", strerror(errno));
-		if (rc == 0) {
-			if (tl_now() >= deadline)
-				break;
-			continue;
-		}
-		length = read(fds[0], line + used, sizeof line - 1 - used);
-		if (length == -1 && errno == EINTR)
-			continue;
-		if (length <= 0) {
-			why = "closed its stdout";
-			break;
-		}
-		used += (size_t)length;
-	}
+	rc = launch_read_port(fds[0], TL_TIMEOUT, &d->port, line, &why);
 	close(fds[0]);
-	line[used] = '\0';
-	if (memchr(line, '\n', used) != NULL)
-		why = "not a port number";
-	else if (used == sizeof line - 1)
-		why = "a line too long";
-	port = strtoul(line, &end, 10);
-	if (used == 0 || !isdigit((unsigned char)line[0]) || *end != '\n' ||
-	    port == 0 || port > 65535) {
+	if (rc != 0) {
 		e = tl_stop_pid(d->pid, SIGKILL, TL_KILL_WAIT);
 		err = tl_read_file(d->stderr_path);
 		ck_abort_msg("%s: no port on stdout (got \"%s\"; %s); %s; "
 		    "stderr:\n%s", tl_argv_string(argv), line, why,
 		    tl_exit_string(&e), err != NULL ? err : "");
 	}
-	d->port = (uint16_t)port;
 	return (d);
 }
 
