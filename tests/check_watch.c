@@ -23,7 +23,8 @@
  * them. trigger --timings: a CSV line per round, node and slave whose
  * numbers add up. plot: an SVG that python3's XML parser reads, one
  * polyline per node, a straggler above the others and named in the
- * legend.
+ * legend. stop --log-folder: every node's logs in DIR/NODE (logs over
+ * SSH are tested in check_ctl_ssh.c).
  */
 
 #include <sys/types.h>
@@ -109,14 +110,17 @@ top_cluster_start(struct top_cluster *cluster)
 	}
 }
 
-/* Stop the nodes with creamasctl stop; every process must be gone. */
+/*
+ * Stop the nodes with creamasctl stop, with one more argument if given;
+ * every process must be gone.
+ */
 static void
-top_cluster_stop(struct top_cluster *cluster)
+top_cluster_stop(struct top_cluster *cluster, const char *arg)
 {
 	struct tl_exit	 e;
 	size_t		 i, k;
 
-	top_ctl(cluster, "stop", NULL);
+	top_ctl(cluster, "stop", arg);
 	for (i = 0; i < TOP_NODES; i++) {
 		e = tl_stop_pid(cluster->pids[i], 0, TOP_WAIT);
 		ck_assert_msg(!e.killed, "%s still ran after stop",
@@ -295,7 +299,7 @@ START_TEST(test_top_tmux)
 	ck_assert_msg(tl_wait_no_stray(TOP_WAIT) == 0, "tmux left a process");
 	free(command);
 	free(socket);
-	top_cluster_stop(&cluster);
+	top_cluster_stop(&cluster, NULL);
 }
 END_TEST
 
@@ -348,7 +352,7 @@ START_TEST(test_top_json)
 	}
 	ck_assert_uint_eq(count, 3);
 	tl_ctl_free(&run);
-	top_cluster_stop(&cluster);
+	top_cluster_stop(&cluster, NULL);
 }
 END_TEST
 
@@ -442,7 +446,7 @@ START_TEST(test_timings)
 	top_lines_free(lines, count);
 	free(text);
 	free(csv);
-	top_cluster_stop(&cluster);
+	top_cluster_stop(&cluster, NULL);
 }
 END_TEST
 
@@ -542,7 +546,64 @@ START_TEST(test_plot)
 }
 END_TEST
 
-/* The suite: top under tmux and as JSON, timings and their plot. */
+/*
+ * stop --log-folder DIR on nodes that have no log folder: each is given
+ * DIR/NODE before it stops, and there are its master's and slaves'
+ * environment logs, each saying it stopped, and every counter's log,
+ * its one line with the last round's number.
+ */
+START_TEST(test_stop_log_folder)
+{
+	struct top_cluster	 cluster;
+	struct json_object	*agents;
+	struct tl_conn		*conn;
+	char			*dir, *arg, *path, *text;
+	size_t			 i, k;
+
+	top_cluster_start(&cluster);
+	top_ctl(&cluster, "prepare", "--agents=counter:3");
+	top_ctl(&cluster, "trigger", "-n2");
+	dir = tl_path(tl_tempdir(), "at-stop");
+	arg = tl_printf("--log-folder=%s", dir);
+	agents = json_object_new_array();
+	for (i = 0; i < TOP_NODES; i++) {
+		conn = tl_connect(cluster.ports[i]);
+		json_object_array_add(agents, tl_ok(conn, "get_agents", NULL));
+		tl_close(conn);
+	}
+	top_cluster_stop(&cluster, arg);
+	for (i = 0; i < TOP_NODES; i++) {
+		for (k = 0; k <= TOP_SLAVES; k++) {
+			path = tl_printf("%s/%s/env_%u.log", dir,
+			    cluster.names[i], cluster.ports[i] + (unsigned)k);
+			text = tl_read_file(path);
+			ck_assert_msg(text != NULL && strstr(text, "stopped") !=
+			    NULL, "%s: %s", path, text != NULL ? text :
+			    "missing");
+			free(text);
+			free(path);
+		}
+		for (k = 0; k < 3; k++) {
+			path = tl_printf("%s/%s/agent_%u_%ld.log", dir,
+			    cluster.names[i], tl_address_port(
+			    json_object_get_string(tl_index(tl_index(agents,
+			    i), k))), tl_address_agent(json_object_get_string(
+			    tl_index(tl_index(agents, i), k))));
+			text = tl_read_file(path);
+			ck_assert_msg(text != NULL &&
+			    strcmp(text, "round 2: count 2\n") == 0, "%s: %s",
+			    path, text != NULL ? text : "missing");
+			free(text);
+			free(path);
+		}
+	}
+	json_object_put(agents);
+	free(arg);
+	free(dir);
+}
+END_TEST
+
+/* The suite: top under tmux and as JSON, timings and their plot, logs. */
 Suite *
 suite_watch(void)
 {
@@ -559,6 +620,7 @@ suite_watch(void)
 	tcase_set_timeout(tc, TOP_TEST_TIMEOUT);
 	tcase_add_test(tc, test_timings);
 	tcase_add_test(tc, test_plot);
+	tcase_add_test(tc, test_stop_log_folder);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
