@@ -169,7 +169,7 @@ struct round {
 	uint64_t		 number;	/* what agents see */
 	int			 given;		/* number came from the caller */
 	int			 acting;
-	int			 fetching;	/* edge values, before acting */
+	int			 fetching;	/* round_prepare hooks awaited */
 	size_t			 next;		/* the next agent to act */
 	size_t			 end;		/* agents acting: [1, end) */
 	struct event		*slice;		/* acts the next slice */
@@ -184,6 +184,20 @@ struct round {
 	uint64_t		 act_us;	/* spent in the agents' act */
 	struct event		*timer;
 };
+
+/* A round as extensions see it (<creamas/env.h>) is the round itself. */
+static inline struct cr_round *
+round_handle(struct round *round)
+{
+	return ((struct cr_round *)(void *)round);
+}
+
+/* The round of a handle given to an extension. */
+static inline struct round *
+round_of(struct cr_round *handle)
+{
+	return ((struct round *)(void *)handle);
+}
 
 /* The sides of a grid, in Creamas' order of the cardinal directions. */
 enum grid_direction {
@@ -344,6 +358,11 @@ void		 extension_agent_spawned(struct cr_agent *);
 void		 extension_agent_removed(struct cr_agent *);
 void		 extension_status(struct json_object *);
 int		 extension_ready(void);
+int		 extension_round_prepare(struct round *);
+void		 extension_round_acted(uint64_t);
+void		 extension_round_abandon(struct round *);
+int		 extension_agent_spawning(const char *, struct json_object **);
+void		 extension_close(void);
 void		 extension_free_all(void);
 
 /* grid.c */

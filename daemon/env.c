@@ -366,7 +366,7 @@ env_spawn(const char *type_name, struct json_object *params,
 		    "unknown agent type '%s'", rpc_quote(type_name));
 		return (-1);
 	}
-	if (grid_spawn_check(type, error) != 0)
+	if (extension_agent_spawning(type->name, error) != 0)
 		return (-1);
 	if (env_reserve(1, error) != 0)
 		return (-1);
@@ -384,7 +384,7 @@ env_spawn(const char *type_name, struct json_object *params,
 		    "failed", failure != NULL ? ": " : "",
 		    failure != NULL ? failure : "");
 		free(failure);
-		grid_values_forget(agent);
+		extension_agent_removed(agent);
 		agent_free(agent);
 		return (-1);
 	}
@@ -612,16 +612,16 @@ env_free(void)
 
 	call_free_all();
 	master_free();
-	grid_free();
 	if (env->idle_timer != NULL)
 		event_free(env->idle_timer);
 	if (env->stdin_event != NULL)
 		event_free(env->stdin_event);
 	agent_log_close_all();
-	for (i = 1; i < env->nagents; i++) {
+	for (i = 1; i < env->nagents; i++)
 		extension_agent_removed(env->agents[i]);
+	extension_close();
+	for (i = 1; i < env->nagents; i++)
 		agent_free(env->agents[i]);
-	}
 	agent_free_slabs();
 	free(env->agents);
 	server_free(env->server);

@@ -71,6 +71,13 @@ cr_call_fail(struct cr_call *call, const char *fmt, ...)
 	free(call);
 }
 
+/* An extension's round_prepare is done; see creamas_env(3). */
+void
+cr_round_ready(struct cr_round *round)
+{
+	round_fetched(round_of(round));
+}
+
 /* Return the number of agents, the manager not counted. */
 size_t
 cr_env_agent_count(void)

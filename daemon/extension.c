@@ -353,6 +353,76 @@ extension_ready(void)
 	return (1);
 }
 
+/* A round begins: return how many extensions make its agents wait. */
+int
+extension_round_prepare(struct round *round)
+{
+	struct extension	*extension;
+	size_t			 i;
+	int			 waiting = 0;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.round_prepare != NULL &&
+		    extension->table.round_prepare(round_handle(round)))
+			waiting++;
+	}
+	return (waiting);
+}
+
+/* Every agent of the round has acted. */
+void
+extension_round_acted(uint64_t round)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.round_acted != NULL)
+			extension->table.round_acted(round);
+	}
+}
+
+/* The round ends while extensions still prepare it. */
+void
+extension_round_abandon(struct round *round)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.round_abandon != NULL)
+			extension->table.round_abandon(round_handle(round));
+	}
+}
+
+/* Ask every extension whether an agent of a type may be spawned. */
+int
+extension_agent_spawning(const char *type, struct json_object **error)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.agent_spawning != NULL &&
+		    (*error = extension->table.agent_spawning(type)) != NULL)
+			return (-1);
+	}
+	return (0);
+}
+
+/* The environment is freed: every extension lets go of what it holds. */
+void
+extension_close(void)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.close != NULL)
+			extension->table.close();
+	}
+}
+
 /* Forget every extension (the method table is freed before). */
 void
 extension_free_all(void)

@@ -23,9 +23,11 @@
 /*
  * The grid as an extension of the environment (Creamas' GridEnvironment
  * and GridMultiEnvironment): its managing functions, added to the one
- * method table, and the hooks by which the core learns whether the grid
- * is full and what its status is. The handlers are in grid.c,
- * grid_values.c and, for a master, master_grid.c.
+ * method table, and the hooks through which alone the core reaches it:
+ * whether it is full, its status, the values across its edges fetched
+ * before a round's agents act, the agents it refuses and forgets, and
+ * freeing it. The handlers are in grid.c, grid_values.c and, for a
+ * master, master_grid.c.
  */
 
 static const struct rpc_param no_params[] = {
@@ -88,11 +90,56 @@ grid_methods_status(struct json_object *status)
 		json_object_object_add(status, "grid", grid);
 }
 
+/* A round begins: fetch the values across the edges; 1 to wait. */
+static int
+grid_methods_round_prepare(struct cr_round *round)
+{
+	return (grid_values_begin(round_of(round)));
+}
+
+/* Every agent acted: what they published is the next round's. */
+static void
+grid_methods_round_acted(uint64_t round)
+{
+	grid_values_acted();
+}
+
+/* The round ended before the edges' values came. */
+static void
+grid_methods_round_abandon(struct cr_round *round)
+{
+	grid_values_abandon(round_of(round));
+}
+
+/* Refuse an agent when the grid is full or its type needs a grid. */
+static struct json_object *
+grid_methods_agent_spawning(const char *type)
+{
+	struct json_object	*error = NULL;
+
+	if (grid_spawn_check(types_find(type), &error) != 0)
+		return (error);
+	return (NULL);
+}
+
+/* An agent that failed its init, or at the end: its cell has no value. */
+static void
+grid_methods_agent_removed(struct cr_agent *agent)
+{
+	grid_values_forget(agent);
+}
+
 static const struct cr_extension grid_extension = {
 	CR_EXTENSION_HEADER,
 	.name = "grid",
+	.agent_removed = grid_methods_agent_removed,
 	.status = grid_methods_status,
 	.ready = grid_is_ready,
+	.round_prepare = grid_methods_round_prepare,
+	.round_acted = grid_methods_round_acted,
+	.round_abandon = grid_methods_round_abandon,
+	.agent_spawning = grid_methods_agent_spawning,
+	.close = grid_free,
 };
 
 /* Add the grid's managing functions and hooks. */

@@ -84,9 +84,10 @@ round_unanswered(const struct cr_agent *caller, const char *address,
 }
 
 /*
- * The round's time is up: end it with what has been answered. Values
- * across the grid's edges still awaited count as failed: the agents act
- * without them, so every environment's grid stays in step.
+ * The round's time is up: end it with what has been answered. What
+ * extensions still prepare (a grid's values across its edges) is
+ * abandoned: the agents act without it, so every environment stays in
+ * step.
  */
 static void
 round_timeout_cb(evutil_socket_t fd, short events, void *arg)
@@ -94,7 +95,7 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	struct round	*round = arg;
 
 	if (round->fetching) {
-		grid_values_abandon(round);
+		extension_round_abandon(round);
 		round->fetching = 0;
 		round_act_begin(round);
 	}
@@ -180,7 +181,7 @@ round_act_agents(struct round *round, int sliced)
 	}
 	round->next = next;
 	round->act_us += clock_now_us() - started;
-	grid_values_acted();
+	extension_round_acted(round->number);
 	round->acting = 0;
 	return (1);
 }
@@ -290,7 +291,7 @@ round_start(struct request *request, struct json_object *params)
 	round->slice = evtimer_new(env->base, round_slice_cb, round);
 	extension_round_begin(round->number);
 
-	round->fetching = grid_values_begin(round);
+	round->fetching = extension_round_prepare(round);
 	if (!round->fetching)
 		round_act(round);
 }
@@ -303,11 +304,12 @@ round_act(struct round *round)
 	round_act_continue(round);
 }
 
-/* The values across the grid's edges are in (or failed): act now. */
+/* An extension has prepared the round: act once the last one has. */
 void
 round_fetched(struct round *round)
 {
-	round->fetching = 0;
+	if (--round->fetching > 0)
+		return;
 	round_act(round);
 }
 
@@ -407,7 +409,7 @@ round_abort(const char *reason)
 	if (env->round == NULL)
 		return;
 	if (env->round->fetching) {
-		grid_values_abandon(env->round);
+		extension_round_abandon(env->round);
 		env->round->fetching = 0;
 	}
 	round_error(env->round, NULL, RPC_SHUTTING_DOWN, reason);

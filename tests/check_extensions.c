@@ -245,6 +245,20 @@ START_TEST(test_hooks_and_keys)
 	tl_expect_result(node->conn, "configure",
 	    "{\"key\":\"demo.ready\",\"value\":\"yes\"}", "null");
 	tl_expect_result(node->conn, "is_ready", NULL, "true");
+	/* A round that waits for round_prepare's call to an agent. */
+	tl_expect_result(node->conn, "configure",
+	    "{\"key\":\"demo.prepare\",\"value\":\"yes\"}", "null");
+	status = tl_ok(node->conn, "trigger_all", NULL);
+	ck_assert_int_eq(tl_int(status, "agents"), 6);
+	json_object_put(status);
+	hooks = tl_ok(node->conn, "demo_hooks", NULL);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(tl_int(tl_index(hooks, i), "prepared"), 1);
+		ck_assert_int_eq(tl_int(tl_index(hooks, i), "acted"), 3);
+		ck_assert_int_eq(tl_int(tl_index(hooks, i), "rounds_ended"),
+		    3);
+	}
+	json_object_put(hooks);
 	json_object_put(tl_err(node->conn, -32602, "configure",
 	    "{\"key\":\"demo.colour\",\"value\":\"red\"}"));
 	json_object_put(tl_err(node->conn, -32602, "configure",

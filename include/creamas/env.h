@@ -70,6 +70,9 @@ struct cr_param {
 /* A call of a managing function on this slave, until it is answered. */
 struct cr_call;
 
+/* A round whose agents wait for an extension's round_prepare. */
+struct cr_round;
+
 /* One slave's answer, handed to a combine callback (all borrowed). */
 struct cr_answer {
 	const char		*slave;		/* its manager's address */
@@ -107,6 +110,14 @@ struct cr_method {
  * process, master and slaves; rounds and agents happen in slaves.
  * status adds members to the status object (borrowed). ready returns 0
  * while the environment is not ready (is_ready answers false), else 1.
+ * round_prepare runs as a round begins, before any agent acts; it
+ * returns 1 to make the agents wait until it calls cr_round_ready(round)
+ * (round_abandon runs instead if the round ends first), else 0.
+ * round_acted runs once every agent has acted (calls may be out).
+ * agent_spawning may refuse an agent of a type before it is made: it
+ * returns NULL, or a JSON-RPC error object {code, message, data} (taken).
+ * agent_removed also runs for an agent whose init failed. close runs
+ * when the environment is freed, after the agents were removed.
  */
 struct cr_extension {
 	uint32_t		 size;		/* sizeof, as built */
@@ -122,6 +133,11 @@ struct cr_extension {
 	void			(*agent_removed)(struct cr_agent *agent);
 	void			(*status)(struct json_object *status);
 	int			(*ready)(void);
+	int			(*round_prepare)(struct cr_round *round);
+	void			(*round_acted)(uint64_t round);
+	void			(*round_abandon)(struct cr_round *round);
+	struct json_object	*(*agent_spawning)(const char *type);
+	void			(*close)(void);
 };
 
 /* The first members of a struct cr_extension. */
@@ -135,6 +151,9 @@ void		 cr_call_reply(struct cr_call *call,
 /* Answer a call with an error whose message is formatted. */
 void		 cr_call_fail(struct cr_call *call, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/* An extension's round_prepare is done: the agents may act. */
+void		 cr_round_ready(struct cr_round *round);
 
 /* The number of agents of this environment, the manager not counted. */
 size_t		 cr_env_agent_count(void);

@@ -35,8 +35,10 @@
  *   demo_hooks	how often each hook ran here (concat of one object)
  *
  * Configuration keys: demo.label, demo.removed_log, a file to which
- * the agent-removed hook adds a line per agent, and demo.ready: "no"
- * makes the environment not ready.
+ * the agent-removed hook adds a line per agent, demo.ready: "no" makes
+ * the environment not ready, and demo.prepare: "yes" makes every round
+ * wait, before its agents act, for the first agent's get_score asked
+ * by round_prepare.
  */
 
 #include <stdio.h>
@@ -60,6 +62,9 @@ static struct {
 	char	 label[64];
 	char	 removed_log[512];
 	int	 not_ready;
+	int	 prepare;
+	int64_t	 prepared;	/* rounds prepared, an answer in */
+	int64_t	 acted;		/* round_acted calls */
 } demo;
 
 /* A scorer takes its score from params {"score": N}. */
@@ -298,6 +303,10 @@ demo_hooks(struct cr_call *call, const struct json_object *params)
 	    json_object_new_int64(demo.last_round));
 	json_object_object_add(counts, "spawned",
 	    json_object_new_int64(demo.spawned));
+	json_object_object_add(counts, "prepared",
+	    json_object_new_int64(demo.prepared));
+	json_object_object_add(counts, "acted",
+	    json_object_new_int64(demo.acted));
 	list = json_object_new_array();
 	json_object_array_add(list, counts);
 	cr_call_reply(call, list);
@@ -312,6 +321,10 @@ demo_configure(const char *key, const char *value, char **cause)
 
 	if (strcmp(key, "ready") == 0) {
 		demo.not_ready = strcmp(value, "no") == 0;
+		return (0);
+	}
+	if (strcmp(key, "prepare") == 0) {
+		demo.prepare = strcmp(value, "yes") == 0;
 		return (0);
 	}
 	if (strlen(value) >= sizeof demo.label &&
@@ -357,6 +370,37 @@ demo_agent_removed(struct cr_agent *agent)
 		return;
 	fprintf(file, "%ld\n", cr_agent_id(agent));
 	fclose(file);
+}
+
+/* The first agent answered: the round may go on. */
+static void
+demo_prepared(struct cr_agent *agent, const struct json_object *result,
+    const struct json_object *error, void *arg)
+{
+	if (error == NULL)
+		demo.prepared++;
+	cr_round_ready(arg);
+}
+
+/* With demo.prepare, ask the first agent before the agents act. */
+static int
+demo_round_prepare(struct cr_round *round)
+{
+	char	 address[CR_ADDRESS_MAX];
+
+	if (!demo.prepare || cr_env_agent_count() == 0)
+		return (0);
+	cr_agent_address(cr_env_agent(0), address, sizeof address);
+	if (cr_env_call(address, "get_score", NULL, demo_prepared, round) != 0)
+		return (0);
+	return (1);
+}
+
+/* Every agent acted. */
+static void
+demo_round_acted(uint64_t round)
+{
+	demo.acted++;
 }
 
 /* Ready unless demo.ready is "no". */
@@ -405,7 +449,7 @@ static const struct cr_method demo_methods[] = {
 };
 
 static const char *const demo_keys[] = { "label", "removed_log", "ready",
-	NULL };
+	"prepare", NULL };
 
 static const struct cr_extension demo_extension = {
 	CR_EXTENSION_HEADER,
@@ -419,6 +463,8 @@ static const struct cr_extension demo_extension = {
 	.agent_removed = demo_agent_removed,
 	.status = demo_status,
 	.ready = demo_ready,
+	.round_prepare = demo_round_prepare,
+	.round_acted = demo_round_acted,
 };
 
 static const struct cr_agent_type scorer_type = {
