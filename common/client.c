@@ -265,7 +265,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 			log_warnx("%s: %s", client->peer,
 			    rpc_error_message(error));
 			json_object_put(error);
-			client_lose(client, "unparseable reply");
+			client_lose(client, CLIENT_UNPARSEABLE);
 			return;
 		}
 		if (rc == 1)

@@ -33,6 +33,9 @@
  */
 struct client;
 
+/* Why a connection whose peer sent what is not JSON is lost. */
+#define CLIENT_UNPARSEABLE	"unparseable reply"
+
 typedef void	(*client_reply_cb)(struct json_object *, struct json_object *,
 		    void *);
 /*

@@ -256,6 +256,29 @@ cluster_fanout(struct cluster *cluster, struct client **clients,
 }
 
 /*
+ * Return why a greeting's answer shows the peer is no creamasd (new), or
+ * NULL: no answer in time, or a line that is not JSON-RPC.
+ */
+static char *
+cluster_greet_failure(struct cluster *cluster, size_t i,
+    struct json_object *error, double seconds)
+{
+	char	*why = NULL;
+
+	if (error == NULL)
+		return (NULL);
+	if (rpc_error_code(error) == RPC_TIMED_OUT)
+		xasprintf(&why, "no answer from %s within %g s: not a "
+		    "creamasd, or not answering", cluster->node[i]->name,
+		    seconds);
+	else if (rpc_error_code(error) == RPC_CONNECTION_LOST &&
+	    strcmp(rpc_error_message(error), CLIENT_UNPARSEABLE) == 0)
+		xasprintf(&why, "%s answered what is not JSON-RPC: not a "
+		    "creamasd", cluster->node[i]->name);
+	return (why);
+}
+
+/*
  * Greet the nodes in which whose connection is new: a peer must answer a
  * first call (get_time, answered at once by any creamasd) within the
  * connect timeout, or it is no creamasd and is not asked to do anything
@@ -292,15 +315,12 @@ cluster_greet(struct cluster *cluster, const size_t *which, size_t count,
 	free(params);
 	for (k = 0; k < nfresh; k++) {
 		i = which != NULL ? which[fresh[k]] : fresh[k];
-		if (replies[k].error == NULL || rpc_error_code(
-		    replies[k].error) != RPC_TIMED_OUT) {
+		if ((message = cluster_greet_failure(cluster, i,
+		    replies[k].error, seconds)) == NULL) {
 			/* Any answer, even an error, is a JSON-RPC peer. */
 			cluster->greeted[i] = 1;
 			continue;
 		}
-		xasprintf(&message, "no answer from %s within %g s: not a "
-		    "creamasd, or not answering", cluster->node[i]->name,
-		    seconds);
 		errors[fresh[k]] = rpc_error_new(CTL_NOT_CREAMASD, message,
 		    NULL);
 		free(message);

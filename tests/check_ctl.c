@@ -1563,6 +1563,8 @@ START_TEST(test_not_creamasd)
 {
 	struct fake_node	 fake;
 	struct tl_ctl		 run;
+	struct tl_conn		*conn;
+	const char		*args[] = { "-f", NULL, "stop", NULL };
 	char			*expected;
 
 	fake_node_start(&fake);
@@ -1591,6 +1593,24 @@ START_TEST(test_not_creamasd)
 	tl_ctl_expect(&run, 1, "call on a silent listener");
 	ck_assert_msg(strstr(run.err, "within 0.5 s: not a creamasd") !=
 	    NULL, "%s", run.err);
+	tl_ctl_free(&run);
+
+	/* A program that answers, but not JSON-RPC: at once. */
+	fake_node_stop(&fake);
+	fake_node_start(&fake);
+	args[1] = fake.file;
+	tl_ctl_start(&run, args);
+	conn = tl_accept(fake.fd, TL_TIMEOUT);
+	ck_assert_ptr_nonnull(conn);
+	free(tl_expect_line(conn, TL_TIMEOUT));
+	tl_send_line(conn, "HTTP/1.1 400 Bad Request");
+	tl_ctl_wait(&run, CTL_TIMEOUT);
+	tl_close(conn);
+	tl_ctl_expect(&run, 1, "stop of a program that is no creamasd");
+	expected = tl_printf("creamasctl: %s: stop: %s answered what is not "
+	    "JSON-RPC: not a creamasd\n", fake.name, fake.name);
+	ck_assert_msg(strstr(run.err, expected) != NULL, "%s", run.err);
+	free(expected);
 	tl_ctl_free(&run);
 
 	tl_ctl_run(&run, CTL_TIMEOUT, "-f", fake.file, "status",
