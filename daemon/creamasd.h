@@ -260,7 +260,6 @@ struct env {
 	uint64_t		 started_us;
 	int			 stopping;
 	uint32_t		 random_state;
-	struct grid		*grid;		/* NULL unless set_gs/origin */
 };
 
 extern struct env	*env;
@@ -366,6 +365,7 @@ void		 extension_close(void);
 void		 extension_free_all(void);
 
 /* grid.c */
+extern struct grid *grid_current;	/* NULL unless set_gs/origin */
 struct grid	*grid_get(void);
 void		 grid_free(void);
 int		 grid_is_ready(void);

@@ -35,6 +35,9 @@
 
 #define GRID_XY_MAX	(INT64_C(1) << 60)	/* |x|, |y| asked about */
 
+/* This environment's grid, or a master's layout of its slaves' grids. */
+struct grid	*grid_current;
+
 /* One address asked of a neighbouring environment. */
 struct grid_lookup {
 	struct grid_wiring	*wiring;
@@ -62,11 +65,11 @@ static const int grid_dy[GRID_DIRECTIONS] = { -1, 0, 1, 0 };
 struct grid *
 grid_get(void)
 {
-	if (env->grid == NULL) {
-		env->grid = xcalloc(1, sizeof *env->grid);
-		env->grid->first = env->nagents;
+	if (grid_current == NULL) {
+		grid_current = xcalloc(1, sizeof *grid_current);
+		grid_current->first = env->nagents;
 	}
-	return (env->grid);
+	return (grid_current);
 }
 
 /* Return how many cells a grid has; 0 until its size is set. */
@@ -156,7 +159,7 @@ grid_wiring_free(const struct grid *grid, struct grid_wiring *wiring)
 void
 grid_free(void)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 	int		 direction;
 
 	if (grid == NULL)
@@ -170,14 +173,14 @@ grid_free(void)
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++)
 		free(grid->neighbors[direction]);
 	free(grid);
-	env->grid = NULL;
+	grid_current = NULL;
 }
 
 /* Return 1 unless a grid is set and not yet full. */
 int
 grid_is_ready(void)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 
 	if (grid_cells(grid) == 0)
 		return (1);
@@ -191,7 +194,7 @@ grid_is_ready(void)
 int
 grid_spawn_check(const struct cr_agent_type *type, struct json_object **error)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 
 	if (grid_cells(grid) == 0) {
 		if (!grid_types_needs_grid(type))
@@ -308,7 +311,7 @@ grid_direction_name(int direction)
 int
 cr_grid_xy(const struct cr_agent *agent, int64_t *x, int64_t *y)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 	size_t		 index;
 
 	if (grid_cells(grid) == 0 || agent->id < grid->first)
@@ -347,7 +350,7 @@ int
 cr_grid_neighbor(const struct cr_agent *agent, int direction,
     char *buffer, size_t size)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 	const char	*beyond;
 	int64_t		 x, y;
 	size_t		 index;
@@ -469,7 +472,7 @@ grid_set_gs(struct request *request, struct json_object *params)
 void
 grid_get_gs(struct request *request, struct json_object *params)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 
 	request_reply(request, grid != NULL ?
 	    grid_pair(grid->width, grid->height) : grid_pair(0, 0));
@@ -501,7 +504,7 @@ grid_set_origin(struct request *request, struct json_object *params)
 void
 grid_get_origin(struct request *request, struct json_object *params)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 
 	request_reply(request, grid != NULL ?
 	    grid_pair(grid->origin_x, grid->origin_y) : grid_pair(0, 0));
@@ -511,7 +514,7 @@ grid_get_origin(struct request *request, struct json_object *params)
 void
 grid_get_xy_address(struct request *request, struct json_object *params)
 {
-	struct grid		*grid = env->grid;
+	struct grid		*grid = grid_current;
 	struct json_object	*error;
 	int64_t			 x, y;
 	size_t			 id;
@@ -561,7 +564,7 @@ grid_get_xy_environment(struct request *request, struct json_object *params)
 		request_error(request, error);
 		return;
 	}
-	if (!grid_contains(env->grid, x, y)) {
+	if (!grid_contains(grid_current, x, y)) {
 		request_reply(request, NULL);
 		return;
 	}
@@ -615,7 +618,7 @@ grid_set_grid_neighbor(struct request *request, struct json_object *params)
 static void
 grid_wiring_finish(struct grid_wiring *wiring)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 	struct request	*request = wiring->request;
 	int		 direction;
 
@@ -702,7 +705,7 @@ grid_lookup_done(struct cr_agent *agent, const struct json_object *result,
 void
 grid_set_agent_neighbors(struct request *request, struct json_object *params)
 {
-	struct grid		*grid = env->grid;
+	struct grid		*grid = grid_current;
 	struct grid_wiring	*wiring;
 	struct grid_lookup	*lookup;
 	struct json_object	*call_params, *error;
@@ -770,7 +773,7 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
 void
 grid_get_grid(struct request *request, struct json_object *params)
 {
-	struct grid		*grid = env->grid;
+	struct grid		*grid = grid_current;
 	struct json_object	*list, *cell, *value;
 	struct cr_agent		*agent;
 	size_t			 i, placed = grid_placed(grid);

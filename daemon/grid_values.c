@@ -79,11 +79,11 @@ struct grid_values {
 static struct grid_values *
 grid_values_get(void)
 {
-	if (env->grid == NULL)
+	if (grid_current == NULL)
 		return (NULL);
-	if (env->grid->values == NULL)
-		env->grid->values = xcalloc(1, sizeof *env->grid->values);
-	return (env->grid->values);
+	if (grid_current->values == NULL)
+		grid_current->values = xcalloc(1, sizeof *grid_current->values);
+	return (grid_current->values);
 }
 
 /* Return a new array of count doubles, every one NaN (no value). */
@@ -215,7 +215,7 @@ grid_values_plan(struct grid *grid)
 static ssize_t
 grid_values_cell(const struct cr_agent *agent)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 
 	if (grid_cells(grid) == 0 || agent->id < grid->first ||
 	    agent->id - grid->first >= grid_cells(grid))
@@ -234,8 +234,8 @@ cr_grid_publish(struct cr_agent *agent, double value)
 		return (-1);
 	values = grid_values_get();
 	if (values->published == NULL) {
-		values->published = grid_values_array(grid_cells(env->grid));
-		values->snapshot = grid_values_array(grid_cells(env->grid));
+		values->published = grid_values_array(grid_cells(grid_current));
+		values->snapshot = grid_values_array(grid_cells(grid_current));
 	}
 	values->published[cell] = value;
 	/* Before the first round, neighbours read what is published. */
@@ -252,7 +252,7 @@ grid_values_forget(const struct cr_agent *agent)
 	ssize_t			 cell;
 
 	if ((cell = grid_values_cell(agent)) == -1 ||
-	    (values = env->grid->values) == NULL || values->published == NULL)
+	    (values = grid_current->values) == NULL || values->published == NULL)
 		return;
 	values->published[cell] = NAN;
 	values->snapshot[cell] = NAN;
@@ -268,7 +268,7 @@ static int
 grid_values_read(struct grid_values *values, int direction, int inside,
     size_t cell, ptrdiff_t step, size_t along, double *value)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 
 	if (inside) {
 		*value = values->snapshot[(ptrdiff_t)cell + step];
@@ -288,7 +288,7 @@ int
 cr_grid_neighbor_values(const struct cr_agent *agent,
     double out[CR_GRID_DIRECTIONS])
 {
-	struct grid		*grid = env->grid;
+	struct grid		*grid = grid_current;
 	struct grid_values	*values;
 	size_t			 height, column, row;
 	ssize_t			 cell;
@@ -376,8 +376,8 @@ static void
 grid_values_answered(struct cr_agent *unused, const struct json_object *result,
     const struct json_object *error, void *arg)
 {
-	struct grid_values	*values = env->grid != NULL ?
-				    env->grid->values : NULL;
+	struct grid_values	*values = grid_current != NULL ?
+				    grid_current->values : NULL;
 	struct grid_peer	*peer;
 	struct round		*round;
 	size_t			 index = (size_t)(uintptr_t)arg;
@@ -421,7 +421,7 @@ grid_values_begin(struct round *round)
 	    values->published == NULL)
 		return (0);
 	memcpy(values->snapshot, values->published,
-	    grid_cells(env->grid) * sizeof *values->snapshot);
+	    grid_cells(grid_current) * sizeof *values->snapshot);
 	values->snapshot_generation = values->generation;
 	values->snapshot_taken = 1;
 	values->round = round;
@@ -460,7 +460,7 @@ grid_values_acted(void)
 void
 grid_values_abandon(struct round *round)
 {
-	struct grid_values	*values = env->grid->values;
+	struct grid_values	*values = grid_current->values;
 	size_t			 i;
 
 	for (i = 0; i < values->npeers; i++) {
@@ -488,7 +488,7 @@ grid_values_json(double value)
 void
 grid_get_cell_values(struct request *request, struct json_object *params)
 {
-	struct grid		*grid = env->grid;
+	struct grid		*grid = grid_current;
 	struct grid_values	*values;
 	struct json_object	*agents, *id, *list, *reply;
 	const double		*source;
@@ -569,7 +569,7 @@ grid_values_status(void)
 	const uint64_t		*count;
 	size_t			 i;
 
-	if (master != NULL || grid_cells(env->grid) == 0)
+	if (master != NULL || grid_cells(grid_current) == 0)
 		return (NULL);
 	values = grid_values_get();
 	status = json_object_new_object();

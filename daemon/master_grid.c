@@ -263,7 +263,7 @@ master_grid_pair_params(const char *name, int64_t a, int64_t b)
 static void
 master_grid_send_layout(struct request *request, int with_size)
 {
-	struct grid			*grid = env->grid;
+	struct grid			*grid = grid_current;
 	struct master_grid_batch	*batch;
 	size_t				 k, per = with_size ? 2 : 1;
 
@@ -292,7 +292,7 @@ master_grid_send_layout(struct request *request, int with_size)
 static int
 master_grid_may_change(const char *what, struct json_object **error)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 	struct slave	*slave;
 	uint64_t	 placed;
 	size_t		 k;
@@ -361,7 +361,7 @@ master_grid_set_origin(struct request *request, struct json_object *params)
 static int
 master_grid_slave_at(int64_t x, int64_t y, size_t *index)
 {
-	struct grid	*grid = env->grid;
+	struct grid	*grid = grid_current;
 	int64_t		 column;
 
 	if (grid == NULL || grid->width == 0)
@@ -417,7 +417,7 @@ void
 master_grid_get_xy_address(struct request *request,
     struct json_object *params)
 {
-	struct grid		*grid = env->grid;
+	struct grid		*grid = grid_current;
 	struct json_object	*error;
 	struct slave		*slave;
 	int64_t			 x, y;
@@ -565,7 +565,7 @@ void
 master_grid_set_slave_neighbors(struct request *request,
     struct json_object *params)
 {
-	struct grid			*grid = env->grid;
+	struct grid			*grid = grid_current;
 	struct master_grid_batch	*batch;
 	char				**addresses, **beyond;
 	size_t				 k, last = master->nslaves - 1;

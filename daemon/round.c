@@ -26,9 +26,9 @@
 /*
  * trigger_all: every agent acts once, in creation order; the round ends
  * when every act has returned and every call those acts started has been
- * answered or has failed, or when the round times out. In a grid whose
- * agents publish values, the values across its edges are fetched first
- * (grid_values.c); the agents act only once they are all in. A long
+ * answered or has failed, or when the round times out. Extensions may
+ * prepare a round first (the grid fetches the values across its edges):
+ * the agents act once every one has called cr_round_ready(). A long
  * round acts in slices, serving requests in between.
  */
 
@@ -155,9 +155,9 @@ round_act_begin(struct round *round)
 /*
  * Act the round's agents from the next one on: all of them, or if sliced
  * until ROUND_SLICE_US have passed, when the rest waits for the next turn
- * of the event loop, so that requests (a neighbour asking for the grid's
- * edge, status) are served while a long round runs. Once every agent has
- * acted, count the grid's round and return 1.
+ * of the event loop, so that requests (a neighbour asking for values
+ * along an edge, status) are served while a long round runs. Once every
+ * agent has acted, tell the extensions (round_acted) and return 1.
  */
 static int
 round_act_agents(struct round *round, int sliced)
