@@ -28,6 +28,8 @@
  * the dispatch of agent.NAME calls to one agent.
  */
 
+#define METHODS_CONNECTION_BYTES 1024	/* a connection as kept: ~900 measured */
+
 /* Answer an error from a message in cause, freeing it. */
 static void
 reply_cause(struct request *request, int code, char *cause)
@@ -121,12 +123,18 @@ methods_check_spawn_n(struct json_object *params, struct json_object **error)
 
 /*
  * Check the n of create_random_connections among agents as a slave and
- * a master both do: each agent connects to n others.
+ * a master both do: each agent connects to n others. The agents x n
+ * connections must fit in memory: the bytes they will take are asked
+ * for (and given back) first, so that a request too large for the
+ * process's limit is refused instead of killing it midway.
  */
 int
 methods_check_random_n(int64_t count, size_t agents,
     struct json_object **error)
 {
+	uint64_t	 connections;
+	void		*room;
+
 	if (count < 0 || (agents > 0 && (uint64_t)count >= agents) ||
 	    (agents == 0 && count > 0)) {
 		*error = rpc_error_newf(RPC_INVALID_PARAMS,
@@ -135,6 +143,18 @@ methods_check_random_n(int64_t count, size_t agents,
 		    agents - 1 : 0, agents);
 		return (-1);
 	}
+	connections = (uint64_t)count * agents;
+	if (connections == 0)
+		return (0);
+	if (connections > SIZE_MAX / METHODS_CONNECTION_BYTES ||
+	    (room = malloc(connections * METHODS_CONNECTION_BYTES)) ==
+	    NULL) {
+		*error = env_memory_error("the connections",
+		    connections > SIZE_MAX / METHODS_CONNECTION_BYTES ?
+		    SIZE_MAX : connections * METHODS_CONNECTION_BYTES);
+		return (-1);
+	}
+	free(room);
 	return (0);
 }
 

@@ -198,6 +198,50 @@ START_TEST(test_spawn_count_master)
 END_TEST
 
 /*
+ * Under the limit, create_random_connections among 20,000 agents with n
+ * 19,999 (400 million connections) is refused with an error naming the
+ * limit, on a slave and through a master alike; nothing is connected
+ * and the daemon serves on.
+ */
+START_TEST(test_random_connections_out_of_memory)
+{
+	static const char *const roles[] = { "slave", "master" };
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*response, *connections;
+	size_t			 i, j;
+
+#ifdef __SANITIZE_ADDRESS__
+	return;	/* ASan reserves terabytes of address space: no limit */
+#endif
+	for (i = 0; i < 2; i++) {
+		d = bulk_start_limited(roles[i]);
+		conn = tl_connect(d->port);
+		conn->timeout = 120;
+		tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\","
+		    "\"n\":20000,\"addresses\":false}", "20000");
+		response = tl_call(conn, "create_random_connections",
+		    "{\"n\":19999}");
+		ck_assert_int_eq(tl_response_code(response), -32006);
+		ck_assert_msg(strstr(tl_string(tl_member(response, "error"),
+		    "message"), "RLIMIT_AS") != NULL, "%s: %s", roles[i],
+		    tl_json_text(response));
+		json_object_put(response);
+		tl_expect_result(conn, "is_ready", NULL, "true");
+		connections = tl_ok(conn, "get_connections", "{}");
+		ck_assert_int_eq(json_object_array_length(connections), 20000);
+		for (j = 0; j < 20000; j++)
+			ck_assert_msg(tl_json_equal(tl_index(tl_index(
+			    connections, j), 1), "[]"), "%s: agent %zu has "
+			    "connections", roles[i], j + 1);
+		json_object_put(connections);
+		tl_close(conn);
+		tl_daemon_stop_clean(d);
+	}
+}
+END_TEST
+
+/*
  * spawn_n of a million agents runs in slices: another client's status
  * is answered while it runs (it sees some of the agents, not all), and
  * a trigger_all sent meanwhile waits for the spawn and sees them all.
@@ -347,6 +391,7 @@ suite_bulk(void)
 	tcase_add_test(tc, test_spawn_out_of_memory);
 	tcase_add_test(tc, test_spawn_out_of_memory_master);
 	tcase_add_test(tc, test_spawn_count_master);
+	tcase_add_test(tc, test_random_connections_out_of_memory);
 	tcase_add_test(tc, test_spawn_sliced);
 	tcase_add_test(tc, test_spawn_all_or_nothing);
 	tcase_add_test(tc, test_batch_sliced);
