@@ -9,8 +9,10 @@
 set -eu
 make=${MAKE:-make}
 base=${DEB_CHECK_BASE:-build-deb-base}
-mirror=${DEB_CHECK_MIRROR:-$(awk '/^URIs:/ { print $2; exit }' \
-    /etc/apt/sources.list.d/debian.sources 2>/dev/null)}
+# The mirror this machine's apt uses, in either format of its sources.
+mirror=${DEB_CHECK_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources \
+    /etc/apt/sources.list 2>/dev/null | awk '/^URIs:/ { print $2; exit }
+    /^deb / { print $2; exit }')}
 mirror=${mirror:-http://deb.debian.org/debian}
 
 fail() {
