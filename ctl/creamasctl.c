@@ -36,6 +36,7 @@
 const struct ctl_command ctl_commands[] = {
 	{ "agents", 1, cmd_agents, "agents", "", NULL },
 	{ "call", 1, cmd_call, "call method [json]", "", NULL },
+	{ "checkpoint", 1, cmd_checkpoint, "checkpoint dir", "", NULL },
 	{ "grid", 1, cmd_grid, "grid [--image file]", GRID_SHORT_OPTIONS,
 	    grid_options },
 	{ "keygen", 0, cmd_keygen, "keygen file", "", NULL },
@@ -48,6 +49,7 @@ const struct ctl_command ctl_commands[] = {
 	    "\t\t[--grid WxH[:type] [--node-grid CxR]]\n"
 	    "\t\t[--log-folder dir] [--plan file] [--seed n]", "",
 	    prepare_long_options },
+	{ "restore", 1, cmd_restore, "restore dir", "", NULL },
 	{ "run", 1, cmd_run, "run [-r rounds] [--args json] [-w seconds] "
 	    "[prepare options]", RUN_SHORT_OPTIONS, run_options },
 	{ "spawn", 1, cmd_spawn, "spawn", "", NULL },
@@ -57,7 +59,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "top", 1, cmd_top, "top [-d seconds] [-n count]", TOP_SHORT_OPTIONS,
 	    NULL },
 	{ "trigger", 1, cmd_trigger, "trigger [-r rounds] [--args json] "
-	    "[--timings file]", TRIGGER_SHORT_OPTIONS, trigger_options },
+	    "[--timings file] [--checkpoint-every n] [dir]",
+	    TRIGGER_SHORT_OPTIONS, trigger_options },
 	{ "wait", 1, cmd_wait, "wait [-t seconds]", WAIT_SHORT_OPTIONS, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };

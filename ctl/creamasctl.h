@@ -150,6 +150,11 @@ int		 nodes_is_local_host(const char *);
 const char	*nodes_launch_name(enum launch_kind);
 void		 nodes_free(struct nodes *);
 
+/* checkpoint.c */
+size_t		 checkpoint_cluster(struct cluster *, const char *, int);
+int		 cmd_checkpoint(struct cluster *, int, char **);
+int		 cmd_restore(struct cluster *, int, char **);
+
 /* cluster.c */
 void		 cluster_init(struct cluster *, const struct ctl_options *);
 int		 cluster_select(struct cluster *, char **);
@@ -197,7 +202,8 @@ int		 wait_ready(struct cluster *, double);
 /* trigger.c */
 int		 cmd_trigger(struct cluster *, int, char **);
 int		 trigger_rounds(struct cluster *, unsigned long,
-		    struct json_object *, FILE *);
+		    struct json_object *, FILE *, const char *,
+		    unsigned long);
 int		 trigger_option(int, const char *, unsigned long,
 		    unsigned long *, struct json_object **);
 

@@ -191,7 +191,8 @@ cmd_run(struct cluster *cluster, int argc, char **argv)
 	if (status == 0 && !cluster->interrupted)
 		status = prepare_nodes(cluster, &prepare);
 	if (status == 0 && rounds > 0 && !cluster->interrupted)
-		status = trigger_rounds(cluster, rounds, args, NULL);
+		status = trigger_rounds(cluster, rounds, args, NULL, NULL,
+		    0);
 
 	/* Stop what this run started: never a node it could not spawn. */
 	up = xcalloc(cluster->count + 1, sizeof *up);

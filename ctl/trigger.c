@@ -16,6 +16,7 @@
 
 #include <err.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,10 @@
  * trigger: one simulation round is one trigger_all on every node at once;
  * the round is over when every node has answered. A node that fails a
  * round (an error, a lost connection, no answer in time) is named and
- * left out of the rounds that follow; the others go on.
+ * left out of the rounds that follow; the others go on. Given a folder,
+ * trigger checkpoints the nodes into it every N rounds, and on SIGUSR1
+ * (what a batch system sends before a job's time is up) checkpoints
+ * after the round in progress and exits.
  */
 
 #define TRIGGER_GRACE		2.0	/* seconds past the round timeout */
@@ -165,15 +169,46 @@ trigger_report(struct cluster *cluster, const struct trigger_round *round)
 	free(time_text);
 }
 
+/* SIGUSR1: checkpoint after the round in progress, then stop. */
+static void
+trigger_usr1_cb(evutil_socket_t signo, short events, void *arg)
+{
+	int	*asked = arg;
+
+	*asked = 1;
+}
+
+/*
+ * After round r: checkpoint into dir every every rounds, or now if asked
+ * by SIGUSR1. Return 1 when the rounds must end here.
+ */
+static int
+trigger_checkpoint(struct cluster *cluster, const char *dir,
+    unsigned long every, unsigned long r, int asked)
+{
+	if (dir == NULL || (!asked && (every == 0 || r % every != 0)))
+		return (asked);
+	if (checkpoint_cluster(cluster, dir, 0) > 0)
+		return (1);
+	if (asked)
+		warnx("SIGUSR1: checkpoint in %s after round %lu", dir, r);
+	return (asked);
+}
+
 /*
  * Run rounds rounds, each one trigger_all (with args, borrowed) on every
  * node still well, writing each node's timings to a file if one is
- * given; return 0 when every node did every round.
+ * given; with dir, checkpoint into it every every rounds (0: never) and
+ * on SIGUSR1. Return 0 when every node did every round, or all rounds
+ * until SIGUSR1 and the checkpoint after.
  */
 int
 trigger_rounds(struct cluster *cluster, unsigned long rounds,
-    struct json_object *args, FILE *timings)
+    struct json_object *args, FILE *timings, const char *dir,
+    unsigned long every)
 {
+	struct event		 *usr1;
+	int			  asked = 0, stopped = 0;
 	const struct ctl_options *options = cluster->options;
 	struct trigger_round	  round;
 	struct fanout_reply	 *replies;
@@ -190,7 +225,9 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 	lost = xcalloc(cluster->count + 1, sizeof *lost);
 	/* The nodes time the round out; this side waits a little longer. */
 	wait = options->timeout + TRIGGER_GRACE;
-	for (r = 1; r <= rounds && !cluster->interrupted; r++) {
+	usr1 = evsignal_new(cluster->base, SIGUSR1, trigger_usr1_cb, &asked);
+	evsignal_add(usr1, NULL);
+	for (r = 1; r <= rounds && !cluster->interrupted && !stopped; r++) {
 		nactive = 0;
 		for (i = 0; i < cluster->count; i++) {
 			if (cluster->failure[i] == NULL)
@@ -245,7 +282,9 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 		if (round.round <= 0)
 			round.round = (int64_t)r;
 		trigger_report(cluster, &round);
+		stopped = trigger_checkpoint(cluster, dir, every, r, asked);
 	}
+	event_free(usr1);
 	free(active);
 	free(params);
 	for (i = 0; i < cluster->count; i++) {
@@ -253,6 +292,10 @@ trigger_rounds(struct cluster *cluster, unsigned long rounds,
 			degraded = 1;
 	}
 	free(lost);
+	if (asked && stopped)
+		return (cluster_exit_status(cluster));
+	if (stopped)
+		return (CTL_EXIT_FAILURE);
 	if (cluster->interrupted && r <= rounds) {
 		warnx("interrupted after %lu of %lu rounds", r - 1, rounds);
 		return (CTL_EXIT_FAILURE);
@@ -298,18 +341,22 @@ trigger_option(int ch, const char *value, unsigned long min_rounds,
 /* trigger's options. */
 const struct option trigger_options[] = {
 	{ "args", required_argument, NULL, 'a' },
+	{ "checkpoint-every", required_argument, NULL, 'c' },
 	{ "rounds", required_argument, NULL, 'r' },
 	{ "timings", required_argument, NULL, 'T' },
 	{ NULL, 0, NULL, 0 }
 };
 
-/* creamasctl trigger [-r rounds] [--args json] [--timings file]. */
+/*
+ * creamasctl trigger [-r rounds] [--args json] [--timings file]
+ * [--checkpoint-every n] [dir].
+ */
 int
 cmd_trigger(struct cluster *cluster, int argc, char **argv)
 {
 	struct json_object		*args = NULL;
-	unsigned long			 rounds = 1;
-	const char			*path = NULL;
+	unsigned long			 rounds = 1, every = 0;
+	const char			*path = NULL, *dir = NULL;
 	FILE				*timings = NULL;
 	char				*cause;
 	int				 ch, status;
@@ -318,14 +365,21 @@ cmd_trigger(struct cluster *cluster, int argc, char **argv)
 	    trigger_options, NULL)) != -1) {
 		if (ch == 'T')
 			path = optarg;
-		else if (!trigger_option(ch, optarg, 1, &rounds, &args))
+		else if (ch == 'c') {
+			if (config_parse_count(optarg, 1, 1000000000UL, &every,
+			    &cause) != 0)
+				errx(CTL_EXIT_USAGE, "--checkpoint-every: %s",
+				    cause);
+		} else if (!trigger_option(ch, optarg, 1, &rounds, &args))
 			ctl_usage_command("trigger");
 	}
-	if (optind != argc)
+	if (optind + 1 == argc && *argv[optind] != '\0')
+		dir = argv[optind++];
+	if (optind != argc || (every > 0 && dir == NULL))
 		ctl_usage_command("trigger");
 	if (path != NULL && (timings = timings_open(path, &cause)) == NULL)
 		errx(CTL_EXIT_FAILURE, "--timings %s", cause);
-	status = trigger_rounds(cluster, rounds, args, timings);
+	status = trigger_rounds(cluster, rounds, args, timings, dir, every);
 	if (timings != NULL && timings_close(timings, path, &cause) != 0) {
 		warnx("--timings %s", cause);
 		free(cause);

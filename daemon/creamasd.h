@@ -110,6 +110,15 @@ struct master {
 	struct json_object	*reports;
 };
 
+/* A fan-out of a master on behalf of one request. */
+struct master_call {
+	struct request		*request;
+	struct json_object	*params;	/* kept for the combination */
+	uint64_t		 start_us;
+	size_t			 target;	/* a single slave's index */
+	int			 text;		/* answers kept as text */
+};
+
 /* The rarely used parts of an agent, allocated on first use. */
 struct agent_extra {
 	struct json_object	*connections;	/* address -> data */
@@ -123,6 +132,32 @@ struct cr_agent {
 	struct agent_extra	*extra;
 	uint32_t		 id;
 	max_align_t		 state[];
+};
+
+#define SAVEFILE_VERSION	1
+#define SAVEFILE_SLAVE		1	/* an environment's checkpoint */
+#define SAVEFILE_MASTER		2	/* a master's */
+
+/* A checkpoint file being written (cr_checkpoint_write appends to it). */
+struct savefile {
+	char		*data;
+	size_t		 length;
+	size_t		 size;
+	uint32_t	 kind;
+};
+
+/* What an agent's or extension's save callback writes to. */
+struct cr_checkpoint {
+	struct savefile	*file;
+};
+
+/* A checkpoint file read and checked, and where reading it has got. */
+struct savefile_reader {
+	char		*buffer;
+	char		*path;
+	const char	*at;
+	size_t		 left;
+	int		 short_read;	/* a read went past the end */
 };
 
 /* A request to a managing function, from a socket or from an agent. */
@@ -304,6 +339,18 @@ void		 call_free_all(void);
 void		 call_round_unanswered(uint64_t, void (*)(const struct cr_agent *,
 		    const char *, void *), void *);
 
+/* checkpoint.c */
+void		 checkpoint_save_grid(struct savefile *, const struct grid *);
+int		 checkpoint_load_grid(struct savefile_reader *, int,
+		    struct grid **, size_t *, char **);
+int		 checkpoint_write(const char *, uint64_t *, char **);
+int		 checkpoint_restore(const char *, int, char **);
+void		 checkpoint_method(struct request *, struct json_object *);
+void		 checkpoint_round_ended(void);
+void		 checkpoint_restore_method(struct request *,
+		    struct json_object *);
+void		 checkpoint_free(void);
+
 /* daemon.c */
 void		 daemon_init(struct event_base *, struct daemon_config *);
 void		 daemon_free(void);
@@ -363,11 +410,14 @@ void		 extension_round_abandon(struct round *);
 int		 extension_agent_spawning(const char *, struct json_object **);
 void		 extension_close(void);
 void		 extension_free_all(void);
+int		 extension_save(struct savefile *, char **);
+int		 extension_load(struct savefile_reader *, int, char **);
 
 /* grid.c */
 extern struct grid *grid_current;	/* NULL unless set_gs/origin */
 struct grid	*grid_get(void);
 void		 grid_free(void);
+void		 grid_destroy(struct grid *);
 int		 grid_is_ready(void);
 int		 grid_spawn_check(const struct cr_agent_type *,
 		    struct json_object **);
@@ -409,12 +459,19 @@ void		 grid_values_plan(struct grid *);
 void		 grid_values_free(struct grid *);
 struct json_object *grid_values_status(void);
 void		 grid_get_cell_values(struct request *, struct json_object *);
+void		 grid_values_save(struct savefile *);
+void		 grid_values_load(struct savefile_reader *, size_t, int);
 
 /* grid_types.c */
 void		 grid_types_register(void);
 int		 grid_types_needs_grid(const struct cr_agent_type *);
 
 /* master.c */
+struct json_object *master_failure(const struct fanout_reply *, size_t);
+void		 master_fanout(struct master_call *, const char *,
+		    struct json_object **, double, fanout_done_cb);
+struct master_call *master_call_new(struct request *, struct json_object *);
+void		 master_call_free(struct master_call *);
 int		 master_start(char **);
 void		 master_combine(struct request *, struct json_object *);
 void		 master_route(struct request *, const char *,
@@ -438,6 +495,10 @@ void		 master_trigger_act(struct request *, struct json_object *);
 void		 master_trigger_all(struct request *, struct json_object *);
 void		 master_stop(const char *);
 void		 master_free(void);
+
+/* master_checkpoint.c */
+void		 master_checkpoint(struct request *, struct json_object *);
+void		 master_restore(struct request *, struct json_object *);
 
 /* master_grid.c */
 void		 master_grid_set_gs(struct request *, struct json_object *);
@@ -501,6 +562,31 @@ void		 round_call_done(uint64_t, const struct cr_agent *,
 		    const struct json_object *);
 void		 round_abort(const char *);
 void		 round_free_cache(void);
+
+/* savefile.c */
+uint64_t	 savefile_sum(const void *, size_t);
+void		 savefile_init(struct savefile *, uint32_t);
+void		 savefile_free(struct savefile *);
+void		*savefile_reserve(struct savefile *, size_t);
+void		 savefile_put(struct savefile *, const void *, size_t);
+void		 savefile_u32(struct savefile *, uint32_t);
+void		 savefile_u64(struct savefile *, uint64_t);
+void		 savefile_double(struct savefile *, double);
+void		 savefile_string(struct savefile *, const char *);
+void		 savefile_json(struct savefile *, struct json_object *);
+int		 savefile_mkdir(const char *, char **);
+int		 savefile_write(struct savefile *, const char *, const char *,
+		    char **);
+int		 savefile_read(const char *, const char *, uint32_t,
+		    struct savefile_reader *, char **);
+void		 savefile_reader_free(struct savefile_reader *);
+const void	*savefile_get(struct savefile_reader *, size_t);
+uint32_t	 savefile_get_u32(struct savefile_reader *);
+uint64_t	 savefile_get_u64(struct savefile_reader *);
+double		 savefile_get_double(struct savefile_reader *);
+char		*savefile_get_string(struct savefile_reader *);
+struct json_object *savefile_get_json(struct savefile_reader *);
+int		 savefile_get_done(const struct savefile_reader *);
 
 /* settings.c */
 int		 settings_set(const char *, const char *, void *, char **);

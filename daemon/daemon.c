@@ -44,6 +44,7 @@ daemon_free(void)
 	env_free();
 	stats_free();
 	round_free_cache();
+	checkpoint_free();
 	types_free();
 	methods_free();
 	extension_free_all();

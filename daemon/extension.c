@@ -435,3 +435,100 @@ extension_free_all(void)
 	extensions = NULL;
 	nextensions = 0;
 }
+
+/*
+ * Save the state of every extension with a save hook: its name and the
+ * bytes it wrote. 0, or -1 with *cause.
+ */
+int
+extension_save(struct savefile *file, char **cause)
+{
+	struct extension	*extension;
+	struct cr_checkpoint	 checkpoint = { file };
+	size_t			 i, count = 0, at;
+	uint64_t		 length;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.save != NULL)
+			count++;
+	}
+	savefile_u32(file, (uint32_t)count);
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.save == NULL)
+			continue;
+		savefile_string(file, extension->table.name);
+		at = file->length;
+		savefile_u64(file, 0);
+		if (extension->table.save(&checkpoint) != 0) {
+			xasprintf(cause, "extension %s failed to save its "
+			    "state", extension->table.name);
+			return (-1);
+		}
+		length = file->length - at - sizeof length;
+		memcpy(file->data + at, &length, sizeof length);
+	}
+	return (0);
+}
+
+/* Return the loaded extension of a name, or NULL. */
+static struct extension *
+extension_find(const char *name)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (strcmp(extension->table.name, name) == 0)
+			return (extension);
+	}
+	return (NULL);
+}
+
+/*
+ * Read what extension_save wrote; every extension named must be loaded
+ * here and have a load hook. With apply, hand each its bytes. 0, or -1
+ * with *cause.
+ */
+int
+extension_load(struct savefile_reader *reader, int apply, char **cause)
+{
+	struct extension	*extension;
+	const void		*data;
+	uint32_t		 count, i;
+	uint64_t		 length;
+	char			*name, *why;
+
+	count = savefile_get_u32(reader);
+	for (i = 0; i < count && !reader->short_read; i++) {
+		if ((name = savefile_get_string(reader)) == NULL)
+			break;
+		length = savefile_get_u64(reader);
+		data = savefile_get(reader, length);
+		if (data == NULL) {
+			free(name);
+			break;
+		}
+		if ((extension = extension_find(name)) == NULL ||
+		    extension->table.load == NULL) {
+			xasprintf(cause, "the checkpoint holds the state of "
+			    "extension %s, which is not loaded here%s", name,
+			    extension != NULL ? " with a load hook" : "");
+			free(name);
+			return (-1);
+		}
+		free(name);
+		why = NULL;
+		if (apply && extension->table.load(data, length, &why) != 0) {
+			xasprintf(cause, "extension %s: %s",
+			    extension->table.name, why != NULL ? why :
+			    "it failed to load its state");
+			free(why);
+			return (-1);
+		}
+	}
+	if (reader->short_read) {
+		xasprintf(cause, "the extensions' part is malformed");
+		return (-1);
+	}
+	return (0);
+}

@@ -159,7 +159,14 @@ grid_wiring_free(const struct grid *grid, struct grid_wiring *wiring)
 void
 grid_free(void)
 {
-	struct grid	*grid = grid_current;
+	grid_destroy(grid_current);
+	grid_current = NULL;
+}
+
+/* Free a grid, the environment's or one not yet installed. */
+void
+grid_destroy(struct grid *grid)
+{
 	int		 direction;
 
 	if (grid == NULL)
@@ -173,7 +180,6 @@ grid_free(void)
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++)
 		free(grid->neighbors[direction]);
 	free(grid);
-	grid_current = NULL;
 }
 
 /* Return 1 unless a grid is set and not yet full. */

@@ -585,3 +585,60 @@ grid_values_status(void)
 	}
 	return (status);
 }
+
+/*
+ * Save the published values of the grid (cells of them, and the copy the
+ * last round read), and how many rounds made them.
+ */
+void
+grid_values_save(struct savefile *file)
+{
+	struct grid_values	*values = grid_values_get();
+	size_t			 cells = grid_cells(grid_current);
+
+	if (values == NULL || values->published == NULL) {
+		savefile_u32(file, 0);
+		return;
+	}
+	savefile_u32(file, 1);
+	savefile_put(file, values->published, cells * sizeof(double));
+	savefile_put(file, values->snapshot, cells * sizeof(double));
+	savefile_u64(file, values->generation);
+	savefile_u64(file, values->snapshot_generation);
+	savefile_u32(file, (uint32_t)values->snapshot_taken);
+}
+
+/*
+ * Read what grid_values_save wrote for a grid of cells; with apply, make
+ * them the values of grid_current (set up and wired already).
+ */
+void
+grid_values_load(struct savefile_reader *reader, size_t cells, int apply)
+{
+	struct grid_values	*values;
+	const void		*published, *snapshot;
+	uint64_t		 generation, snapshot_generation;
+	uint32_t		 taken;
+
+	if (savefile_get_u32(reader) == 0)
+		return;
+	if (cells > SIZE_MAX / sizeof(double)) {
+		reader->short_read = 1;
+		return;
+	}
+	published = savefile_get(reader, cells * sizeof(double));
+	snapshot = savefile_get(reader, cells * sizeof(double));
+	generation = savefile_get_u64(reader);
+	snapshot_generation = savefile_get_u64(reader);
+	taken = savefile_get_u32(reader);
+	if (!apply || reader->short_read)
+		return;
+	values = grid_values_get();
+	values->published = grid_values_array(cells);
+	values->snapshot = grid_values_array(cells);
+	memcpy(values->published, published, cells * sizeof(double));
+	memcpy(values->snapshot, snapshot, cells * sizeof(double));
+	values->generation = generation;
+	values->snapshot_generation = snapshot_generation;
+	values->snapshot_taken = taken != 0;
+}

@@ -44,15 +44,6 @@
 
 struct master	*master;
 
-/* A fan-out on behalf of one request. */
-struct master_call {
-	struct request		*request;
-	struct json_object	*params;	/* kept for the combination */
-	uint64_t		 start_us;
-	size_t			 target;	/* a single slave's index */
-	int			 text;		/* answers kept as text */
-};
-
 static void	master_heartbeat_schedule(void);
 
 /* Describe a slave's failure as an entry {slave, code, message}. */
@@ -78,7 +69,7 @@ master_slave_error(const struct slave *slave, const struct json_object *error)
 }
 
 /* Build one error for a request some slaves failed: the first one named. */
-static struct json_object *
+struct json_object *
 master_failure(const struct fanout_reply *replies, size_t count)
 {
 	struct json_object	*failures, *first = NULL, *entry;
@@ -105,7 +96,7 @@ master_failure(const struct fanout_reply *replies, size_t count)
  * Start a fan-out of method to every slave: a slave still there gets
  * params[i] (taken), a lost one answers an error.
  */
-static void
+void
 master_fanout(struct master_call *call, const char *method,
     struct json_object **params, double timeout, fanout_done_cb done)
 {
@@ -146,7 +137,7 @@ master_fanout_all(struct master_call *call, const char *method,
 }
 
 /* Make the context of a fan-out for a request. */
-static struct master_call *
+struct master_call *
 master_call_new(struct request *request, struct json_object *params)
 {
 	struct master_call	*call;
@@ -159,7 +150,7 @@ master_call_new(struct request *request, struct json_object *params)
 }
 
 /* Free a fan-out's context. */
-static void
+void
 master_call_free(struct master_call *call)
 {
 	json_object_put(call->params);

@@ -543,6 +543,13 @@ static const struct rpc_param time_params[] = {
 static const struct rpc_param stop_params[] = {
 	{ "log_folder", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
 };
+static const struct rpc_param checkpoint_params[] = {
+	{ "folder", RPC_STRING, 1 }, { NULL, RPC_ANY, 0 }
+};
+static const struct rpc_param restore_params[] = {
+	{ "folder", RPC_STRING, 1 }, { "check", RPC_BOOLEAN, 0 },
+	{ NULL, RPC_ANY, 0 }
+};
 
 /*
  * The built-in managing functions. A master fans an entry out and
@@ -554,6 +561,8 @@ static const struct rpc_param stop_params[] = {
 #define LOCAL		NULL, CR_COMBINE_CUSTOM, NULL, METHOD_MASTER_LOCAL, NULL, \
 			    NULL, NULL
 static const struct method builtin_methods[] = {
+	{ "checkpoint", checkpoint_params, checkpoint_method,
+	    OWN(master_checkpoint) },
 	{ "clear_connections", no_params, method_clear_connections,
 	    FAN(CR_COMBINE_NULL) },
 	{ "configure", configure_params, method_configure,
@@ -577,6 +586,8 @@ static const struct method builtin_methods[] = {
 	{ "is_ready", no_params, method_is_ready, OWN(master_is_ready) },
 	{ "methods", no_params, method_methods, LOCAL },
 	{ "report", report_params, NULL, OWN(master_report) },
+	{ "restore", restore_params, checkpoint_restore_method,
+	    OWN(master_restore) },
 	{ "set_host_manager", addr_params, method_set_host_manager, LOCAL },
 	{ "set_host_managers", no_params, NULL,
 	    OWN(master_set_host_managers) },

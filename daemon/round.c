@@ -375,6 +375,7 @@ round_finish(struct round *round)
 	request_reply_text(round->request, text);
 	round_release_memory(round);
 	free(round);
+	checkpoint_round_ended();
 }
 
 /* An agent started a call during the round. */

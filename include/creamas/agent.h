@@ -51,11 +51,20 @@
 #define CR_BAD_PARAMS	-3	/* init or call: wrong params; *result may say */
 
 struct cr_agent;
+struct cr_checkpoint;
 struct cr_extension;
 
 /*
  * An agent type: its name, the size of its zeroed state, its callbacks.
  * params and args are borrowed; *result is taken by the daemon.
+ *
+ * save and load (optional, added in creamasd 0.2 at the end, so a
+ * plugin built before them loads as ever) are for a state that is not
+ * plain bytes: a checkpoint saves the state_size bytes as they are
+ * unless the type has save, which writes what it needs with
+ * cr_checkpoint_write() and returns CR_OK or CR_ERROR. On restore, load
+ * gets those bytes back (borrowed) in an agent of zeroed state whose
+ * init never ran, and returns CR_OK or CR_ERROR.
  */
 struct cr_agent_type {
 	const char	*name;
@@ -69,6 +78,10 @@ struct cr_agent_type {
 			    const struct json_object *params,
 			    struct json_object **result);
 	void		(*close)(struct cr_agent *agent, const char *folder);
+	int		(*save)(struct cr_agent *agent,
+			    struct cr_checkpoint *checkpoint);
+	int		(*load)(struct cr_agent *agent, const void *data,
+			    size_t size);
 };
 
 /*
@@ -116,6 +129,9 @@ void		 cr_agent_publish(struct cr_agent *agent,
 /* Add a line to the agent's log, written out when the agent closes. */
 void		 cr_agent_log(struct cr_agent *agent, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* Add size bytes of data (borrowed) to what a save callback saves. */
+void		 cr_checkpoint_write(struct cr_checkpoint *checkpoint,
+		    const void *data, size_t size);
 /* Say why the running init, act or call fails. */
 void		 cr_agent_fail(struct cr_agent *agent, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

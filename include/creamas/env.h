@@ -118,6 +118,13 @@ struct cr_method {
  * returns NULL, or a JSON-RPC error object {code, message, data} (taken).
  * agent_removed also runs for an agent whose init failed. close runs
  * when the environment is freed, after the agents were removed.
+ *
+ * save and load (optional, added at the end in creamasd 0.2) keep the
+ * extension's own state in every checkpoint of a slave: save writes it
+ * with cr_checkpoint_write() and returns 0, or -1; on restore, after
+ * every agent is back (and agent_spawned has run for each), load gets
+ * those bytes (borrowed) and returns 0, or -1 with *cause a message
+ * (malloc'd, the daemon frees it).
  */
 struct cr_extension {
 	uint32_t		 size;		/* sizeof, as built */
@@ -138,6 +145,9 @@ struct cr_extension {
 	void			(*round_abandon)(struct cr_round *round);
 	struct json_object	*(*agent_spawning)(const char *type);
 	void			(*close)(void);
+	int			(*save)(struct cr_checkpoint *checkpoint);
+	int			(*load)(const void *data, size_t size,
+				    char **cause);
 };
 
 /* The first members of a struct cr_extension. */
