@@ -105,6 +105,15 @@ master_checkpoint_sum(const struct fanout_reply *replies, size_t count,
 	return (total);
 }
 
+/* Answer a fan-out an error of RPC_FAILED about the folder (cause freed). */
+static void
+master_checkpoint_fail(struct master_call *call, char *cause)
+{
+	request_error(call->request, rpc_error_new(RPC_FAILED, cause,
+	    json_object_new_string("folder")));
+	free(cause);
+}
+
 /* Every slave has saved itself (or failed): save the master's part. */
 static void
 master_checkpoint_done(struct fanout_reply *replies, size_t count, void *arg)
@@ -125,9 +134,7 @@ master_checkpoint_done(struct fanout_reply *replies, size_t count, void *arg)
 	master_checkpoint_save(&file);
 	bytes = file.length;
 	if (savefile_write(&file, folder, MASTER_FILE, &cause) != 0) {
-		request_error(call->request, rpc_error_new(RPC_FAILED, cause,
-		    json_object_new_string("folder")));
-		free(cause);
+		master_checkpoint_fail(call, cause);
 		goto out;
 	}
 	reply = json_object_new_object();
@@ -267,9 +274,7 @@ master_restore_done(struct fanout_reply *replies, size_t count, void *arg)
 	folder = json_object_get_string(rpc_param(call->params, "folder"));
 	if (!json_object_get_boolean(rpc_param(call->params, "check")) &&
 	    master_restore_file(folder, 1, &cause) != 0) {
-		request_error(call->request, rpc_error_new(RPC_FAILED, cause,
-		    json_object_new_string("folder")));
-		free(cause);
+		master_checkpoint_fail(call, cause);
 		goto out;
 	}
 	reply = json_object_new_object();

@@ -248,6 +248,29 @@ ck_observe(struct ck_cluster *cluster)
 }
 
 /*
+ * Run creamasctl checkpoint or restore with dir: it must say that the
+ * grid nodes did 30 agents and the other 8, at round 10.
+ */
+static void
+ck_ctl_round_10(struct ck_cluster *cluster, const char *command,
+    const char *dir)
+{
+	struct tl_ctl	 run;
+	char		*grid, *others;
+
+	tl_ctl_run(&run, CK_CTL_WAIT, "-f", cluster->file, command, dir, NULL);
+	tl_ctl_expect(&run, 0, command);
+	grid = tl_printf("%s: 30 agents, round 10", command);
+	others = tl_printf("%s: 8 agents, round 10", command);
+	ck_assert_msg(strstr(run.out, grid) != NULL &&
+	    strstr(run.out, others) != NULL, "%s printed:\n%s", command,
+	    run.out);
+	free(grid);
+	free(others);
+	tl_ctl_free(&run);
+}
+
+/*
  * The acceptance test: 10 rounds, checkpoint, stop, spawn, restore, 10
  * rounds give what 20 rounds without a break give, bit for bit. The 20
  * rounds are the same run's, the checkpoint taken after round 10 on the
@@ -257,7 +280,6 @@ ck_observe(struct ck_cluster *cluster)
 START_TEST(test_restart_bit_identical)
 {
 	struct ck_cluster	 cluster;
-	struct tl_ctl		 run;
 	char			*straight, *restarted, *dir;
 	size_t			 at, from;
 
@@ -265,25 +287,13 @@ START_TEST(test_restart_bit_identical)
 	ck_prepare(&cluster);
 	ck_ctl(&cluster, "trigger", "-r10");
 	dir = tl_path(tl_tempdir(), "checkpoint");
-	tl_ctl_run(&run, CK_CTL_WAIT, "-f", cluster.file, "checkpoint", dir,
-	    NULL);
-	tl_ctl_expect(&run, 0, "checkpoint");
-	ck_assert_msg(strstr(run.out, "checkpoint: 30 agents, round 10") !=
-	    NULL && strstr(run.out, "checkpoint: 8 agents, round 10") != NULL,
-	    "checkpoint printed:\n%s", run.out);
-	tl_ctl_free(&run);
+	ck_ctl_round_10(&cluster, "checkpoint", dir);
 	ck_ctl(&cluster, "trigger", "-r10");
 	straight = ck_observe(&cluster);
 	ck_cluster_stop(&cluster);
 
 	ck_spawn(&cluster);
-	tl_ctl_run(&run, CK_CTL_WAIT, "-f", cluster.file, "restore", dir,
-	    NULL);
-	tl_ctl_expect(&run, 0, "restore");
-	ck_assert_msg(strstr(run.out, "restore: 30 agents, round 10") !=
-	    NULL && strstr(run.out, "restore: 8 agents, round 10") != NULL,
-	    "restore printed:\n%s", run.out);
-	tl_ctl_free(&run);
+	ck_ctl_round_10(&cluster, "restore", dir);
 	ck_ctl(&cluster, "trigger", "-r10");
 	restarted = ck_observe(&cluster);
 	for (at = 0; straight[at] != '\0' && straight[at] == restarted[at];
