@@ -25,10 +25,10 @@
 /*
  * checkpoint and restore of an environment (a slave, or a lone daemon):
  * every agent (its type, its state as bytes or as its type's save
- * writes it, its connections with their data), the artifacts, the grid
- * (size, origin, placement, neighbours, the environments beyond its
- * edges, the published values), the round counter, the time, the
- * process's random state and every extension's saved state, in one
+ * writes it, its connections with their data), the artifacts, the round
+ * counter, the time, the process's random state and the state every
+ * extension saves (the grid's: its size, origin, placement, neighbours,
+ * the environments beyond its edges, the published values), in one
  * file, CHECKPOINT_FILE, of the folder given. A restore reads and
  * checks all of the file before it changes anything, and only into an
  * environment that has no agents yet.
@@ -139,96 +139,6 @@ checkpoint_save_agents(struct savefile *file, char **cause)
 	return (0);
 }
 
-/* Save a grid (a slave's or a master's): size, origin, neighbours. */
-void
-checkpoint_save_grid(struct savefile *file, const struct grid *grid)
-{
-	size_t	 i, length;
-	int	 direction;
-
-	if (grid == NULL) {
-		savefile_u32(file, 0);
-		return;
-	}
-	savefile_u32(file, 1);
-	savefile_u64(file, (uint64_t)grid->width);
-	savefile_u64(file, (uint64_t)grid->height);
-	savefile_u64(file, (uint64_t)grid->origin_x);
-	savefile_u64(file, (uint64_t)grid->origin_y);
-	savefile_u64(file, grid->first);
-	savefile_u32(file, (uint32_t)grid->wired);
-	for (direction = 0; direction < GRID_DIRECTIONS; direction++) {
-		savefile_string(file, grid->neighbors[direction]);
-		savefile_u32(file, grid->edges[direction] != NULL);
-		if (grid->edges[direction] == NULL)
-			continue;
-		length = grid_edge_length(grid, direction);
-		for (i = 0; i < length; i++)
-			savefile_string(file, grid->edges[direction][i]);
-	}
-}
-
-/*
- * Read a grid saved by checkpoint_save_grid and check it: 0 if there
- * was none, 1 with *cells its cells and, with apply, *made the grid
- * (the caller's), or -1 with *cause.
- */
-int
-checkpoint_load_grid(struct savefile_reader *reader, int apply,
-    struct grid **made, size_t *cells, char **cause)
-{
-	struct grid	 read, *grid;
-	size_t		 i, length;
-	int		 direction;
-	char		*address;
-
-	if (savefile_get_u32(reader) == 0)
-		return (0);
-	memset(&read, 0, sizeof read);
-	read.width = (int64_t)savefile_get_u64(reader);
-	read.height = (int64_t)savefile_get_u64(reader);
-	read.origin_x = (int64_t)savefile_get_u64(reader);
-	read.origin_y = (int64_t)savefile_get_u64(reader);
-	read.first = savefile_get_u64(reader);
-	read.wired = savefile_get_u32(reader) != 0;
-	if (read.width < 0 || read.height < 0 || read.width > GRID_CELLS_MAX ||
-	    read.height > GRID_CELLS_MAX || (read.height > 0 &&
-	    read.width > GRID_CELLS_MAX / read.height)) {
-		xasprintf(cause, "the grid's size is out of bounds");
-		return (-1);
-	}
-	grid = apply ? xcalloc(1, sizeof *grid) : &read;
-	*grid = read;
-	for (direction = 0; direction < GRID_DIRECTIONS; direction++) {
-		grid->neighbors[direction] = savefile_get_string(reader);
-		if (!apply) {
-			free(grid->neighbors[direction]);
-			grid->neighbors[direction] = NULL;
-		}
-		if (savefile_get_u32(reader) == 0)
-			continue;
-		length = grid_edge_length(grid, direction);
-		if (length > reader->left / 4) {
-			reader->short_read = 1;
-			break;
-		}
-		if (apply)
-			grid->edges[direction] = xcalloc(length > 0 ? length :
-			    1, sizeof **grid->edges);
-		for (i = 0; i < length && !reader->short_read; i++) {
-			address = savefile_get_string(reader);
-			if (apply)
-				grid->edges[direction][i] = address;
-			else
-				free(address);
-		}
-	}
-	*cells = grid_cells(grid);
-	if (apply)
-		*made = grid;
-	return (1);
-}
-
 /*
  * Write the environment's checkpoint into folder, *bytes long; 0, or -1
  * with *cause.
@@ -252,9 +162,6 @@ checkpoint_write(const char *folder, uint64_t *bytes, char **cause)
 	savefile_json(&file, env->artifacts);
 	if (checkpoint_save_agents(&file, cause) != 0)
 		goto fail;
-	checkpoint_save_grid(&file, grid_current);
-	if (grid_current != NULL)
-		grid_values_save(&file);
 	if (extension_save(&file, cause) != 0)
 		goto fail;
 	*bytes = file.length;
@@ -424,13 +331,11 @@ static int
 checkpoint_load(struct savefile_reader *reader, int apply, char **cause)
 {
 	struct json_object	*artifacts;
-	struct grid		*grid;
 	char			*prefix;
 	uint64_t		 round_number, rounds;
 	uint32_t		 random_state;
-	size_t			 cells;
 	double			 time;
-	int			 same, has_grid;
+	int			 same;
 
 	*cause = NULL;
 	prefix = savefile_get_string(reader);
@@ -456,23 +361,6 @@ checkpoint_load(struct savefile_reader *reader, int apply, char **cause)
 	}
 	if (checkpoint_load_agents(reader, apply, cause) != 0)
 		goto fail;
-	grid = NULL;
-	if ((has_grid = checkpoint_load_grid(reader, apply, &grid, &cells,
-	    cause)) == -1)
-		goto fail;
-	if (apply && has_grid) {
-		grid_free();
-		grid_current = grid;
-	}
-	if (has_grid) {
-		grid_values_load(reader, cells, apply);
-		if (apply && grid_current->wired)
-			grid_values_plan(grid_current);
-	}
-	if (reader->short_read) {
-		xasprintf(cause, "the grid is malformed");
-		goto fail;
-	}
 	if (extension_load(reader, apply, cause) != 0)
 		goto fail;
 	if (!savefile_get_done(reader)) {

@@ -340,9 +340,6 @@ void		 call_round_unanswered(uint64_t, void (*)(const struct cr_agent *,
 		    const char *, void *), void *);
 
 /* checkpoint.c */
-void		 checkpoint_save_grid(struct savefile *, const struct grid *);
-int		 checkpoint_load_grid(struct savefile_reader *, int,
-		    struct grid **, size_t *, char **);
 int		 checkpoint_write(const char *, uint64_t *, char **);
 int		 checkpoint_restore(const char *, int, char **);
 void		 checkpoint_method(struct request *, struct json_object *);
@@ -446,6 +443,10 @@ void		 grid_set_grid_neighbor(struct request *, struct json_object *);
 void		 grid_set_agent_neighbors(struct request *,
 		    struct json_object *);
 void		 grid_get_grid(struct request *, struct json_object *);
+
+/* grid_checkpoint.c */
+int		 grid_checkpoint_save(struct cr_checkpoint *);
+int		 grid_checkpoint_load(const void *, size_t, char **);
 
 /* grid_methods.c */
 void		 grid_methods_init(void);

@@ -25,8 +25,8 @@
  * and GridMultiEnvironment): its managing functions, added to the one
  * method table, and the hooks through which alone the core reaches it:
  * whether it is full, its status, the values across its edges fetched
- * before a round's agents act, the agents it refuses and forgets, and
- * freeing it. The handlers are in grid.c, grid_values.c and, for a
+ * before a round's agents act, the agents it refuses and forgets,
+ * freeing it, and its part of a checkpoint (grid_checkpoint.c). The handlers are in grid.c, grid_values.c and, for a
  * master, master_grid.c.
  */
 
@@ -140,6 +140,8 @@ static const struct cr_extension grid_extension = {
 	.round_abandon = grid_methods_round_abandon,
 	.agent_spawning = grid_methods_agent_spawning,
 	.close = grid_free,
+	.save = grid_checkpoint_save,
+	.load = grid_checkpoint_load,
 };
 
 /* Add the grid's managing functions and hooks. */

@@ -25,8 +25,9 @@
 /*
  * checkpoint and restore on a master: each slave k (from 1) saves itself
  * into FOLDER/slave-k, and the master, once every slave has, saves its
- * own part (its slaves' addresses and agent counts, its grid, round
- * counter, time and random state) into FOLDER/MASTER_FILE. A restore
+ * own part (its slaves' addresses and agent counts, round counter, time,
+ * random state, and what its extensions save: the grid's size, origin
+ * and neighbours) into FOLDER/MASTER_FILE. A restore
  * checks the master's file and the layout first, then has every slave
  * restore (or, with check, only check) its own, then takes its part.
  */
@@ -71,9 +72,9 @@ master_checkpoint_fanout(struct request *request, struct json_object *params,
 	free(each);
 }
 
-/* Save the master's own part. */
-static void
-master_checkpoint_save(struct savefile *file)
+/* Save the master's own part; 0, or -1 with *cause. */
+static int
+master_checkpoint_save(struct savefile *file, char **cause)
 {
 	size_t	 i;
 
@@ -88,7 +89,7 @@ master_checkpoint_save(struct savefile *file)
 	savefile_u64(file, env->rounds);
 	savefile_double(file, env->time);
 	savefile_u32(file, env->random_state);
-	checkpoint_save_grid(file, grid_current);
+	return (extension_save(file, cause));
 }
 
 /* Add a number member of every slave's answer into total. */
@@ -131,7 +132,11 @@ master_checkpoint_done(struct fanout_reply *replies, size_t count, void *arg)
 	}
 	folder = json_object_get_string(rpc_param(call->params, "folder"));
 	savefile_init(&file, SAVEFILE_MASTER);
-	master_checkpoint_save(&file);
+	if (master_checkpoint_save(&file, &cause) != 0) {
+		savefile_free(&file);
+		master_checkpoint_fail(call, cause);
+		goto out;
+	}
 	bytes = file.length;
 	if (savefile_write(&file, folder, MASTER_FILE, &cause) != 0) {
 		master_checkpoint_fail(call, cause);
@@ -172,13 +177,11 @@ master_checkpoint(struct request *request, struct json_object *params)
 static int
 master_restore_load(struct savefile_reader *reader, int apply, char **cause)
 {
-	struct grid	*grid = NULL;
 	uint64_t	 nslaves, agents, first, round_number, rounds;
 	uint32_t	 random_state;
 	double		 time;
-	size_t		 i, cells;
+	size_t		 i;
 	char		*address;
-	int		 has_grid;
 
 	address = savefile_get_string(reader);
 	nslaves = savefile_get_u64(reader);
@@ -217,23 +220,21 @@ master_restore_load(struct savefile_reader *reader, int apply, char **cause)
 	rounds = savefile_get_u64(reader);
 	time = savefile_get_double(reader);
 	random_state = savefile_get_u32(reader);
-	if ((has_grid = checkpoint_load_grid(reader, apply, &grid, &cells,
-	    cause)) == -1)
-		return (-1);
-	if (!savefile_get_done(reader)) {
-		grid_destroy(grid);
+	if (reader->short_read) {
 		xasprintf(cause, "its master part is malformed");
 		return (-1);
 	}
-	if (!apply)
-		return (0);
-	env->round_number = round_number;
-	env->rounds = rounds;
-	env->time = time;
-	env->random_state = random_state;
-	if (apply && has_grid) {
-		grid_free();
-		grid_current = grid;
+	if (apply) {
+		env->round_number = round_number;
+		env->rounds = rounds;
+		env->time = time;
+		env->random_state = random_state;
+	}
+	if (extension_load(reader, apply, cause) != 0)
+		return (-1);
+	if (!savefile_get_done(reader)) {
+		xasprintf(cause, "%zu bytes are left over", reader->left);
+		return (-1);
 	}
 	return (0);
 }

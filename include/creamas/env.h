@@ -120,7 +120,8 @@ struct cr_method {
  * when the environment is freed, after the agents were removed.
  *
  * save and load (optional, added at the end in creamasd 0.2) keep the
- * extension's own state in every checkpoint of a slave: save writes it
+ * extension's own state in every checkpoint of a slave or master (each
+ * process its own): save writes it
  * with cr_checkpoint_write() and returns 0, or -1; on restore, after
  * every agent is back (and agent_spawned has run for each), load gets
  * those bytes (borrowed) and returns 0, or -1 with *cause a message
