@@ -20,7 +20,15 @@
  * and to free it all once it has stopped.
  */
 
+#include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "creamasd.h"
+
+#define DAEMON_MMAP_THRESHOLD	(32 * 1024 * 1024)	/* bytes */
+#define DAEMON_TRIM_THRESHOLD	(64 * 1024 * 1024)
 
 /*
  * Set up an environment of this configuration (which it keeps) on base:
@@ -29,6 +37,16 @@
 void
 daemon_init(struct event_base *base, struct daemon_config *config)
 {
+#ifdef __GLIBC__
+	/*
+	 * Replies and batches of megabytes come and go: keep their memory
+	 * in the heap for the next one instead of mapping and unmapping it
+	 * (page faults on every reply); after bulk work the daemon gives it
+	 * back itself (xmalloc_trim_later).
+	 */
+	mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, DAEMON_TRIM_THRESHOLD);
+#endif
 	env_init(base, config);
 	call_init();
 	builtin_register();
