@@ -223,10 +223,14 @@ check: all $(TESTS) $(PLUGINS) check-install
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(FAST_SUITES)
 
-# check-slow checks the Debian packages too (check-deb), but under SAN=1.
+# check-slow checks the Debian packages too (check-deb), but under SAN=1,
+# and runs creamasd under a Slurm it starts (tests/slurm/run.sh, as root;
+# it says SKIP, and passes nothing, where it cannot run).
 check-slow: all $(TESTS) $(PLUGINS) $(if $(SANFLAGS),,check-deb)
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(SLOW_SUITES)
+	$(Q)CREAMASCTL=$(abspath $(CREAMASCTL)) sh tests/slurm/run.sh || \
+	    [ $$? -eq 77 ]
 
 # make install and uninstall in a staging root; the installed creamasd
 # in what can be built of the units' sandbox without systemd (as root).

@@ -653,7 +653,8 @@ ctl_format_seconds(double seconds)
 /*
  * Return a path as node's daemon should get it: a relative path is made
  * absolute for a node on this machine, whose daemon runs elsewhere in the
- * file tree; a remote node's is left to its own working directory.
+ * file tree, and for a Slurm job step (the cluster shares its files); a
+ * remote node's is left to its own working directory.
  */
 char *
 ctl_node_path(const struct node *node, const char *path)
@@ -661,6 +662,7 @@ ctl_node_path(const struct node *node, const char *path)
 	char	*cwd, *absolute;
 
 	if (path[0] == '/' || (node->launch != LAUNCH_LOCAL &&
+	    node->launch != LAUNCH_SLURM &&
 	    !nodes_is_local_host(node->host)))
 		return (xstrdup(path));
 	if ((cwd = getcwd(NULL, 0)) == NULL)

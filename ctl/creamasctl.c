@@ -41,7 +41,8 @@ const struct ctl_command ctl_commands[] = {
 	    grid_options },
 	{ "keygen", 0, cmd_keygen, "keygen file", "", NULL },
 	{ "logs", 1, cmd_logs, "logs dir", "", NULL },
-	{ "nodes", 1, cmd_nodes, "nodes", "", NULL },
+	{ "nodes", 1, cmd_nodes, "nodes [--from-slurm [--port port] "
+	    "[--slaves n]]", "", nodes_options },
 	{ "plot", 0, cmd_plot, "plot file.csv -o file.svg", PLOT_SHORT_OPTIONS,
 	    NULL },
 	{ "prepare", 1, cmd_prepare, "prepare [--agents type:n[:json]] "
@@ -327,7 +328,8 @@ main(int argc, char **argv)
 			errx(CTL_EXIT_USAGE, "%s", cause);
 		cluster.limits.key = key;
 	}
-	if (command->needs_nodes) {
+	/* nodes --from-slurm makes a nodes file: it reads none. */
+	if (command->needs_nodes && !slurm_wanted(command->name, nargs, args)) {
 		if (opts.nodes_file == NULL) {
 			if (nodes_default_path(&path, &cause) != 0)
 				errx(CTL_EXIT_USAGE, "%s", cause);

@@ -48,6 +48,7 @@ enum launch_kind {
 	LAUNCH_SSH,		/* over SSH (libssh, ctl/remote.c) */
 	LAUNCH_LOCAL,		/* fork/exec on this machine */
 	LAUNCH_NONE,		/* started elsewhere: only attached to */
+	LAUNCH_SLURM,		/* a job step of this allocation (srun) */
 };
 
 /* One line of the nodes file, with every default filled in. */
@@ -193,6 +194,19 @@ int		 launch_spawn(struct cluster *);
 char		*launch_command(const struct node *, const char *,
 		    const char *);
 const char	*launch_creamasd_path(void);
+char		*launch_quote(const char *);
+#define LAUNCH_ARGV_MAX	16
+void		 launch_default_argv(const struct node *, const char *,
+		    const char *, int, char **);
+
+/* slurm.c */
+int		 slurm_nodes(int, char **);
+int		 slurm_wanted(const char *, int, char **);
+char		*slurm_command(const struct node *, const char *,
+		    const char *);
+void		 slurm_step(const struct node *, const char *, const char *,
+		    const char *) __attribute__((noreturn));
+extern const struct option nodes_options[];
 
 /* wait.c */
 int		 cmd_wait(struct cluster *, int, char **);

@@ -118,6 +118,14 @@ launch_is_plain(const char *value)
 	return (1);
 }
 
+/* Return a copy of a value, quoted for sh when it must be. */
+char *
+launch_quote(const char *value)
+{
+	return (launch_is_plain(value) ? xstrdup(value) :
+	    remote_quote(value));
+}
+
 /* Append a value to a command, quoted for sh when it must be. */
 static void
 launch_append_value(char **command, size_t *used, const char *value)
@@ -125,8 +133,7 @@ launch_append_value(char **command, size_t *used, const char *value)
 	char	*quoted;
 	size_t	 length;
 
-	quoted = launch_is_plain(value) ? xstrdup(value) :
-	    remote_quote(value);
+	quoted = launch_quote(value);
 	length = strlen(quoted);
 	*command = xrealloc(*command, *used + length + 1);
 	memcpy(*command + *used, quoted, length + 1);
@@ -241,35 +248,22 @@ launch_remote_command(struct cluster *cluster, const struct node *node)
 	return (full);
 }
 
-/* In the child: set up descriptors and exec the node's command. */
-static void __attribute__((noreturn))
-launch_exec(const struct node *node, const char *creamasd,
-    const char *key_path, const char *command, int out_fd, int err_fd)
+/*
+ * Fill argv (LAUNCH_ARGV_MAX words at most, NULL-terminated) with the
+ * default command: creamasd as a master of the node's slaves, listening
+ * on its port; with -d too when foreground is set.
+ */
+void
+launch_default_argv(const struct node *node, const char *creamasd,
+    const char *key_path, int foreground, char **argv)
 {
-	char		*argv[16], *idle;
-	int		 fd;
-	size_t		 n = 0;
+	char	*idle;
+	size_t	 n = 0;
 
-	setpgid(0, 0);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
-	    dup2(fd, STDIN_FILENO) == -1 ||
-	    dup2(out_fd, STDOUT_FILENO) == -1 ||
-	    dup2(err_fd, STDERR_FILENO) == -1)
-		_exit(126);
-	closefrom(STDERR_FILENO + 1);
-
-	if (node->command != NULL) {
-		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-		dprintf(STDERR_FILENO, "exec /bin/sh: %s\n", strerror(errno));
-		_exit(127);
-	}
-	/* The default command needs no shell: exec creamasd itself. */
 	idle = launch_seconds(node->idle_exit);
 	argv[n++] = xstrdup(creamasd);
+	if (foreground)
+		argv[n++] = xstrdup("-d");
 	argv[n++] = xstrdup("--role");
 	argv[n++] = xstrdup("master");
 	argv[n++] = xstrdup("--slaves");
@@ -283,6 +277,42 @@ launch_exec(const struct node *node, const char *creamasd,
 		argv[n++] = xstrdup(key_path);
 	}
 	argv[n] = NULL;
+	free(idle);
+}
+
+/*
+ * In the child: set up descriptors and exec the node's command; a
+ * launch=slurm node's command is a job step (ctl/slurm.c).
+ */
+static void __attribute__((noreturn))
+launch_exec(const struct node *node, const char *creamasd,
+    const char *key_path, const char *command, int out_fd, int err_fd)
+{
+	char		*argv[LAUNCH_ARGV_MAX];
+	int		 fd;
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1 ||
+	    dup2(out_fd, STDOUT_FILENO) == -1 ||
+	    dup2(err_fd, STDERR_FILENO) == -1)
+		_exit(126);
+	closefrom(STDERR_FILENO + 1);
+
+	if (node->launch == LAUNCH_SLURM)
+		slurm_step(node, creamasd, key_path,
+		    node->command != NULL ? command : NULL);
+	if (node->command != NULL) {
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		dprintf(STDERR_FILENO, "exec /bin/sh: %s\n", strerror(errno));
+		_exit(127);
+	}
+	/* The default command needs no shell: exec creamasd itself. */
+	launch_default_argv(node, creamasd, key_path, 0, argv);
 	execvp(creamasd, argv);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", creamasd, strerror(errno));
 	_exit(127);
@@ -726,7 +756,8 @@ launch_spawn(struct cluster *cluster)
 	evsignal_add(sigchld, NULL);
 	creamasd = launch_creamasd_path();
 	for (i = 0; i < cluster->count; i++) {
-		if (cluster->node[i]->launch == LAUNCH_LOCAL && !running[i])
+		if ((cluster->node[i]->launch == LAUNCH_LOCAL ||
+		    cluster->node[i]->launch == LAUNCH_SLURM) && !running[i])
 			launch_start_local(&launch, i, creamasd);
 	}
 

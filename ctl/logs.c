@@ -359,7 +359,9 @@ logs_fetch(struct cluster *cluster, struct logs_node *nodes, const char *dir)
 			rc = -1;
 			continue;
 		}
+		/* launch=slurm: the cluster's file system is shared. */
 		if (node->launch == LAUNCH_LOCAL ||
+		    node->launch == LAUNCH_SLURM ||
 		    (node->launch == LAUNCH_NONE &&
 		    nodes_is_local_host(node->host))) {
 			if ((count = logs_copy_local(&nodes[i], to,

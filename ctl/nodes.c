@@ -37,7 +37,8 @@
 
 /*
  * The nodes file: one node a line,
- *	[user@]host[:sshport] [port=P] [slaves=S] [launch=ssh|local|none]
+ *	[user@]host[:sshport] [port=P] [slaves=S]
+ *	    [launch=ssh|local|none|slurm]
  *	    [identity=KEYFILE] [cmd=TEMPLATE] [idle_exit=SECONDS]
  * with '#' comments. A value may be quoted as in sh ("..." with \" and \\
  * escapes, or '...'). Every error names the file, the line and the field.
@@ -369,9 +370,12 @@ nodes_parse_field(struct node *node, const char *word, int *seen,
 			node->launch = LAUNCH_LOCAL;
 		else if (strcmp(value, "none") == 0)
 			node->launch = LAUNCH_NONE;
+		else if (strcmp(value, "slurm") == 0)
+			node->launch = LAUNCH_SLURM;
 		else {
 			nodes_error(cause, file, line, key, "unknown launcher "
-			    QUOTE_FMT " (ssh, local or none)", QUOTE(value));
+			    QUOTE_FMT " (ssh, local, none or slurm)",
+			    QUOTE(value));
 			goto out;
 		}
 		break;
@@ -738,6 +742,8 @@ nodes_launch_name(enum launch_kind launch)
 		return ("local");
 	case LAUNCH_NONE:
 		return ("none");
+	case LAUNCH_SLURM:
+		return ("slurm");
 	}
 	return ("?");
 }

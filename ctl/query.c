@@ -458,11 +458,16 @@ cmd_nodes(struct cluster *cluster, int argc, char **argv)
 	char			*command, *text;
 	size_t			 i;
 
+	if (slurm_wanted("nodes", argc, argv))
+		return (slurm_nodes(argc, argv));
 	query_no_arguments("nodes", argc, argv);
 	for (i = 0; i < cluster->count; i++) {
 		node = cluster->node[i];
 		command = NULL;
-		if (node->launch != LAUNCH_NONE)
+		if (node->launch == LAUNCH_SLURM)
+			command = slurm_command(node, launch_creamasd_path(),
+			    cluster->options->key_path);
+		else if (node->launch != LAUNCH_NONE)
 			command = launch_command(node, node->launch ==
 			    LAUNCH_LOCAL ? launch_creamasd_path() : "creamasd",
 			    cluster->options->key_path);

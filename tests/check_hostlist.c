@@ -119,7 +119,8 @@ END_TEST
 static char *
 hostlist_scontrol(void)
 {
-	static const char	*dirs[] = { "/usr/bin", "/usr/local/bin", NULL };
+	static const char	*dirs[] = { "/usr/bin", "/usr/local/bin",
+				    NULL };
 	char			*path;
 	size_t			 k;
 

@@ -278,9 +278,9 @@ START_TEST(test_errors)
 		{ "h slaves=2000",
 		  "nodes.test:1: slaves: invalid number '2000' (0 to 1024)" },
 		{ "h launch=rsh", "nodes.test:1: launch: unknown launcher "
-		  "'rsh' (ssh, local or none)" },
+		  "'rsh' (ssh, local, none or slurm)" },
 		{ "h launch=SSH", "nodes.test:1: launch: unknown launcher "
-		  "'SSH' (ssh, local or none)" },
+		  "'SSH' (ssh, local, none or slurm)" },
 		{ "h idle_exit=soon",
 		  "nodes.test:1: idle_exit: invalid time 'soon'" },
 		{ "h idle_exit=-5",

@@ -1,0 +1,207 @@
+#!/bin/sh
+# creamasd under a real Slurm on this machine: munged, slurmctld and
+# slurmd started here with a generated configuration (one node that
+# declares more CPUs than the machine has, OverSubscribe=FORCE, ports
+# picked free, state and logs in a temporary folder), then
+#  - nodes --from-slurm in an allocation prints the allocation's node;
+#  - sbatch -N1 --wait examples/slurm.sbatch exits 0 with every log;
+#  - a job cancelled mid-run (SIGTERM to its steps) leaves every agent's
+#    log written and the node's environment stopped.
+# Every daemon it started is stopped by pid. As root, from the top of
+# the tree; CREAMASCTL names creamasctl (creamasd is found next to it).
+# Exit 0: passed; 77: skipped (it says why: no Slurm, not root); else
+# failed.
+set -eu
+
+fail() {
+	echo "tests/slurm/run.sh: FAIL: $*" >&2
+	[ -n "${dir:-}" ] && for f in "$dir"/*.log "$dir"/out/*.out; do
+		[ -f "$f" ] || continue
+		echo "--- $f" >&2
+		tail -n 20 "$f" >&2
+	done
+	exit 1
+}
+
+skip() {
+	echo "tests/slurm/run.sh: SKIP: $*"
+	exit 77
+}
+
+ctl=$(cd "$(dirname "${CREAMASCTL:?}")" && pwd)/$(basename "$CREAMASCTL")
+[ -x "$ctl" ] || fail "no creamasctl at $ctl"
+[ "$(id -u)" -eq 0 ] || skip "needs root (munged and slurmd run as root)"
+for p in munged slurmctld slurmd sbatch salloc srun scancel sinfo squeue; do
+	command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] ||
+	    skip "$p is not installed (Debian's slurm-wlm and munge)"
+done
+host=$(hostname -s)
+getent hosts "$host" >/dev/null ||
+    skip "this machine's name $host does not resolve"
+
+dir=$(mktemp -d /tmp/creamas-slurm.XXXXXX)
+chmod 711 "$dir"
+pids=
+jobs=
+
+# Stop what this test started, by pid: jobs first, then the daemons.
+cleanup() {
+	for j in $jobs; do
+		scancel "$j" 2>/dev/null || true
+	done
+	for j in $jobs; do
+		n=0
+		while [ -n "$(squeue -h -j "$j" 2>/dev/null)" ] &&
+		    [ $n -lt 100 ]; do
+			sleep 0.2
+			n=$((n + 1))
+		done
+	done
+	[ -f "$dir/munged.pid" ] && pids="$pids $(cat "$dir/munged.pid")"
+	for p in $pids; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $pids; do
+		n=0
+		while kill -0 "$p" 2>/dev/null && [ $n -lt 100 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	# CREAMAS_SLURM_KEEP=1 keeps the folder, to read its logs.
+	[ -n "${CREAMAS_SLURM_KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# A port nothing listens on, with count - 1 free ones after it.
+free_ports() {
+	while :; do
+		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 30000 ))
+		k=0
+		while [ $k -lt "$1" ] && ! ss -ltnH "sport = :$((p + k))" |
+		    grep -q .; do
+			k=$((k + 1))
+		done
+		[ $k -eq "$1" ] && { echo "$p"; return; }
+	done
+}
+
+# munged with its own socket, key, pid, log and seed files.
+dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null
+chmod 400 "$dir/munge.key"
+/usr/sbin/munged --force --socket="$dir/munge.sock" \
+    --key-file="$dir/munge.key" --pid-file="$dir/munged.pid" \
+    --log-file="$dir/munged.log" --seed-file="$dir/munged.seed" ||
+    fail "munged did not start"
+
+ctld_port=$(free_ports 1)
+slurmd_port=$(free_ports 1)
+mkdir -p "$dir/state" "$dir/spool" "$dir/out"
+cat > "$dir/slurm.conf" <<CONF
+ClusterName=creamas
+SlurmctldHost=$host
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge.sock
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SlurmdParameters=config_overrides
+MpiDefault=none
+ReturnToService=2
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+KillWait=30
+NodeName=$host CPUs=8 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE
+CONF
+export SLURM_CONF="$dir/slurm.conf"
+# spawn writes each srun's output in $TMPDIR: here, in the folder.
+mkdir -p "$dir/tmp"
+export TMPDIR="$dir/tmp"
+/usr/sbin/slurmctld -D -f "$SLURM_CONF" > "$dir/slurmctld.out.log" 2>&1 &
+pids="$pids $!"
+/usr/sbin/slurmd -D -f "$SLURM_CONF" > "$dir/slurmd.out.log" 2>&1 &
+pids="$pids $!"
+
+n=0
+until [ "$(sinfo -h -n "$host" -o %t 2>/dev/null)" = idle ]; do
+	n=$((n + 1))
+	[ $n -lt 300 ] || fail "the node is not idle after 60 s"
+	sleep 0.2
+done
+
+# 1. nodes --from-slurm in an allocation.
+out=$(salloc -N1 -Q "$ctl" nodes --from-slurm --port 7100 --slaves 2) ||
+    fail "salloc nodes --from-slurm"
+echo "$out" | grep -qx "$host port=7100 slaves=2 launch=slurm" ||
+    fail "nodes --from-slurm printed: $out"
+[ "$(echo "$out" | grep -vc '^#')" -eq 1 ] ||
+    fail "nodes --from-slurm printed more than one node: $out"
+
+# 2. The example batch script, to its end.
+port=$(free_ports 3)
+export CREAMASCTL="$ctl" CREAMAS_PORT="$port" CREAMAS_SLAVES=2
+export CREAMAS_AGENTS=counter:10 CREAMAS_ROUNDS=5
+export CREAMAS_OUT="$dir/out/main"
+here=$(cd "$(dirname "$0")/../.." && pwd)
+sbatch -N1 --wait -o "$dir/out/main.out" "$here/examples/slurm.sbatch" \
+    > /dev/null || fail "sbatch --wait examples/slurm.sbatch did not exit 0"
+[ "$(ls "$dir/out/main/logs" | grep -c '^agent_')" -eq 10 ] ||
+    fail "the batch job did not write 10 agent logs"
+for f in "$dir"/out/main/logs/agent_*.log; do
+	grep -q "round 5" "$f" || fail "$f has no round 5"
+done
+
+# 3. A job cancelled in its rounds: SIGTERM to every step.
+port=$(free_ports 3)
+export CREAMAS_PORT="$port" CREAMAS_ROUNDS=1000000000
+export CREAMAS_OUT="$dir/out/cancel"
+job=$(sbatch -N1 --parsable -o "$dir/out/cancel.out" \
+    "$here/examples/slurm.sbatch") || fail "sbatch (to cancel)"
+jobs="$jobs $job"
+# Cancel once its rounds are under way (trigger prints each).
+n=0
+until grep -qs "^round 3:" "$dir/out/cancel.out"; do
+	n=$((n + 1))
+	[ $n -lt 600 ] || fail "the job to cancel did not start its rounds"
+	sleep 0.2
+done
+sleep 1
+scancel "$job"
+cancelled=$(date +%s)
+n=0
+while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; do
+	n=$((n + 1))
+	[ $n -lt 600 ] || fail "job $job did not end after scancel"
+	sleep 0.2
+done
+logs=$dir/out/cancel/logs
+[ "$(ls "$logs" | grep -c '^agent_')" -eq 10 ] ||
+    fail "the cancelled job did not write 10 agent logs"
+for f in "$logs"/agent_*.log; do
+	grep -q "round" "$f" || fail "$f is empty"
+done
+for s in 1 2; do
+	f=$logs/env_$((port + s)).log
+	grep -q "stopped:" "$f" ||
+	    fail "slave $((port + s)) did not stop (its log $f)"
+done
+grep -q "stopped:" "$logs/env_$port.log" || fail "the master did not stop"
+echo "tests/slurm/run.sh: cancelled job $job ended, logs written," \
+    "$(( $(date +%s) - cancelled )) s after scancel (KillWait 30 s)"
+echo "tests/slurm/run.sh: PASS"
