@@ -75,10 +75,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# A port nothing listens on, with count - 1 free ones after it.
+# A port nothing listens on, with count - 1 free ones after it, below
+# the ephemeral range (32768 up) where connections' own ports land.
 free_ports() {
 	while :; do
-		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 30000 ))
+		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 12000 + 20000 ))
 		k=0
 		while [ $k -lt "$1" ] && ! ss -ltnH "sport = :$((p + k))" |
 		    grep -q .; do
