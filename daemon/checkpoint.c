@@ -72,7 +72,7 @@ checkpoint_save_state(struct savefile *file, struct cr_agent *agent,
 	struct cr_checkpoint	 checkpoint = { file };
 	size_t			 at;
 	uint64_t		 length;
-	char			*address;
+	char			*address, *failure;
 
 	if (agent->type->save == NULL) {
 		savefile_put(file, agent->state, agent->type->state_size);
@@ -80,10 +80,14 @@ checkpoint_save_state(struct savefile *file, struct cr_agent *agent,
 	}
 	at = file->length;
 	savefile_u64(file, 0);
+	free(agent_take_failure());
 	if (agent->type->save(agent, &checkpoint) != CR_OK) {
 		address = agent_address(agent);
-		xasprintf(cause, "agent %s (%s) failed to save its state",
-		    address, agent->type->name);
+		failure = agent_take_failure();
+		xasprintf(cause, "agent %s (%s) failed to save its state%s%s",
+		    address, agent->type->name, failure != NULL ? ": " : "",
+		    failure != NULL ? failure : "");
+		free(failure);
 		free(address);
 		return (-1);
 	}
@@ -232,6 +236,7 @@ checkpoint_load_agent(struct savefile_reader *reader,
 	const void			*state;
 	uint64_t			 size;
 	uint32_t			 index, flags;
+	char				*failure;
 
 	index = savefile_get_u32(reader);
 	flags = savefile_get_u32(reader);
@@ -264,10 +269,16 @@ checkpoint_load_agent(struct savefile_reader *reader,
 		agent_extra(agent)->connections = connections;
 	if (type->save == NULL)
 		memcpy(agent->state, state, type->state_size);
-	else if (type->load(agent, state, size) != CR_OK) {
-		xasprintf(cause, "agent %u (%s) failed to load its state",
-		    id, type->name);
-		return (-1);
+	else {
+		free(agent_take_failure());
+		if (type->load(agent, state, size) != CR_OK) {
+			failure = agent_take_failure();
+			xasprintf(cause, "agent %u (%s) failed to load its "
+			    "state%s%s", id, type->name, failure != NULL ?
+			    ": " : "", failure != NULL ? failure : "");
+			free(failure);
+			return (-1);
+		}
 	}
 	return (0);
 }

@@ -760,6 +760,70 @@ START_TEST(test_killed_slave)
 }
 END_TEST
 
+/*
+ * A Python agent's state (a random.Random and a list it grows) is kept
+ * by checkpoint, pickled: 3 rounds, checkpoint, 3 rounds give what 3
+ * rounds, checkpoint, stop, a new slave at the same address, restore, 3
+ * rounds give, bit for bit.
+ */
+START_TEST(test_checkpoint)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*round;
+	char			*agent, *dir, *listen, *straight;
+	const char		*args[8];
+	int			 i;
+
+	d = py_slave(0, NULL);
+	conn = tl_connect(d->port);
+	for (i = 0; i < 3; i++) {
+		agent = py_spawn(conn, "Drawer", i == 0 ? NULL : "\"seed\":7");
+		free(agent);
+	}
+	for (i = 0; i < PY_ROUNDS; i++)
+		json_object_put(py_round(conn, NULL));
+	dir = tl_path(tl_tempdir(), "python-checkpoint");
+	json_object_put(tl_okf(conn, "checkpoint", "{\"folder\":\"%s\"}",
+	    dir));
+	for (i = 0; i < PY_ROUNDS; i++) {
+		round = py_round(conn, "{\"results\":true}");
+		ck_assert_int_eq(tl_int(round, "failed"), 0);
+		if (i == PY_ROUNDS - 1)
+			straight = tl_strdup(tl_json_text(tl_member(round,
+			    "results")));
+		json_object_put(round);
+	}
+	tl_close(conn);
+	listen = tl_printf("127.0.0.1:%u", d->port);
+	tl_daemon_stop_clean(d);
+
+	args[0] = "--plugin";
+	args[1] = tl_plugin_path("creamas_python");
+	args[2] = "--listen";
+	args[3] = listen;
+	args[4] = NULL;
+	d = tl_daemon_startv(args);
+	conn = tl_connect(d->port);
+	json_object_put(tl_okf(conn, "restore", "{\"folder\":\"%s\"}",
+	    dir));
+	for (i = 0; i < PY_ROUNDS; i++) {
+		round = py_round(conn, "{\"results\":true}");
+		ck_assert_int_eq(tl_int(round, "failed"), 0);
+		if (i == PY_ROUNDS - 1)
+			ck_assert_str_eq(tl_json_text(tl_member(round,
+			    "results")), straight);
+		json_object_put(round);
+	}
+	ck_assert_msg(strstr(straight, "[6,") != NULL, "%s", straight);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+	free(straight);
+	free(listen);
+	free(dir);
+}
+END_TEST
+
 /* The suite, if the plugin was built (Python's headers were there). */
 Suite *
 suite_python(void)
@@ -781,6 +845,7 @@ suite_python(void)
 	tcase_add_test(tcase, test_configuration);
 	tcase_add_test(tcase, test_endless_loop);
 	tcase_add_test(tcase, test_killed_slave);
+	tcase_add_test(tcase, test_checkpoint);
 	suite_add_tcase(suite, tcase);
 	return (suite);
 }

@@ -22,6 +22,7 @@
  * Python exception is the agent's error, as text, never the daemon's.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -362,6 +363,135 @@ agent_close(struct cr_agent *agent, const char *log_folder)
 	watchdog_leave();
 }
 
+/*
+ * The pickled (module.Class, sys.path, attributes) of an agent: what its
+ * checkpoint keeps. A new reference, or NULL with an exception.
+ */
+static PyObject *
+agent_pickle(PyObject *self)
+{
+	PyObject	*pickle, *attributes, *saved, *bytes = NULL;
+	PyObject	*type = (PyObject *)Py_TYPE(self);
+
+	if ((pickle = PyImport_ImportModule("pickle")) == NULL)
+		return (NULL);
+	if ((attributes = PyObject_GenericGetDict(self, NULL)) == NULL) {
+		Py_DECREF(pickle);
+		return (NULL);
+	}
+	saved = Py_BuildValue("(NNOO)", PyObject_GetAttrString(type,
+	    "__module__"), PyObject_GetAttrString(type, "__qualname__"),
+	    PySys_GetObject("path"), attributes);
+	if (saved != NULL)
+		bytes = PyObject_CallMethod(pickle, "dumps", "(O)", saved);
+	Py_XDECREF(saved);
+	Py_DECREF(attributes);
+	Py_DECREF(pickle);
+	return (bytes);
+}
+
+/*
+ * python: a checkpoint keeps the agent's class and its attributes
+ * (__dict__), pickled, with sys.path to find the class again.
+ */
+static int
+agent_save(struct cr_agent *agent, struct cr_checkpoint *checkpoint)
+{
+	struct agent_state	*state = cr_agent_state(agent);
+	PyObject		*bytes;
+	char			*text;
+
+	watchdog_enter(agent);
+	if ((bytes = agent_pickle(state->self)) == NULL ||
+	    !PyBytes_Check(bytes)) {
+		text = convert_error_text();
+		cr_agent_fail(agent, "%s", text != NULL ? text :
+		    "Python error");
+		free(text);
+		Py_XDECREF(bytes);
+		watchdog_leave();
+		return (CR_ERROR);
+	}
+	cr_checkpoint_write(checkpoint, PyBytes_AS_STRING(bytes),
+	    (size_t)PyBytes_GET_SIZE(bytes));
+	Py_DECREF(bytes);
+	watchdog_leave();
+	return (CR_OK);
+}
+
+/* Make the agent's object again from what agent_pickle made. */
+static PyObject *
+agent_unpickle(struct cr_agent *agent, const void *data, size_t size)
+{
+	PyObject	*pickle, *saved = NULL, *cls = NULL, *object = NULL;
+	PyObject	*module, *qualname, *path, *attributes, *dict;
+	char		*name = NULL, *cause;
+
+	if ((pickle = PyImport_ImportModule("pickle")) == NULL)
+		return (NULL);
+	saved = PyObject_CallMethod(pickle, "loads", "y#", (const char *)data,
+	    (Py_ssize_t)size);
+	Py_DECREF(pickle);
+	if (saved == NULL || !PyArg_ParseTuple(saved, "UUOO!", &module,
+	    &qualname, &path, &PyDict_Type, &attributes))
+		goto fail;
+	if (interp_add_path(path, &cause) != 0) {
+		PyErr_SetString(PyExc_ValueError, cause);
+		free(cause);
+		goto fail;
+	}
+	if (asprintf(&name, "%s.%s", PyUnicode_AsUTF8(module),
+	    PyUnicode_AsUTF8(qualname)) == -1) {
+		name = NULL;
+		PyErr_NoMemory();
+		goto fail;
+	}
+	if ((cls = agent_class(name)) == NULL ||
+	    (object = module_restore_agent(cls, agent)) == NULL)
+		goto fail;
+	if ((dict = PyObject_GenericGetDict(object, NULL)) == NULL ||
+	    PyDict_Update(dict, attributes) != 0) {
+		Py_XDECREF(dict);
+		Py_CLEAR(object);
+		goto fail;
+	}
+	Py_DECREF(dict);
+fail:
+	free(name);
+	Py_XDECREF(cls);
+	Py_XDECREF(saved);
+	return (object);
+}
+
+/* python: the agent again from its checkpoint, its __init__ not run. */
+static int
+agent_load(struct cr_agent *agent, const void *data, size_t size)
+{
+	struct agent_state	*state = cr_agent_state(agent);
+	char			*cause;
+
+	if (interp_start(&cause) != 0) {
+		cr_agent_fail(agent, "%s", cause != NULL ? cause :
+		    "cannot start Python");
+		free(cause);
+		return (CR_ERROR);
+	}
+	watchdog_enter(agent);
+	if (agent_act_name == NULL)
+		agent_act_name = PyUnicode_InternFromString("act");
+	if (agent_act_name == NULL ||
+	    (state->self = agent_unpickle(agent, data, size)) == NULL) {
+		cause = convert_error_text();
+		cr_agent_fail(agent, "%s", cause != NULL ? cause :
+		    "Python error");
+		free(cause);
+		watchdog_leave();
+		return (CR_ERROR);
+	}
+	watchdog_leave();
+	return (CR_OK);
+}
+
 const struct cr_agent_type agent_python_type = {
 	.name = "python",
 	.state_size = sizeof(struct agent_state),
@@ -369,4 +499,6 @@ const struct cr_agent_type agent_python_type = {
 	.act = agent_act,
 	.call = agent_call,
 	.close = agent_close,
+	.save = agent_save,
+	.load = agent_load,
 };

@@ -65,6 +65,7 @@ extern PyObject		*module_act_timeout;
 PyObject	*module_init(void);
 PyObject	*module_new_agent(PyObject *, struct cr_agent *, PyObject *,
 		    PyObject *);
+PyObject	*module_restore_agent(PyObject *, struct cr_agent *);
 int		 module_is_exposed(PyObject *);
 
 /* task.c */

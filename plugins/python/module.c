@@ -492,6 +492,32 @@ module_new_agent(PyObject *cls, struct cr_agent *agent, PyObject *args,
 	return (object);
 }
 
+/*
+ * Make an object of cls (a subclass of Agent) for agent without running
+ * its __init__: a restored agent, whose attributes come from its
+ * checkpoint. A new reference, or NULL with an exception.
+ */
+PyObject *
+module_restore_agent(PyObject *cls, struct cr_agent *agent)
+{
+	PyObject	*args, *object;
+
+	if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls,
+	    &module_agent_type)) {
+		PyErr_Format(PyExc_TypeError, "%R is not a subclass of "
+		    "creamas_agent.Agent", cls);
+		return (NULL);
+	}
+	if ((args = PyTuple_New(0)) == NULL)
+		return (NULL);
+	module_spawning = agent;
+	object = ((PyTypeObject *)cls)->tp_new((PyTypeObject *)cls, args,
+	    NULL);
+	module_spawning = NULL;
+	Py_DECREF(args);
+	return (object);
+}
+
 /* Return 1 if function has been marked by expose, 0 if not. */
 int
 module_is_exposed(PyObject *function)

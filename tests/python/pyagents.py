@@ -2,6 +2,7 @@
 # they are compared with, and agents that fail in every way.
 
 import os
+import random
 import sys
 
 import creamas_agent
@@ -129,3 +130,15 @@ class Stubborn(creamas_agent.Agent):
 
 class NotAgent:
     pass
+
+
+class Drawer(creamas_agent.Agent):
+    """Keeps a generator and every number it drew: its checkpoint's test."""
+
+    def __init__(self, seed=1):
+        self.generator = random.Random(seed)
+        self.drawn = []
+
+    def act(self):
+        self.drawn.append(self.generator.random())
+        return [len(self.drawn), sum(self.drawn), self.generator.random()]
