@@ -6,7 +6,10 @@
 #  - nodes --from-slurm in an allocation prints the allocation's node;
 #  - sbatch -N1 --wait examples/slurm.sbatch exits 0 with every log;
 #  - a job cancelled mid-run (SIGTERM to its steps) leaves every agent's
-#    log written and the node's environment stopped.
+#    log written and the node's environment stopped;
+#  - SIGUSR1 to a job's batch script (sbatch --signal=B:USR1@T) ends it
+#    cleanly with a checkpoint, which a next job restores and goes on
+#    from.
 # Every daemon it started is stopped by pid. As root, from the top of
 # the tree; CREAMASCTL names creamasctl (creamasd is found next to it).
 # Exit 0: passed; 77: skipped (it says why: no Slurm, not root); else
@@ -205,4 +208,41 @@ done
 grep -q "stopped:" "$logs/env_$port.log" || fail "the master did not stop"
 echo "tests/slurm/run.sh: cancelled job $job ended, logs written," \
     "$(( $(date +%s) - cancelled )) s after scancel (KillWait 30 s)"
+
+# 4. SIGUSR1 to the batch script, as sbatch --signal=B:USR1@120 sends
+#    it: a checkpoint after the round in progress and a clean end.
+port=$(free_ports 3)
+export CREAMAS_PORT="$port" CREAMAS_OUT="$dir/out/usr1"
+sbatch -N1 --wait --parsable -o "$dir/out/usr1.out" \
+    "$here/examples/slurm.sbatch" > "$dir/out/usr1.id" &
+waiter=$!
+n=0
+until grep -qs "^round 3:" "$dir/out/usr1.out"; do
+	n=$((n + 1))
+	[ $n -lt 600 ] || fail "the job to checkpoint did not start its rounds"
+	sleep 0.2
+done
+job=$(cat "$dir/out/usr1.id")
+jobs="$jobs $job"
+scancel --batch --signal=USR1 "$job" || fail "scancel --signal=USR1"
+wait "$waiter" || fail "the job did not exit 0 after SIGUSR1"
+round=$(sed -n 's/.*SIGUSR1: checkpoint in .* after round \([0-9]*\)$/\1/p' \
+    "$dir/out/usr1.out")
+[ -n "$round" ] || fail "the job did not say it checkpointed"
+[ -d "$dir/out/usr1/checkpoint/node-1" ] || fail "no checkpoint written"
+grep -q "stopped in" "$dir/out/usr1.out" || fail "the job did not stop"
+
+# 5. A next job restores the checkpoint and carries on from its round.
+export CREAMAS_RESTORE="$dir/out/usr1/checkpoint" CREAMAS_ROUNDS=5
+export CREAMAS_OUT="$dir/out/restore"
+sbatch -N1 --wait -o "$dir/out/restore.out" "$here/examples/slurm.sbatch" \
+    > /dev/null || fail "the restoring job did not exit 0"
+[ "$(ls "$dir/out/restore/logs" | grep -c '^agent_')" -eq 10 ] ||
+    fail "the restoring job did not write 10 agent logs"
+for f in "$dir"/out/restore/logs/agent_*.log; do
+	grep -q "^round $((round + 5)): count $((round + 5))$" "$f" ||
+	    fail "$f does not go on from round $round to $((round + 5))"
+done
+echo "tests/slurm/run.sh: checkpoint on SIGUSR1 after round $round," \
+    "restored and on to round $((round + 5))"
 echo "tests/slurm/run.sh: PASS"
