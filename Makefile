@@ -229,8 +229,7 @@ check: all $(TESTS) $(PLUGINS) check-install
 check-slow: all $(TESTS) $(PLUGINS) $(if $(SANFLAGS),,check-deb)
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(SLOW_SUITES)
-	$(Q)CREAMASCTL=$(abspath $(CREAMASCTL)) sh tests/slurm/run.sh || \
-	    [ $$? -eq 77 ]
+	$(Q)$(CHECK_ENV) sh tests/slurm/run.sh || [ $$? -eq 77 ]
 
 # make install and uninstall in a staging root; the installed creamasd
 # in what can be built of the units' sandbox without systemd (as root).
