@@ -129,9 +129,6 @@ START_TEST(test_spawn_out_of_memory)
 	struct tl_conn		*conn;
 	struct json_object	*agents;
 
-#ifdef __SANITIZE_ADDRESS__
-	return;	/* ASan reserves terabytes of address space: no limit */
-#endif
 	d = bulk_start_limited("slave");
 	conn = bulk_check_refusals(d);
 	/* Without the list, the agents themselves run out midway. */
@@ -154,9 +151,6 @@ START_TEST(test_spawn_out_of_memory_master)
 	struct json_object	*status, *slaves;
 	size_t			 i;
 
-#ifdef __SANITIZE_ADDRESS__
-	return;	/* ASan reserves terabytes of address space: no limit */
-#endif
 	d = bulk_start_limited("master");
 	conn = bulk_check_refusals(d);
 	status = tl_ok(conn, "status", NULL);
@@ -211,9 +205,6 @@ START_TEST(test_random_connections_out_of_memory)
 	struct json_object	*response, *connections;
 	size_t			 i, j;
 
-#ifdef __SANITIZE_ADDRESS__
-	return;	/* ASan reserves terabytes of address space: no limit */
-#endif
 	for (i = 0; i < 2; i++) {
 		d = bulk_start_limited(roles[i]);
 		conn = tl_connect(d->port);
@@ -388,10 +379,21 @@ suite_bulk(void)
 	suite = suite_create("bulk");
 	tc = tcase_create("bulk");
 	tcase_set_timeout(tc, BULK_TEST_TIMEOUT);
+#ifndef __SANITIZE_ADDRESS__
+	/*
+	 * ASan reserves terabytes of address space, so no address space
+	 * limit can be set under it: these tests are not run there (and so
+	 * not counted), rather than passing without a check.
+	 */
 	tcase_add_test(tc, test_spawn_out_of_memory);
 	tcase_add_test(tc, test_spawn_out_of_memory_master);
-	tcase_add_test(tc, test_spawn_count_master);
 	tcase_add_test(tc, test_random_connections_out_of_memory);
+#else
+	(void)test_spawn_out_of_memory;
+	(void)test_spawn_out_of_memory_master;
+	(void)test_random_connections_out_of_memory;
+#endif
+	tcase_add_test(tc, test_spawn_count_master);
 	tcase_add_test(tc, test_spawn_sliced);
 	tcase_add_test(tc, test_spawn_all_or_nothing);
 	tcase_add_test(tc, test_batch_sliced);
