@@ -192,6 +192,24 @@ slurm_kill_srun(int signo)
 	_exit(128 + signo);
 }
 
+/* Write all of a buffer, through short writes; -1 on an error. */
+static int
+slurm_write_all(int fd, const char *buffer, size_t length)
+{
+	ssize_t	 written;
+
+	while (length > 0) {
+		written = write(fd, buffer, length);
+		if (written == -1 && errno == EINTR)
+			continue;
+		if (written <= 0)
+			return (-1);
+		buffer += written;
+		length -= (size_t)written;
+	}
+	return (0);
+}
+
 /* Copy the end of srun's output to stderr, for spawn's message. */
 static void
 slurm_show_log(const char *path)
@@ -208,8 +226,10 @@ slurm_show_log(const char *path)
 		lseek(fd, size - SLURM_LOG_TAIL, SEEK_SET);
 	else
 		lseek(fd, 0, SEEK_SET);
-	while ((length = read(fd, buffer, sizeof buffer)) > 0)
-		write(STDERR_FILENO, buffer, (size_t)length);
+	while ((length = read(fd, buffer, sizeof buffer)) > 0) {
+		if (slurm_write_all(STDERR_FILENO, buffer, (size_t)length) != 0)
+			break;
+	}
 	close(fd);
 	dprintf(STDERR_FILENO, "(srun's output: %s)\n", path);
 }
@@ -279,10 +299,9 @@ slurm_step(const struct node *node, const char *creamasd,
 			continue;
 		if (length <= 0)
 			break;
-		if (line[used++] == '\n') {
-			write(STDOUT_FILENO, line, used);
-			_exit(0);
-		}
+		if (line[used++] == '\n')
+			_exit(slurm_write_all(STDOUT_FILENO, line, used) == 0 ?
+			    0 : 1);
 	}
 	/* srun ended (or printed nonsense) before creamasd was ready. */
 	if (length > 0)
