@@ -41,7 +41,7 @@
 
 #define BENCH_CALLERS		1000	/* pingers, one ponger each */
 #define BENCH_CALL_TIMES	3	/* calls per pinger and round */
-#define BENCH_ROUNDS		20	/* measured, after two warm-ups */
+#define BENCH_ROUNDS		5	/* measured, after two warm-ups */
 #define BENCH_READ_TIMEOUT	120
 #define BENCH_TARGET_NS		2000.0	/* CPU per call, each side */
 
@@ -103,25 +103,6 @@ bench_spawn(struct benchlib_daemon *daemon, const char *type, size_t n,
 	return (result);
 }
 
-/* Connect callers[i] to callees[i]. */
-static void
-bench_pair(struct benchlib_daemon *daemon, struct json_object *callers,
-    struct json_object *callees)
-{
-	char	*params;
-	size_t	 i;
-
-	for (i = 0; i < json_object_array_length(callers); i++) {
-		xasprintf(&params, "{\"agent\":\"%s\",\"addr\":\"%s\"}",
-		    json_object_get_string(json_object_array_get_idx(callers,
-		    i)), json_object_get_string(json_object_array_get_idx(
-		    callees, i)));
-		json_object_put(benchlib_rpc(daemon, "agent.add_connection",
-		    params, NULL));
-		free(params);
-	}
-}
-
 /* Run rounds rounds of BENCH_CALL_TIMES calls per pinger, none failed. */
 static void
 bench_rounds(struct benchlib_daemon *daemon, int rounds)
@@ -176,7 +157,7 @@ bench_calls(int cross, double *caller_ns, double *callee_ns)
 	daemon = bench_start(cross ? 2 : 0);
 	callers = bench_spawn(daemon, "pinger", BENCH_CALLERS, cross ? 0 : -1);
 	callees = bench_spawn(daemon, "ponger", BENCH_CALLERS, cross ? 1 : -1);
-	bench_pair(daemon, callers, callees);
+	benchlib_pair(daemon, callers, callees);
 	from = cross ? daemon->slave_pids[0] : daemon->pid;
 	to = cross ? daemon->slave_pids[1] : daemon->pid;
 	bench_rounds(daemon, 2);

@@ -135,25 +135,6 @@ bench_spawn(struct benchlib_daemon *daemon, const char *type,
 	return (result);
 }
 
-/* Connect callers[i] to callees[i]. */
-static void
-bench_pair(struct benchlib_daemon *daemon, struct json_object *callers,
-    struct json_object *callees)
-{
-	char	*params;
-	size_t	 i;
-
-	for (i = 0; i < json_object_array_length(callers); i++) {
-		xasprintf(&params, "{\"agent\":\"%s\",\"addr\":\"%s\"}",
-		    json_object_get_string(json_object_array_get_idx(callers,
-		    i)), json_object_get_string(json_object_array_get_idx(
-		    callees, i)));
-		json_object_put(bench_do(daemon, "agent.add_connection",
-		    params));
-		free(params);
-	}
-}
-
 /* The CPU time used so far by a daemon and its slaves, in ns. */
 static uint64_t
 bench_cpu(struct benchlib_daemon *daemon)
@@ -255,7 +236,7 @@ bench_calls(const char *label, int cross, const char *caller_type,
 	    BENCH_CALL_PAIRS, cross ? 0 : -1);
 	callees = bench_spawn(daemon, callee_type, callee_class,
 	    BENCH_CALL_PAIRS, cross ? 1 : -1);
-	bench_pair(daemon, callers, callees);
+	benchlib_pair(daemon, callers, callees);
 	cost = bench_rounds(daemon, BENCH_CALL_PAIRS, label);
 	json_object_put(callers);
 	json_object_put(callees);

@@ -414,6 +414,25 @@ benchlib_rpc(struct benchlib_daemon *daemon, const char *method,
 	    rtt_ns));
 }
 
+/* Connect the agent at callers[i] to the one at callees[i], for each i. */
+void
+benchlib_pair(struct benchlib_daemon *daemon, struct json_object *callers,
+    struct json_object *callees)
+{
+	char	*params;
+	size_t	 i;
+
+	for (i = 0; i < json_object_array_length(callers); i++) {
+		xasprintf(&params, "{\"agent\":\"%s\",\"addr\":\"%s\"}",
+		    json_object_get_string(json_object_array_get_idx(callers,
+		    i)), json_object_get_string(json_object_array_get_idx(
+		    callees, i)));
+		json_object_put(benchlib_rpc(daemon, "agent.add_connection",
+		    params, NULL));
+		free(params);
+	}
+}
+
 /* Return an integer member of an object; a missing one is fatal. */
 int64_t
 benchlib_int(struct json_object *object, const char *key, const char *what)

@@ -82,6 +82,8 @@ struct json_object *benchlib_call(struct benchlib_conn *, int64_t *,
 		    const char *, const char *, uint64_t *);
 struct json_object *benchlib_rpc(struct benchlib_daemon *, const char *,
 		    const char *, uint64_t *);
+void		benchlib_pair(struct benchlib_daemon *, struct json_object *,
+		    struct json_object *);
 int64_t		benchlib_int(struct json_object *, const char *, const char *);
 struct benchlib_daemon *benchlib_daemon_start(const char *, size_t, int);
 struct benchlib_daemon *benchlib_daemon_startv(const char *, size_t, int,

@@ -73,6 +73,17 @@ struct client {
 	/* The last common timeout, to keep timer queues O(1). */
 	double			 common_seconds;
 	const struct timeval	*common_tv;
+	/* Batched requests of this turn, sent as one line when it ends. */
+	struct evbuffer		*batch;
+	size_t			 batched;
+	struct event		 batch_event;
+};
+
+/* How a request goes out. */
+enum client_way {
+	CLIENT_HELD,		/* at once, or held until authenticated */
+	CLIENT_DIRECT,		/* at once (the handshake) */
+	CLIENT_BATCHED		/* with the others of this turn */
 };
 
 /*
@@ -82,11 +93,15 @@ struct client {
  */
 #define CLIENT_COMMON_TIMEOUTS_MAX	64
 
+/* A turn's batch goes out early once its text is this long. */
+#define CLIENT_BATCH_BYTES		(256 * 1024)
+
 static int	client_common_timeouts;
 
 static void	client_lose(struct client *, const char *);
 static void	client_auth_start(struct client *);
 static void	client_lose_auth(struct client *, const char *);
+static void	client_batch_cb(evutil_socket_t, short, void *);
 
 /*
  * End one call: take it out of the table and run its callback once. A
@@ -381,6 +396,9 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	client->next_id = 1;
 	client->lost_code = RPC_CONNECTION_LOST;
 	idmap_init(&client->calls);
+	client->batch = evbuffer_new();
+	event_assign(&client->batch_event, base, -1, 0, client_batch_cb,
+	    client);
 	client->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (client->bev == NULL)
 		fatalx("%s: bufferevent_socket_new failed", __func__);
@@ -437,13 +455,66 @@ client_timeout_tv(struct client *client, double seconds)
 }
 
 /*
+ * Send one line carrying calls requests: into held while the peer is
+ * not authenticated (unless direct), else out, at once if the
+ * connection has no other call in flight.
+ */
+static void
+client_send_line(struct client *client, const char *text, size_t length,
+    int direct, size_t calls)
+{
+	if (client->held != NULL && !direct) {
+		evbuffer_add(client->held, text, length);
+		evbuffer_add(client->held, "\n", 1);
+	} else
+		socket_send_line(client->bev, text, length,
+		    client->connected && client->calls.count == calls);
+}
+
+/*
+ * Send the requests batched so far as one line: a JSON-RPC batch, or
+ * the request alone when there is one.
+ */
+static void
+client_batch_flush(struct client *client)
+{
+	size_t	 batched = client->batched, length;
+
+	if (batched == 0)
+		return;
+	client->batched = 0;
+	event_del(&client->batch_event);
+	if (client->lost_reason != NULL) {
+		evbuffer_drain(client->batch, evbuffer_get_length(
+		    client->batch));
+		return;
+	}
+	if (batched > 1) {
+		evbuffer_prepend(client->batch, "[", 1);
+		evbuffer_add(client->batch, "]", 1);
+	}
+	length = evbuffer_get_length(client->batch);
+	client_send_line(client, (const char *)evbuffer_pullup(client->batch,
+	    -1), length, 0, batched);
+	evbuffer_drain(client->batch, length);
+}
+
+/* The turn in which requests were batched is over: send them. */
+static void
+client_batch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	client_batch_flush(arg);
+}
+
+/*
  * Queue a request and its call; direct requests (the handshake) go out
- * at once, others wait in held until the peer has been authenticated.
+ * at once, batched ones when this turn of the loop ends, others at once
+ * or, until the peer has been authenticated, into held.
  */
 static struct client_call *
 client_send(struct client *client, const char *method,
     struct json_object *params, double seconds, client_reply_cb callback,
-    void *arg, int direct)
+    void *arg, enum client_way way)
 {
 	struct client_call	*call;
 	struct json_object	*request;
@@ -467,13 +538,17 @@ client_send(struct client *client, const char *method,
 	}
 	request = rpc_request_new((int64_t)call->id, method, params);
 	text = rpc_serialize(request, &length);
-	if (client->held != NULL && !direct) {
-		evbuffer_add(client->held, text, length);
-		evbuffer_add(client->held, "\n", 1);
+	if (way == CLIENT_BATCHED) {
+		if (client->batched++ > 0)
+			evbuffer_add(client->batch, ",", 1);
+		else
+			event_active(&client->batch_event, 0, 0);
+		evbuffer_add(client->batch, text, length);
+		if (evbuffer_get_length(client->batch) >= CLIENT_BATCH_BYTES)
+			client_batch_flush(client);
 	} else
-		/* Only a call on an idle connection goes out at once. */
-		socket_send_line(client->bev, text, length,
-		    client->connected && client->calls.count == 1);
+		client_send_line(client, text, length,
+		    way == CLIENT_DIRECT, 1);
 	json_object_put(request);
 	if ((common = client_timeout_tv(client, seconds)) == NULL) {
 		tv = clock_timeval(seconds);
@@ -492,7 +567,22 @@ client_call(struct client *client, const char *method,
     struct json_object *params, double seconds, client_reply_cb callback,
     void *arg)
 {
-	client_send(client, method, params, seconds, callback, arg, 0);
+	client_send(client, method, params, seconds, callback, arg,
+	    CLIENT_HELD);
+}
+
+/*
+ * The same, with the request sent together with the others batched in
+ * this turn of the loop: one line, one write, and the peer answers them
+ * in one line once it has answered them all.
+ */
+void
+client_call_batched(struct client *client, const char *method,
+    struct json_object *params, double seconds, client_reply_cb callback,
+    void *arg)
+{
+	client_send(client, method, params, seconds, callback, arg,
+	    CLIENT_BATCHED);
 }
 
 /*
@@ -506,7 +596,8 @@ client_call_text(struct client *client, const char *method,
 {
 	struct client_call	*call;
 
-	call = client_send(client, method, params, seconds, NULL, arg, 0);
+	call = client_send(client, method, params, seconds, NULL, arg,
+	    CLIENT_HELD);
 	call->text_callback = callback;
 	client->text_calls++;
 }
@@ -566,7 +657,7 @@ client_auth_challenged(struct json_object *result, struct json_object *error,
 	params = json_object_new_object();
 	json_object_object_add(params, "proof", json_object_new_string(ours));
 	client_send(client, "auth.prove", params, client->limits.call_timeout,
-	    client_auth_proved, client, 1);
+	    client_auth_proved, client, CLIENT_DIRECT);
 }
 
 /* Start the handshake: both sides prove they hold the key. */
@@ -584,7 +675,8 @@ client_auth_start(struct client *client)
 	json_object_object_add(params, "nonce",
 	    json_object_new_string(client->nonce));
 	client_send(client, "auth.challenge", params,
-	    client->limits.call_timeout, client_auth_challenged, client, 1);
+	    client->limits.call_timeout, client_auth_challenged, client,
+	    CLIENT_DIRECT);
 }
 
 /* Be told once when the connection is lost. */
@@ -644,6 +736,8 @@ client_free(struct client *client)
 	idmap_clear(&client->calls);
 	if (client->held != NULL)
 		evbuffer_free(client->held);
+	event_del(&client->batch_event);
+	evbuffer_free(client->batch);
 	bufferevent_free(client->bev);
 	free(client->lost_reason);
 	free(client->peer);

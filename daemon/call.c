@@ -251,8 +251,14 @@ call_start(struct cr_agent *caller, const char *address, const char *method,
 		json_object_object_add(params, "agent",
 		    json_object_new_int64(target.agent));
 	}
-	client_call(call_peer(target.host, target.port), name, params,
-	    env->config->limits.call_timeout, call_remote_done, call);
+	/* An agent's calls go out with the others of this turn. */
+	if (target.agent == 0)
+		client_call(call_peer(target.host, target.port), name, params,
+		    env->config->limits.call_timeout, call_remote_done, call);
+	else
+		client_call_batched(call_peer(target.host, target.port), name,
+		    params, env->config->limits.call_timeout,
+		    call_remote_done, call);
 	free(name);
 	return (0);
 }

@@ -734,6 +734,126 @@ START_TEST(test_client_out_of_order)
 }
 END_TEST
 
+/*
+ * Run the loop until a line has come in on a peer socket (accepted from
+ * listener once the client connects); return it, without its newline.
+ */
+static char *
+peer_read_line(struct event_base *base, int listener, int *peer)
+{
+	char	 buffer[4096], *line = NULL, *end;
+	size_t	 length = 0;
+	ssize_t	 got;
+	double	 until = now() + 10;
+
+	while (now() < until) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		if (*peer == -1)
+			*peer = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+		if (*peer == -1 ||
+		    (got = recv(*peer, buffer, sizeof buffer, 0)) <= 0) {
+			usleep(1000);
+			continue;
+		}
+		line = xrealloc(line, length + (size_t)got + 1);
+		memcpy(line + length, buffer, (size_t)got);
+		length += (size_t)got;
+		line[length] = '\0';
+		if ((end = strchr(line, '\n')) != NULL) {
+			ck_assert_ptr_eq(end, line + length - 1);
+			*end = '\0';
+			return (line);
+		}
+	}
+	ck_abort_msg("no line from the client");
+	return (NULL);
+}
+
+/*
+ * Check batched calls: those of one turn go out as one JSON-RPC batch
+ * line, a lone one as a plain request, and a batch answer (in any
+ * order) calls each back once, after the calls returned.
+ */
+START_TEST(test_client_batched)
+{
+	struct event_base	*base;
+	struct limits		 limits;
+	struct client		*client;
+	struct outcome		 outcomes[4];
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	struct json_object	*batch, *id;
+	char			*line, reply[512];
+	int			 listener, peer = -1, i, want;
+
+	base = event_base_new();
+	memset(&limits, 0, sizeof limits);
+	limit_default(&limits);
+	listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(listener, (struct sockaddr *)&sin, sizeof sin),
+	    0);
+	ck_assert_int_eq(listen(listener, 1), 0);
+	ck_assert_int_eq(getsockname(listener, (struct sockaddr *)&sin, &len),
+	    0);
+	client = client_new(base, "127.0.0.1", ntohs(sin.sin_port), &limits);
+	memset(outcomes, 0, sizeof outcomes);
+	completed = 0;
+	for (i = 0; i < 3; i++)
+		client_call_batched(client, "echo", params_json("{}"), 10,
+		    outcome_cb, &outcomes[i]);
+	ck_assert_int_eq(completed, 0);
+
+	/* One line, a batch of the three requests in order. */
+	line = peer_read_line(base, listener, &peer);
+	batch = json_tokener_parse(line);
+	ck_assert_msg(json_object_is_type(batch, json_type_array), "%s",
+	    line);
+	ck_assert_uint_eq(json_object_array_length(batch), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert(json_object_object_get_ex(json_object_array_get_idx(
+		    batch, (size_t)i), "id", &id));
+		ck_assert_int_eq(json_object_get_int64(id), i + 1);
+	}
+	json_object_put(batch);
+	free(line);
+	snprintf(reply, sizeof reply, "[{\"jsonrpc\":\"2.0\",\"id\":3,"
+	    "\"result\":3},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,"
+	    "\"message\":\"two\"}}]\n");
+	ck_assert_int_eq(send(peer, reply, strlen(reply), 0),
+	    (ssize_t)strlen(reply));
+	want = 3;
+	while (completed < want)
+		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
+	ck_assert_int_eq(outcomes[0].calls, 1);
+	ck_assert_str_eq(outcomes[0].result, "1");
+	ck_assert_int_eq(outcomes[1].calls, 1);
+	ck_assert_int_eq(outcomes[1].code, -32000);
+	ck_assert_int_eq(outcomes[2].calls, 1);
+	ck_assert_str_eq(outcomes[2].result, "3");
+
+	/* A turn with one call sends it alone. */
+	client_call_batched(client, "echo", params_json("{}"), 10,
+	    outcome_cb, &outcomes[3]);
+	line = peer_read_line(base, listener, &peer);
+	batch = json_tokener_parse(line);
+	ck_assert_msg(json_object_is_type(batch, json_type_object), "%s",
+	    line);
+	json_object_put(batch);
+	free(line);
+	ck_assert_int_eq(outcomes[3].calls, 0);
+	client_free(client);
+	ck_assert_int_eq(outcomes[3].calls, 1);
+	ck_assert_int_eq(outcomes[3].code, RPC_CONNECTION_LOST);
+	close(peer);
+	close(listener);
+	event_base_free(base);
+}
+END_TEST
+
 /* Check raw pipelined requests: replies carry ids, a slow one comes last. */
 START_TEST(test_raw_pipelined)
 {
@@ -1752,6 +1872,7 @@ suite_server(void)
 	suite = suite_create("server");
 	tc = tcase_create("server");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_client_batched);
 	tcase_add_test(tc, test_raw_pipelined);
 	tcase_add_test(tc, test_batch_mixed);
 	tcase_add_test(tc, test_batch_notifications);
