@@ -41,7 +41,7 @@
 
 #define BENCH_CALLERS		1000	/* pingers, one ponger each */
 #define BENCH_CALL_TIMES	3	/* calls per pinger and round */
-#define BENCH_ROUNDS		5	/* measured, after two warm-ups */
+#define BENCH_ROUNDS		60	/* measured, after two warm-ups */
 #define BENCH_READ_TIMEOUT	120
 #define BENCH_TARGET_NS		2000.0	/* CPU per call, each side */
 

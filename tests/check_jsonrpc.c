@@ -213,6 +213,29 @@ START_TEST(test_parse_not_json_numbers)
 }
 END_TEST
 
+/*
+ * Check a line cut off inside a value, or refused halfway, leaves
+ * nothing behind for the next line (the parser is reused).
+ */
+START_TEST(test_parse_after_cut)
+{
+	struct json_object	*value, *error, *member;
+
+	check_parse_error("{\"a\":[1,{\"b\":", 13);
+	check_parse_error("[1,2", 4);
+	check_parse_error("{\"a\":}", 6);
+	ck_assert_int_eq(parse("{\"c\":2}", &value, &error), 0);
+	ck_assert(json_object_is_type(value, json_type_object));
+	ck_assert_int_eq(json_object_object_length(value), 1);
+	ck_assert(json_object_object_get_ex(value, "c", &member));
+	ck_assert_int_eq(json_object_get_int64(member), 2);
+	json_object_put(value);
+	ck_assert_int_eq(parse("7", &value, &error), 0);
+	ck_assert_int_eq(json_object_get_int64(value), 7);
+	json_object_put(value);
+}
+END_TEST
+
 /* Check the length bounds what is read. */
 START_TEST(test_parse_length)
 {
@@ -930,6 +953,7 @@ suite_jsonrpc(void)
 	tc = tcase_create("parse_line");
 	tcase_add_test(tc, test_parse_valid);
 	tcase_add_test(tc, test_parse_blank);
+	tcase_add_test(tc, test_parse_after_cut);
 	tcase_add_loop_test(tc, test_parse_garbage, 0,
 	    sizeof garbage_lines / sizeof garbage_lines[0]);
 	tcase_add_test(tc, test_parse_trailing);
