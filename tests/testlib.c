@@ -846,12 +846,12 @@ tl_port_listening(uint16_t port)
 	return (1);
 }
 
-/* Return 1 if a TCP port on 127.0.0.1 can be bound now. */
-static int
+/* Return 1 if a TCP port on 127.0.0.1 can be bound now, as creamasd binds. */
+int
 tl_port_free(uint16_t port)
 {
 	struct sockaddr_in	 sin;
-	int			 fd, ok;
+	int			 fd, ok, on = 1;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		ck_abort_msg("socket: %s", strerror(errno));
@@ -859,6 +859,9 @@ tl_port_free(uint16_t port)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* As creamasd binds: a port that only TIME_WAIT holds is free. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
+		ck_abort_msg("SO_REUSEADDR: %s", strerror(errno));
 	ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
 	close(fd);
 	return (ok);

@@ -174,6 +174,7 @@ void		 tl_daemon_assert_alive(struct tl_daemon *);
 void		 tl_forget_slaves(size_t, const pid_t *, char **);
 void		 tl_assert_slaves_gone(size_t, const pid_t *, char *const *);
 int		 tl_port_listening(uint16_t);
+int		 tl_port_free(uint16_t);
 uint16_t	 tl_free_ports(size_t);
 uint16_t	 tl_free_ports_apart(size_t, const uint16_t *, size_t, size_t);
 int		 tl_wait_port_closed(uint16_t, double);
