@@ -15,7 +15,6 @@
  */
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,50 +490,6 @@ rpc_match_not_json(struct json_object *value, const char *key, void *arg)
 	}
 }
 
-static pthread_key_t	 rpc_tokener_key;
-static pthread_once_t	 rpc_tokener_once = PTHREAD_ONCE_INIT;
-static int		 rpc_tokener_keyed;
-
-/* Free a thread's tokener as the thread ends. */
-static void
-rpc_tokener_free(void *tokener)
-{
-	json_tokener_free(tokener);
-}
-
-/* Make the key that holds each thread's tokener. */
-static void
-rpc_tokener_key_init(void)
-{
-	rpc_tokener_keyed = pthread_key_create(&rpc_tokener_key,
-	    rpc_tokener_free) == 0;
-}
-
-/*
- * Return this thread's tokener, ready for a new text: one is made once
- * per thread and reused, as making one costs more than parsing a short
- * line. NULL without memory.
- */
-static struct json_tokener *
-rpc_tokener(void)
-{
-	struct json_tokener	*tokener;
-
-	pthread_once(&rpc_tokener_once, rpc_tokener_key_init);
-	if (rpc_tokener_keyed &&
-	    (tokener = pthread_getspecific(rpc_tokener_key)) != NULL) {
-		json_tokener_reset(tokener);
-		return (tokener);
-	}
-	if ((tokener = json_tokener_new_ex(RPC_MAX_DEPTH)) == NULL)
-		return (NULL);
-	if (rpc_tokener_keyed &&
-	    pthread_setspecific(rpc_tokener_key, tokener) == 0)
-		return (tokener);
-	json_tokener_free(tokener);
-	return (NULL);
-}
-
 /*
  * Parse one line into a JSON value. Returns 0 with the value (NULL for
  * JSON null), 1 for a blank line, -1 with a parse error.
@@ -559,7 +514,8 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 		*error = rpc_error_new(RPC_PARSE_ERROR, "line too long", NULL);
 		return (-1);
 	}
-	if ((tokener = rpc_tokener()) == NULL) {
+	tokener = json_tokener_new_ex(RPC_MAX_DEPTH);
+	if (tokener == NULL) {
 		*error = rpc_error_new(RPC_INTERNAL_ERROR, "out of memory",
 		    NULL);
 		return (-1);
@@ -582,7 +538,7 @@ rpc_parse_line(const char *line, size_t length, struct json_object **value,
 		    line[offset] != '\r')
 			jerr = json_tokener_error_parse_unexpected;
 	}
-	json_tokener_reset(tokener);
+	json_tokener_free(tokener);
 	if (jerr == json_tokener_success &&
 	    rpc_find(*value, NULL, rpc_match_not_json, NULL, NULL) != NULL)
 		jerr = json_tokener_error_parse_unexpected;
