@@ -80,15 +80,6 @@ bench_fatal(const char *fmt, ...)
 	exit(1);
 }
 
-/* Return the median of n samples, sorting them. */
-static double
-bench_median(double *samples, size_t n)
-{
-	qsort(samples, n, sizeof *samples, benchlib_compare_double);
-	return (n % 2 == 1 ? samples[n / 2] :
-	    (samples[n / 2 - 1] + samples[n / 2]) / 2);
-}
-
 /* Call a method; an error is fatal. Return the result and the seconds. */
 static struct json_object *
 bench_call(struct benchlib_daemon *daemon, const char *method,
@@ -347,9 +338,9 @@ main(int argc, char *argv[])
 		free(got);
 		benchlib_daemon_stop(daemon);
 	}
-	save_s = bench_median(save, BENCH_REPEAT);
-	load_s = bench_median(load, BENCH_REPEAT);
-	plain_s = bench_median(plain, BENCH_REPEAT);
+	save_s = benchlib_median(save, BENCH_REPEAT);
+	load_s = benchlib_median(load, BENCH_REPEAT);
+	plain_s = benchlib_median(plain, BENCH_REPEAT);
 	mb = bytes / 1e6;
 
 	printf("\n%-34s %12s %12s %12s\n", "measure (median of 3)", "seconds",

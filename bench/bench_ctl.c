@@ -734,16 +734,6 @@ bench_cluster_expect_gone(struct bench_cluster *cluster)
 	}
 }
 
-/* The median of samples (sorted in place). */
-static double
-bench_median(double *samples, size_t n)
-{
-	qsort(samples, n, sizeof *samples, benchlib_compare_double);
-	if (n % 2 == 1)
-		return (samples[n / 2]);
-	return ((samples[n / 2 - 1] + samples[n / 2]) / 2);
-}
-
 /* Format seconds for the table: us, ms or s with 3 digits. */
 static void
 bench_format_seconds(char *buffer, size_t size, double seconds)
@@ -860,9 +850,9 @@ bench_ssh_spawn(void)
 		bench_ctl(NULL, "-f", cluster.file, "stop", NULL);
 		bench_cluster_expect_gone(&cluster);
 	}
-	spawn = bench_median(spawns, BENCH_SSH_REPS);
-	baseline = bench_median(baselines, BENCH_SSH_REPS);
-	single = bench_median(singles, BENCH_SSH_REPS);
+	spawn = benchlib_median(spawns, BENCH_SSH_REPS);
+	baseline = benchlib_median(baselines, BENCH_SSH_REPS);
+	single = benchlib_median(singles, BENCH_SSH_REPS);
 	bench_format_seconds(a, sizeof a, spawn);
 	bench_format_seconds(b, sizeof b, baseline);
 	snprintf(label, sizeof label, "%s (%d ssh true at once)", b,
@@ -920,7 +910,7 @@ bench_trigger_once(struct bench_cluster *cluster)
 			    cluster->subsets[counts[k]], "trigger", NULL);
 	}
 	for (k = 0; k < 4; k++)
-		medians[k] = bench_median(samples[k], BENCH_TRIGGER_REPS);
+		medians[k] = benchlib_median(samples[k], BENCH_TRIGGER_REPS);
 	bench_format_seconds(b, sizeof b, medians[3]);
 	snprintf(expected, sizeof expected, "%s (/bin/true)", b);
 	for (k = 0; k < 3; k++) {
@@ -997,8 +987,8 @@ bench_trigger_rounds(struct bench_cluster *cluster)
 			    BENCH_ROUNDS, lines);
 		free(text);
 	}
-	ctl_rate = bench_median(ctl, BENCH_ROUNDS_REPS);
-	client_rate = bench_median(client, BENCH_ROUNDS_REPS);
+	ctl_rate = benchlib_median(ctl, BENCH_ROUNDS_REPS);
+	client_rate = benchlib_median(client, BENCH_ROUNDS_REPS);
 	snprintf(a, sizeof a, "%.0f/s", ctl_rate);
 	snprintf(b, sizeof b, "%.0f/s (blocking client)", client_rate);
 	snprintf(label, sizeof label, "trigger -n %d, %d nodes: rounds/s",

@@ -160,15 +160,6 @@ bench_spent(void)
 	return ((benchlib_now_ns() - bench_start_ns) / 1e9);
 }
 
-/* Return the median of samples, sorting them. */
-static double
-bench_median(double *samples, size_t n)
-{
-	qsort(samples, n, sizeof *samples, benchlib_compare_double);
-	return (n % 2 == 1 ? samples[n / 2] :
-	    (samples[n / 2 - 1] + samples[n / 2]) / 2);
-}
-
 /* Return "s" unless there is one slave. */
 static const char *
 bench_plural(size_t slaves)
@@ -523,7 +514,7 @@ bench_cell_values(struct benchlib_conn *conn, int64_t *next_id,
 		json_object_put(result);
 	}
 	free(params);
-	return (bench_median(samples, BENCH_CALLS));
+	return (benchlib_median(samples, BENCH_CALLS));
 }
 
 /* Return count agent.get_value requests, one a line, ids from base. */
@@ -604,7 +595,7 @@ bench_get_values(struct benchlib_conn *conn, int64_t *next_id,
 		*next_id += (int64_t)count;
 		free(requests);
 	}
-	return (bench_median(samples, BENCH_BATCHES));
+	return (benchlib_median(samples, BENCH_BATCHES));
 }
 
 /*
@@ -670,8 +661,8 @@ bench_rounds(struct benchlib_daemon *daemon, struct bench_result *res)
 		rtts[r] = bench_round(daemon, cells, &elapsed[r]);
 		res->busy_s += rtts[r] / 1e3;
 	}
-	res->rtt_ms = bench_median(rtts, res->rounds);
-	res->elapsed_ms = bench_median(elapsed, res->rounds);
+	res->rtt_ms = benchlib_median(rtts, res->rounds);
+	res->elapsed_ms = benchlib_median(elapsed, res->rounds);
 	free(rtts);
 	free(elapsed);
 }

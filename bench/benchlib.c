@@ -191,6 +191,15 @@ benchlib_compare_double(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+/* Return the median of samples (the mean of the middle two), sorting them. */
+double
+benchlib_median(double *samples, size_t n)
+{
+	qsort(samples, n, sizeof *samples, benchlib_compare_double);
+	return (n % 2 == 1 ? samples[n / 2] :
+	    (samples[n / 2 - 1] + samples[n / 2]) / 2);
+}
+
 /* Return the q-quantile (0.5: the median) of samples, sorting them. */
 double
 benchlib_quantile(double *samples, size_t n, double q)

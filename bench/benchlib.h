@@ -69,6 +69,7 @@ uint64_t	benchlib_rss(pid_t, int);
 uint64_t	benchlib_cpu_ns(pid_t);
 int		benchlib_compare_u64(const void *, const void *);
 int		benchlib_compare_double(const void *, const void *);
+double		benchlib_median(double *, size_t);
 double		benchlib_quantile(double *, size_t, double);
 void		benchlib_conn_open(struct benchlib_conn *, uint16_t,
 		    const char *, int);
