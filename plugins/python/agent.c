@@ -268,6 +268,25 @@ agent_python_error(struct cr_agent *agent, struct json_object **result)
 }
 
 /*
+ * End an act or a call that Python answered with value (NULL: it
+ * raised): run a coroutine until it ends or, when may_await, awaits a
+ * call; turn the answer into JSON, or the exception into the agent's
+ * error; then leave the watchdog.
+ */
+static int
+agent_finish(struct cr_agent *agent, PyObject *value, int may_await,
+    struct json_object **result)
+{
+	int	 rc = CR_OK;
+
+	if (value == NULL || task_run(agent, value, may_await, &value) < 0 ||
+	    agent_result(value, result) != 0)
+		rc = agent_python_error(agent, result);
+	watchdog_leave();
+	return (rc);
+}
+
+/*
  * python: self.act(*args, **kwargs), the round's args as the arguments;
  * an async act runs until its first await of a call under way, and goes
  * on as the answers come.
@@ -279,7 +298,6 @@ agent_act(struct cr_agent *agent, const struct json_object *args,
 	struct agent_state	*state = cr_agent_state(agent);
 	PyObject		*stack[2] = { NULL, state->self };
 	PyObject		*method, *value;
-	int			 rc = CR_OK;
 
 	watchdog_enter(agent);
 	if (args == NULL)
@@ -292,11 +310,7 @@ agent_act(struct cr_agent *agent, const struct json_object *args,
 		value = PyObject_Call(method, agent_args, agent_kwargs);
 		Py_DECREF(method);
 	}
-	if (value == NULL || task_run(agent, value, 1, &value) < 0 ||
-	    agent_result(value, result) != 0)
-		rc = agent_python_error(agent, result);
-	watchdog_leave();
-	return (rc);
+	return (agent_finish(agent, value, 1, result));
 }
 
 /*
@@ -310,7 +324,6 @@ agent_call(struct cr_agent *agent, const char *name,
 	struct agent_state	*state = cr_agent_state(agent);
 	struct json_object	*message;
 	PyObject		*method, *args, *kwargs, *value;
-	int			 rc = CR_OK;
 
 	if (strcmp(name, AGENT_ERROR_METHOD) == 0) {
 		if (json_object_object_get_ex(params, "message", &message))
@@ -333,11 +346,7 @@ agent_call(struct cr_agent *agent, const char *name,
 		Py_XDECREF(kwargs);
 	}
 	Py_DECREF(method);
-	if (value == NULL || task_run(agent, value, 0, &value) < 0 ||
-	    agent_result(value, result) != 0)
-		rc = agent_python_error(agent, result);
-	watchdog_leave();
-	return (rc);
+	return (agent_finish(agent, value, 0, result));
 }
 
 /* python: self.close(folder), then the object is the agent's no more. */
