@@ -31,10 +31,11 @@
  * spawn_n: many agents at once, in slices like a round's acts, so that
  * the daemon keeps answering while a million agents are made. It is all
  * or nothing: memory is asked for as it is needed and never taken by
- * force, and when an agent cannot be made (memory, its init, a full
- * grid) every agent of the request goes again and the error says why.
- * While it runs, requests that would see or change its agents wait for
- * it, in order; those that only look at the environment are answered.
+ * force, and when an agent cannot be made (memory, its init, an
+ * extension's refusal) every agent of the request goes again and the
+ * error says why. While it runs, requests that would see or change its
+ * agents wait for it, in order; those that only look at the environment
+ * are answered.
  */
 
 #define SPAWN_SLICE_US		2000	/* agents made between turns */
@@ -126,7 +127,10 @@ spawn_defer(struct request *request, const char *name,
 	return (1);
 }
 
-/* Undo a spawn: its agents go, newest first, and the table shrinks. */
+/*
+ * Undo a spawn: its agents go, newest first, each through the
+ * extensions' agent_removed hook, and the table shrinks.
+ */
 static void
 spawn_undo(struct spawn *spawn)
 {
@@ -135,9 +139,9 @@ spawn_undo(struct spawn *spawn)
 	while (env->nagents > spawn->first) {
 		agent = env->agents[--env->nagents];
 		env->agents[env->nagents] = NULL;
+		extension_agent_removed(agent);
 		if (agent->type->close != NULL)
 			agent->type->close(agent, NULL);
-		grid_values_forget(agent);
 		agent_free(agent);
 	}
 	env_shrink();

@@ -20,7 +20,8 @@
  * tests/plugins/extdemo.c: every combine rule across a master of three
  * slaves holding 1, 2 and 3 agents, a custom combine callback, a slave
  * handler that answers after asking its agents, a handler failing on
- * one slave, the hooks and configuration keys; the plugins refused at
+ * one slave, the hooks and configuration keys, the agents of a spawn
+ * undone going through agent_removed; the plugins refused at
  * load, tests/plugins/refused_*.c (a name taken, an old and a newer
  * ABI); and what creamasd exports to its plugins.
  */
@@ -289,6 +290,37 @@ START_TEST(test_hooks_and_keys)
 }
 END_TEST
 
+/*
+ * A spawn_n that cannot finish (the grid is full after two agents) takes
+ * back the agents it made through the agent_removed hook, newest first,
+ * as an agent whose init failed is.
+ */
+START_TEST(test_spawn_undone)
+{
+	struct tl_daemon	*daemon;
+	struct tl_conn		*conn;
+	char			*log, *option, *removed;
+
+	log = tl_path(tl_tempdir(), "undone");
+	option = tl_printf("demo.removed_log=%s", log);
+	daemon = tl_daemon_start_plugin("extdemo", option);
+	conn = tl_connect(daemon->port);
+	tl_expect_result(conn, "set_gs", "{\"gs\":[2,1]}", "null");
+	json_object_put(tl_err(conn, -32012, "spawn_n",
+	    "{\"type\":\"scorer\",\"n\":3,\"params\":{\"score\":1}}"));
+	ck_assert_ptr_nonnull(removed = tl_read_file(log));
+	ck_assert_str_eq(removed, "2\n1\n");
+	free(removed);
+	/* The cells are free again. */
+	json_object_put(tl_ok(conn, "spawn_n",
+	    "{\"type\":\"scorer\",\"n\":2,\"params\":{\"score\":1}}"));
+	tl_close(conn);
+	tl_daemon_stop_clean(daemon);
+	free(option);
+	free(log);
+}
+END_TEST
+
 /* Start creamasd with plugins; it must refuse, saying what in stderr. */
 static void
 ce_refused(const char *why, const char *first, const char *second)
@@ -387,6 +419,7 @@ suite_extensions(void)
 	tcase_add_test(tc, test_custom_and_async);
 	tcase_add_test(tc, test_failing_slave);
 	tcase_add_test(tc, test_hooks_and_keys);
+	tcase_add_test(tc, test_spawn_undone);
 	tcase_add_test(tc, test_refused_plugins);
 	tcase_add_test(tc, test_exports);
 	suite_add_tcase(suite, tc);
