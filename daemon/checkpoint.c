@@ -14,7 +14,9 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +29,9 @@
  * every agent (its type, its state as bytes or as its type's save
  * writes it, its connections with their data), the artifacts, the round
  * counter, the time, the process's random state and the state every
- * extension saves (the grid's: its size, origin, placement, neighbours,
- * the environments beyond its edges, the published values), in one
- * file, CHECKPOINT_FILE, of the folder given. A restore reads and
- * checks all of the file before it changes anything, and only into an
- * environment that has no agents yet.
+ * extension saves, in one file, CHECKPOINT_FILE, of the folder given.
+ * A restore reads and checks all of the file before it changes
+ * anything, and only into an environment that has no agents yet.
  */
 
 #define CHECKPOINT_FILE		"environment.ckpt"
@@ -69,7 +69,7 @@ static int
 checkpoint_save_state(struct savefile *file, struct cr_agent *agent,
     char **cause)
 {
-	struct cr_checkpoint	 checkpoint = { file };
+	struct cr_checkpoint	 checkpoint = { file, NULL };
 	size_t			 at;
 	uint64_t		 length;
 	char			*address, *failure;
@@ -83,7 +83,10 @@ checkpoint_save_state(struct savefile *file, struct cr_agent *agent,
 	free(agent_take_failure());
 	if (agent->type->save(agent, &checkpoint) != CR_OK) {
 		address = agent_address(agent);
-		failure = agent_take_failure();
+		if ((failure = agent_take_failure()) == NULL)
+			failure = checkpoint.failure;
+		else
+			free(checkpoint.failure);
 		xasprintf(cause, "agent %s (%s) failed to save its state%s%s",
 		    address, agent->type->name, failure != NULL ? ": " : "",
 		    failure != NULL ? failure : "");
@@ -91,6 +94,7 @@ checkpoint_save_state(struct savefile *file, struct cr_agent *agent,
 		free(address);
 		return (-1);
 	}
+	free(checkpoint.failure);
 	length = file->length - at - sizeof length;
 	memcpy(file->data + at, &length, sizeof length);
 	return (0);
@@ -152,11 +156,6 @@ checkpoint_write(const char *folder, uint64_t *bytes, char **cause)
 {
 	struct savefile	 file;
 
-	if (grid_current != NULL && grid_current->wiring != NULL) {
-		xasprintf(cause, "the grid is being wired; checkpoint after "
-		    "set_agent_neighbors");
-		return (-1);
-	}
 	savefile_init(&file, SAVEFILE_SLAVE);
 	savefile_string(&file, env->prefix);
 	savefile_u64(&file, env->round_number);
@@ -210,7 +209,10 @@ checkpoint_load_type(struct savefile_reader *reader, char **cause)
 	return (NULL);
 }
 
-/* Undo a restore that failed half way: forget agents from first on. */
+/*
+ * Undo a restore that failed half way: forget agents from first on, and
+ * what the extensions loaded.
+ */
 static void
 checkpoint_undo(size_t first)
 {
@@ -221,7 +223,7 @@ checkpoint_undo(size_t first)
 		agent_free(env->agents[i - 1]);
 	}
 	env->nagents = first;
-	grid_free();
+	extension_reset();
 }
 
 /* Read one agent; with apply, make it as agent number id. */
@@ -397,14 +399,15 @@ fail:
 /*
  * Restore the environment from the checkpoint in folder, or with
  * check_only only read and check it. The environment must have no agents
- * and no grid yet; nothing changes unless all of the file is right.
+ * and its extensions no state yet; nothing changes unless all of the
+ * file is right.
  * 0, or -1 with *cause.
  */
 int
 checkpoint_restore(const char *folder, int check_only, char **cause)
 {
 	struct savefile_reader	 reader;
-	const char		*start;
+	const char		*start, *held;
 	size_t			 left;
 	char			*why;
 
@@ -412,10 +415,11 @@ checkpoint_restore(const char *folder, int check_only, char **cause)
 		xasprintf(cause, "a round is running");
 		return (-1);
 	}
-	if (env->nagents > 1 || grid_cells(grid_current) > 0) {
-		xasprintf(cause, "this environment already has %zu agents%s: "
+	held = extension_has_state();
+	if (env->nagents > 1 || held != NULL) {
+		xasprintf(cause, "this environment already has %zu agents%s%s: "
 		    "restore into a freshly spawned one", env->nagents - 1,
-		    grid_cells(grid_current) > 0 ? " and a grid" : "");
+		    held != NULL ? " and " : "", held != NULL ? held : "");
 		return (-1);
 	}
 	if (savefile_read(folder, CHECKPOINT_FILE, SAVEFILE_SLAVE, &reader,
@@ -542,6 +546,19 @@ cr_checkpoint_write(struct cr_checkpoint *checkpoint, const void *data,
     size_t size)
 {
 	savefile_put(checkpoint->file, data, size);
+}
+
+/* Say why a save hook fails; see creamas_env(3). */
+void
+cr_checkpoint_fail(struct cr_checkpoint *checkpoint, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	free(checkpoint->failure);
+	va_start(ap, fmt);
+	if (vasprintf(&checkpoint->failure, fmt, ap) == -1)
+		checkpoint->failure = NULL;
+	va_end(ap);
 }
 
 /* Forget a checkpoint still waiting (at exit). */

@@ -149,6 +149,7 @@ struct savefile {
 /* What an agent's or extension's save callback writes to. */
 struct cr_checkpoint {
 	struct savefile	*file;
+	char		*failure;	/* cr_checkpoint_fail()'s */
 };
 
 /* A checkpoint file read and checked, and where reading it has got. */
@@ -409,6 +410,8 @@ void		 extension_close(void);
 void		 extension_free_all(void);
 int		 extension_save(struct savefile *, char **);
 int		 extension_load(struct savefile_reader *, int, char **);
+const char	*extension_has_state(void);
+void		 extension_reset(void);
 
 /* grid.c */
 extern struct grid *grid_current;	/* NULL unless set_gs/origin */
@@ -447,6 +450,7 @@ void		 grid_get_grid(struct request *, struct json_object *);
 /* grid_checkpoint.c */
 int		 grid_checkpoint_save(struct cr_checkpoint *);
 int		 grid_checkpoint_load(const void *, size_t, char **);
+const char	*grid_checkpoint_has_state(void);
 
 /* grid_methods.c */
 void		 grid_methods_init(void);

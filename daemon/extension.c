@@ -444,7 +444,7 @@ int
 extension_save(struct savefile *file, char **cause)
 {
 	struct extension	*extension;
-	struct cr_checkpoint	 checkpoint = { file };
+	struct cr_checkpoint	 checkpoint = { file, NULL };
 	size_t			 i, count = 0, at;
 	uint64_t		 length;
 
@@ -461,9 +461,15 @@ extension_save(struct savefile *file, char **cause)
 		savefile_u64(file, 0);
 		if (extension->table.save(&checkpoint) != 0) {
 			xasprintf(cause, "extension %s failed to save its "
-			    "state", extension->table.name);
+			    "state%s%s", extension->table.name,
+			    checkpoint.failure != NULL ? ": " : "",
+			    checkpoint.failure != NULL ? checkpoint.failure :
+			    "");
+			free(checkpoint.failure);
 			return (-1);
 		}
+		free(checkpoint.failure);
+		checkpoint.failure = NULL;
 		length = file->length - at - sizeof length;
 		memcpy(file->data + at, &length, sizeof length);
 	}
@@ -531,4 +537,36 @@ extension_load(struct savefile_reader *reader, int apply, char **cause)
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * Return what an extension holds that a restore would replace, in its
+ * own words, or NULL if none holds anything.
+ */
+const char *
+extension_has_state(void)
+{
+	struct extension	*extension;
+	const char		*what;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.has_state != NULL &&
+		    (what = extension->table.has_state()) != NULL)
+			return (what);
+	}
+	return (NULL);
+}
+
+/* A restore failed half way: every extension forgets what it holds. */
+void
+extension_reset(void)
+{
+	struct extension	*extension;
+	size_t			 i;
+
+	EXTENSION_FOREACH(extension, i) {
+		if (extension->table.reset != NULL)
+			extension->table.reset();
+	}
 }

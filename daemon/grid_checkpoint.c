@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "creamasd.h"
-#include "log.h"
 #include "xmalloc.h"
 
 /*
@@ -121,13 +120,16 @@ grid_checkpoint_read(struct savefile_reader *reader, int apply,
 	return (1);
 }
 
-/* save hook: write the grid, if there is one, and its values. */
+/*
+ * save hook: write the grid, if there is one, and its values; refuse
+ * while set_agent_neighbors is wiring it.
+ */
 int
 grid_checkpoint_save(struct cr_checkpoint *checkpoint)
 {
 	if (grid_current != NULL && grid_current->wiring != NULL) {
-		log_warnx("%s: the grid is being wired; checkpoint after "
-		    "set_agent_neighbors", __func__);
+		cr_checkpoint_fail(checkpoint, "the grid is being wired; "
+		    "checkpoint after set_agent_neighbors");
 		return (-1);
 	}
 	grid_checkpoint_write(checkpoint->file, grid_current);
@@ -164,4 +166,11 @@ grid_checkpoint_load(const void *data, size_t size, char **cause)
 		return (-1);
 	}
 	return (0);
+}
+
+/* has_state hook: a restore would replace a grid of cells. */
+const char *
+grid_checkpoint_has_state(void)
+{
+	return (grid_cells(grid_current) > 0 ? "a grid" : NULL);
 }

@@ -26,8 +26,9 @@
  * method table, and the hooks through which alone the core reaches it:
  * whether it is full, its status, the values across its edges fetched
  * before a round's agents act, the agents it refuses and forgets,
- * freeing it, and its part of a checkpoint (grid_checkpoint.c). The handlers are in grid.c, grid_values.c and, for a
- * master, master_grid.c.
+ * freeing it, and its part of a checkpoint (grid_checkpoint.c). The
+ * handlers are in grid.c, grid_values.c and, for a master,
+ * master_grid.c.
  */
 
 static const struct rpc_param no_params[] = {
@@ -142,6 +143,8 @@ static const struct cr_extension grid_extension = {
 	.close = grid_free,
 	.save = grid_checkpoint_save,
 	.load = grid_checkpoint_load,
+	.has_state = grid_checkpoint_has_state,
+	.reset = grid_free,
 };
 
 /* Add the grid's managing functions and hooks. */

@@ -26,8 +26,9 @@
  * Then, on one slave: files truncated, corrupted, foreign or of another
  * format are refused with a clear error and leave the environment as it
  * was; a restore into an environment with agents, or at another address,
- * is refused; a checkpoint asked for during a round is taken when the
- * round has ended.
+ * is refused; the extensions' hooks refuse a checkpoint or a restore,
+ * and a restore failing in one leaves none of its state; a checkpoint
+ * asked for during a round is taken when the round has ended.
  */
 
 #include <sys/types.h>
@@ -440,6 +441,70 @@ START_TEST(test_refused)
 END_TEST
 
 /*
+ * The extension hooks that guard a checkpoint, with the grid and the
+ * keeper extension: a save hook's refusal is in the error with its
+ * reason; a restore is refused while an extension holds state (a grid,
+ * even without agents); a restore that fails in an extension's load
+ * leaves no state behind, so the next restore succeeds.
+ */
+START_TEST(test_extension_guards)
+{
+	struct tl_daemon	*first, *second, *other;
+	struct tl_conn		*conn;
+	struct json_object	*error;
+	char			*dir, *listen;
+
+	first = tl_daemon_start_plugin("keeper", NULL);
+	conn = tl_connect(first->port);
+	tl_expect_result(conn, "set_gs", "{\"gs\":[2,1]}", "null");
+	json_object_put(tl_ok(conn, "spawn_n", "{\"type\":\"keeper\","
+	    "\"n\":2}"));
+	json_object_put(tl_ok(conn, "trigger_all", NULL));
+	dir = tl_path(tl_tempdir(), "guarded");
+	tl_expect_result(conn, "configure",
+	    "{\"key\":\"keeper.refuse_save\",\"value\":\"yes\"}", "null");
+	error = tl_errf(conn, -32012, "checkpoint", "{\"folder\":\"%s\"}",
+	    dir);
+	ck_assert_msg(strstr(tl_string(error, "message"), "extension keeper "
+	    "failed to save its state: keeper was told to refuse after 1 "
+	    "rounds") != NULL, "%s", tl_json_text(error));
+	json_object_put(error);
+	tl_expect_result(conn, "configure",
+	    "{\"key\":\"keeper.refuse_save\",\"value\":\"no\"}", "null");
+	json_object_put(tl_okf(conn, "checkpoint", "{\"folder\":\"%s\"}",
+	    dir));
+	tl_close(conn);
+	listen = tl_printf("127.0.0.1:%u", first->port);
+	tl_daemon_stop_clean(first);
+
+	/* A grid without agents is state a restore would replace. */
+	other = tl_daemon_start_plugin("keeper", NULL);
+	conn = tl_connect(other->port);
+	tl_expect_result(conn, "set_gs", "{\"gs\":[1,1]}", "null");
+	ck_refused(conn, dir, "already has 0 agents and a grid");
+	tl_close(conn);
+	tl_daemon_stop_clean(other);
+
+	second = tl_daemon_start("--plugin", tl_plugin_path("keeper"),
+	    "--listen", listen, "-o", "keeper.refuse_load=yes", NULL);
+	conn = tl_connect(second->port);
+	ck_refused(conn, dir, "extension keeper: keeper was told to refuse "
+	    "its state");
+	tl_expect_result(conn, "get_gs", NULL, "[0,0]");
+	tl_expect_result(conn, "configure",
+	    "{\"key\":\"keeper.refuse_load\",\"value\":\"no\"}", "null");
+	json_object_put(tl_okf(conn, "restore", "{\"folder\":\"%s\"}",
+	    dir));
+	tl_expect_result(conn, "get_gs", NULL, "[2,1]");
+	tl_expect_result(conn, "keeper_rounds", NULL, "1");
+	tl_close(conn);
+	tl_daemon_stop_clean(second);
+	free(listen);
+	free(dir);
+}
+END_TEST
+
+/*
  * A checkpoint asked for while a round runs is taken when it ends: a
  * round of 1000 busy sleepers, then 3 counters; the checkpoint asked for
  * once status says the round runs holds the counters at 1, which a
@@ -587,7 +652,8 @@ END_TEST
 /*
  * A plugin built before save and load (its type table as long as close)
  * still loads, and its agents' state is kept as bytes: the members past
- * its table's size, which would abort, are never read.
+ * its table's size, which would abort, are never read; so are those of
+ * its extension, built before has_state, which the restore asks.
  */
 START_TEST(test_old_plugin)
 {
@@ -633,6 +699,7 @@ suite_checkpoint(void)
 	tcase_set_timeout(tc, CK_TEST_TIMEOUT);
 	tcase_add_test(tc, test_restart_bit_identical);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_extension_guards);
 	tcase_add_test(tc, test_checkpoint_waits_for_round);
 	tcase_add_test(tc, test_trigger_checkpoints);
 	tcase_add_test(tc, test_old_plugin);

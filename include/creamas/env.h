@@ -125,7 +125,16 @@ struct cr_method {
  * with cr_checkpoint_write() and returns 0, or -1; on restore, after
  * every agent is back (and agent_spawned has run for each), load gets
  * those bytes (borrowed) and returns 0, or -1 with *cause a message
- * (malloc'd, the daemon frees it).
+ * (malloc'd, the daemon frees it). A save hook that fails may say why
+ * first with cr_checkpoint_fail().
+ *
+ * has_state and reset (optional, added at the end after save and load)
+ * guard a restore: has_state returns NULL while the extension holds
+ * nothing a restore would replace, else a few words naming what it
+ * holds ("a grid"), and the restore is refused; reset forgets all the
+ * extension holds, as in a fresh environment, when a restore fails
+ * half way (after the agents it made were removed), so that another
+ * restore may be tried.
  */
 struct cr_extension {
 	uint32_t		 size;		/* sizeof, as built */
@@ -149,6 +158,8 @@ struct cr_extension {
 	int			(*save)(struct cr_checkpoint *checkpoint);
 	int			(*load)(const void *data, size_t size,
 				    char **cause);
+	const char		*(*has_state)(void);
+	void			(*reset)(void);
 };
 
 /* The first members of a struct cr_extension. */
@@ -161,6 +172,11 @@ void		 cr_call_reply(struct cr_call *call,
 		    struct json_object *result);
 /* Answer a call with an error whose message is formatted. */
 void		 cr_call_fail(struct cr_call *call, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Say why the running save hook fails (before it returns -1). */
+void		 cr_checkpoint_fail(struct cr_checkpoint *checkpoint,
+		    const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 /* An extension's round_prepare is done: the agents may act. */

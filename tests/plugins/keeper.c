@@ -23,7 +23,9 @@
  * list and the generator's state, so a restored run that lost or changed
  * any of it shows. The extension "keeper" counts the rounds this
  * process ended (its own state, saved and loaded by its hooks) and
- * answers it with keeper_rounds (sum).
+ * answers it with keeper_rounds (sum). Its keys keeper.refuse_save and
+ * keeper.refuse_load ("yes" or "no") make its save and load hooks fail,
+ * saying why.
  */
 
 #include <stdint.h>
@@ -42,6 +44,10 @@ struct keeper {
 
 /* The rounds this process has ended. */
 static uint64_t	 keeper_rounds_ended;
+
+/* Whether the save and load hooks are to fail. */
+static int	 keeper_refuse_save;
+static int	 keeper_refuse_load;
 
 /* Return the next number of a xorshift64 generator. */
 static uint64_t
@@ -173,19 +179,46 @@ keeper_rounds(struct cr_call *call, const struct json_object *params)
 	    (int64_t)keeper_rounds_ended));
 }
 
-/* Save the count of rounds. */
+/* Take keeper.refuse_save and keeper.refuse_load. */
+static int
+keeper_configure(const char *key, const char *value, char **cause)
+{
+	int	 yes = strcmp(value, "yes") == 0;
+
+	if (!yes && strcmp(value, "no") != 0) {
+		*cause = strdup("keeper: yes or no");
+		return (-1);
+	}
+	if (strcmp(key, "refuse_save") == 0)
+		keeper_refuse_save = yes;
+	else
+		keeper_refuse_load = yes;
+	return (0);
+}
+
+/* Save the count of rounds, unless told to refuse. */
 static int
 keeper_extension_save(struct cr_checkpoint *checkpoint)
 {
+	if (keeper_refuse_save) {
+		cr_checkpoint_fail(checkpoint, "keeper was told to refuse "
+		    "after %llu rounds",
+		    (unsigned long long)keeper_rounds_ended);
+		return (-1);
+	}
 	cr_checkpoint_write(checkpoint, &keeper_rounds_ended,
 	    sizeof keeper_rounds_ended);
 	return (0);
 }
 
-/* Load the count of rounds. */
+/* Load the count of rounds, unless told to refuse. */
 static int
 keeper_extension_load(const void *data, size_t size, char **cause)
 {
+	if (keeper_refuse_load) {
+		*cause = strdup("keeper was told to refuse its state");
+		return (-1);
+	}
 	if (size != sizeof keeper_rounds_ended) {
 		*cause = strdup("keeper: the saved state is not a count");
 		return (-1);
@@ -211,10 +244,15 @@ static const struct cr_method keeper_methods[] = {
 	{ .name = NULL }
 };
 
+static const char *const keeper_keys[] = { "refuse_save", "refuse_load",
+	NULL };
+
 static const struct cr_extension keeper_extension = {
 	CR_EXTENSION_HEADER,
 	.name = "keeper",
 	.methods = keeper_methods,
+	.keys = keeper_keys,
+	.configure = keeper_configure,
 	.round_end = keeper_round_end,
 	.save = keeper_extension_save,
 	.load = keeper_extension_load,

@@ -20,6 +20,8 @@
  * daemon must take its type as having neither; the members after (set
  * here to functions that abort) must never be read. Its type "tally"
  * counts its acts in a plain state, which a checkpoint keeps as bytes.
+ * Its extension "oldext" is as built before has_state and reset, which
+ * are set to functions that abort too.
  */
 
 #include <stddef.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include "creamas/agent.h"
+#include "creamas/env.h"
 
 /* A tally's state. */
 struct tally {
@@ -67,11 +70,33 @@ static const struct cr_agent_type tally_type = {
 	.load = tally_load,
 };
 
+/* Never called: beyond the extension table's size. */
+static const char *
+oldext_has_state(void)
+{
+	abort();
+}
+
+/* Never called: beyond the extension table's size. */
+static void
+oldext_reset(void)
+{
+	abort();
+}
+
+static const struct cr_extension oldext = {
+	.size = offsetof(struct cr_extension, has_state),
+	.version = CR_EXTENSION_VERSION,
+	.name = "oldext",
+	.has_state = oldext_has_state,
+	.reset = oldext_reset,
+};
+
 static const struct cr_agent_type *const tally_types[] = {
 	&tally_type, NULL
 };
 
 const struct cr_plugin cr_plugin = {
 	sizeof(struct cr_plugin), CR_PLUGIN_ABI_VERSION,
-	offsetof(struct cr_agent_type, save), tally_types, NULL
+	offsetof(struct cr_agent_type, save), tally_types, &oldext
 };
