@@ -210,18 +210,16 @@ checkpoint_load_type(struct savefile_reader *reader, char **cause)
 }
 
 /*
- * Undo a restore that failed half way: forget agents from first on, and
- * what the extensions loaded.
+ * Undo a restore that failed half way: close and forget the agents from
+ * first on, and what the extensions loaded.
  */
 static void
 checkpoint_undo(size_t first)
 {
 	size_t	 i;
 
-	for (i = env->nagents; i > first; i--) {
-		extension_agent_removed(env->agents[i - 1]);
-		agent_free(env->agents[i - 1]);
-	}
+	for (i = env->nagents; i > first; i--)
+		env_undo_agent(env->agents[i - 1]);
 	env->nagents = first;
 	extension_reset();
 }
@@ -279,6 +277,10 @@ checkpoint_load_agent(struct savefile_reader *reader,
 			    "state%s%s", id, type->name, failure != NULL ?
 			    ": " : "", failure != NULL ? failure : "");
 			free(failure);
+			/* Not closed: only an agent that loaded is. */
+			env->agents[--env->nagents] = NULL;
+			extension_agent_removed(agent);
+			agent_free(agent);
 			return (-1);
 		}
 	}

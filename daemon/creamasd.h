@@ -371,6 +371,7 @@ int		 env_parse_agent_param(struct json_object *, struct addr *,
 struct cr_agent	*env_find_agent(struct json_object *, struct json_object **);
 int		 env_spawn(const char *, struct json_object *,
 		    struct cr_agent **, struct json_object **);
+void		 env_undo_agent(struct cr_agent *);
 int		 env_reserve(size_t, struct json_object **);
 void		 env_shrink(void);
 struct json_object *env_memory_error(const char *, size_t);

@@ -394,6 +394,20 @@ env_spawn(const char *type_name, struct json_object *params,
 	return (0);
 }
 
+/*
+ * Take back an agent that a spawn or a restore made and has to undo:
+ * the extensions' agent_removed, its type's close (no log folder), then
+ * free it.
+ */
+void
+env_undo_agent(struct cr_agent *agent)
+{
+	extension_agent_removed(agent);
+	if (agent->type->close != NULL)
+		agent->type->close(agent, NULL);
+	agent_free(agent);
+}
+
 /* Set the log folder (made if missing) and open the environment's log. */
 int
 env_set_log_folder(const char *path, char **cause)

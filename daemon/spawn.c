@@ -139,10 +139,7 @@ spawn_undo(struct spawn *spawn)
 	while (env->nagents > spawn->first) {
 		agent = env->agents[--env->nagents];
 		env->agents[env->nagents] = NULL;
-		extension_agent_removed(agent);
-		if (agent->type->close != NULL)
-			agent->type->close(agent, NULL);
-		agent_free(agent);
+		env_undo_agent(agent);
 	}
 	env_shrink();
 	xmalloc_trim_later(env->base);
