@@ -92,7 +92,6 @@ struct slave {
 	int			 status;	/* from waitpid */
 	int			 killed;	/* had to be signalled */
 	uint64_t		 agents;	/* as far as the master knows */
-	uint64_t		 grid_first;	/* agents before its grid */
 	int			 stdin_fd;
 	int			 stdout_fd;
 };
@@ -253,7 +252,8 @@ struct grid_values;
  * A grid environment (Creamas' GridEnvironment): agents are placed column
  * by column from the origin as they are spawned, agent first + i at
  * (origin_x + i / height, origin_y + i % height). A master keeps here the
- * size of each slave's grid, its own origin and its node neighbours.
+ * size of each slave's grid, its own origin, its node neighbours and how
+ * many agents each slave held before its grid was set.
  */
 struct grid {
 	int64_t			 width;		/* 0 until set_gs */
@@ -266,6 +266,8 @@ struct grid {
 	int			 wired;		/* set_agent_neighbors done */
 	struct grid_wiring	*wiring;	/* set_agent_neighbors on */
 	struct grid_values	*values;	/* published values, edges */
+	uint64_t		*slave_first;	/* master: before set_gs */
+	size_t			 nslave_first;
 };
 
 /* The environment: one per process. */

@@ -179,6 +179,7 @@ grid_destroy(struct grid *grid)
 	grid_values_free(grid);
 	for (direction = 0; direction < GRID_DIRECTIONS; direction++)
 		free(grid->neighbors[direction]);
+	free(grid->slave_first);
 	free(grid);
 }
 

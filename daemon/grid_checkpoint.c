@@ -27,7 +27,8 @@
  * agent's number, whether it is wired, the environments beyond its
  * sides and the agents beyond each edge cell, then its published values
  * (grid_values.c). A master saves its own grid (the node's size, origin
- * and neighbours) the same way.
+ * and neighbours) the same way, then how many agents each slave held
+ * before the grid was set.
  */
 
 /* Save a grid (a slave's or a master's): size, origin, neighbours. */
@@ -56,6 +57,37 @@ grid_checkpoint_write(struct savefile *file, const struct grid *grid)
 		length = grid_edge_length(grid, direction);
 		for (i = 0; i < length; i++)
 			savefile_string(file, grid->edges[direction][i]);
+	}
+	if (master == NULL)
+		return;
+	savefile_u64(file, grid->nslave_first);
+	for (i = 0; i < grid->nslave_first; i++)
+		savefile_u64(file, grid->slave_first[i]);
+}
+
+/*
+ * Read a master's count of agents each slave held before its grid, one
+ * for each of its slaves or none, into grid unless it is NULL.
+ */
+static void
+grid_checkpoint_read_firsts(struct savefile_reader *reader, struct grid *grid)
+{
+	uint64_t	 count, first;
+	size_t		 i;
+
+	count = savefile_get_u64(reader);
+	if (count != 0 && count != master->nslaves) {
+		reader->short_read = 1;
+		return;
+	}
+	if (grid != NULL && count > 0) {
+		grid->slave_first = xcalloc(count, sizeof *grid->slave_first);
+		grid->nslave_first = count;
+	}
+	for (i = 0; i < count && !reader->short_read; i++) {
+		first = savefile_get_u64(reader);
+		if (grid != NULL)
+			grid->slave_first[i] = first;
 	}
 }
 
@@ -114,6 +146,8 @@ grid_checkpoint_read(struct savefile_reader *reader, int apply,
 				free(address);
 		}
 	}
+	if (master != NULL)
+		grid_checkpoint_read_firsts(reader, apply ? grid : NULL);
 	*cells = grid_cells(grid);
 	if (apply)
 		*made = grid;

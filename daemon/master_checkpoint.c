@@ -26,8 +26,8 @@
  * checkpoint and restore on a master: each slave k (from 1) saves itself
  * into FOLDER/slave-k, and the master, once every slave has, saves its
  * own part (its slaves' addresses and agent counts, round counter, time,
- * random state, and what its extensions save: the grid's size, origin
- * and neighbours) into FOLDER/MASTER_FILE. A restore
+ * random state, and what its extensions save) into FOLDER/MASTER_FILE.
+ * A restore
  * checks the master's file and the layout first, then has every slave
  * restore (or, with check, only check) its own, then takes its part.
  */
@@ -83,7 +83,6 @@ master_checkpoint_save(struct savefile *file, char **cause)
 	for (i = 0; i < master->nslaves; i++) {
 		savefile_string(file, master->slaves[i].address);
 		savefile_u64(file, master->slaves[i].agents);
-		savefile_u64(file, master->slaves[i].grid_first);
 	}
 	savefile_u64(file, env->round_number);
 	savefile_u64(file, env->rounds);
@@ -177,7 +176,7 @@ master_checkpoint(struct request *request, struct json_object *params)
 static int
 master_restore_load(struct savefile_reader *reader, int apply, char **cause)
 {
-	uint64_t	 nslaves, agents, first, round_number, rounds;
+	uint64_t	 nslaves, agents, round_number, rounds;
 	uint32_t	 random_state;
 	double		 time;
 	size_t		 i;
@@ -199,7 +198,6 @@ master_restore_load(struct savefile_reader *reader, int apply, char **cause)
 	for (i = 0; i < master->nslaves; i++) {
 		address = savefile_get_string(reader);
 		agents = savefile_get_u64(reader);
-		first = savefile_get_u64(reader);
 		if (address == NULL ||
 		    strcmp(address, master->slaves[i].address) != 0) {
 			xasprintf(cause, "its slave %zu was %s, here it is %s: "
@@ -210,11 +208,9 @@ master_restore_load(struct savefile_reader *reader, int apply, char **cause)
 			return (-1);
 		}
 		free(address);
-		if (apply) {
-			/* Read twice; the first time checked it all. */
+		/* Read twice; the first time checked it all. */
+		if (apply)
 			master->slaves[i].agents = agents;
-			master->slaves[i].grid_first = first;
-		}
 	}
 	round_number = savefile_get_u64(reader);
 	rounds = savefile_get_u64(reader);

@@ -301,9 +301,10 @@ master_grid_may_change(const char *what, struct json_object **error)
 		return (0);
 	for (k = 0; k < master->nslaves; k++) {
 		slave = &master->slaves[k];
-		if (slave->agents <= slave->grid_first)
+		if (k >= grid->nslave_first ||
+		    slave->agents <= grid->slave_first[k])
 			continue;
-		placed = slave->agents - slave->grid_first;
+		placed = slave->agents - grid->slave_first[k];
 		if (placed > grid_cells(grid))
 			placed = grid_cells(grid);
 		*error = grid_fixed_error((size_t)placed, what,
@@ -329,8 +330,11 @@ master_grid_set_gs(struct request *request, struct json_object *params)
 	}
 	grid->width = width;
 	grid->height = height;
+	grid->slave_first = xreallocarray(grid->slave_first, master->nslaves,
+	    sizeof *grid->slave_first);
+	grid->nslave_first = master->nslaves;
 	for (k = 0; k < master->nslaves; k++)
-		master->slaves[k].grid_first = master->slaves[k].agents;
+		grid->slave_first[k] = master->slaves[k].agents;
 	master_grid_send_layout(request, 1);
 }
 

@@ -505,6 +505,58 @@ START_TEST(test_extension_guards)
 END_TEST
 
 /*
+ * A master keeps, through the grid's save hook, how many agents each
+ * slave held before the grid was set: restored, it refuses a new size
+ * itself (keeping its size) because slave 2's grid holds an agent,
+ * naming slave 2, not slave 1, whose only agent was spawned before the
+ * grid and has no cell.
+ */
+START_TEST(test_master_grid_restore)
+{
+	struct tl_daemon	*node;
+	struct tl_conn		*conn;
+	struct json_object	*error, *managers;
+	char			*dir, *listen;
+	int			 restored;
+
+	listen = tl_printf("127.0.0.1:%u", tl_free_ports(3));
+	dir = tl_path(tl_tempdir(), "master-grid");
+	for (restored = 0; restored <= 1; restored++) {
+		node = tl_daemon_start("--role", "master", "--slaves", "2",
+		    "--listen", listen, NULL);
+		conn = tl_connect(node->port);
+		if (!restored) {
+			json_object_put(tl_ok(conn, "spawn_n", "{\"type\":"
+			    "\"counter\",\"n\":1,\"slave\":0}"));
+			tl_expect_result(conn, "set_gs", "{\"gs\":[2,1]}",
+			    "null");
+			json_object_put(tl_ok(conn, "spawn_n", "{\"type\":"
+			    "\"counter\",\"n\":1,\"slave\":1}"));
+			json_object_put(tl_okf(conn, "checkpoint",
+			    "{\"folder\":\"%s\"}", dir));
+		} else
+			json_object_put(tl_okf(conn, "restore",
+			    "{\"folder\":\"%s\"}", dir));
+		managers = tl_ok(conn, "get_slave_managers", NULL);
+		error = tl_err(conn, -32012, "set_gs", "{\"gs\":[3,1]}");
+		ck_assert_msg(strcmp(tl_json_text(tl_member(error, "data")),
+		    tl_json_text(tl_index(managers, 1))) == 0,
+		    "%s restore: %s, not slave 2 (%s)", restored ? "after" :
+		    "before", tl_json_text(error),
+		    tl_json_text(tl_index(managers, 1)));
+		json_object_put(error);
+		json_object_put(managers);
+		/* Refused by the master itself: it kept its size. */
+		tl_expect_result(conn, "get_gs", NULL, "[2,1]");
+		tl_close(conn);
+		tl_daemon_stop_clean(node);
+	}
+	free(listen);
+	free(dir);
+}
+END_TEST
+
+/*
  * A checkpoint asked for while a round runs is taken when it ends: a
  * round of 1000 busy sleepers, then 3 counters; the checkpoint asked for
  * once status says the round runs holds the counters at 1, which a
@@ -700,6 +752,7 @@ suite_checkpoint(void)
 	tcase_add_test(tc, test_restart_bit_identical);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_extension_guards);
+	tcase_add_test(tc, test_master_grid_restore);
 	tcase_add_test(tc, test_checkpoint_waits_for_round);
 	tcase_add_test(tc, test_trigger_checkpoints);
 	tcase_add_test(tc, test_old_plugin);
