@@ -91,6 +91,9 @@ struct server_conn {
 	int			 closing;	/* flushing, then closed */
 	int			 eof;		/* the peer sent all it will */
 	uint64_t		 partial_since;	/* a line begun, not ended */
+	char			*partial;	/* its bytes taken so far */
+	size_t			 partial_length;
+	size_t			 partial_size;
 	struct event		*auth_timer;	/* the handshake's deadline */
 	int			 in_read_cb;
 	int			 trim_on_drain;	/* a large reply is queued */
@@ -798,7 +801,8 @@ server_conn_line_too_slow(struct server_conn *conn, struct evbuffer *input)
 {
 	double	 limit = conn->server->limits.idle_timeout;
 
-	if (evbuffer_get_length(input) == 0 || !conn->reading) {
+	if ((evbuffer_get_length(input) == 0 && conn->partial_length == 0) ||
+	    !conn->reading) {
 		conn->partial_since = 0;
 		return (0);
 	}
@@ -817,6 +821,55 @@ server_conn_line_too_slow(struct server_conn *conn, struct evbuffer *input)
 	return (1);
 }
 
+/*
+ * Take a line's text from the input as it comes, up to length bytes more
+ * (all of the input when line is NULL), so that a long line is searched
+ * for its end and copied once, a piece at a time, rather than all over
+ * again on every read and in one go at its end. Return the whole line
+ * (to be freed) when line, its end, is given; else NULL. Fail with -1
+ * when there is no memory for it.
+ */
+static int
+server_conn_partial(struct server_conn *conn, struct evbuffer *input,
+    char *line, size_t *length, char **whole)
+{
+	size_t	 more, need, size;
+	char	*grown;
+
+	*whole = line;
+	more = line != NULL ? *length : evbuffer_get_length(input);
+	if (line != NULL ? conn->partial == NULL : more == 0)
+		return (0);
+	*whole = NULL;
+	need = conn->partial_length + more + 1;
+	if (need > conn->partial_size) {
+		size = conn->partial_size > 0 ? conn->partial_size : 4096;
+		while (size < need)
+			size *= 2;
+		if ((grown = realloc(conn->partial, size)) == NULL) {
+			free(line);
+			return (-1);
+		}
+		conn->partial = grown;
+		conn->partial_size = size;
+	}
+	if (line != NULL)
+		memcpy(conn->partial + conn->partial_length, line, more);
+	else
+		evbuffer_remove(input, conn->partial + conn->partial_length,
+		    more);
+	conn->partial_length += more;
+	conn->partial[conn->partial_length] = '\0';
+	if (line == NULL)
+		return (0);
+	free(line);
+	*whole = conn->partial;
+	*length = conn->partial_length;
+	conn->partial = NULL;
+	conn->partial_length = conn->partial_size = 0;
+	return (0);
+}
+
 /* Read and handle complete lines while the connection may take more. */
 static void
 server_conn_read_cb(struct bufferevent *bev, void *arg)
@@ -829,10 +882,18 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 	conn->in_read_cb = 1;
 	while (conn->reading) {
 		line = evbuffer_readln(input, &length, EVBUFFER_EOL_LF);
+		if (server_conn_partial(conn, input, line, &length,
+		    &line) != 0) {
+			log_warnx("%s: out of memory for a line; closing",
+			    conn->peer);
+			conn->in_read_cb = 0;
+			server_conn_close_after_flush(conn);
+			return;
+		}
 		if (line == NULL) {
-			if (evbuffer_get_length(input) <= max_line)
+			if (conn->partial_length <= max_line)
 				break;
-			length = evbuffer_get_length(input);
+			length = conn->partial_length;
 		}
 		conn->server->bytes_in += length + (line != NULL);
 		if (length > max_line) {
@@ -954,6 +1015,7 @@ server_conn_free(struct server_conn *conn)
 		event_free(conn->feeding->slice);
 		server_batch_release(NULL, conn->feeding);
 	}
+	free(conn->partial);
 	TAILQ_REMOVE(&server->conns, conn, entry);
 	server->count--;
 	if (conn->auth_timer != NULL)

@@ -749,6 +749,47 @@ START_TEST(test_pipelined)
 }
 END_TEST
 
+/* Send text on a connection (no newline added), as one write. */
+static void
+send_piece(struct tl_conn *conn, const char *text)
+{
+	tl_send_raw(conn, text, strlen(text));
+}
+
+/*
+ * A line that comes in pieces is answered once its newline comes, and
+ * only then, however it is cut: its newline alone, or the end of one
+ * line and the start of the next in one write. Another connection's
+ * answer between pieces makes sure the daemon read each one on its own.
+ */
+START_TEST(test_line_in_pieces)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn, *other;
+
+	d = tl_daemon_start(NULL);
+	conn = tl_connect(d->port);
+	other = tl_connect(d->port);
+	send_piece(conn, "{\"jsonrpc\":\"2.0\",\"id\":1,");
+	assert_usable(other);
+	send_piece(conn, "\"method\":\"is_ready\"}");
+	assert_usable(other);
+	send_piece(conn, "\n");
+	expect_result(conn, "true", "1");
+	send_piece(conn, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	    "\"get_time\"}\n{\"jsonrpc\":\"2.0\",\"id\":3,\"met");
+	expect_result(conn, "0.0", "2");
+	assert_usable(other);
+	send_piece(conn, "hod\":\"is_ready\"}\n");
+	expect_result(conn, "true", "3");
+	assert_usable(conn);
+	tl_close(conn);
+	tl_close(other);
+	tl_daemon_assert_alive(d);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
 /*
  * Replies may come out of order: a round waiting on a stopped daemon is
  * answered after the requests sent behind it on the same connection.
@@ -1425,6 +1466,7 @@ suite_wire(void)
 	tcase_add_test(tcase, test_notification_bad_params);
 	tcase_add_test(tcase, test_ids_echoed);
 	tcase_add_test(tcase, test_pipelined);
+	tcase_add_test(tcase, test_line_in_pieces);
 	tcase_add_test(tcase, test_replies_out_of_order);
 	tcase_add_test(tcase, test_garbage);
 	tcase_add_test(tcase, test_invalid_utf8);
