@@ -31,16 +31,22 @@
  *     memory growth against the line's size, its memory a moment later
  *     against its memory before, and is_ready meanwhile.
  *
+ * "Meanwhile" is from the request's first byte sent to its reply's last
+ * read: the client writes the line and reads the reply a piece at a
+ * time between is_ready calls on a connection of their own, so the calls
+ * see the daemon read the line, work, and write the reply. The medians
+ * are given apart for before the reply's first byte and after it.
  * The program fails only when a daemon misbehaves (an error reply, a
  * wrong count, a process that does not stop cleanly).
  */
 
+#include <sys/param.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,29 +187,101 @@ bulk_spawn(struct benchlib_daemon *d, const char *type, size_t n)
 	free(params);
 }
 
+/* A reply being read while other calls are timed. */
+struct bulk_reply {
+	char		 head[4096];	/* its first bytes, for an error */
+	size_t		 length;	/* bytes before its newline */
+	int		 done;		/* its newline came */
+};
+
+/* Read what has come of a reply, without waiting. */
+static void
+bulk_reply_read(struct benchlib_daemon *d, struct bulk_reply *reply)
+{
+	static char	 buf[65536];
+	char		*newline;
+	size_t		 take, keep;
+	ssize_t		 n;
+
+	while (!reply->done && (n = recv(d->conn.fd, buf, sizeof buf,
+	    MSG_DONTWAIT)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1)
+			bench_fatal("%s: read: %s", d->name, strerror(errno));
+		newline = memchr(buf, '\n', (size_t)n);
+		take = newline != NULL ? (size_t)(newline - buf) : (size_t)n;
+		if (newline != NULL && (size_t)n > take + 1)
+			bench_fatal("%s: more than one reply", d->name);
+		if (reply->length < sizeof reply->head - 1) {
+			keep = sizeof reply->head - 1 - reply->length;
+			memcpy(reply->head + reply->length, buf,
+			    take < keep ? take : keep);
+		}
+		reply->length += take;
+		reply->done = newline != NULL;
+	}
+	if (!reply->done)
+		bench_fatal("%s: connection closed", d->name);
+}
+
+/* The parts of a request's time: sending it, its work, its reply. */
+enum bulk_phase {
+	BULK_SENDING,
+	BULK_WORKING,
+	BULK_REPLYING,
+	BULK_PHASES
+};
+
+/* is_ready timed from a request's first byte to its reply's last. */
+struct bulk_during {
+	double		 seconds;	/* to the reply's last byte */
+	size_t		 reply_length;
+	double		 worst_ms;
+	size_t		 n[BULK_PHASES];	/* calls in each part */
+	double		 median_ms[BULK_PHASES];
+};
+
 /*
- * Send a line on one connection and, until its reply is in, time
- * is_ready round trips on another; return the seconds to the reply and
- * fill the worst and the median is_ready (ms) and the reply's length.
+ * Send a line on one connection and, from its first byte sent until the
+ * last of its reply is read, time is_ready round trips on another (the
+ * line is written and the reply read a piece at a time between them, so
+ * the calls see the daemon read, work and write): the time that took,
+ * the worst round trip, and the median (ms) of each part.
  */
-static double
+static void
 bulk_during(struct benchlib_daemon *d, const char *line, size_t length,
-    double *worst_ms, double *median_ms, size_t *reply_length)
+    struct bulk_during *during)
 {
 	struct benchlib_conn	 other;
-	struct pollfd		 pfd;
-	uint64_t		 start, rtt, *samples = NULL;
-	size_t			 n = 0, size = 0;
+	struct bulk_reply	 reply;
+	uint64_t		 start, rtt, worst, *samples = NULL;
+	size_t			 i, n = 0, size = 0, sent = 0;
+	size_t			 first[BULK_PHASES + 1] = { 0 };
 	int64_t			 id = 1;
-	char			*reply;
-	double			 seconds;
+	ssize_t			 written;
 
+	if (d->conn.start != d->conn.end)
+		bench_fatal("%s: bytes left unread", d->name);
+	memset(&reply, 0, sizeof reply);
 	benchlib_conn_open(&other, d->port, "other", BULK_READ_TIMEOUT);
 	start = benchlib_now_ns();
-	benchlib_conn_write(&d->conn, line, length);
-	pfd.fd = d->conn.fd;
-	pfd.events = POLLIN;
-	while (d->conn.start == d->conn.end && poll(&pfd, 1, 0) == 0) {
+	for (;;) {
+		if (sent < length && (written = send(d->conn.fd, line + sent,
+		    length - sent, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
+			sent += (size_t)written;
+		else if (sent < length && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR)
+			bench_fatal("%s: write: %s", d->name, strerror(errno));
+		bulk_reply_read(d, &reply);
+		if (reply.done)
+			break;
+		first[BULK_WORKING] = sent < length ? n + 1 :
+		    first[BULK_WORKING];
+		first[BULK_REPLYING] = reply.length == 0 ? n + 1 :
+		    first[BULK_REPLYING];
 		json_object_put(benchlib_call(&other, &id, "is_ready", NULL,
 		    &rtt));
 		if (n == size) {
@@ -213,19 +291,23 @@ bulk_during(struct benchlib_daemon *d, const char *line, size_t length,
 		}
 		samples[n++] = rtt;
 	}
-	if ((reply = benchlib_conn_read_line(&d->conn, reply_length)) ==
-	    NULL)
-		bench_fatal("%s: no reply", d->name);
-	seconds = (double)(benchlib_now_ns() - start) / 1e9;
-	if (strstr(reply, "\"error\"") != NULL &&
-	    strstr(reply, "\"result\"") == NULL)
-		bench_fatal("%s: %.300s", d->name, reply);
-	qsort(samples, n, sizeof *samples, benchlib_compare_u64);
-	*worst_ms = n > 0 ? (double)samples[n - 1] / 1e6 : 0;
-	*median_ms = n > 0 ? (double)samples[n / 2] / 1e6 : 0;
+	during->seconds = (double)(benchlib_now_ns() - start) / 1e9;
+	if (strstr(reply.head, "\"error\"") != NULL &&
+	    strstr(reply.head, "\"result\"") == NULL)
+		bench_fatal("%s: %.300s", d->name, reply.head);
+	during->reply_length = reply.length;
+	for (i = 0, worst = 0; i < n; i++)
+		worst = samples[i] > worst ? samples[i] : worst;
+	during->worst_ms = (double)worst / 1e6;
+	first[BULK_REPLYING] = MAX(first[BULK_REPLYING], first[BULK_WORKING]);
+	first[BULK_PHASES] = n;
+	for (i = 0; i < BULK_PHASES; i++) {
+		during->n[i] = first[i + 1] - first[i];
+		during->median_ms[i] = during->n[i] > 0 ?
+		    bulk_median(samples + first[i], during->n[i]) : 0;
+	}
 	free(samples);
 	benchlib_conn_close(&other);
-	return (seconds);
 }
 
 /*
@@ -245,6 +327,34 @@ bulk_idle_worst_ms(struct benchlib_daemon *d, double seconds)
 			worst = rtt;
 	}
 	return ((double)worst / 1e6);
+}
+
+/*
+ * Print is_ready during a request against is_ready idle: the worst, the
+ * target's figure, and the median of each part of the request that had
+ * calls (sending it, its work, its reply), with how many.
+ */
+static void
+bulk_print_during(struct benchlib_daemon *d, const struct bulk_during *during,
+    double idle_median)
+{
+	static const char *const parts[BULK_PHASES] = {
+		"sending", "working", "replying",
+	};
+	char	 what[64];
+	size_t	 i;
+
+	bulk_print("is_ready during it, worst", during->worst_ms, "ms",
+	    bulk_idle_worst_ms(d, during->seconds), "is_ready idle, worst",
+	    "<= 10 ms");
+	for (i = 0; i < BULK_PHASES; i++) {
+		if (during->n[i] == 0)
+			continue;
+		snprintf(what, sizeof what, "is_ready median, %s (%zu calls)",
+		    parts[i], during->n[i]);
+		bulk_print(what, during->median_ms[i], "ms", idle_median,
+		    "is_ready idle, median", "-");
+	}
 }
 
 /*
@@ -299,10 +409,10 @@ static void
 bulk_spawn_million(void)
 {
 	struct benchlib_daemon	*d;
+	struct bulk_during	 during;
 	char			*line;
-	double			 seconds, worst, median, idle;
+	double			 idle;
 	uint64_t		 before, after;
-	size_t			 length;
 
 	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
 	idle = bulk_median_ms(d, "is_ready", NULL, 1001);
@@ -310,21 +420,17 @@ bulk_spawn_million(void)
 	xasprintf(&line, "{\"jsonrpc\":\"2.0\",\"id\":999999,\"method\":"
 	    "\"spawn_n\",\"params\":{\"type\":\"noop\",\"n\":%d}}\n",
 	    BULK_SPAWN);
-	seconds = bulk_during(d, line, strlen(line), &worst, &median,
-	    &length);
+	bulk_during(d, line, strlen(line), &during);
 	free(line);
 	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
 	after = benchlib_rss(d->pid, 1);
-	bulk_print("spawn_n 1,000,000 noop, reply included", seconds, "s",
-	    0.3, "the target", "<= 0.3 s");
-	bulk_print("is_ready during it, worst", worst, "ms",
-	    bulk_idle_worst_ms(d, seconds), "is_ready idle, worst", "<= 10 ms");
-	bulk_print("is_ready during it, median", median, "ms", idle,
-	    "is_ready idle, median", "-");
+	bulk_print("spawn_n 1,000,000 noop, reply included", during.seconds,
+	    "s", 0.3, "the target", "<= 0.3 s");
+	bulk_print_during(d, &during, idle);
 	bulk_print("RSS per agent after it (reply sent)",
 	    (double)(after - before) / BULK_SPAWN, "B", 64,
 	    "the target", "<= 64 B");
-	printf("  (the reply was %zu bytes)\n", length);
+	printf("  (the reply was %zu bytes)\n", during.reply_length);
 	benchlib_daemon_stop(d);
 }
 
@@ -357,10 +463,11 @@ static void
 bulk_batch(void)
 {
 	struct benchlib_daemon	*d;
+	struct bulk_during	 during;
 	char			*line, *p;
-	double			 seconds, worst, median, idle;
+	double			 idle;
 	uint64_t		 before, peak, after;
-	size_t			 i, length, size;
+	size_t			 i, size;
 
 	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
 	idle = bulk_median_ms(d, "is_ready", NULL, 1001);
@@ -372,24 +479,20 @@ bulk_batch(void)
 		    "\"get_time\"}", i > 0 ? "," : "", i);
 	p += sprintf(p, "]\n");
 	before = benchlib_rss(d->pid, 1);
-	seconds = bulk_during(d, line, (size_t)(p - line), &worst, &median,
-	    &length);
+	bulk_during(d, line, (size_t)(p - line), &during);
 	peak = bulk_peak(d->pid);
 	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
 	after = benchlib_rss(d->pid, 1);
 	printf("  a batch of %d get_time, %zu bytes, answered in %.3f s "
-	    "(%zu bytes)\n", BULK_BATCH_CALLS, (size_t)(p - line), seconds,
-	    length);
+	    "(%zu bytes)\n", BULK_BATCH_CALLS, (size_t)(p - line),
+	    during.seconds, during.reply_length);
 	bulk_print("batch: peak RSS growth, times the line",
 	    (double)(peak - before) / (double)(p - line), "x", 4,
 	    "the target", "<= 4");
 	bulk_print("batch: RSS after it, over before, MiB",
 	    ((double)after - (double)before) / 1048576.0, "MiB", 16,
 	    "the target", "<= 16 MiB");
-	bulk_print("is_ready during it, worst", worst, "ms",
-	    bulk_idle_worst_ms(d, seconds), "is_ready idle, worst", "<= 10 ms");
-	bulk_print("is_ready during it, median", median, "ms", idle,
-	    "is_ready idle, median", "-");
+	bulk_print_during(d, &during, idle);
 	free(line);
 	benchlib_daemon_stop(d);
 }
