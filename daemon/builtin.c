@@ -19,7 +19,20 @@
 
 #include "builtin.h"
 #include "creamasd.h"
+#include "grid.h"
 #include "log.h"
+
+/*
+ * The agent types and the environment extensions every creamasd has
+ * without a plugin. A built-in extension is a function that adds its
+ * agent types and its managing functions and hooks, as a plugin's
+ * would be; the rest of the daemon reaches it only through them.
+ */
+
+/* Each built-in extension's set-up function. */
+static void	(*const builtin_extensions[])(void) = {
+	grid_methods_init,
+};
 
 /* The state of a counter agent. */
 struct counter {
@@ -134,15 +147,18 @@ builtin_check(void)
 	}
 }
 
-/* Make the built-in types known. */
+/* Make the built-in types and extensions known (after the methods). */
 void
 builtin_register(void)
 {
 	char	*cause;
+	size_t	 i;
 
 	if (types_register(&noop_type, &cause) != 0 ||
 	    types_register(&counter_type, &cause) != 0)
 		fatalx("%s: %s", __func__, cause);
-	grid_types_register();
+	for (i = 0; i < sizeof builtin_extensions /
+	    sizeof builtin_extensions[0]; i++)
+		builtin_extensions[i]();
 	builtin_check();
 }

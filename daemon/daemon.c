@@ -32,7 +32,8 @@
 
 /*
  * Set up an environment of this configuration (which it keeps) on base:
- * the agent calls, the built-in agent types, the managing functions.
+ * the agent calls, the managing functions, the built-in agent types and
+ * extensions.
  */
 void
 daemon_init(struct event_base *base, struct daemon_config *config)
@@ -49,9 +50,8 @@ daemon_init(struct event_base *base, struct daemon_config *config)
 #endif
 	env_init(base, config);
 	call_init();
-	builtin_register();
 	methods_init();
-	grid_methods_init();
+	builtin_register();
 }
 
 /* Free everything an environment holds, plugins last. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "creamasd.h"
+#include "grid.h"
 #include "xmalloc.h"
 
 /*

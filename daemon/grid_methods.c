@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "creamasd.h"
+#include "grid.h"
 #include "log.h"
 
 /*
@@ -147,12 +148,13 @@ static const struct cr_extension grid_extension = {
 	.reset = grid_free,
 };
 
-/* Add the grid's managing functions and hooks. */
+/* Add the grid's agent types, managing functions and hooks. */
 void
 grid_methods_init(void)
 {
 	char	*cause;
 
+	grid_types_register();
 	if (methods_register(grid_methods, sizeof grid_methods /
 	    sizeof grid_methods[0], &cause) != 0 ||
 	    extension_add(&grid_extension, &cause) != 0)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "creamasd.h"
+#include "grid.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "creamasd.h"
+#include "grid.h"
 #include "log.h"
 #include "xmalloc.h"
 

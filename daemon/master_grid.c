@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "creamasd.h"
+#include "grid.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -38,7 +38,7 @@ reply_cause(struct request *request, int code, char *cause)
 	free(cause);
 }
 
-/* is_ready: once every extension is (a grid once it is full). */
+/* is_ready: once every extension's ready hook says so. */
 static void
 method_is_ready(struct request *request, struct json_object *params)
 {

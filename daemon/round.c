@@ -27,8 +27,8 @@
  * trigger_all: every agent acts once, in creation order; the round ends
  * when every act has returned and every call those acts started has been
  * answered or has failed, or when the round times out. Extensions may
- * prepare a round first (the grid fetches the values across its edges):
- * the agents act once every one has called cr_round_ready(). A long
+ * prepare a round first (fetch what their agents will read): the agents
+ * act once every one has called cr_round_ready(). A long
  * round acts in slices, serving requests in between.
  */
 
@@ -85,9 +85,8 @@ round_unanswered(const struct cr_agent *caller, const char *address,
 
 /*
  * The round's time is up: end it with what has been answered. What
- * extensions still prepare (a grid's values across its edges) is
- * abandoned: the agents act without it, so every environment stays in
- * step.
+ * extensions still prepare is abandoned: the agents act without it, so
+ * every environment stays in step.
  */
 static void
 round_timeout_cb(evutil_socket_t fd, short events, void *arg)
