@@ -267,6 +267,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	char			*line;
 	int			 rc;
 
+	socket_read_more(bev, client->limits.max_reply + 1);
 	while ((line = client_next_line(client, input, &length)) != NULL) {
 		if (client->text_calls > 0 &&
 		    client_take_text(client, line, length) == 0) {
@@ -406,6 +407,7 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	    client);
 	bufferevent_setwatermark(client->bev, EV_READ, 0,
 	    limits->max_reply + 1);
+	socket_write_all_at_once(client->bev);
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;

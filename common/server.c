@@ -1142,6 +1142,7 @@ server_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	    server->limits.max_line + 1);
 	bufferevent_setwatermark(conn->bev, EV_WRITE,
 	    server->limits.max_output / 2, 0);
+	socket_write_all_at_once(conn->bev);
 	if (server->limits.idle_timeout > 0) {
 		idle = clock_timeval(server->limits.idle_timeout);
 		bufferevent_set_timeouts(conn->bev, &idle, &idle);

@@ -15,12 +15,14 @@
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -79,4 +81,60 @@ socket_send_line(struct bufferevent *bev, const char *text, size_t length,
 		evbuffer_add(output, text + sent, length - (size_t)sent);
 	if ((size_t)sent <= length)
 		evbuffer_add(output, "\n", 1);
+}
+
+/*
+ * Let a bufferevent write all that is queued in one system call:
+ * libevent writes at most 16 KiB a turn of the loop by default, and a
+ * reply of megabytes then costs a turn for each of its pieces.
+ */
+void
+socket_write_all_at_once(struct bufferevent *bev)
+{
+	if (bufferevent_set_max_single_write(bev, SOCKET_MAX_WRITE) != 0)
+		log_debug("%s: cannot set the largest write", __func__);
+}
+
+/*
+ * Move what the socket holds into a bufferevent's input in one read,
+ * while the input holds less than limit bytes: libevent 2.1 reads at
+ * most 4 KiB a turn of the loop, so a long reply would cost a turn and
+ * three system calls for each 4 KiB. EOF and errors are left for the
+ * bufferevent to find on its next read.
+ */
+void
+socket_read_more(struct bufferevent *bev, size_t limit)
+{
+	struct evbuffer		*input = bufferevent_get_input(bev);
+	evutil_socket_t		 fd = bufferevent_getfd(bev);
+	struct evbuffer_iovec	 vec[2];
+	struct iovec		 iov[2];
+	size_t			 have = evbuffer_get_length(input), want, left;
+	ssize_t			 got;
+	int			 ready, n, i;
+
+	if (fd < 0 || have >= limit || ioctl(fd, FIONREAD, &ready) == -1 ||
+	    ready <= 0)
+		return;
+	want = (size_t)ready < limit - have ? (size_t)ready : limit - have;
+	/* A bufferevent keeps its input's end frozen but while it reads. */
+	evbuffer_unfreeze(input, 0);
+	if ((n = evbuffer_reserve_space(input, (ev_ssize_t)want, vec, 2)) >
+	    0) {
+		for (i = 0, left = want; i < n; i++) {
+			iov[i].iov_base = vec[i].iov_base;
+			iov[i].iov_len = vec[i].iov_len < left ?
+			    vec[i].iov_len : left;
+			left -= iov[i].iov_len;
+		}
+		if ((got = readv(fd, iov, n)) < 0)
+			got = 0;
+		for (i = 0; i < n && got > 0; i++) {
+			vec[i].iov_len = (size_t)got < iov[i].iov_len ?
+			    (size_t)got : iov[i].iov_len;
+			got -= (ssize_t)vec[i].iov_len;
+		}
+		evbuffer_commit_space(input, vec, i);
+	}
+	evbuffer_freeze(input, 0);
 }

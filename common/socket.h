@@ -23,7 +23,12 @@
 
 struct bufferevent;
 
+/* The most a connection writes in one system call. */
+#define SOCKET_MAX_WRITE	(16 * 1024 * 1024)
+
 void	socket_set_nodelay(evutil_socket_t);
 void	socket_send_line(struct bufferevent *, const char *, size_t, int);
+void	socket_write_all_at_once(struct bufferevent *);
+void	socket_read_more(struct bufferevent *, size_t);
 
 #endif

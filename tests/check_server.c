@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@
 #include "jsonrpc.h"
 #include "limit.h"
 #include "server.h"
+#include "socket.h"
 #include "xmalloc.h"
 
 #define LATER_MAX	1024
@@ -1815,27 +1817,87 @@ START_TEST(test_client_refused)
 }
 END_TEST
 
-/* Check a reply longer than the client's max_reply loses the connection. */
+/*
+ * Check a reply longer than the client's max_reply loses the connection,
+ * a short one and one read in large pieces (past libevent's 4 KiB at a
+ * time) alike; a reply within the limit before it is answered.
+ */
+static const struct {
+	size_t	 max_reply;
+	size_t	 within;
+	size_t	 over;
+} reply_limits[] = { { 1024, 500, 4000 }, { 100000, 99000, 300000 } };
+
 START_TEST(test_client_reply_too_long)
 {
 	struct harness	 h;
 	struct client	*client;
-	struct outcome	 outcome;
+	struct outcome	 outcomes[2];
 	struct limits	 limits;
-	int		 want = 1;
+	char		*params;
+	int		 want = 2;
 
 	harness_start(&h, NULL);
 	limit_default(&limits);
-	limits.max_reply = 1024;
+	limits.max_reply = reply_limits[_i].max_reply;
 	client = client_new(h.base, "127.0.0.1", h.port, &limits);
-	memset(&outcome, 0, sizeof outcome);
-	client_call(client, "big", params_json("{\"size\":4000}"), 5,
-	    outcome_cb, &outcome);
+	memset(outcomes, 0, sizeof outcomes);
+	xasprintf(&params, "{\"size\":%zu}", reply_limits[_i].within);
+	client_call(client, "big", params_json(params), 5, outcome_cb,
+	    &outcomes[0]);
+	free(params);
+	xasprintf(&params, "{\"size\":%zu}", reply_limits[_i].over);
+	client_call(client, "big", params_json(params), 5, outcome_cb,
+	    &outcomes[1]);
+	free(params);
 	ck_assert(harness_run(&h, done_completed, &want, 5));
-	ck_assert_int_eq(outcome.code, RPC_CONNECTION_LOST);
+	ck_assert_int_eq(outcomes[0].code, 0);
+	ck_assert_int_eq(outcomes[1].code, RPC_CONNECTION_LOST);
 	ck_assert(client_is_lost(client));
 	client_free(client);
 	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * Check socket_read_more() takes all the socket holds in one go, up to
+ * its limit, and leaves the input as the bufferevent wants it (its end
+ * frozen).
+ */
+START_TEST(test_socket_read_more)
+{
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct evbuffer		*input;
+	char			*chunk;
+	size_t			 size = 64 * 1024;
+	int			 fds[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	base = event_base_new();
+	evutil_make_socket_nonblocking(fds[1]);
+	bev = bufferevent_socket_new(base, fds[1], BEV_OPT_CLOSE_ON_FREE);
+	ck_assert_ptr_nonnull(bev);
+	input = bufferevent_get_input(bev);
+	chunk = xmalloc(size);
+	memset(chunk, 'y', size);
+	ck_assert_int_eq(write(fds[0], chunk, size), (ssize_t)size);
+	socket_read_more(bev, SIZE_MAX);
+	ck_assert_uint_eq(evbuffer_get_length(input), size);
+	ck_assert_int_eq(write(fds[0], chunk, size), (ssize_t)size);
+	socket_read_more(bev, size + 1000);
+	ck_assert_uint_eq(evbuffer_get_length(input), size + 1000);
+	socket_read_more(bev, size + 1000);
+	ck_assert_uint_eq(evbuffer_get_length(input), size + 1000);
+	ck_assert_int_eq(evbuffer_add(input, "z", 1), -1);
+	socket_read_more(bev, SIZE_MAX);
+	ck_assert_uint_eq(evbuffer_get_length(input), 2 * size);
+	close(fds[0]);
+	socket_read_more(bev, SIZE_MAX);
+	ck_assert_uint_eq(evbuffer_get_length(input), 2 * size);
+	free(chunk);
+	bufferevent_free(bev);
+	event_base_free(base);
 }
 END_TEST
 
@@ -1905,7 +1967,9 @@ suite_server(void)
 	tcase_add_test(tc, test_client_many_timeouts);
 	tcase_add_test(tc, test_client_lost);
 	tcase_add_test(tc, test_client_refused);
-	tcase_add_test(tc, test_client_reply_too_long);
+	tcase_add_loop_test(tc, test_client_reply_too_long, 0,
+	    sizeof reply_limits / sizeof reply_limits[0]);
+	tcase_add_test(tc, test_socket_read_more);
 	tcase_add_test(tc, test_client_free_pending);
 	suite_add_tcase(suite, tc);
 	return (suite);
