@@ -15,6 +15,7 @@
  */
 
 
+#include <stdint.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -28,7 +29,7 @@
  * either as objects.
  */
 
-static int	jsonspan_scan(const char *, size_t, size_t *, int);
+static int	jsonspan_container(const char *, size_t, size_t *, int);
 
 /* Skip the whitespace JSON allows. */
 static size_t
@@ -85,14 +86,56 @@ jsonspan_is_hex(char c)
 	    (c >= 'A' && c <= 'F'));
 }
 
+/* Bytes of which each of 8 is b. */
+#define JSONSPAN_BYTES(b)	(0x0101010101010101ULL * (b))
+
+/*
+ * Nonzero if a byte of the 8 in word is below b (b at most 0x80); the
+ * lowest byte flagged is the first such byte, those above it may be
+ * flagged wrongly.
+ */
+#define JSONSPAN_BELOW(word, b) \
+	(((word) - JSONSPAN_BYTES(b)) & ~(word) & JSONSPAN_BYTES(0x80))
+
+/*
+ * Return how many of the n bytes at p can be passed over inside a
+ * string without a closer look: no quote, backslash, control character
+ * or byte of a multibyte UTF-8 sequence. Strings are most of a large
+ * reply; 8 bytes are checked at once.
+ */
+static inline size_t
+jsonspan_plain(const unsigned char *p, size_t n)
+{
+	uint64_t	 word, flags;
+	size_t		 i = 0;
+
+	while (n - i >= 8) {
+		memcpy(&word, p + i, sizeof word);
+		flags = JSONSPAN_BELOW(word ^ JSONSPAN_BYTES('"'), 1) |
+		    JSONSPAN_BELOW(word ^ JSONSPAN_BYTES('\\'), 1) |
+		    JSONSPAN_BELOW(word, 0x20) | (word & JSONSPAN_BYTES(0x80));
+		if (flags != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			i += (size_t)__builtin_ctzll(flags) / 8;
+#endif
+			return (i);
+		}
+		i += 8;
+	}
+	return (i);
+}
+
 /* Scan a string from its opening quote; advance past the closing one. */
-static int
+static inline int
 jsonspan_string(const char *text, size_t length, size_t *pos)
 {
 	const unsigned char	*p = (const unsigned char *)text;
 	size_t			 i = *pos + 1, k;
 
 	while (i < length) {
+		i += jsonspan_plain(p + i, length - i);
+		if (i >= length)
+			break;
 		if (p[i] == '"') {
 			*pos = i + 1;
 			return (0);
@@ -176,6 +219,41 @@ jsonspan_literal(const char *text, size_t length, size_t *pos,
 	return (0);
 }
 
+/* Scan one value after optional whitespace; depth containers allowed. */
+static inline int
+jsonspan_scan(const char *text, size_t length, size_t *pos, int depth)
+{
+	size_t	 i = jsonspan_skip(text, length, *pos);
+	int	 rc;
+
+	if (i >= length)
+		return (-1);
+	switch (text[i]) {
+	case '{':
+	case '[':
+		rc = jsonspan_container(text, length, &i, depth);
+		break;
+	case '"':
+		rc = jsonspan_string(text, length, &i);
+		break;
+	case 't':
+		rc = jsonspan_literal(text, length, &i, "true");
+		break;
+	case 'f':
+		rc = jsonspan_literal(text, length, &i, "false");
+		break;
+	case 'n':
+		rc = jsonspan_literal(text, length, &i, "null");
+		break;
+	default:
+		rc = jsonspan_number(text, length, &i);
+		break;
+	}
+	if (rc == 0)
+		*pos = i;
+	return (rc);
+}
+
 /* Scan an array or an object from its opening bracket. */
 static int
 jsonspan_container(const char *text, size_t length, size_t *pos, int depth)
@@ -213,41 +291,6 @@ jsonspan_container(const char *text, size_t length, size_t *pos, int depth)
 			return (-1);
 		i = jsonspan_skip(text, length, i + 1);
 	}
-}
-
-/* Scan one value after optional whitespace; depth containers allowed. */
-static int
-jsonspan_scan(const char *text, size_t length, size_t *pos, int depth)
-{
-	size_t	 i = jsonspan_skip(text, length, *pos);
-	int	 rc;
-
-	if (i >= length)
-		return (-1);
-	switch (text[i]) {
-	case '{':
-	case '[':
-		rc = jsonspan_container(text, length, &i, depth);
-		break;
-	case '"':
-		rc = jsonspan_string(text, length, &i);
-		break;
-	case 't':
-		rc = jsonspan_literal(text, length, &i, "true");
-		break;
-	case 'f':
-		rc = jsonspan_literal(text, length, &i, "false");
-		break;
-	case 'n':
-		rc = jsonspan_literal(text, length, &i, "null");
-		break;
-	default:
-		rc = jsonspan_number(text, length, &i);
-		break;
-	}
-	if (rc == 0)
-		*pos = i;
-	return (rc);
 }
 
 /*

@@ -125,6 +125,53 @@ START_TEST(test_nul)
 }
 END_TEST
 
+/* What may come inside a long string, and whether the string is valid. */
+static const struct {
+	const char	*piece;
+	size_t		 length;
+	int		 valid;
+} string_pieces[] = {
+	{ "b", 1, 1 }, { "\x7f", 1, 1 }, { " ", 1, 1 }, { "\\n", 2, 1 },
+	{ "\\u00e9", 6, 1 }, { "\xc3\xa9", 2, 1 },
+	{ "\xf0\x9f\x98\x80", 4, 1 }, { "\x01", 1, 0 }, { "\x1f", 1, 0 },
+	{ "\0", 1, 0 }, { "\"", 1, 0 }, { "\\x", 2, 0 }, { "\\", 1, 0 },
+	{ "\xc3", 1, 0 }, { "\xed\xa0\x80", 3, 0 }, { "\xc0\xaf", 2, 0 },
+	{ "\x80", 1, 0 },
+};
+
+/*
+ * Long strings are checked 8 bytes at a time: a character that needs a
+ * look is found wherever it falls in those 8, and the string's end too.
+ */
+START_TEST(test_long_strings)
+{
+	const char	*piece = string_pieces[_i].piece;
+	size_t		 length = string_pieces[_i].length, before, after, n;
+	char		 text[64];
+
+	for (before = 0; before < 20; before++) {
+		for (after = 0; after < 12; after++) {
+			n = 0;
+			text[n++] = '"';
+			memset(text + n, 'a', before);
+			n += before;
+			memcpy(text + n, piece, length);
+			n += length;
+			memset(text + n, 'a', after);
+			n += after;
+			text[n++] = '"';
+			ck_assert_msg(jsonspan_valid(text, n, 1) ==
+			    string_pieces[_i].valid, "piece %d after %zu "
+			    "bytes, %zu after it", _i, before, after);
+			/* Its closing quote taken away, none is valid. */
+			ck_assert_msg(!string_pieces[_i].valid ||
+			    !jsonspan_valid(text, n - 1, 1),
+			    "took a string with no end: piece %d", _i);
+		}
+	}
+}
+END_TEST
+
 /* The result of a reply is found as written; errors have none. */
 START_TEST(test_result)
 {
@@ -254,6 +301,8 @@ suite_jsonspan(void)
 	    sizeof invalid_texts / sizeof invalid_texts[0]);
 	tcase_add_loop_test(tc, test_stricter, 0,
 	    sizeof stricter_texts / sizeof stricter_texts[0]);
+	tcase_add_loop_test(tc, test_long_strings, 0,
+	    sizeof string_pieces / sizeof string_pieces[0]);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_nul);
 	tcase_add_test(tc, test_result);
