@@ -20,7 +20,7 @@
 
 /*
  * The grid API of creamasd: where a grid agent stands, its neighbours
- * and the values they publish. See creamas_agent(3), "Grid agents".
+ * and the values they publish. See creamas_grid(3).
  */
 
 #include <stddef.h>
