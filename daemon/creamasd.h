@@ -444,6 +444,7 @@ struct request	*request_local(void (*)(struct json_object *,
 		    struct json_object *, void *), void *);
 void		 request_reply(struct request *, struct json_object *);
 void		 request_reply_text(struct request *, struct evbuffer *);
+void		 request_reply_list(struct request *, struct evbuffer *, int);
 struct evbuffer	*request_object_text(struct json_object *, const char *,
 		    struct evbuffer *);
 void		 request_error(struct request *, struct json_object *);

@@ -775,31 +775,46 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
 }
 
 /*
- * get_grid: every placed agent's cell in agent order, {"xy": [x, y]},
- * with "value" when its type answers get_value.
+ * Write an agent's cell as text into a list: {"xy": [x, y]}, with
+ * "value" when its type answers get_value. Return -1 if memory ran out.
+ */
+static int
+grid_cell_append(struct evbuffer *list, struct cr_agent *agent, int first)
+{
+	struct json_object	*value = NULL;
+	const char		*text;
+	size_t			 length;
+	int64_t			 x, y;
+	int			 rc;
+
+	cr_grid_xy(agent, &x, &y);
+	rc = evbuffer_add_printf(list, "%s{\"xy\":[%" PRId64 ",%" PRId64
+	    "]", first ? "" : ",", x, y) < 0;
+	if (agent->type->call != NULL && agent->type->call(agent,
+	    "get_value", NULL, &value) == CR_OK && value != NULL) {
+		text = rpc_serialize(value, &length);
+		rc |= evbuffer_add(list, ",\"value\":", 9) != 0 ||
+		    evbuffer_add(list, text, length) != 0;
+	}
+	json_object_put(value);
+	rc |= evbuffer_add(list, "}", 1) != 0;
+	return (rc ? -1 : 0);
+}
+
+/*
+ * get_grid: every placed agent's cell in agent order, written as text
+ * straight into the reply.
  */
 void
 grid_get_grid(struct request *request, struct json_object *params)
 {
-	struct grid		*grid = grid_current;
-	struct json_object	*list, *cell, *value;
-	struct cr_agent		*agent;
-	size_t			 i, placed = grid_placed(grid);
-	int64_t			 x, y;
+	struct grid	*grid = grid_current;
+	struct evbuffer	*list = evbuffer_new();
+	size_t		 i, placed = grid_placed(grid);
+	int		 failed = 0;
 
-	list = json_object_new_array_ext((int)placed);
-	for (i = 0; i < placed; i++) {
-		agent = env->agents[grid->first + i];
-		cr_grid_xy(agent, &x, &y);
-		cell = json_object_new_object();
-		json_object_object_add(cell, "xy", grid_pair(x, y));
-		value = NULL;
-		if (agent->type->call != NULL && agent->type->call(agent,
-		    "get_value", NULL, &value) == CR_OK && value != NULL)
-			json_object_object_add(cell, "value", value);
-		else
-			json_object_put(value);
-		json_object_array_add(list, cell);
-	}
-	request_reply(request, list);
+	for (i = 0; i < placed && !failed; i++)
+		failed = grid_cell_append(list, env->agents[grid->first + i],
+		    i == 0) != 0;
+	request_reply_list(request, list, failed);
 }

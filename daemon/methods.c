@@ -46,23 +46,6 @@ method_is_ready(struct request *request, struct json_object *params)
 }
 
 /*
- * Answer a list written as text into a buffer (taken), "[" and "]" added
- * here; or, if writing it ran out of memory, an error saying so.
- */
-static void
-reply_list(struct request *request, struct evbuffer *list, int failed)
-{
-	if (failed || evbuffer_prepend(list, "[", 1) != 0 ||
-	    evbuffer_add(list, "]", 1) != 0) {
-		request_error(request, env_memory_error("the reply",
-		    evbuffer_get_length(list)));
-		evbuffer_free(list);
-		return;
-	}
-	request_reply_text(request, list);
-}
-
-/*
  * get_agents: every agent's address, optionally of one type, written as
  * text straight into the reply.
  */
@@ -85,7 +68,7 @@ method_get_agents(struct request *request, struct json_object *params)
 		    first) != 0;
 		first = 0;
 	}
-	reply_list(request, list, failed);
+	request_reply_list(request, list, failed);
 }
 
 /* spawn: one agent; its address. */
@@ -237,7 +220,7 @@ method_get_connections(struct request *request, struct json_object *params)
 		    evbuffer_add(list, "]", 1) != 0;
 		json_object_put(connections);
 	}
-	reply_list(request, list, failed);
+	request_reply_list(request, list, failed);
 }
 
 /*

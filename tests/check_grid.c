@@ -510,6 +510,19 @@ START_TEST(test_slave_grid)
 		json_object_put(result);
 		free(address);
 	}
+	/* Every cell in agent order; a grid agent has no value. */
+	text = tl_strdup("[");
+	for (i = 0; i < 20; i++) {
+		address = text;
+		text = tl_printf("%s%s{\"xy\":[%zu,%zu]}", address,
+		    i > 0 ? "," : "", i / 5 + 2, i % 5 + 2);
+		free(address);
+	}
+	address = text;
+	text = tl_printf("%s]", address);
+	free(address);
+	cg_expect(node->conn, text, "get_grid", NULL);
+	free(text);
 	cg_expect(node->conn, "true", "is_ready", NULL);
 	cg_error(node->conn, -32012, "spawn", "{\"type\":\"grid\"}");
 	cg_error(node->conn, -32012, "spawn", "{\"type\":\"noop\"}");
