@@ -58,7 +58,7 @@ CPPFLAGS +=	$(CFLAGS_EVENT)
 COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/clock.c \
 		common/combine.c common/config.c \
 		common/fanout.c common/hostlist.c common/idmap.c common/jsonraw.c \
-		common/jsonrpc.c \
+		common/jsonfast.c common/jsonrpc.c \
 		common/jsonspan.c \
 		common/limit.c \
 		common/log.c common/server.c common/socket.c common/xmalloc.c

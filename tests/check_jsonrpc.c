@@ -27,6 +27,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "jsonfast.h"
 #include "jsonrpc.h"
 #include "xmalloc.h"
 
@@ -942,6 +943,65 @@ START_TEST(test_parse_exact_refused)
 }
 END_TEST
 
+/*
+ * The plain JSON daemons write to each other is read without json-c's
+ * tokener, to the same values; anything else is left to the tokener
+ * and means what it meant (a repeated key: the last wins).
+ */
+START_TEST(test_parse_fast)
+{
+	static const char *const taken[] = {
+		"{\"jsonrpc\":\"2.0\",\"method\":\"agent.ping\","
+		    "\"params\":{\"agent\":5},\"id\":17}",
+		"[{\"jsonrpc\":\"2.0\",\"result\":{\"pong\":5,\"from\":"
+		    "\"tcp://127.0.0.1:1/5\"},\"id\":1},{\"jsonrpc\":\"2.0\","
+		    "\"result\":null,\"id\":2}]",
+		" {\"a\": [1, -2, true, false, null, \"\xc3\xa9\", {}, []]}\r",
+		"{\"k\":123456789012345678,\"m\":-123456789012345678}",
+	};
+	static const char *const left[] = {
+		"{\"a\":1.5}", "{\"a\":1e3}", "{\"a\":\"\\n\"}",
+		"{\"a\":1,\"a\":2}", "{\"a\":1234567890123456789}",
+		"[18446744073709551616]",
+		"{\"a\":-0}", "{\"a\":01}", "{\"a\":\t1}", "\"text\"", "5",
+		"{\"a\":1}x", "{\"a\":\"\xff\"}", "{\"a\":tru}",
+		"{\"a\":truex}", "[1,]", "{\"a\":1,}",
+		"[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]",
+		"{\"a\":\"\xed\xa0\x80\"}", "{\"a\":[1 2]}",
+	};
+	struct json_object	*fast, *value, *error, *expected;
+	size_t			 i;
+
+	for (i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+		ck_assert_msg(jsonfast_parse(taken[i], strlen(taken[i]),
+		    &fast) == 0, "%s was left", taken[i]);
+		expected = json(taken[i]);
+		ck_assert_msg(json_object_equal(fast, expected),
+		    "%s read as %s", taken[i],
+		    json_object_to_json_string(fast));
+		ck_assert_str_eq(rpc_serialize(fast, NULL),
+		    rpc_serialize(expected, NULL));
+		ck_assert_int_eq(parse(taken[i], &value, &error), 0);
+		ck_assert(json_object_equal(value, expected));
+		json_object_put(value);
+		json_object_put(expected);
+		json_object_put(fast);
+	}
+	for (i = 0; i < sizeof left / sizeof left[0]; i++) {
+		fast = (struct json_object *)&i;	/* must be reset */
+		ck_assert_msg(jsonfast_parse(left[i], strlen(left[i]),
+		    &fast) == -1, "%s was taken", left[i]);
+		ck_assert_ptr_null(fast);
+	}
+	ck_assert_int_eq(parse("{\"a\":1,\"a\":2}", &value, &error), 0);
+	ck_assert_str_eq(rpc_serialize(value, NULL), "{\"a\":2}");
+	json_object_put(value);
+	check_parse_error("{\"a\":\"\xff\"}", 10);
+	check_parse_error("{\"a\":truex}", 12);
+	check_parse_error("[1,]", 4);
+}
+END_TEST
+
 /* Collect the JSON-RPC tests. */
 Suite *
 suite_jsonrpc(void)
@@ -964,6 +1024,7 @@ suite_jsonrpc(void)
 	tcase_add_test(tc, test_parse_nul);
 	tcase_add_test(tc, test_parse_exact_text);
 	tcase_add_test(tc, test_parse_exact_refused);
+	tcase_add_test(tc, test_parse_fast);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("request");

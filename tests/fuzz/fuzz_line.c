@@ -30,7 +30,9 @@
 #include <json-c/json.h>
 
 #include "fuzz.h"
+#include "jsonfast.h"
 #include "jsonrpc.h"
+#include "jsonspan.h"
 #include "xmalloc.h"
 
 /* Parameter tables like the daemon's, with every type and both kinds. */
@@ -263,6 +265,45 @@ fuzz_is_blank(const char *line, size_t length)
 	return (1);
 }
 
+/*
+ * Check that what jsonfast_parse() takes is JSON that json-c's strict
+ * tokener reads as the same value, written the same.
+ */
+static void
+fuzz_fast(const char *line, size_t length)
+{
+	struct json_tokener	*tokener;
+	struct json_object	*fast, *slow;
+	size_t			 end;
+	char			*text;
+
+	if (jsonfast_parse(line, length, &fast) != 0) {
+		FUZZ_CHECK(fast == NULL, "a value left by a refusal");
+		return;
+	}
+	FUZZ_CHECK(jsonspan_valid(line, length, JSONSPAN_MAX_DEPTH),
+	    "jsonfast took what is not JSON");
+	tokener = json_tokener_new_ex(64);
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	slow = json_tokener_parse_ex(tokener, line, (int)length);
+	FUZZ_CHECK(json_tokener_get_error(tokener) == json_tokener_success,
+	    "jsonfast took what json-c refuses: %s", json_tokener_error_desc(
+	    json_tokener_get_error(tokener)));
+	for (end = json_tokener_get_parse_end(tokener); end < length; end++)
+		FUZZ_CHECK(line[end] == ' ' || line[end] == '\t' ||
+		    line[end] == '\r', "jsonfast took trailing text");
+	json_tokener_free(tokener);
+	FUZZ_CHECK(json_object_equal(fast, slow), "jsonfast read another "
+	    "value");
+	text = xstrdup(rpc_serialize(fast, NULL));
+	FUZZ_CHECK(strcmp(text, rpc_serialize(slow, NULL)) == 0,
+	    "jsonfast's value is written otherwise: %s", text);
+	free(text);
+	json_object_put(fast);
+	json_object_put(slow);
+}
+
 /* Parse one line and check all that is made of it. */
 static void
 fuzz_line(const char *line, size_t length)
@@ -271,6 +312,7 @@ fuzz_line(const char *line, size_t length)
 	size_t			 i, count;
 	int			 rc;
 
+	fuzz_fast(line, length);
 	rc = rpc_parse_line(line, length, &value, &error);
 	FUZZ_CHECK(rc == 1 || rc == 0 || rc == -1, "rc %d", rc);
 	FUZZ_CHECK((rc == 1) == fuzz_is_blank(line, length),
