@@ -509,19 +509,68 @@ client_batch_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Queue a request and its call; direct requests (the handshake) go out
- * at once, batched ones when this turn of the loop ends, others at once
- * or, until the peer has been authenticated, into held.
+ * Write a request as the text rpc_serialize() makes of rpc_request_new()'s
+ * object, without building that object: params as a value (borrowed) or
+ * as its text already written, a method name needing no escapes as it is.
+ */
+static void
+client_request_write(struct evbuffer *out, uint64_t id, const char *method,
+    struct json_object *params, const char *params_text)
+{
+	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"method\":";
+	struct json_object	*name;
+	const char		*text;
+	char			 digits[24];
+	size_t			 length, i;
+
+	evbuffer_add(out, head, sizeof head - 1);
+	for (i = 0; method[i] != '\0'; i++) {
+		if ((unsigned char)method[i] < 0x20 || method[i] == '"' ||
+		    method[i] == '\\')
+			break;
+	}
+	if (method[i] == '\0') {
+		evbuffer_add(out, "\"", 1);
+		evbuffer_add(out, method, i);
+		evbuffer_add(out, "\"", 1);
+	} else {
+		name = json_object_new_string(method);
+		text = rpc_serialize(name, &length);
+		evbuffer_add(out, text, length);
+		json_object_put(name);
+	}
+	if (params != NULL || params_text != NULL) {
+		evbuffer_add(out, ",\"params\":", 10);
+		if (params_text != NULL)
+			evbuffer_add(out, params_text, strlen(params_text));
+		else {
+			text = rpc_serialize(params, &length);
+			evbuffer_add(out, text, length);
+		}
+	}
+	evbuffer_add(out, ",\"id\":", 6);
+	i = sizeof digits;
+	digits[--i] = '}';
+	do {
+		digits[--i] = (char)('0' + id % 10);
+		id /= 10;
+	} while (id > 0);
+	evbuffer_add(out, digits + i, sizeof digits - i);
+}
+
+/*
+ * Queue a request and its call, its params a value (taken) or text;
+ * direct requests (the handshake) go out at once, batched ones when this
+ * turn of the loop ends, others at once or, until the peer has been
+ * authenticated, into held.
  */
 static struct client_call *
 client_send(struct client *client, const char *method,
-    struct json_object *params, double seconds, client_reply_cb callback,
-    void *arg, enum client_way way)
+    struct json_object *params, const char *params_text, double seconds,
+    client_reply_cb callback, void *arg, enum client_way way)
 {
 	struct client_call	*call;
-	struct json_object	*request;
-	const char		*text;
-	size_t			 length;
+	struct evbuffer		*line;
 	struct timeval		 now = { 0, 0 }, tv;
 	const struct timeval	*common;
 
@@ -538,20 +587,24 @@ client_send(struct client *client, const char *method,
 		evtimer_add(&call->timer, &now);
 		return (call);
 	}
-	request = rpc_request_new((int64_t)call->id, method, params);
-	text = rpc_serialize(request, &length);
 	if (way == CLIENT_BATCHED) {
 		if (client->batched++ > 0)
 			evbuffer_add(client->batch, ",", 1);
 		else
 			event_active(&client->batch_event, 0, 0);
-		evbuffer_add(client->batch, text, length);
+		client_request_write(client->batch, call->id, method, params,
+		    params_text);
 		if (evbuffer_get_length(client->batch) >= CLIENT_BATCH_BYTES)
 			client_batch_flush(client);
-	} else
-		client_send_line(client, text, length,
-		    way == CLIENT_DIRECT, 1);
-	json_object_put(request);
+	} else {
+		line = evbuffer_new();
+		client_request_write(line, call->id, method, params,
+		    params_text);
+		client_send_line(client, (const char *)evbuffer_pullup(line,
+		    -1), evbuffer_get_length(line), way == CLIENT_DIRECT, 1);
+		evbuffer_free(line);
+	}
+	json_object_put(params);
 	if ((common = client_timeout_tv(client, seconds)) == NULL) {
 		tv = clock_timeval(seconds);
 		common = &tv;
@@ -569,21 +622,21 @@ client_call(struct client *client, const char *method,
     struct json_object *params, double seconds, client_reply_cb callback,
     void *arg)
 {
-	client_send(client, method, params, seconds, callback, arg,
+	client_send(client, method, params, NULL, seconds, callback, arg,
 	    CLIENT_HELD);
 }
 
 /*
- * The same, with the request sent together with the others batched in
- * this turn of the loop: one line, one write, and the peer answers them
- * in one line once it has answered them all.
+ * The same, with params written as JSON text (an object), and the
+ * request sent together with the others batched in this turn of the
+ * loop: one line, one write, and the peer answers them in one line once
+ * it has answered them all.
  */
 void
 client_call_batched(struct client *client, const char *method,
-    struct json_object *params, double seconds, client_reply_cb callback,
-    void *arg)
+    const char *params, double seconds, client_reply_cb callback, void *arg)
 {
-	client_send(client, method, params, seconds, callback, arg,
+	client_send(client, method, NULL, params, seconds, callback, arg,
 	    CLIENT_BATCHED);
 }
 
@@ -598,7 +651,7 @@ client_call_text(struct client *client, const char *method,
 {
 	struct client_call	*call;
 
-	call = client_send(client, method, params, seconds, NULL, arg,
+	call = client_send(client, method, params, NULL, seconds, NULL, arg,
 	    CLIENT_HELD);
 	call->text_callback = callback;
 	client->text_calls++;
@@ -658,8 +711,9 @@ client_auth_challenged(struct json_object *result, struct json_object *error,
 	    client->nonce, ours);
 	params = json_object_new_object();
 	json_object_object_add(params, "proof", json_object_new_string(ours));
-	client_send(client, "auth.prove", params, client->limits.call_timeout,
-	    client_auth_proved, client, CLIENT_DIRECT);
+	client_send(client, "auth.prove", params, NULL,
+	    client->limits.call_timeout, client_auth_proved, client,
+	    CLIENT_DIRECT);
 }
 
 /* Start the handshake: both sides prove they hold the key. */
@@ -676,7 +730,7 @@ client_auth_start(struct client *client)
 	params = json_object_new_object();
 	json_object_object_add(params, "nonce",
 	    json_object_new_string(client->nonce));
-	client_send(client, "auth.challenge", params,
+	client_send(client, "auth.challenge", params, NULL,
 	    client->limits.call_timeout, client_auth_challenged, client,
 	    CLIENT_DIRECT);
 }

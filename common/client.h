@@ -53,7 +53,7 @@ void		 client_call(struct client *, const char *,
 void		 client_call_text(struct client *, const char *,
 		    struct json_object *, double, client_text_cb, void *);
 void		 client_call_batched(struct client *, const char *,
-		    struct json_object *, double, client_reply_cb, void *);
+		    const char *, double, client_reply_cb, void *);
 void		 client_set_lost_cb(struct client *, void (*)(void *),
 		    void *);
 int		 client_is_lost(const struct client *);

@@ -361,44 +361,83 @@ server_request_finish(struct server_request *request,
 	server_request_free(request);
 }
 
-/* Answer a request with a result (taken); notifications get nothing. */
+/*
+ * Write a request's response around its result's text, or around the
+ * text in buffer (emptied): the members in the order rpc_response_new()
+ * gives them, so that the text is what serialising that would write.
+ */
+static void
+server_response_write(struct evbuffer *out, struct server_request *request,
+    const char *result, size_t length, struct evbuffer *buffer)
+{
+	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"result\":";
+	const char		*id = "null";
+	size_t			 id_length = 4;
+
+	if (request->id != NULL)
+		id = rpc_serialize(request->id, &id_length);
+	evbuffer_add(out, head, sizeof head - 1);
+	if (buffer != NULL)
+		evbuffer_add_buffer(out, buffer);
+	else
+		evbuffer_add(out, result, length);
+	evbuffer_add(out, ",\"id\":", 6);
+	evbuffer_add(out, id, id_length);
+	evbuffer_add(out, "}", 1);
+}
+
+/*
+ * Answer a request with a result (taken); notifications get nothing.
+ * The response is written as text around the result's, straight into
+ * its batch when it has one.
+ */
 void
 server_reply(struct server_request *request, struct json_object *result)
 {
-	struct json_object	*response = NULL;
+	struct server_conn	*conn = request->conn;
+	struct server_batch	*batch = request->batch;
+	struct evbuffer		*line;
+	const char		*text;
+	size_t			 length;
 
-	if (!request->notification)
-		response = rpc_response_new(request->id, result, NULL);
-	else
-		json_object_put(result);
-	server_request_finish(request, response, NULL);
+	if (!request->notification) {
+		text = rpc_serialize(result, &length);
+		if (batch != NULL) {
+			evbuffer_add(batch->responses, evbuffer_get_length(
+			    batch->responses) == 0 ? "[" : ",", 1);
+			server_response_write(batch->responses, request, text,
+			    length, NULL);
+		} else if (conn != NULL) {
+			line = evbuffer_new();
+			server_response_write(line, request, text, length,
+			    NULL);
+			length = evbuffer_get_length(line);
+			server_conn_send_text(conn,
+			    (const char *)evbuffer_pullup(line, -1), length);
+			evbuffer_free(line);
+		}
+	}
+	json_object_put(result);
+	server_request_finish(request, NULL, NULL);
 }
 
 /*
  * Answer a request with a result already written as JSON text in a
  * buffer (taken, emptied): the response is built around it without a
- * copy, the members in the order rpc_response_new() gives them.
+ * copy.
  */
 void
 server_reply_text(struct server_request *request, struct evbuffer *result)
 {
 	struct evbuffer	*response;
-	const char	*id = "null";
-	size_t		 length = 4;
 
 	if (request->notification) {
 		evbuffer_free(result);
 		server_request_finish(request, NULL, NULL);
 		return;
 	}
-	if (request->id != NULL)
-		id = rpc_serialize(request->id, &length);
 	response = evbuffer_new();
-	evbuffer_add_printf(response, "{\"jsonrpc\":\"2.0\",\"result\":");
-	evbuffer_add_buffer(response, result);
-	evbuffer_add(response, ",\"id\":", 6);
-	evbuffer_add(response, id, length);
-	evbuffer_add(response, "}", 1);
+	server_response_write(response, request, NULL, 0, result);
 	evbuffer_free(result);
 	server_request_finish(request, NULL, response);
 }

@@ -209,7 +209,7 @@ call_start(struct cr_agent *caller, const char *address, const char *method,
 {
 	struct agent_call	*call;
 	struct addr		 target;
-	char			*cause, *name;
+	char			*cause, *name, *text;
 
 	if (addr_parse(address, &target, &cause) != 0) {
 		log_debug("%s: %s", __func__, cause);
@@ -242,23 +242,25 @@ call_start(struct cr_agent *caller, const char *address, const char *method,
 		return (0);
 	}
 	calls_remote++;
+	if (target.agent == 0) {
+		client_call(call_peer(target.host, target.port), method,
+		    params != NULL ? params : json_object_new_object(),
+		    env->config->limits.call_timeout, call_remote_done, call);
+		return (0);
+	}
+	/* An agent's calls go out with the others of this turn, as text. */
+	xasprintf(&name, "agent.%s", method);
 	if (params == NULL)
-		params = json_object_new_object();
-	if (target.agent == 0)
-		name = xstrdup(method);
+		xasprintf(&text, "{\"agent\":%ld}", target.agent);
 	else {
-		xasprintf(&name, "agent.%s", method);
 		json_object_object_add(params, "agent",
 		    json_object_new_int64(target.agent));
+		text = xstrdup(rpc_serialize(params, NULL));
+		json_object_put(params);
 	}
-	/* An agent's calls go out with the others of this turn. */
-	if (target.agent == 0)
-		client_call(call_peer(target.host, target.port), name, params,
-		    env->config->limits.call_timeout, call_remote_done, call);
-	else
-		client_call_batched(call_peer(target.host, target.port), name,
-		    params, env->config->limits.call_timeout,
-		    call_remote_done, call);
+	client_call_batched(call_peer(target.host, target.port), name, text,
+	    env->config->limits.call_timeout, call_remote_done, call);
+	free(text);
 	free(name);
 	return (0);
 }

@@ -804,7 +804,7 @@ START_TEST(test_client_batched)
 	memset(outcomes, 0, sizeof outcomes);
 	completed = 0;
 	for (i = 0; i < 3; i++)
-		client_call_batched(client, "echo", params_json("{}"), 10,
+		client_call_batched(client, "echo", "{}", 10,
 		    outcome_cb, &outcomes[i]);
 	ck_assert_int_eq(completed, 0);
 
@@ -838,7 +838,7 @@ START_TEST(test_client_batched)
 	ck_assert_str_eq(outcomes[2].result, "3");
 
 	/* A turn with one call sends it alone. */
-	client_call_batched(client, "echo", params_json("{}"), 10,
+	client_call_batched(client, "echo", "{}", 10,
 	    outcome_cb, &outcomes[3]);
 	line = peer_read_line(base, listener, &peer);
 	batch = json_tokener_parse(line);
