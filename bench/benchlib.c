@@ -130,21 +130,25 @@ benchlib_pid_alive(pid_t pid)
 	return (state != 'Z' && state != 'X');
 }
 
-/* Return the CPU time a process has used (user and system), in ns. */
+/*
+ * Return the CPU time a process has used (user and system, all its
+ * threads), in ns: its CPU-time clock, the same time /proc/PID/stat
+ * gives as utime + stime but to the ns rather than in clock ticks.
+ */
 uint64_t
 benchlib_cpu_ns(pid_t pid)
 {
-	const char		*fields;
-	char			 buf[1024];
-	unsigned long long	 user, system;
-	long			 hz = sysconf(_SC_CLK_TCK);
+	struct timespec	 ts;
+	clockid_t	 clock;
+	int		 error;
 
-	/* After the state: ppid ... cmajflt (10 fields), utime, stime. */
-	if ((fields = benchlib_stat(pid, buf, sizeof buf)) == NULL ||
-	    sscanf(fields, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &user, &system) != 2 || hz <= 0)
-		bench_fatal("/proc/%ld/stat: no CPU times", (long)pid);
-	return ((uint64_t)(user + system) * (1000000000ULL / (uint64_t)hz));
+	if ((error = clock_getcpuclockid(pid, &clock)) != 0)
+		bench_fatal("clock_getcpuclockid %ld: %s", (long)pid,
+		    strerror(error));
+	if (clock_gettime(clock, &ts) == -1)
+		bench_fatal("the CPU time of %ld: %s", (long)pid,
+		    strerror(errno));
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
 }
 
 /* Return a process's VmRSS in bytes; 0 if unknown, or fail if must is set. */
@@ -206,6 +210,36 @@ benchlib_quantile(double *samples, size_t n, double q)
 {
 	qsort(samples, n, sizeof *samples, benchlib_compare_double);
 	return (samples[(size_t)(q * (double)(n - 1) + 0.5)]);
+}
+
+/*
+ * Give a 95 % confidence interval of the median of what n samples are
+ * drawn from, sorting them: the samples whose ranks leave at most 2.5 %
+ * of the binomial distribution of the count below the median outside
+ * on each side. Return -1 (bounds untouched) below 6 samples, too few
+ * for such an interval.
+ */
+int
+benchlib_median_ci(double *samples, size_t n, double *low, double *high)
+{
+	double	 term = 1, below = 0;
+	size_t	 k;
+
+	for (k = 0; k < n; k++)
+		term /= 2;
+	/* term: the chance that exactly k samples lie below the median. */
+	for (k = 0; k < n; k++) {
+		below += term;
+		if (below > 0.025)
+			break;
+		term *= (double)(n - k) / (double)(k + 1);
+	}
+	if (k == 0 || k >= n)
+		return (-1);
+	qsort(samples, n, sizeof *samples, benchlib_compare_double);
+	*low = samples[k - 1];
+	*high = samples[n - k];
+	return (0);
 }
 
 /* Connect to a port on the loopback, failing after timeout idle seconds. */
