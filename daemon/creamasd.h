@@ -132,7 +132,7 @@ struct cr_agent {
 	max_align_t		 state[];
 };
 
-#define SAVEFILE_VERSION	1
+#define SAVEFILE_VERSION	2
 #define SAVEFILE_SLAVE		1	/* an environment's checkpoint */
 #define SAVEFILE_MASTER		2	/* a master's */
 

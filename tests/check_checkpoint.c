@@ -365,6 +365,7 @@ START_TEST(test_refused)
 	struct json_object	*error, *result;
 	struct stat		 st;
 	char			*dir, *file, *data, *folder, *listen;
+	char			*expected;
 	size_t			 size;
 	uint32_t		 value;
 
@@ -414,7 +415,10 @@ START_TEST(test_refused)
 	value += 99;
 	memcpy(data + 16, &value, 4);
 	folder = ck_write_variant("version", data, size);
-	ck_refused(conn, folder, "checkpoint format 100");
+	expected = tl_printf("checkpoint format %u; this creamasd reads "
+	    "format %u", value, value - 99);
+	ck_refused(conn, folder, expected);
+	free(expected);
 	free(folder);
 	value -= 99;
 	memcpy(data + 16, &value, 4);
