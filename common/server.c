@@ -36,6 +36,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "jsonspan.h"
+#include "linebuf.h"
 #include "log.h"
 #include "socket.h"
 #include "server.h"
@@ -62,6 +63,7 @@ struct server_batch {
 	size_t			 outstanding;
 	char			*line;		/* NULL once handed out */
 	size_t			 length;
+	size_t			 mapped;	/* linebuf_free_line()'s */
 	size_t			 pos;		/* jsonspan_next()'s place */
 	int			 checking;	/* walking it to check it first */
 	size_t			 checked;	/* requests found so far */
@@ -91,9 +93,7 @@ struct server_conn {
 	int			 closing;	/* flushing, then closed */
 	int			 eof;		/* the peer sent all it will */
 	uint64_t		 partial_since;	/* a line begun, not ended */
-	char			*partial;	/* its bytes taken so far */
-	size_t			 partial_length;
-	size_t			 partial_size;
+	struct linebuf		 partial;	/* its bytes taken so far */
 	struct event		*auth_timer;	/* the handshake's deadline */
 	int			 in_read_cb;
 	int			 trim_on_drain;	/* a large reply is queued */
@@ -698,7 +698,7 @@ server_batch_fed(struct server_conn *conn, struct server_batch *batch)
 {
 	if (batch->length >= SERVER_TRIM_BYTES)
 		xmalloc_trim_later(conn->server->base);
-	free(batch->line);
+	linebuf_free_line(batch->line, batch->mapped);
 	batch->line = NULL;
 	json_object_put(batch->array);
 	batch->array = NULL;
@@ -756,12 +756,14 @@ server_batch_slice_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Start a batch from its line (taken): it is checked as text, then its
- * requests are parsed and handed out one at a time, both in slices. The
- * connection reads nothing more until all are out.
+ * Start a batch from its line (taken, as server_handle_line() takes it):
+ * it is checked as text, then its requests are parsed and handed out one
+ * at a time, both in slices. The connection reads nothing more until all
+ * are out.
  */
 static void
-server_batch_start(struct server_conn *conn, char *line, size_t length)
+server_batch_start(struct server_conn *conn, char *line, size_t length,
+    size_t mapped)
 {
 	struct server_batch	*batch;
 
@@ -769,6 +771,7 @@ server_batch_start(struct server_conn *conn, char *line, size_t length)
 	batch->responses = evbuffer_new();
 	batch->line = line;
 	batch->length = length;
+	batch->mapped = mapped;
 	batch->checking = 1;
 	/* Hold the batch open until every element has been handed out. */
 	batch->outstanding = 1;
@@ -780,12 +783,14 @@ server_batch_start(struct server_conn *conn, char *line, size_t length)
 }
 
 /*
- * Handle one line (taken): a request, or a batch of them. A batch is
- * walked as text, one request parsed at a time, so that its size in
- * objects is never all in memory at once; anything else is the codec's.
+ * Handle one line (taken, freed as linebuf_free_line() does with
+ * mapped): a request, or a batch of them. A batch is walked as text,
+ * one request parsed at a time, so that its size in objects is never
+ * all in memory at once; anything else is the codec's.
  */
 static void
-server_handle_line(struct server_conn *conn, char *line, size_t length)
+server_handle_line(struct server_conn *conn, char *line, size_t length,
+    size_t mapped)
 {
 	struct json_object	*value, *error;
 	size_t			 i = 0;
@@ -795,7 +800,7 @@ server_handle_line(struct server_conn *conn, char *line, size_t length)
 	    line[i] == '\r'))
 		i++;
 	if (i < length && line[i] == '[') {
-		server_batch_start(conn, line, length);
+		server_batch_start(conn, line, length, mapped);
 		return;
 	}
 	rc = rpc_parse_line(line, length, &value, &error);
@@ -804,7 +809,7 @@ server_handle_line(struct server_conn *conn, char *line, size_t length)
 	else if (rc == 0)
 		server_handle_one(conn, NULL, value);
 	json_object_put(value);
-	free(line);
+	linebuf_free_line(line, mapped);
 }
 
 /* Answer an error with id null outside any request. */
@@ -840,7 +845,7 @@ server_conn_line_too_slow(struct server_conn *conn, struct evbuffer *input)
 {
 	double	 limit = conn->server->limits.idle_timeout;
 
-	if ((evbuffer_get_length(input) == 0 && conn->partial_length == 0) ||
+	if ((evbuffer_get_length(input) == 0 && conn->partial.length == 0) ||
 	    !conn->reading) {
 		conn->partial_since = 0;
 		return (0);
@@ -861,51 +866,33 @@ server_conn_line_too_slow(struct server_conn *conn, struct evbuffer *input)
 }
 
 /*
- * Take a line's text from the input as it comes, up to length bytes more
- * (all of the input when line is NULL), so that a long line is searched
+ * Take the next line of the input (to be freed by linebuf_free_line()
+ * with *mapped), or NULL when its end has not come: what has come of it
+ * moves to the connection's own buffer, so that a long line is searched
  * for its end and copied once, a piece at a time, rather than all over
- * again on every read and in one go at its end. Return the whole line
- * (to be freed) when line, its end, is given; else NULL. Fail with -1
- * when there is no memory for it.
+ * again on every read and in one go at its end. Return -1 when there is
+ * no memory for it.
  */
 static int
-server_conn_partial(struct server_conn *conn, struct evbuffer *input,
-    char *line, size_t *length, char **whole)
+server_conn_next_line(struct server_conn *conn, struct evbuffer *input,
+    char **line, size_t *length, size_t *mapped)
 {
-	size_t	 more, need, size;
-	char	*grown;
+	char	*end;
+	int	 rc;
 
-	*whole = line;
-	more = line != NULL ? *length : evbuffer_get_length(input);
-	if (line != NULL ? conn->partial == NULL : more == 0)
+	*mapped = 0;
+	if ((*line = evbuffer_readln(input, length, EVBUFFER_EOL_LF)) == NULL)
+		return (evbuffer_get_length(input) == 0 ? 0 :
+		    linebuf_add_input(&conn->partial, input));
+	if (conn->partial.length == 0)
 		return (0);
-	*whole = NULL;
-	need = conn->partial_length + more + 1;
-	if (need > conn->partial_size) {
-		size = conn->partial_size > 0 ? conn->partial_size : 4096;
-		while (size < need)
-			size *= 2;
-		if ((grown = realloc(conn->partial, size)) == NULL) {
-			free(line);
-			return (-1);
-		}
-		conn->partial = grown;
-		conn->partial_size = size;
-	}
-	if (line != NULL)
-		memcpy(conn->partial + conn->partial_length, line, more);
-	else
-		evbuffer_remove(input, conn->partial + conn->partial_length,
-		    more);
-	conn->partial_length += more;
-	conn->partial[conn->partial_length] = '\0';
-	if (line == NULL)
-		return (0);
-	free(line);
-	*whole = conn->partial;
-	*length = conn->partial_length;
-	conn->partial = NULL;
-	conn->partial_length = conn->partial_size = 0;
+	end = *line;
+	*line = NULL;
+	rc = linebuf_add(&conn->partial, end, *length);
+	free(end);
+	if (rc != 0)
+		return (-1);
+	*line = linebuf_take(&conn->partial, length, mapped);
 	return (0);
 }
 
@@ -915,14 +902,14 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct server_conn	*conn = arg;
 	struct evbuffer		*input = bufferevent_get_input(bev);
-	size_t			 length, max_line = conn->server->limits.max_line;
+	size_t			 length, mapped;
+	size_t			 max_line = conn->server->limits.max_line;
 	char			*line;
 
 	conn->in_read_cb = 1;
 	while (conn->reading) {
-		line = evbuffer_readln(input, &length, EVBUFFER_EOL_LF);
-		if (server_conn_partial(conn, input, line, &length,
-		    &line) != 0) {
+		if (server_conn_next_line(conn, input, &line, &length,
+		    &mapped) != 0) {
 			log_warnx("%s: out of memory for a line; closing",
 			    conn->peer);
 			conn->in_read_cb = 0;
@@ -930,13 +917,13 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (line == NULL) {
-			if (conn->partial_length <= max_line)
+			if (conn->partial.length <= max_line)
 				break;
-			length = conn->partial_length;
+			length = conn->partial.length;
 		}
 		conn->server->bytes_in += length + (line != NULL);
 		if (length > max_line) {
-			free(line);
+			linebuf_free_line(line, mapped);
 			log_warnx("%s: line of %zu bytes or more is over the "
 			    "limit of %zu", conn->peer, length, max_line);
 			server_conn_send_error(conn, rpc_error_newf(
@@ -947,7 +934,7 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 			server_conn_close_after_flush(conn);
 			return;
 		}
-		server_handle_line(conn, line, length);
+		server_handle_line(conn, line, length, mapped);
 	}
 	conn->in_read_cb = 0;
 	if (!conn->closing && server_conn_line_too_slow(conn, input))
@@ -1049,12 +1036,12 @@ server_conn_free(struct server_conn *conn)
 	}
 	if (conn->feeding != NULL) {
 		/* The rest of the batch is for no one. */
-		free(conn->feeding->line);
+		linebuf_free_line(conn->feeding->line, conn->feeding->mapped);
 		json_object_put(conn->feeding->array);
 		event_free(conn->feeding->slice);
 		server_batch_release(NULL, conn->feeding);
 	}
-	free(conn->partial);
+	linebuf_clear(&conn->partial);
 	TAILQ_REMOVE(&server->conns, conn, entry);
 	server->count--;
 	if (conn->auth_timer != NULL)
