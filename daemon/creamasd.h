@@ -171,6 +171,9 @@ struct request {
 typedef void	(*method_fn)(struct request *, struct json_object *);
 typedef int	(*method_check_fn)(struct json_object *,
 		    struct json_object **);
+/* Writes item n of a list into a reply (listing.c); -1 without memory. */
+typedef int	(*listing_item_cb)(struct evbuffer *, size_t,
+		    struct json_object *);
 
 #define METHOD_MASTER_LOCAL	0x1	/* a master runs the slave handler */
 #define METHOD_SLAVE_ONLY	0x2	/* a master refuses it */
@@ -379,6 +382,17 @@ int		 extension_load(struct savefile_reader *, int, char **);
 const char	*extension_has_state(void);
 void		 extension_reset(void);
 
+/* hold.c */
+void		 hold_begin(void (*)(const char *));
+void		 hold_end(void);
+int		 hold_defer(struct request *, const char *,
+		    struct json_object *);
+void		 hold_abort(const char *);
+
+/* listing.c */
+void		 listing_start(struct request *, struct json_object *, size_t,
+		    size_t, listing_item_cb);
+
 /* master.c */
 struct json_object *master_failure(const struct fanout_reply *, size_t);
 void		 master_fanout(struct master_call *, const char *,
@@ -506,9 +520,6 @@ void		 slaves_free(void);
 
 /* spawn.c */
 void		 spawn_start(struct request *, struct json_object *);
-int		 spawn_defer(struct request *, const char *,
-		    struct json_object *);
-void		 spawn_abort(const char *);
 
 /* stats.c */
 void		 stats_round_done(uint64_t, uint64_t);

@@ -516,7 +516,7 @@ env_stop(const char *log_folder)
 		free(cause);
 	}
 	log_info("stopping");
-	spawn_abort("the environment is shutting down");
+	hold_abort("the environment is shutting down");
 	round_abort("the environment is shutting down");
 	if (master != NULL)
 		master_stop(log_folder);

@@ -775,12 +775,14 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
 }
 
 /*
- * Write an agent's cell as text into a list: {"xy": [x, y]}, with
- * "value" when its type answers get_value. Return -1 if memory ran out.
+ * Write placed agent i's cell as text into get_grid's list:
+ * {"xy": [x, y]}, with "value" when its type answers get_value. Return
+ * -1 if memory ran out.
  */
 static int
-grid_cell_append(struct evbuffer *list, struct cr_agent *agent, int first)
+grid_cell_append(struct evbuffer *list, size_t i, struct json_object *params)
 {
+	struct cr_agent		*agent = env->agents[grid_current->first + i];
 	struct json_object	*value = NULL;
 	const char		*text;
 	size_t			 length;
@@ -789,7 +791,7 @@ grid_cell_append(struct evbuffer *list, struct cr_agent *agent, int first)
 
 	cr_grid_xy(agent, &x, &y);
 	rc = evbuffer_add_printf(list, "%s{\"xy\":[%" PRId64 ",%" PRId64
-	    "]", first ? "" : ",", x, y) < 0;
+	    "]", evbuffer_get_length(list) == 0 ? "" : ",", x, y) < 0;
 	if (agent->type->call != NULL && agent->type->call(agent,
 	    "get_value", NULL, &value) == CR_OK && value != NULL) {
 		text = rpc_serialize(value, &length);
@@ -803,18 +805,11 @@ grid_cell_append(struct evbuffer *list, struct cr_agent *agent, int first)
 
 /*
  * get_grid: every placed agent's cell in agent order, written as text
- * straight into the reply.
+ * straight into the reply, in slices.
  */
 void
 grid_get_grid(struct request *request, struct json_object *params)
 {
-	struct grid	*grid = grid_current;
-	struct evbuffer	*list = evbuffer_new();
-	size_t		 i, placed = grid_placed(grid);
-	int		 failed = 0;
-
-	for (i = 0; i < placed && !failed; i++)
-		failed = grid_cell_append(list, env->agents[grid->first + i],
-		    i == 0) != 0;
-	request_reply_list(request, list, failed);
+	listing_start(request, params, 0, grid_placed(grid_current),
+	    grid_cell_append);
 }

@@ -45,30 +45,29 @@ method_is_ready(struct request *request, struct json_object *params)
 	request_reply(request, json_object_new_boolean(extension_ready()));
 }
 
+/* Write agent i's address into get_agents' list, if of the type asked. */
+static int
+method_get_agents_item(struct evbuffer *list, size_t i,
+    struct json_object *params)
+{
+	struct json_object	*type = rpc_param(params, "type");
+
+	if (type != NULL && strcmp(env->agents[i]->type->name,
+	    json_object_get_string(type)) != 0)
+		return (0);
+	return (agent_address_append(list, env->agents[i]->id,
+	    evbuffer_get_length(list) == 0));
+}
+
 /*
  * get_agents: every agent's address, optionally of one type, written as
- * text straight into the reply.
+ * text straight into the reply, in slices.
  */
 static void
 method_get_agents(struct request *request, struct json_object *params)
 {
-	struct json_object	*type = rpc_param(params, "type");
-	struct evbuffer		*list = evbuffer_new();
-	const char		*name = NULL;
-	size_t			 i;
-	int			 first = 1, failed = 0;
-
-	if (type != NULL)
-		name = json_object_get_string(type);
-	for (i = 1; i < env->nagents && !failed; i++) {
-		if (name != NULL &&
-		    strcmp(env->agents[i]->type->name, name) != 0)
-			continue;
-		failed = agent_address_append(list, env->agents[i]->id,
-		    first) != 0;
-		first = 0;
-	}
-	request_reply_list(request, list, failed);
+	listing_start(request, params, 1, env->nagents,
+	    method_get_agents_item);
 }
 
 /* spawn: one agent; its address. */
@@ -195,32 +194,37 @@ method_host_manager(struct request *request, struct json_object *params)
 	    json_object_new_string(env->host_manager) : NULL);
 }
 
+/* Write agent i's [agent, connections] into get_connections' list. */
+static int
+method_get_connections_item(struct evbuffer *list, size_t i,
+    struct json_object *params)
+{
+	struct json_object	*connections;
+	const char		*text;
+	size_t			 length;
+	int			 first = evbuffer_get_length(list) == 0, failed;
+
+	connections = agent_get_connections(env->agents[i],
+	    json_object_get_boolean(rpc_param(params, "data")));
+	text = rpc_serialize(connections, &length);
+	failed = evbuffer_add(list, first ? "[" : ",[", first ? 1 : 2) != 0 ||
+	    agent_address_append(list, env->agents[i]->id, 1) != 0 ||
+	    evbuffer_add(list, ",", 1) != 0 ||
+	    evbuffer_add(list, text, length) != 0 ||
+	    evbuffer_add(list, "]", 1) != 0;
+	json_object_put(connections);
+	return (failed ? -1 : 0);
+}
+
 /*
  * get_connections: [[agent, connections]...] for every agent, written as
- * text straight into the reply.
+ * text straight into the reply, in slices.
  */
 static void
 method_get_connections(struct request *request, struct json_object *params)
 {
-	struct json_object	*connections;
-	struct evbuffer		*list = evbuffer_new();
-	const char		*text;
-	size_t			 i, length;
-	int			 with_data, failed = 0;
-
-	with_data = json_object_get_boolean(rpc_param(params, "data"));
-	for (i = 1; i < env->nagents && !failed; i++) {
-		connections = agent_get_connections(env->agents[i], with_data);
-		text = rpc_serialize(connections, &length);
-		failed = evbuffer_add(list, i == 1 ? "[" : ",[", i == 1 ?
-		    1 : 2) != 0 || agent_address_append(list,
-		    env->agents[i]->id, 1) != 0 ||
-		    evbuffer_add(list, ",", 1) != 0 ||
-		    evbuffer_add(list, text, length) != 0 ||
-		    evbuffer_add(list, "]", 1) != 0;
-		json_object_put(connections);
-	}
-	request_reply_list(request, list, failed);
+	listing_start(request, params, 1, env->nagents,
+	    method_get_connections_item);
 }
 
 /*
@@ -795,7 +799,7 @@ methods_dispatch(struct request *request, const char *name,
 		    "the environment is shutting down", NULL));
 		return;
 	}
-	if (spawn_defer(request, name, params))
+	if (hold_defer(request, name, params))
 		return;
 	if (strncmp(name, "agent.", 6) == 0 && name[6] != '\0') {
 		if (master != NULL)

@@ -14,8 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-#include <sys/queue.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,21 +31,11 @@
  * or nothing: memory is asked for as it is needed and never taken by
  * force, and when an agent cannot be made (memory, its init, an
  * extension's refusal) every agent of the request goes again and the
- * error says why. While it runs, requests that would see or change its
- * agents wait for it, in order; those that only look at the environment
- * are answered.
+ * error says why. While it runs it holds the agents (hold.c).
  */
 
 #define SPAWN_SLICE_US		2000	/* agents made between turns */
 #define SPAWN_SLICE_CHECK	255	/* look at the clock every 256 */
-
-/* A request that waits for the spawn to end. */
-struct spawn_waiting {
-	TAILQ_ENTRY(spawn_waiting) entry;
-	struct request		*request;
-	char			*name;
-	struct json_object	*params;
-};
 
 /* A spawn_n in progress. */
 struct spawn {
@@ -62,15 +50,9 @@ struct spawn {
 };
 
 static struct spawn	*spawn_running;
-static TAILQ_HEAD(, spawn_waiting) spawn_queue =
-    TAILQ_HEAD_INITIALIZER(spawn_queue);
-
-/* What is answered at once while a spawn runs: it sees no agent. */
-static const char *const spawn_served[] = {
-	"get_time", "host_manager", "is_ready", "status", "stop",
-};
 
 static void	spawn_slice_cb(evutil_socket_t, short, void *);
+static void	spawn_abort(const char *);
 
 /* Free a spawn's own things (not its request). */
 static void
@@ -83,48 +65,6 @@ spawn_free(struct spawn *spawn)
 	json_object_put(spawn->params);
 	free(spawn->type);
 	free(spawn);
-}
-
-/* Run the requests that waited, in order, until one starts a spawn. */
-static void
-spawn_run_waiting(void)
-{
-	struct spawn_waiting	*waiting;
-
-	while (spawn_running == NULL &&
-	    (waiting = TAILQ_FIRST(&spawn_queue)) != NULL) {
-		TAILQ_REMOVE(&spawn_queue, waiting, entry);
-		methods_dispatch(waiting->request, waiting->name,
-		    waiting->params);
-		json_object_put(waiting->params);
-		free(waiting->name);
-		free(waiting);
-	}
-}
-
-/*
- * While a spawn runs, keep a request that is not among those served at
- * once for later, and return 1; else return 0.
- */
-int
-spawn_defer(struct request *request, const char *name,
-    struct json_object *params)
-{
-	struct spawn_waiting	*waiting;
-	size_t			 i;
-
-	if (spawn_running == NULL)
-		return (0);
-	for (i = 0; i < sizeof spawn_served / sizeof spawn_served[0]; i++) {
-		if (strcmp(name, spawn_served[i]) == 0)
-			return (0);
-	}
-	waiting = xcalloc(1, sizeof *waiting);
-	waiting->request = request;
-	waiting->name = xstrdup(name);
-	waiting->params = json_object_get(params);
-	TAILQ_INSERT_TAIL(&spawn_queue, waiting, entry);
-	return (1);
 }
 
 /*
@@ -145,7 +85,7 @@ spawn_undo(struct spawn *spawn)
 	xmalloc_trim_later(env->base);
 }
 
-/* End the spawn with its reply or an error (taken), then the waiting. */
+/* End the spawn with its reply or an error (taken), then the hold. */
 static void
 spawn_end(struct spawn *spawn, struct json_object *error)
 {
@@ -164,7 +104,7 @@ spawn_end(struct spawn *spawn, struct json_object *error)
 		request_reply(spawn->request,
 		    json_object_new_int64((int64_t)spawn->count));
 	spawn_free(spawn);
-	spawn_run_waiting();
+	hold_end();
 }
 
 /*
@@ -270,24 +210,14 @@ spawn_start(struct request *request, struct json_object *params)
 	}
 	spawn->slice = evtimer_new(env->base, spawn_slice_cb, spawn);
 	spawn_running = spawn;
+	hold_begin(spawn_abort);
 	spawn_continue(spawn);
 }
 
-/* The environment stops: end a running spawn and what waits for it. */
-void
+/* The environment stops: end the running spawn with an error. */
+static void
 spawn_abort(const char *reason)
 {
-	struct spawn_waiting	*waiting;
-
-	if (spawn_running != NULL)
-		spawn_end(spawn_running, rpc_error_new(RPC_SHUTTING_DOWN,
-		    reason, NULL));
-	while ((waiting = TAILQ_FIRST(&spawn_queue)) != NULL) {
-		TAILQ_REMOVE(&spawn_queue, waiting, entry);
-		request_error(waiting->request, rpc_error_new(
-		    RPC_SHUTTING_DOWN, reason, NULL));
-		json_object_put(waiting->params);
-		free(waiting->name);
-		free(waiting);
-	}
+	spawn_end(spawn_running, rpc_error_new(RPC_SHUTTING_DOWN, reason,
+	    NULL));
 }

@@ -20,7 +20,8 @@
  * behind and the daemons serving; spawn_n and large batches done in
  * slices, so that another client is answered while they run; a batch's
  * peak memory bounded by a small multiple of its line; a long line held
- * once as it comes.
+ * once as it comes; lists of every agent written in slices, holding the
+ * agents meanwhile.
  */
 
 #include <sys/resource.h>
@@ -418,6 +419,104 @@ START_TEST(test_long_line_held_once)
 }
 END_TEST
 
+/*
+ * Connect to a daemon with a million noop agents, spawned without the
+ * list of their addresses, and return the connection.
+ */
+static struct tl_conn *
+bulk_connect_million(struct tl_daemon *d)
+{
+	struct tl_conn	*conn;
+
+	conn = tl_connect(d->port);
+	conn->timeout = 120;
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\",\"n\":"
+	    BULK_SPAWN_SLICED_TEXT ",\"addresses\":false}",
+	    BULK_SPAWN_SLICED_TEXT);
+	return (conn);
+}
+
+/*
+ * A list of every agent is written in slices and holds the agents: of
+ * get_agents for a million agents, spawn and is_ready sent at once on
+ * one connection, is_ready is answered first (between the list's
+ * slices), then get_agents with the million, then spawn, which waited
+ * for the list and so is not in it.
+ */
+START_TEST(test_list_sliced)
+{
+	static const char	 three[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"get_agents\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,"
+	    "\"method\":\"spawn\",\"params\":{\"type\":\"noop\"}}\n"
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"is_ready\"}\n";
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*reply, *agents;
+
+	d = tl_daemon_start(NULL);
+	conn = bulk_connect_million(d);
+	tl_send_raw(conn, three, sizeof three - 1);
+	reply = tl_read_json(conn, 120);
+	ck_assert_msg(tl_int(reply, "id") == 3, "is_ready was not answered "
+	    "first: %.200s", tl_json_text(reply));
+	tl_assert_json(tl_response_result(reply), "true");
+	json_object_put(reply);
+	reply = tl_read_json(conn, 120);
+	ck_assert_int_eq(tl_int(reply, "id"), 1);
+	agents = tl_response_result(reply);
+	ck_assert_int_eq(json_object_array_length(agents), BULK_SPAWN_SLICED);
+	ck_assert_str_eq(json_object_get_string(tl_index(agents,
+	    BULK_SPAWN_SLICED - 1)), bulk_address(d, BULK_SPAWN_SLICED));
+	json_object_put(reply);
+	reply = tl_read_json(conn, 120);
+	ck_assert_int_eq(tl_int(reply, "id"), 2);
+	ck_assert_str_eq(json_object_get_string(tl_response_result(reply)),
+	    bulk_address(d, BULK_SPAWN_SLICED + 1));
+	json_object_put(reply);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * stop while a list is being written ends it with -32007, and what
+ * waits for it too; the daemon exits cleanly.
+ */
+START_TEST(test_list_stopped)
+{
+	static const char	 three[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"get_connections\"}\n{\"jsonrpc\":\"2.0\","
+	    "\"id\":2,\"method\":\"get_agents\"}\n{\"jsonrpc\":\"2.0\","
+	    "\"id\":3,\"method\":\"stop\"}\n";
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*reply;
+	int			 seen[4] = { 0 };
+	int64_t			 id;
+	int			 i;
+
+	d = tl_daemon_start(NULL);
+	conn = bulk_connect_million(d);
+	tl_send_raw(conn, three, sizeof three - 1);
+	for (i = 0; i < 3; i++) {
+		reply = tl_read_json(conn, 120);
+		id = tl_int(reply, "id");
+		ck_assert_msg(id >= 1 && id <= 3 && !seen[id], "%.200s",
+		    tl_json_text(reply));
+		seen[id] = 1;
+		if (id == 3)
+			tl_assert_json(tl_response_result(reply), "true");
+		else
+			ck_assert_msg(tl_response_code(reply) == -32007,
+			    "%.200s", tl_json_text(reply));
+		json_object_put(reply);
+	}
+	tl_expect_eof(conn, 60);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
 /* Collect the bulk tests. */
 Suite *
 suite_bulk(void)
@@ -447,6 +546,8 @@ suite_bulk(void)
 	tcase_add_test(tc, test_spawn_all_or_nothing);
 	tcase_add_test(tc, test_batch_sliced);
 	tcase_add_test(tc, test_long_line_held_once);
+	tcase_add_test(tc, test_list_sliced);
+	tcase_add_test(tc, test_list_stopped);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
