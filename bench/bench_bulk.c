@@ -24,6 +24,7 @@
  *     of its slaves answering the same call directly;
  *   spawn_n of 1,000,000 noop agents in one slave, reply included, and
  *     is_ready from another client meanwhile, against is_ready idle;
+ *     then get_agents of them and is_ready meanwhile;
  *   resident memory per noop agent after that spawn_n (reply sent), and
  *     per agent of a slave after 100 rounds with results at 10,000 per
  *     slave, against the same slave before the rounds;
@@ -404,24 +405,28 @@ bulk_fan_in(void)
 	benchlib_daemon_stop(master);
 }
 
-/* spawn_n of a million agents: time, is_ready meanwhile, memory. */
+/*
+ * spawn_n of a million agents: time, is_ready meanwhile, memory; then
+ * get_agents of them and is_ready meanwhile.
+ */
 static void
 bulk_spawn_million(void)
 {
 	struct benchlib_daemon	*d;
 	struct bulk_during	 during;
-	char			*line;
+	const char		*line;
+	char			*spawn;
 	double			 idle;
 	uint64_t		 before, after;
 
 	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
 	idle = bulk_median_ms(d, "is_ready", NULL, 1001);
 	before = benchlib_rss(d->pid, 1);
-	xasprintf(&line, "{\"jsonrpc\":\"2.0\",\"id\":999999,\"method\":"
+	xasprintf(&spawn, "{\"jsonrpc\":\"2.0\",\"id\":999999,\"method\":"
 	    "\"spawn_n\",\"params\":{\"type\":\"noop\",\"n\":%d}}\n",
 	    BULK_SPAWN);
-	bulk_during(d, line, strlen(line), &during);
-	free(line);
+	bulk_during(d, spawn, strlen(spawn), &during);
+	free(spawn);
 	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
 	after = benchlib_rss(d->pid, 1);
 	bulk_print("spawn_n 1,000,000 noop, reply included", during.seconds,
@@ -431,6 +436,12 @@ bulk_spawn_million(void)
 	    (double)(after - before) / BULK_SPAWN, "B", 64,
 	    "the target", "<= 64 B");
 	printf("  (the reply was %zu bytes)\n", during.reply_length);
+	line = "{\"jsonrpc\":\"2.0\",\"id\":999998,\"method\":"
+	    "\"get_agents\"}\n";
+	bulk_during(d, line, strlen(line), &during);
+	printf("  get_agents of them, reply included: %.3f s\n",
+	    during.seconds);
+	bulk_print_during(d, &during, idle);
 	benchlib_daemon_stop(d);
 }
 
