@@ -105,14 +105,17 @@ static void	client_batch_cb(evutil_socket_t, short, void *);
 
 /*
  * End one call: take it out of the table and run its callback once. A
- * call kept as text whose reply came as a value gets the value's text.
+ * call kept as text whose reply came as a value gets the value's text,
+ * which must pass the scanner as the text of any other reply does (so
+ * that its users may rely on it): if it does not, an error.
  */
 static void
 client_call_finish(struct client_call *call, struct json_object *result,
     struct json_object *error)
 {
-	const char	*text;
-	size_t		 length;
+	struct json_object	*refused;
+	const char		*text;
+	size_t			 length;
 
 	idmap_remove(&call->client->calls, call->id);
 	event_del(&call->timer);
@@ -120,13 +123,18 @@ client_call_finish(struct client_call *call, struct json_object *result,
 		call->callback(result, error, call->arg);
 	else {
 		call->client->text_calls--;
+		text = error == NULL ? rpc_serialize(result, &length) : NULL;
 		if (error != NULL)
 			call->text_callback(NULL, 0, 0, 0, error, call->arg);
-		else {
-			text = rpc_serialize(result, &length);
+		else if (!jsonspan_valid(text, length, JSONSPAN_MAX_DEPTH)) {
+			refused = rpc_error_new(RPC_PARSE_ERROR,
+			    CLIENT_UNPARSEABLE, json_object_new_string(
+			    call->client->peer));
+			call->text_callback(NULL, 0, 0, 0, refused, call->arg);
+			json_object_put(refused);
+		} else
 			call->text_callback(xstrdup(text), length, 0, length,
 			    NULL, call->arg);
-		}
 	}
 	free(call);
 }

@@ -39,9 +39,9 @@ struct client;
 typedef void	(*client_reply_cb)(struct json_object *, struct json_object *,
 		    void *);
 /*
- * A reply kept as text: the reply's line (taken: the callback frees it)
- * and the span [start, end) of its result within it; or, on failure,
- * no line and the error (borrowed).
+ * A reply kept as text: the reply's line (taken: the callback frees it),
+ * valid JSON as jsonspan_valid() checks it, and the span [start, end) of
+ * its result within it; or, on failure, no line and the error (borrowed).
  */
 typedef void	(*client_text_cb)(char *, size_t, size_t, size_t,
 		    struct json_object *, void *);

@@ -31,8 +31,8 @@
 
 /*
  * One peer's answer: exactly one of result and error is set; or, in a
- * fan-out kept as text, one of text (the reply's line, its result at
- * [start, end)) and error.
+ * fan-out kept as text, one of text (the reply's line, checked by the
+ * scanner, its result at [start, end)) and error.
  */
 struct fanout_reply {
 	struct json_object	*result;

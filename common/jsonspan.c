@@ -97,23 +97,40 @@ jsonspan_is_hex(char c)
 #define JSONSPAN_BELOW(word, b) \
 	(((word) - JSONSPAN_BYTES(b)) & ~(word) & JSONSPAN_BYTES(0x80))
 
+/* What jsonspan_run() passes over. */
+enum jsonspan_bytes {
+	JSONSPAN_PLAIN,		/* all but what a string checks closely */
+	JSONSPAN_QUIET		/* all but quotes, brackets and braces */
+};
+
 /*
- * Return how many of the n bytes at p can be passed over inside a
- * string without a closer look: no quote, backslash, control character
- * or byte of a multibyte UTF-8 sequence. Strings are most of a large
- * reply; 8 bytes are checked at once.
+ * Return how many of the n bytes at p can be passed over, 8 at a time:
+ * inside a string being checked (JSONSPAN_PLAIN), bytes that are no
+ * quote, backslash, control character or byte of a multibyte UTF-8
+ * sequence; inside a value known valid (JSONSPAN_QUIET), bytes that
+ * are no quote, bracket or brace. Strings are most of a large reply.
  */
 static inline size_t
-jsonspan_plain(const unsigned char *p, size_t n)
+jsonspan_run(const unsigned char *p, size_t n, enum jsonspan_bytes which)
 {
-	uint64_t	 word, flags;
+	uint64_t	 word, folded, flags;
 	size_t		 i = 0;
 
 	while (n - i >= 8) {
 		memcpy(&word, p + i, sizeof word);
-		flags = JSONSPAN_BELOW(word ^ JSONSPAN_BYTES('"'), 1) |
-		    JSONSPAN_BELOW(word ^ JSONSPAN_BYTES('\\'), 1) |
-		    JSONSPAN_BELOW(word, 0x20) | (word & JSONSPAN_BYTES(0x80));
+		flags = JSONSPAN_BELOW(word ^ JSONSPAN_BYTES('"'), 1);
+		if (which == JSONSPAN_PLAIN) {
+			flags |= JSONSPAN_BELOW(word ^
+			    JSONSPAN_BYTES('\\'), 1) |
+			    JSONSPAN_BELOW(word, 0x20) |
+			    (word & JSONSPAN_BYTES(0x80));
+		} else {
+			/* '[' and ']' become '{' and '}', and no other byte. */
+			folded = word | JSONSPAN_BYTES(0x20);
+			flags |= JSONSPAN_BELOW(folded ^
+			    JSONSPAN_BYTES('{'), 1) | JSONSPAN_BELOW(folded ^
+			    JSONSPAN_BYTES('}'), 1);
+		}
 		if (flags != 0) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 			i += (size_t)__builtin_ctzll(flags) / 8;
@@ -133,7 +150,7 @@ jsonspan_string(const char *text, size_t length, size_t *pos)
 	size_t			 i = *pos + 1, k;
 
 	while (i < length) {
-		i += jsonspan_plain(p + i, length - i);
+		i += jsonspan_run(p + i, length - i, JSONSPAN_PLAIN);
 		if (i >= length)
 			break;
 		if (p[i] == '"') {
@@ -314,6 +331,15 @@ jsonspan_valid(const char *text, size_t length, int depth)
 	return (jsonspan_skip(text, length, pos) == length);
 }
 
+/* Return 1 if the key text[key, key_end), quotes and all, is name. */
+static int
+jsonspan_is_key(const char *text, size_t key, size_t key_end,
+    const char *name)
+{
+	return (key_end - key == strlen(name) + 2 &&
+	    memcmp(text + key + 1, name, key_end - key - 2) == 0);
+}
+
 /*
  * Check that text is one JSON object and find the values of count of its
  * members by name (the last of each, as a parser keeps it); keys are
@@ -349,9 +375,7 @@ jsonspan_members(const char *text, size_t length, const char *const *names,
 		    0)
 			return (-1);
 		for (n = 0; n < count; n++) {
-			if (key_end - key == strlen(names[n]) + 2 &&
-			    memcmp(text + key + 1, names[n], key_end - key - 2) ==
-			    0) {
+			if (jsonspan_is_key(text, key, key_end, names[n])) {
 				starts[n] = value;
 				ends[n] = i;
 			}
@@ -381,6 +405,99 @@ jsonspan_member(const char *text, size_t length, const char *name,
 	    *end == 0)
 		return (-1);
 	return (0);
+}
+
+/* Pass over the string at i of known text; return where it ends. */
+static size_t
+jsonspan_pass_string(const char *text, size_t length, size_t i)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+
+	for (i++; i < length; i++) {
+		i += jsonspan_run(p + i, length - i, JSONSPAN_PLAIN);
+		if (i >= length)
+			break;
+		if (p[i] == '"')
+			return (i + 1);
+		if (p[i] == '\\')
+			i++;
+	}
+	return (length);
+}
+
+/*
+ * Pass over the value at i of text known to be valid (checked by the
+ * scanner before), without checking it again; return where it ends.
+ * On other text it stays within length and its answer means nothing.
+ */
+static size_t
+jsonspan_pass(const char *text, size_t length, size_t i)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+	size_t			 depth = 0;
+
+	if (i >= length)
+		return (length);
+	if (text[i] == '"')
+		return (jsonspan_pass_string(text, length, i));
+	if (text[i] != '[' && text[i] != '{') {
+		/* A number or a literal runs up to what may follow it. */
+		while (i < length && text[i] != ',' && text[i] != ']' &&
+		    text[i] != '}' && text[i] != ' ' && text[i] != '\t' &&
+		    text[i] != '\n' && text[i] != '\r')
+			i++;
+		return (i);
+	}
+	while (i < length) {
+		if (text[i] == '"') {
+			i = jsonspan_pass_string(text, length, i);
+			continue;
+		}
+		if (text[i] == '[' || text[i] == '{')
+			depth++;
+		else if ((text[i] == ']' || text[i] == '}') && --depth == 0)
+			return (i + 1);
+		i++;
+		i += jsonspan_run(p + i, length - i, JSONSPAN_QUIET);
+	}
+	return (length);
+}
+
+/*
+ * Find the value of the member name of the object that text holds, as
+ * jsonspan_member() does, for text known to be valid (checked by the
+ * scanner before): its values are passed over, not checked again.
+ * Return 0 with its span, -1 if the object has no such member.
+ */
+int
+jsonspan_find(const char *text, size_t length, const char *name,
+    size_t *start, size_t *end)
+{
+	size_t	 i, key, key_end, value;
+	int	 found = 0;
+
+	i = jsonspan_skip(text, length, 0);
+	if (i >= length || text[i] != '{')
+		return (-1);
+	i = jsonspan_skip(text, length, i + 1);
+	while (i < length && text[i] == '"') {
+		key = i;
+		key_end = jsonspan_pass_string(text, length, i);
+		i = jsonspan_skip(text, length, key_end);
+		if (i >= length || text[i] != ':')
+			return (-1);
+		value = jsonspan_skip(text, length, i + 1);
+		i = jsonspan_pass(text, length, value);
+		if (jsonspan_is_key(text, key, key_end, name)) {
+			*start = value;
+			*end = i;
+			found = 1;
+		}
+		i = jsonspan_skip(text, length, i);
+		if (i < length && text[i] == ',')
+			i = jsonspan_skip(text, length, i + 1);
+	}
+	return (found ? 0 : -1);
 }
 
 /*

@@ -39,6 +39,8 @@ int	jsonspan_members(const char *, size_t, const char *const *, size_t,
 	    size_t *, size_t *);
 int	jsonspan_member(const char *, size_t, const char *, size_t *,
 	    size_t *);
+int	jsonspan_find(const char *, size_t, const char *, size_t *,
+	    size_t *);
 int	jsonspan_result(const char *, size_t, size_t *, size_t *);
 int	jsonspan_next(const char *, size_t, size_t *, size_t *, size_t *);
 int	jsonspan_splice(struct evbuffer *, const char *, size_t, size_t,

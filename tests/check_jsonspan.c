@@ -172,6 +172,42 @@ START_TEST(test_long_strings)
 }
 END_TEST
 
+/* Objects in which jsonspan_find() looks for "results" and "id". */
+static const char *const find_texts[] = {
+	"{\"results\":[null,null],\"id\":1}",
+	"{}",
+	" { \"id\" : 7 , \"results\" : [ 1 , { \"a\" : \"]}\" } ] } ",
+	"{\"x\":\"a\\\"]}\\\\\",\"results\":\"[\",\"y\":{\"results\":2}}",
+	"{\"results\":{\"results\":[[[]]],\"k\":\"\\u005d\"},\"id\":-1.5e3}",
+	"{\"results\":1,\"results\":[true,false],\"id\":null}",
+	"{\"resultsx\":[],\"result\":0,\"id\":\"\xc3\xa9]\\\\\"}",
+	"{\"a\":[\"xxxxxxxx]xxxxxxxx\",\"xxxxxxx\\\"xxxxxxx]\"],\"id\":true}",
+};
+
+/*
+ * In valid text, jsonspan_find() finds what jsonspan_member() finds,
+ * brackets and quotes inside strings and nested members notwithstanding.
+ */
+START_TEST(test_find)
+{
+	static const char *const names[] = { "results", "id", "result" };
+	const char	*text = find_texts[_i];
+	size_t		 length = strlen(text), i, start, end, s, e;
+	int		 rc;
+
+	ck_assert(jsonspan_valid(text, length, JSONSPAN_MAX_DEPTH));
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		start = end = s = e = 0;
+		rc = jsonspan_member(text, length, names[i], &start, &end);
+		ck_assert_int_eq(jsonspan_find(text, length, names[i], &s, &e),
+		    rc);
+		ck_assert_msg(rc != 0 || (s == start && e == end),
+		    "%s in %s: %zu..%zu, not %zu..%zu", names[i], text, s, e,
+		    start, end);
+	}
+}
+END_TEST
+
 /* The result of a reply is found as written; errors have none. */
 START_TEST(test_result)
 {
@@ -308,6 +344,8 @@ suite_jsonspan(void)
 	tcase_add_test(tc, test_result);
 	tcase_add_test(tc, test_next);
 	tcase_add_test(tc, test_members);
+	tcase_add_loop_test(tc, test_find, 0,
+	    sizeof find_texts / sizeof find_texts[0]);
 	tcase_add_test(tc, test_splice);
 	suite_add_tcase(suite, tc);
 	return (suite);

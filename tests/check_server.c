@@ -51,9 +51,11 @@
 
 #include "client.h"
 #include "jsonrpc.h"
+#include "jsonspan.h"
 #include "limit.h"
 #include "server.h"
 #include "socket.h"
+#include "testlib.h"
 #include "xmalloc.h"
 
 #define LATER_MAX	1024
@@ -1901,6 +1903,85 @@ START_TEST(test_socket_read_more)
 }
 END_TEST
 
+/* What a call kept as text got. */
+struct text_outcome {
+	int	 calls;
+	int	 code;		/* 0 for a text */
+	char	 result[64];	/* the result's span */
+	int	 valid;		/* the line passed the scanner */
+};
+
+/* Keep what a call kept as text got. */
+static void
+text_outcome_cb(char *line, size_t length, size_t start, size_t end,
+    struct json_object *error, void *arg)
+{
+	struct text_outcome	*outcome = arg;
+
+	outcome->calls++;
+	completed++;
+	if (error != NULL) {
+		outcome->code = rpc_error_code(error);
+		return;
+	}
+	snprintf(outcome->result, sizeof outcome->result, "%.*s",
+	    (int)(end - start), line + start);
+	outcome->valid = jsonspan_valid(line, length, JSONSPAN_MAX_DEPTH);
+	free(line);
+}
+
+/*
+ * Check a reply kept as text is given as text only when the scanner
+ * takes it: as it came, or, when only the codec takes it, as the codec
+ * writes it if that passes, and else as an error.
+ */
+START_TEST(test_client_text_checked)
+{
+	static const char	 replies[] =
+	    "{\"jsonrpc\":\"2.0\",\"result\":[\"a\"],\"id\":1}\n"
+	    "{\"jsonrpc\":\"2.0\",\"result\":[\"b\x01\"],\"id\":2}\n"
+	    "{\"jsonrpc\":\"2.0\",\"result\":[\"\\ud800\x01\"],\"id\":3}\n";
+	struct event_base	*base;
+	struct client		*client;
+	struct tl_conn		*peer;
+	struct text_outcome	 outcomes[3];
+	struct limits		 limits;
+	double			 deadline;
+	uint16_t		 port;
+	int			 listener, i;
+
+	completed = 0;
+	base = event_base_new();
+	listener = tl_listen(&port);
+	limit_default(&limits);
+	limits.key = NULL;	/* the peer answers no handshake */
+	client = client_new(base, "127.0.0.1", port, &limits);
+	memset(outcomes, 0, sizeof outcomes);
+	for (i = 0; i < 3; i++)
+		client_call_text(client, "get", NULL, 5, text_outcome_cb,
+		    &outcomes[i]);
+	ck_assert_ptr_nonnull(peer = tl_accept(listener, 5));
+	tl_send_raw(peer, replies, sizeof replies - 1);
+	deadline = now() + 5;
+	while (completed < 3 && now() < deadline)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(outcomes[i].calls, 1);
+	ck_assert_int_eq(outcomes[0].code, 0);
+	ck_assert_str_eq(outcomes[0].result, "[\"a\"]");
+	ck_assert(outcomes[0].valid);
+	ck_assert_int_eq(outcomes[1].code, 0);
+	ck_assert_str_eq(outcomes[1].result, "[\"b\\u0001\"]");
+	ck_assert(outcomes[1].valid);
+	ck_assert_int_eq(outcomes[2].code, RPC_PARSE_ERROR);
+	ck_assert(!client_is_lost(client));
+	client_free(client);
+	tl_close(peer);
+	close(listener);
+	event_base_free(base);
+}
+END_TEST
+
 /* Check freeing a client fails its pending calls at once. */
 START_TEST(test_client_free_pending)
 {
@@ -1970,6 +2051,7 @@ suite_server(void)
 	tcase_add_loop_test(tc, test_client_reply_too_long, 0,
 	    sizeof reply_limits / sizeof reply_limits[0]);
 	tcase_add_test(tc, test_socket_read_more);
+	tcase_add_test(tc, test_client_text_checked);
 	tcase_add_test(tc, test_client_free_pending);
 	suite_add_tcase(suite, tc);
 	return (suite);

@@ -20,7 +20,9 @@
  * parser: whatever the scanner calls valid, json-c parses (the codec may
  * refuse more: NULs, numbers a field cannot hold); a result span it
  * finds is itself one valid value; walking an array gives spans that
- * are valid values and ends where the array does.
+ * are valid values and ends where the array does; in valid text, what
+ * jsonspan_find() passes over to find a member is what the checking
+ * jsonspan_member() finds.
  */
 
 #include <stdlib.h>
@@ -40,7 +42,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*text = (const char *)data;
 	struct json_tokener	*tokener;
 	struct json_object	*value = NULL;
-	size_t			 start, end, pos = 0;
+	static const char *const names[] = { "result", "results", "id" };
+	size_t			 start, end, pos = 0, found_start, found_end;
+	size_t			 i;
 	int			 valid, rc;
 
 	valid = jsonspan_valid(text, size, FUZZ_DEPTH);
@@ -71,5 +75,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    FUZZ_DEPTH), "element %zu..%zu", start, end);
 		FUZZ_CHECK(rc == -1 || pos <= size, "walk ended at %zu", pos);
 	}
+	for (i = 0; valid && i < sizeof names / sizeof names[0]; i++) {
+		start = end = found_start = found_end = 0;
+		rc = jsonspan_member(text, size, names[i], &start, &end);
+		FUZZ_CHECK(jsonspan_find(text, size, names[i], &found_start,
+		    &found_end) == rc && found_start == start &&
+		    found_end == end, "%s found at %zu..%zu, not %zu..%zu",
+		    names[i], found_start, found_end, start, end);
+	}
+	/* In any text, it stays within it. */
+	if (jsonspan_find(text, size, "result", &found_start,
+	    &found_end) == 0)
+		FUZZ_CHECK(found_start <= found_end && found_end <= size,
+		    "found %zu..%zu of %zu", found_start, found_end, size);
 	return (0);
 }
