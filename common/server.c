@@ -246,7 +246,8 @@ server_conn_send_text(struct server_conn *conn, const char *text,
 
 /*
  * Queue a buffer's text (taken) as a line on a connection, without a
- * copy; a large one asks for the memory back once it has gone out.
+ * copy, and at once unless more requests wait to be read; a large one
+ * asks for the memory back once it has gone out.
  */
 static void
 server_conn_send_buffer(struct server_conn *conn, struct evbuffer *text)
@@ -256,12 +257,17 @@ server_conn_send_buffer(struct server_conn *conn, struct evbuffer *text)
 	conn->server->bytes_out += evbuffer_get_length(text) + 1;
 	if (evbuffer_get_length(text) >= SERVER_TRIM_BYTES)
 		conn->trim_on_drain = 1;
-	if (evbuffer_add_buffer(output, text) != 0 ||
-	    evbuffer_add(output, "\n", 1) != 0) {
+	if (socket_send_buffer(conn->bev, text, evbuffer_get_length(
+	    bufferevent_get_input(conn->bev)) == 0) != 0) {
 		log_warnx("%s: out of memory for a reply; closing", conn->peer);
 		server_conn_close_after_flush(conn);
 	}
 	evbuffer_free(text);
+	/* All gone out at once: the write callback will not be called. */
+	if (conn->trim_on_drain && evbuffer_get_length(output) == 0) {
+		conn->trim_on_drain = 0;
+		xmalloc_trim_later(conn->server->base);
+	}
 	server_conn_update_reading(conn);
 }
 

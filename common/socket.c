@@ -84,6 +84,46 @@ socket_send_line(struct bufferevent *bev, const char *text, size_t length,
 }
 
 /*
+ * Queue a buffer's text (taken, emptied) and a newline on a bufferevent's
+ * output without a copy. When eager and nothing is queued yet, first
+ * write what the socket takes at once, as socket_send_line() does: a
+ * long reply then goes out in this turn of the loop, not the next. A
+ * failed write is left for the bufferevent to find; return -1 only if
+ * memory ran out.
+ */
+int
+socket_send_buffer(struct bufferevent *bev, struct evbuffer *text,
+    int eager)
+{
+	struct evbuffer		*output = bufferevent_get_output(bev);
+	evutil_socket_t		 fd = bufferevent_getfd(bev);
+	struct evbuffer_iovec	 vec[SOCKET_SEND_IOVECS];
+	struct iovec		 iov[SOCKET_SEND_IOVECS];
+	struct msghdr		 msg;
+	ssize_t			 sent;
+	int			 n, i;
+
+	if (evbuffer_add(text, "\n", 1) != 0)
+		return (-1);
+	if (eager && evbuffer_get_length(output) == 0 && fd >= 0 &&
+	    (bufferevent_get_enabled(bev) & EV_WRITE) != 0) {
+		n = evbuffer_peek(text, -1, NULL, vec, SOCKET_SEND_IOVECS);
+		if (n > SOCKET_SEND_IOVECS)
+			n = SOCKET_SEND_IOVECS;
+		for (i = 0; i < n; i++) {
+			iov[i].iov_base = vec[i].iov_base;
+			iov[i].iov_len = vec[i].iov_len;
+		}
+		memset(&msg, 0, sizeof msg);
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
+		if ((sent = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
+			evbuffer_drain(text, (size_t)sent);
+	}
+	return (evbuffer_add_buffer(output, text));
+}
+
+/*
  * Let a bufferevent write all that is queued in one system call:
  * libevent writes at most 16 KiB a turn of the loop by default, and a
  * reply of megabytes then costs a turn for each of its pieces.

@@ -22,12 +22,17 @@
 #include <event2/util.h>
 
 struct bufferevent;
+struct evbuffer;
 
 /* The most a connection writes in one system call. */
 #define SOCKET_MAX_WRITE	(16 * 1024 * 1024)
 
+/* The most pieces of a buffer written at once in its first write. */
+#define SOCKET_SEND_IOVECS	64
+
 void	socket_set_nodelay(evutil_socket_t);
 void	socket_send_line(struct bufferevent *, const char *, size_t, int);
+int	socket_send_buffer(struct bufferevent *, struct evbuffer *, int);
 void	socket_write_all_at_once(struct bufferevent *);
 void	socket_read_more(struct bufferevent *, size_t);
 

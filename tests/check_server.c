@@ -1903,6 +1903,64 @@ START_TEST(test_socket_read_more)
 }
 END_TEST
 
+/*
+ * Check socket_send_buffer() writes what the socket takes at once when
+ * eager, queues the rest and the newline, and queues it all otherwise.
+ */
+START_TEST(test_socket_send_buffer)
+{
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct evbuffer		*text, *output;
+	char			*chunk, *got;
+	size_t			 size = 32 * 1024, total = 4 * size + 1, have;
+	ssize_t			 n;
+	int			 fds[2], eager, i;
+
+	base = event_base_new();
+	chunk = xmalloc(size);
+	got = xmalloc(total);
+	for (eager = 0; eager <= 1; eager++) {
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+		evutil_make_socket_nonblocking(fds[0]);
+		evutil_make_socket_nonblocking(fds[1]);
+		bev = bufferevent_socket_new(base, fds[1],
+		    BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_enable(bev, EV_WRITE);
+		output = bufferevent_get_output(bev);
+		text = evbuffer_new();
+		for (i = 0; i < 4; i++) {
+			memset(chunk, 'a' + i, size);
+			evbuffer_add(text, chunk, size);
+		}
+		ck_assert_int_eq(socket_send_buffer(bev, text, eager), 0);
+		ck_assert_uint_eq(evbuffer_get_length(text), 0);
+		have = 0;
+		while ((n = read(fds[0], got + have, total - have)) > 0)
+			have += (size_t)n;
+		if (eager)
+			ck_assert_uint_gt(have, 0);
+		else
+			ck_assert_uint_eq(have, 0);
+		ck_assert_uint_eq(have + evbuffer_get_length(output), total);
+		while (have < total) {
+			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+			if ((n = read(fds[0], got + have, total - have)) > 0)
+				have += (size_t)n;
+		}
+		for (i = 0; i < 4; i++)
+			ck_assert_int_eq(got[i * size], 'a' + i);
+		ck_assert_int_eq(got[total - 1], '\n');
+		evbuffer_free(text);
+		bufferevent_free(bev);
+		close(fds[0]);
+	}
+	free(got);
+	free(chunk);
+	event_base_free(base);
+}
+END_TEST
+
 /* What a call kept as text got. */
 struct text_outcome {
 	int	 calls;
@@ -2051,6 +2109,7 @@ suite_server(void)
 	tcase_add_loop_test(tc, test_client_reply_too_long, 0,
 	    sizeof reply_limits / sizeof reply_limits[0]);
 	tcase_add_test(tc, test_socket_read_more);
+	tcase_add_test(tc, test_socket_send_buffer);
 	tcase_add_test(tc, test_client_text_checked);
 	tcase_add_test(tc, test_client_free_pending);
 	suite_add_tcase(suite, tc);
