@@ -171,7 +171,10 @@ struct request {
 typedef void	(*method_fn)(struct request *, struct json_object *);
 typedef int	(*method_check_fn)(struct json_object *,
 		    struct json_object **);
-/* Writes item n of a list into a reply (listing.c); -1 without memory. */
+/*
+ * Writes item n of a list into a reply, or changes agent n (the list is
+ * NULL then) (listing.c); -1 without memory.
+ */
 typedef int	(*listing_item_cb)(struct evbuffer *, size_t,
 		    struct json_object *);
 
@@ -391,6 +394,8 @@ void		 hold_abort(const char *);
 
 /* listing.c */
 void		 listing_start(struct request *, struct json_object *, size_t,
+		    size_t, listing_item_cb);
+void		 listing_walk(struct request *, struct json_object *, size_t,
 		    size_t, listing_item_cb);
 
 /* master.c */

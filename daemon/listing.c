@@ -24,17 +24,19 @@
 #include "xmalloc.h"
 
 /*
- * A list with an item per agent (get_agents, get_connections, get_grid)
- * written as text into its reply in slices, like a round's acts: when it
- * takes longer than a slice, the loop serves others between slices and
- * the list holds the agents (hold.c), so that none comes or goes, nor
- * changes, before it is done.
+ * Work with an item per agent done in slices, like a round's acts: a
+ * list written as text into its reply (get_agents, get_connections,
+ * get_grid), or a change to every agent answered null
+ * (create_random_connections, clear_connections). When it takes longer
+ * than a slice, the loop serves others between slices and the work
+ * holds the agents (hold.c), so that none comes or goes, nor changes
+ * otherwise, before it is done.
  */
 
 #define LISTING_SLICE_US	2000	/* items written between turns */
 #define LISTING_SLICE_CHECK	63	/* look at the clock every 64 */
 
-/* A list being written. */
+/* A list being written, or a change being made. */
 struct listing {
 	struct request		*request;
 	struct json_object	*params;
@@ -42,6 +44,7 @@ struct listing {
 	size_t			 next;
 	size_t			 end;
 	struct evbuffer		*list;
+	int			 answer_list;	/* or null */
 	int			 failed;	/* memory ran out */
 	struct event		*slice;		/* once it holds the agents */
 };
@@ -63,15 +66,22 @@ listing_free(struct listing *listing)
 	free(listing);
 }
 
-/* Answer the list, or the error of its memory; then end the hold. */
+/*
+ * Answer the list, or the error of its memory, or null; then end the
+ * hold.
+ */
 static void
 listing_end(struct listing *listing)
 {
 	int	 held = listing->slice != NULL;
 
 	listing_running = NULL;
-	request_reply_list(listing->request, listing->list, listing->failed);
-	listing->list = NULL;
+	if (listing->answer_list) {
+		request_reply_list(listing->request, listing->list,
+		    listing->failed);
+		listing->list = NULL;
+	} else
+		request_reply(listing->request, NULL);
 	listing_free(listing);
 	if (held)
 		hold_end();
@@ -127,14 +137,10 @@ listing_abort(const char *reason)
 	hold_end();
 }
 
-/*
- * Answer a request with the list of items first to end - 1, each
- * written by item(list, index, params) (params borrowed for as long as
- * it takes), "[" and "]" around them.
- */
-void
-listing_start(struct request *request, struct json_object *params,
-    size_t first, size_t end, listing_item_cb item)
+/* Start the work on items first to end - 1; params is borrowed. */
+static void
+listing_new(struct request *request, struct json_object *params,
+    size_t first, size_t end, listing_item_cb item, int answer_list)
 {
 	struct listing	*listing;
 
@@ -144,6 +150,30 @@ listing_start(struct request *request, struct json_object *params,
 	listing->item = item;
 	listing->next = first;
 	listing->end = end;
-	listing->list = evbuffer_new();
+	listing->list = answer_list ? evbuffer_new() : NULL;
+	listing->answer_list = answer_list;
 	listing_continue(listing);
+}
+
+/*
+ * Answer a request with the list of items first to end - 1, each
+ * written by item(list, index, params) (params borrowed for as long as
+ * it takes), "[" and "]" around them.
+ */
+void
+listing_start(struct request *request, struct json_object *params,
+    size_t first, size_t end, listing_item_cb item)
+{
+	listing_new(request, params, first, end, item, 1);
+}
+
+/*
+ * Do item(NULL, index, params) for items first to end - 1, then answer
+ * the request null.
+ */
+void
+listing_walk(struct request *request, struct json_object *params,
+    size_t first, size_t end, listing_item_cb item)
+{
+	listing_new(request, params, first, end, item, 0);
 }

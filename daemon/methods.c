@@ -333,21 +333,47 @@ picked_contains(const uint32_t *picked, size_t count, uint32_t value)
 }
 
 /*
- * create_random_connections: every agent connects to n distinct other
- * agents of this environment, drawn with Floyd's sampling over the
- * agents but itself. As in Creamas, a pick it already had adds nothing.
+ * Connect agent i to n distinct other agents of this environment, drawn
+ * with Floyd's sampling over the agents but itself. As in Creamas, a
+ * pick it already had adds nothing.
  */
+static int
+method_random_connections_item(struct evbuffer *list, size_t i,
+    struct json_object *params)
+{
+	int64_t		 count = json_object_get_int64(rpc_param(params, "n"));
+	uint32_t	*picked, others = (uint32_t)env->nagents - 2, j, pick;
+	size_t		 made = 0;
+	char		*address;
+
+	picked = xcalloc((size_t)count, sizeof *picked);
+	/* Pick n of 1..others, then skip over the agent itself. */
+	for (j = others - (uint32_t)count + 1; j <= others; j++) {
+		pick = 1 + env_random(j);
+		if (picked_contains(picked, made, pick))
+			pick = j;
+		picked[made++] = pick;
+	}
+	for (j = 0; j < made; j++) {
+		pick = picked[j] >= i ? picked[j] + 1 : picked[j];
+		xasprintf(&address, "%s%u", env->prefix, pick);
+		cr_agent_add_connection(env->agents[i], address, NULL);
+		free(address);
+	}
+	free(picked);
+	return (0);
+}
+
+/* create_random_connections: every agent to n others, in slices. */
 static void
 method_create_random_connections(struct request *request,
     struct json_object *params)
 {
-	int64_t		 count = json_object_get_int64(rpc_param(params, "n"));
-	size_t		 agents = env->nagents - 1, i, made;
-	uint32_t	*picked, others, j, pick;
+	int64_t			 count = json_object_get_int64(rpc_param(params,
+				    "n"));
 	struct json_object	*error;
-	char		*address;
 
-	if (methods_check_random_n(count, agents, &error) != 0) {
+	if (methods_check_random_n(count, env->nagents - 1, &error) != 0) {
 		request_error(request, error);
 		return;
 	}
@@ -355,41 +381,28 @@ method_create_random_connections(struct request *request,
 		request_reply(request, NULL);
 		return;
 	}
-	others = (uint32_t)agents - 1;
-	picked = xcalloc((size_t)count, sizeof *picked);
-	for (i = 1; i < env->nagents; i++) {
-		/* Pick n of 1..others, then skip over the agent itself. */
-		made = 0;
-		for (j = others - (uint32_t)count + 1; j <= others; j++) {
-			pick = 1 + env_random(j);
-			if (picked_contains(picked, made, pick))
-				pick = j;
-			picked[made++] = pick;
-		}
-		for (j = 0; j < made; j++) {
-			pick = picked[j] >= i ? picked[j] + 1 : picked[j];
-			xasprintf(&address, "%s%u", env->prefix, pick);
-			cr_agent_add_connection(env->agents[i], address, NULL);
-			free(address);
-		}
-	}
-	free(picked);
-	request_reply(request, NULL);
+	listing_walk(request, params, 1, env->nagents,
+	    method_random_connections_item);
 }
 
-/* clear_connections: every agent forgets its connections. */
+/* Make agent i forget its connections. */
+static int
+method_clear_connections_item(struct evbuffer *list, size_t i,
+    struct json_object *params)
+{
+	if (env->agents[i]->extra != NULL) {
+		json_object_put(env->agents[i]->extra->connections);
+		env->agents[i]->extra->connections = NULL;
+	}
+	return (0);
+}
+
+/* clear_connections: every agent forgets its connections, in slices. */
 static void
 method_clear_connections(struct request *request, struct json_object *params)
 {
-	size_t	 i;
-
-	for (i = 1; i < env->nagents; i++) {
-		if (env->agents[i]->extra != NULL) {
-			json_object_put(env->agents[i]->extra->connections);
-			env->agents[i]->extra->connections = NULL;
-		}
-	}
-	request_reply(request, NULL);
+	listing_walk(request, params, 1, env->nagents,
+	    method_clear_connections_item);
 }
 
 /* get_artifacts: everything published, optionally by one creator. */

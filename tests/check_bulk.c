@@ -20,8 +20,8 @@
  * behind and the daemons serving; spawn_n and large batches done in
  * slices, so that another client is answered while they run; a batch's
  * peak memory bounded by a small multiple of its line; a long line held
- * once as it comes; lists of every agent written in slices, holding the
- * agents meanwhile.
+ * once as it comes; lists of every agent written, and changes to every
+ * agent made, in slices, holding the agents meanwhile.
  */
 
 #include <sys/resource.h>
@@ -517,6 +517,65 @@ START_TEST(test_list_stopped)
 }
 END_TEST
 
+/*
+ * Send a request and is_ready at once on a connection: is_ready must be
+ * answered first (the request runs in slices), then the request, null.
+ */
+static void
+bulk_expect_sliced(struct tl_conn *conn, const char *method,
+    const char *params)
+{
+	struct json_object	*reply;
+
+	tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"%s\",\"params\":%s}\n{\"jsonrpc\":\"2.0\",\"id\":2,"
+	    "\"method\":\"is_ready\"}", method, params);
+	reply = tl_read_json(conn, 120);
+	ck_assert_msg(tl_int(reply, "id") == 2, "%s: is_ready was not "
+	    "answered first: %.200s", method, tl_json_text(reply));
+	json_object_put(reply);
+	reply = tl_read_json(conn, 120);
+	ck_assert_int_eq(tl_int(reply, "id"), 1);
+	tl_assert_json(tl_response_result(reply), "null");
+	json_object_put(reply);
+}
+
+/* Check how many connections agent n of a daemon has. */
+static void
+bulk_expect_connections(struct tl_daemon *d, struct tl_conn *conn, long n,
+    size_t count)
+{
+	struct json_object	*connections;
+
+	connections = tl_okf(conn, "agent.get_connections",
+	    "{\"agent\":\"%s\"}", bulk_address(d, n));
+	ck_assert_int_eq(json_object_array_length(connections), count);
+	json_object_put(connections);
+}
+
+/*
+ * create_random_connections and clear_connections among a million
+ * agents run in slices: is_ready sent with each is answered first; the
+ * agents have their connection, then none.
+ */
+START_TEST(test_connections_sliced)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+
+	d = tl_daemon_start(NULL);
+	conn = bulk_connect_million(d);
+	bulk_expect_sliced(conn, "create_random_connections", "{\"n\":1}");
+	bulk_expect_connections(d, conn, 1, 1);
+	bulk_expect_connections(d, conn, BULK_SPAWN_SLICED, 1);
+	bulk_expect_sliced(conn, "clear_connections", "{}");
+	bulk_expect_connections(d, conn, 1, 0);
+	bulk_expect_connections(d, conn, BULK_SPAWN_SLICED, 0);
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+}
+END_TEST
+
 /* Collect the bulk tests. */
 Suite *
 suite_bulk(void)
@@ -548,6 +607,7 @@ suite_bulk(void)
 	tcase_add_test(tc, test_long_line_held_once);
 	tcase_add_test(tc, test_list_sliced);
 	tcase_add_test(tc, test_list_stopped);
+	tcase_add_test(tc, test_connections_sliced);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
