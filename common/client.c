@@ -35,6 +35,7 @@
 #include "client.h"
 #include "clock.h"
 #include "idmap.h"
+#include "jsonfast.h"
 #include "jsonrpc.h"
 #include "jsonspan.h"
 #include "log.h"
@@ -172,6 +173,63 @@ client_take_text(struct client *client, char *line, size_t length)
 	return (0);
 }
 
+/* A result read from a line of plain replies, and the id it answers. */
+struct client_plain {
+	uint64_t		 id;
+	struct json_object	*result;
+};
+
+/*
+ * Take a line of replies as a daemon writes them for results (one, or
+ * a batch of them; see jsonfast_reply()) without building the replies
+ * around the results: they are all read first, then handed to their
+ * calls as the parsed line's would be. Return 0 if the line was taken,
+ * -1 to leave it to the parser (errors and the rest).
+ */
+static int
+client_take_plain(struct client *client, const char *line, size_t length)
+{
+	struct client_plain	*replies = NULL;
+	struct client_call	*call;
+	size_t			 count = 0, allocated = 0, pos = 0, i;
+	uint64_t		 id;
+	struct json_object	*result;
+	int			 batch = length > 0 && line[0] == '[', rc = -1;
+
+	pos = batch;
+	for (;;) {
+		if (jsonfast_reply(line, length, &pos, &id, &result) != 0)
+			goto out;
+		if (count == allocated) {
+			allocated = allocated == 0 ? 64 : allocated * 2;
+			replies = xreallocarray(replies, allocated,
+			    sizeof *replies);
+		}
+		replies[count].id = id;
+		replies[count++].result = result;
+		if (!batch || pos >= length || line[pos] != ',')
+			break;
+		pos++;
+	}
+	if (batch && (pos >= length || line[pos++] != ']'))
+		goto out;
+	if (pos != length)
+		goto out;
+	for (i = 0; i < count; i++) {
+		if ((call = idmap_get(&client->calls, replies[i].id)) == NULL)
+			log_debug("%s: reply to unknown id %" PRIu64,
+			    client->peer, replies[i].id);
+		else
+			client_call_finish(call, replies[i].result, NULL);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < count; i++)
+		json_object_put(replies[i].result);
+	free(replies);
+	return (rc);
+}
+
 /* Fail one call with an error naming the peer. */
 static void
 client_call_fail(struct client_call *call, int code, const char *message)
@@ -279,6 +337,12 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	while ((line = client_next_line(client, input, &length)) != NULL) {
 		if (client->text_calls > 0 &&
 		    client_take_text(client, line, length) == 0) {
+			if (client->lost_reason != NULL)
+				return;
+			continue;
+		}
+		if (client_take_plain(client, line, length) == 0) {
+			free(line);
 			if (client->lost_reason != NULL)
 				return;
 			continue;
@@ -519,51 +583,26 @@ client_batch_cb(evutil_socket_t fd, short events, void *arg)
 /*
  * Write a request as the text rpc_serialize() makes of rpc_request_new()'s
  * object, without building that object: params as a value (borrowed) or
- * as its text already written, a method name needing no escapes as it is.
+ * as its text already written.
  */
 static void
 client_request_write(struct evbuffer *out, uint64_t id, const char *method,
     struct json_object *params, const char *params_text)
 {
 	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"method\":";
-	struct json_object	*name;
-	const char		*text;
-	char			 digits[24];
-	size_t			 length, i;
 
 	evbuffer_add(out, head, sizeof head - 1);
-	for (i = 0; method[i] != '\0'; i++) {
-		if ((unsigned char)method[i] < 0x20 || method[i] == '"' ||
-		    method[i] == '\\')
-			break;
-	}
-	if (method[i] == '\0') {
-		evbuffer_add(out, "\"", 1);
-		evbuffer_add(out, method, i);
-		evbuffer_add(out, "\"", 1);
-	} else {
-		name = json_object_new_string(method);
-		text = rpc_serialize(name, &length);
-		evbuffer_add(out, text, length);
-		json_object_put(name);
-	}
+	jsonfast_write_string(out, method, strlen(method));
 	if (params != NULL || params_text != NULL) {
 		evbuffer_add(out, ",\"params\":", 10);
 		if (params_text != NULL)
 			evbuffer_add(out, params_text, strlen(params_text));
-		else {
-			text = rpc_serialize(params, &length);
-			evbuffer_add(out, text, length);
-		}
+		else
+			jsonfast_write(out, params);
 	}
 	evbuffer_add(out, ",\"id\":", 6);
-	i = sizeof digits;
-	digits[--i] = '}';
-	do {
-		digits[--i] = (char)('0' + id % 10);
-		id /= 10;
-	} while (id > 0);
-	evbuffer_add(out, digits + i, sizeof digits - i);
+	jsonfast_write_int(out, (int64_t)id);
+	evbuffer_add(out, "}", 1);
 }
 
 /*

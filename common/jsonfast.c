@@ -17,7 +17,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "jsonfast.h"
+#include "jsonrpc.h"
 #include "jsonspan.h"
 
 /*
@@ -65,6 +68,8 @@ jsonfast_string(struct jsonfast *f, size_t *start, size_t *length)
 
 	while (i < f->length) {
 		if (p[i] == '"') {
+			if (i - f->pos > INT32_MAX)
+				return (-1);
 			*start = f->pos + 1;
 			*length = i - *start;
 			f->pos = i + 1;
@@ -290,4 +295,206 @@ jsonfast_parse(const char *line, size_t length, struct json_object **value)
 		return (-1);
 	}
 	return (0);
+}
+
+/* Step past word at the cursor; -1 if it is not there. */
+static int
+jsonfast_word(struct jsonfast *f, const char *word, size_t n)
+{
+	if (f->length - f->pos < n || memcmp(f->text + f->pos, word, n) != 0)
+		return (-1);
+	f->pos += n;
+	return (0);
+}
+
+/* Read an id as daemons write one: 1 to 18 digits, no leading zero. */
+static int
+jsonfast_id(struct jsonfast *f, uint64_t *id)
+{
+	size_t	 start = f->pos;
+
+	*id = 0;
+	while (f->pos < f->length && f->text[f->pos] >= '0' &&
+	    f->text[f->pos] <= '9')
+		*id = *id * 10 + (uint64_t)(f->text[f->pos++] - '0');
+	if (f->pos == start || f->pos - start > JSONFAST_DIGITS_MAX ||
+	    (f->text[start] == '0' && f->pos - start > 1))
+		return (-1);
+	return (0);
+}
+
+/*
+ * Read, at *pos, a reply as a daemon's server writes one for a result,
+ * {"jsonrpc":"2.0","result":R,"id":N}, R plain: 0 with N and R, the
+ * cursor after the reply; -1, with nothing, for anything else. A line
+ * of such replies means to json-c what it means here.
+ */
+int
+jsonfast_reply(const char *text, size_t length, size_t *pos, uint64_t *id,
+    struct json_object **result)
+{
+	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"result\":";
+	struct jsonfast		 f = { text, length, *pos };
+
+	*result = NULL;
+	if (jsonfast_word(&f, head, sizeof head - 1) != 0 ||
+	    jsonfast_value(&f, JSONFAST_DEPTH, result) != 0)
+		return (-1);
+	if (jsonfast_word(&f, ",\"id\":", 6) != 0 || jsonfast_id(&f, id) != 0 ||
+	    jsonfast_word(&f, "}", 1) != 0) {
+		json_object_put(*result);
+		*result = NULL;
+		return (-1);
+	}
+	*pos = f.pos;
+	return (0);
+}
+
+/*
+ * Read a request as a daemon's client writes one,
+ * {"jsonrpc":"2.0","method":"M","params":{...},"id":N} with plain
+ * params, that is the whole of text: 0 with the span of M's bytes, the
+ * params and N; -1, with nothing, for anything else. What json-c and
+ * rpc_request_parse() make of such text is the same.
+ */
+int
+jsonfast_request(const char *text, size_t length, size_t *method,
+    size_t *method_length, struct json_object **params, uint64_t *id)
+{
+	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"method\":";
+	struct jsonfast		 f = { text, length, 0 };
+
+	*params = NULL;
+	if (jsonfast_word(&f, head, sizeof head - 1) != 0 ||
+	    f.pos >= length || f.text[f.pos] != '"' ||
+	    jsonfast_string(&f, method, method_length) != 0 ||
+	    jsonfast_word(&f, ",\"params\":{", 11) != 0)
+		return (-1);
+	f.pos--;
+	if (jsonfast_container(&f, JSONFAST_DEPTH, params) != 0)
+		return (-1);
+	if (jsonfast_word(&f, ",\"id\":", 6) != 0 || jsonfast_id(&f, id) != 0 ||
+	    jsonfast_word(&f, "}", 1) != 0 || f.pos != length) {
+		json_object_put(*params);
+		*params = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Return 1 if a string needs no escapes in JSON, as json-c writes it. */
+static int
+jsonfast_plain_string(const char *s, size_t length)
+{
+	size_t	 i;
+
+	for (i = 0; i < length; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '"' || s[i] == '\\')
+			return (0);
+	}
+	return (1);
+}
+
+/* Write an integer in decimal, as json-c does. */
+void
+jsonfast_write_int(struct evbuffer *out, int64_t v)
+{
+	char		 digits[24];
+	size_t		 i = sizeof digits;
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		digits[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		digits[--i] = '-';
+	evbuffer_add(out, digits + i, sizeof digits - i);
+}
+
+/* Write a string as rpc_serialize() does: as it is if it needs no escapes. */
+void
+jsonfast_write_string(struct evbuffer *out, const char *s, size_t length)
+{
+	struct json_object	*string;
+	const char		*text;
+	size_t			 size;
+
+	if (jsonfast_plain_string(s, length)) {
+		evbuffer_add(out, "\"", 1);
+		evbuffer_add(out, s, length);
+		evbuffer_add(out, "\"", 1);
+		return;
+	}
+	string = json_object_new_string_len(s, (int)length);
+	text = rpc_serialize(string, &size);
+	evbuffer_add(out, text, size);
+	json_object_put(string);
+}
+
+/*
+ * Write a value to out as rpc_serialize() would write it: objects,
+ * arrays, integers, strings and literals here, without json-c's print
+ * buffers; values json-c writes from data of their own (numbers kept as
+ * they were read, fractions) by rpc_serialize().
+ */
+void
+jsonfast_write(struct evbuffer *out, struct json_object *value)
+{
+	const char	*text;
+	size_t		 length;
+	int		 first = 1;
+
+	if (json_object_get_userdata(value) != NULL)
+		goto other;
+	switch (json_object_get_type(value)) {
+	case json_type_null:
+		evbuffer_add(out, "null", 4);
+		return;
+	case json_type_boolean:
+		if (json_object_get_boolean(value))
+			evbuffer_add(out, "true", 4);
+		else
+			evbuffer_add(out, "false", 5);
+		return;
+	case json_type_int:
+		/* INT64_MAX may stand for a larger unsigned one. */
+		if (json_object_get_int64(value) == INT64_MAX)
+			goto other;
+		jsonfast_write_int(out, json_object_get_int64(value));
+		return;
+	case json_type_string:
+		jsonfast_write_string(out, json_object_get_string(value),
+		    (size_t)json_object_get_string_len(value));
+		return;
+	case json_type_object:
+		evbuffer_add(out, "{", 1);
+		json_object_object_foreach(value, key, member) {
+			if (!first)
+				evbuffer_add(out, ",", 1);
+			first = 0;
+			jsonfast_write_string(out, key, strlen(key));
+			evbuffer_add(out, ":", 1);
+			jsonfast_write(out, member);
+		}
+		evbuffer_add(out, "}", 1);
+		return;
+	case json_type_array:
+		evbuffer_add(out, "[", 1);
+		for (length = 0; length < json_object_array_length(value);
+		    length++) {
+			if (length > 0)
+				evbuffer_add(out, ",", 1);
+			jsonfast_write(out, json_object_array_get_idx(value,
+			    length));
+		}
+		evbuffer_add(out, "]", 1);
+		return;
+	default:
+		break;
+	}
+other:
+	text = rpc_serialize(value, &length);
+	evbuffer_add(out, text, length);
 }

@@ -18,9 +18,19 @@
 #define CREAMAS_JSONFAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
+struct evbuffer;
+
 int		 jsonfast_parse(const char *, size_t, struct json_object **);
+int		 jsonfast_reply(const char *, size_t, size_t *, uint64_t *,
+		    struct json_object **);
+int		 jsonfast_request(const char *, size_t, size_t *, size_t *,
+		    struct json_object **, uint64_t *);
+void		 jsonfast_write(struct evbuffer *, struct json_object *);
+void		 jsonfast_write_int(struct evbuffer *, int64_t);
+void		 jsonfast_write_string(struct evbuffer *, const char *, size_t);
 
 #endif

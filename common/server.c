@@ -35,6 +35,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "jsonfast.h"
 #include "jsonspan.h"
 #include "linebuf.h"
 #include "log.h"
@@ -80,6 +81,9 @@ struct server_request {
 	struct json_object	*object;	/* the parsed request */
 	struct json_object	*id;
 	int			 notification;
+	/* A request read without its object: its method and id. */
+	struct json_object	*own_method;
+	struct json_object	*own_id;
 };
 
 /* One client connection. */
@@ -292,6 +296,8 @@ server_request_free(struct server_request *request)
 	if (conn != NULL)
 		LIST_REMOVE(request, entry);
 	json_object_put(request->object);
+	json_object_put(request->own_id);
+	json_object_put(request->own_method);
 	free(request);
 	if (conn != NULL) {
 		conn->inflight--;
@@ -368,34 +374,30 @@ server_request_finish(struct server_request *request,
 }
 
 /*
- * Write a request's response around its result's text, or around the
- * text in buffer (emptied): the members in the order rpc_response_new()
- * gives them, so that the text is what serialising that would write.
+ * Write a request's response around its result, or around the text in
+ * buffer (emptied): the members in the order rpc_response_new() gives
+ * them, so that the text is what serialising that would write.
  */
 static void
 server_response_write(struct evbuffer *out, struct server_request *request,
-    const char *result, size_t length, struct evbuffer *buffer)
+    struct json_object *result, struct evbuffer *buffer)
 {
 	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"result\":";
-	const char		*id = "null";
-	size_t			 id_length = 4;
 
-	if (request->id != NULL)
-		id = rpc_serialize(request->id, &id_length);
 	evbuffer_add(out, head, sizeof head - 1);
 	if (buffer != NULL)
 		evbuffer_add_buffer(out, buffer);
 	else
-		evbuffer_add(out, result, length);
+		jsonfast_write(out, result);
 	evbuffer_add(out, ",\"id\":", 6);
-	evbuffer_add(out, id, id_length);
+	jsonfast_write(out, request->id);
 	evbuffer_add(out, "}", 1);
 }
 
 /*
  * Answer a request with a result (taken); notifications get nothing.
- * The response is written as text around the result's, straight into
- * its batch when it has one.
+ * The response is written as text, straight into its batch when it has
+ * one.
  */
 void
 server_reply(struct server_request *request, struct json_object *result)
@@ -403,23 +405,19 @@ server_reply(struct server_request *request, struct json_object *result)
 	struct server_conn	*conn = request->conn;
 	struct server_batch	*batch = request->batch;
 	struct evbuffer		*line;
-	const char		*text;
-	size_t			 length;
 
 	if (!request->notification) {
-		text = rpc_serialize(result, &length);
 		if (batch != NULL) {
 			evbuffer_add(batch->responses, evbuffer_get_length(
 			    batch->responses) == 0 ? "[" : ",", 1);
-			server_response_write(batch->responses, request, text,
-			    length, NULL);
+			server_response_write(batch->responses, request,
+			    result, NULL);
 		} else if (conn != NULL) {
 			line = evbuffer_new();
-			server_response_write(line, request, text, length,
-			    NULL);
-			length = evbuffer_get_length(line);
+			server_response_write(line, request, result, NULL);
 			server_conn_send_text(conn,
-			    (const char *)evbuffer_pullup(line, -1), length);
+			    (const char *)evbuffer_pullup(line, -1),
+			    evbuffer_get_length(line));
 			evbuffer_free(line);
 		}
 	}
@@ -443,7 +441,7 @@ server_reply_text(struct server_request *request, struct evbuffer *result)
 		return;
 	}
 	response = evbuffer_new();
-	server_response_write(response, request, NULL, 0, result);
+	server_response_write(response, request, NULL, result);
 	evbuffer_free(result);
 	server_request_finish(request, NULL, response);
 }
@@ -594,6 +592,22 @@ server_auth(struct server_conn *conn, struct server_request *request,
 		    "(auth.challenge, auth.prove)");
 }
 
+/* Hand a checked request to the dispatcher, or to the handshake. */
+static void
+server_handle_parsed(struct server_conn *conn, struct server_request *request,
+    const struct rpc_request *parsed)
+{
+	struct server	*server = conn->server;
+
+	request->id = parsed->id;
+	request->notification = parsed->notification;
+	if (server->limits.key != NULL && !conn->authenticated) {
+		server_auth(conn, request, parsed);
+		return;
+	}
+	server->dispatch(request, parsed, server->dispatch_arg);
+}
+
 /* Check one request and hand it to the dispatcher, or answer its error. */
 static void
 server_handle_one(struct server_conn *conn, struct server_batch *batch,
@@ -602,7 +616,6 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 	struct server_request	*request;
 	struct rpc_request	 parsed;
 	struct json_object	*error;
-	struct server		*server = conn->server;
 
 	request = server_request_new(conn, batch, object);
 	if (rpc_request_parse(object, &parsed, &error) != 0) {
@@ -616,13 +629,43 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 		server_reply_error(request, error);
 		return;
 	}
-	request->id = parsed.id;
-	request->notification = parsed.notification;
-	if (server->limits.key != NULL && !conn->authenticated) {
-		server_auth(conn, request, &parsed);
-		return;
-	}
-	server->dispatch(request, &parsed, server->dispatch_arg);
+	server_handle_parsed(conn, request, &parsed);
+}
+
+/*
+ * Take a request as a daemon writes one (see jsonfast_request()) without
+ * building its object: its params are read, its method and id kept with
+ * it, and it is handed out as the parsed request would be, its parts
+ * held until the dispatcher returns even if it answers at once. Return
+ * 0 if it was taken, -1 to leave it to the parser.
+ */
+static int
+server_take_plain(struct server_conn *conn, struct server_batch *batch,
+    const char *text, size_t length)
+{
+	struct server_request	*request;
+	struct rpc_request	 parsed;
+	struct json_object	*params, *method, *id;
+	size_t			 start, method_length;
+	uint64_t		 number;
+
+	if (jsonfast_request(text, length, &start, &method_length, &params,
+	    &number) != 0)
+		return (-1);
+	method = json_object_new_string_len(text + start, (int)method_length);
+	id = json_object_new_int64((int64_t)number);
+	request = server_request_new(conn, batch, params);
+	request->own_method = json_object_get(method);
+	request->own_id = json_object_get(id);
+	memset(&parsed, 0, sizeof parsed);
+	parsed.method = json_object_get_string(method);
+	parsed.params = params;
+	parsed.id = id;
+	server_handle_parsed(conn, request, &parsed);
+	json_object_put(params);
+	json_object_put(method);
+	json_object_put(id);
+	return (0);
 }
 
 /*
@@ -686,6 +729,9 @@ server_batch_feed_one(struct server_conn *conn, struct server_batch *batch)
 	if (jsonspan_next(batch->line, batch->length, &batch->pos, &start,
 	    &end) != 1)
 		return (0);
+	if (server_take_plain(conn, batch, batch->line + start,
+	    end - start) == 0)
+		return (1);
 	if (rpc_parse_line(batch->line + start, end - start, &value,
 	    &error) != 0) {
 		request = server_request_new(conn, batch, NULL);
@@ -807,6 +853,10 @@ server_handle_line(struct server_conn *conn, char *line, size_t length,
 		i++;
 	if (i < length && line[i] == '[') {
 		server_batch_start(conn, line, length, mapped);
+		return;
+	}
+	if (server_take_plain(conn, NULL, line, length) == 0) {
+		free(line);
 		return;
 	}
 	rc = rpc_parse_line(line, length, &value, &error);

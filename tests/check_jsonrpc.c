@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <event2/buffer.h>
 #include <json-c/json.h>
 
 #include "jsonfast.h"
@@ -1002,6 +1003,152 @@ START_TEST(test_parse_fast)
 }
 END_TEST
 
+/* Return what jsonfast_write() writes of a value (a static copy). */
+static const char *
+fast_written(struct json_object *value)
+{
+	static char	 text[4096];
+	struct evbuffer	*out = evbuffer_new();
+	size_t		 length;
+
+	jsonfast_write(out, value);
+	length = evbuffer_get_length(out);
+	ck_assert_uint_lt(length, sizeof text);
+	evbuffer_remove(out, text, length);
+	text[length] = '\0';
+	evbuffer_free(out);
+	return (text);
+}
+
+/*
+ * jsonfast_write() writes what rpc_serialize() writes: plain values
+ * itself, and values with escapes, fractions, numbers kept as they were
+ * read, numbers that are not finite and unsigned ones beyond int64 as
+ * json-c does.
+ */
+START_TEST(test_write_fast)
+{
+	static const char *const lines[] = {
+		"{\"pong\":5,\"from\":\"tcp://127.0.0.1:1/5\",\"n\":null}",
+		"[1,-9223372036854775808,9223372036854775807,true,false,[],{}]",
+		"{\"a\\n\":\"tab\\there\","
+		    "\"\\u00e9\":\"/\\\"\\\\\\u0001\\u007f\"}",
+		"[1.50,1e3,-0,0.1,123456789012345678901234567890,\"\\ud800\"]",
+	};
+	struct json_object	*value, *error, *big;
+	size_t			 i;
+	char			*expected;
+
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		ck_assert_int_eq(parse(lines[i], &value, &error), 0);
+		expected = xstrdup(rpc_serialize(value, NULL));
+		ck_assert_str_eq(fast_written(value), expected);
+		free(expected);
+		json_object_put(value);
+	}
+	value = json_object_new_array();
+	json_object_array_add(value, json_object_new_double(1.0 / 0.0));
+	json_object_array_add(value, json_object_new_double(0.25));
+	big = json_object_new_uint64(UINT64_MAX);
+	json_object_array_add(value, big);
+	json_object_array_add(value, json_object_new_string_len("a\0b", 3));
+	expected = xstrdup(rpc_serialize(value, NULL));
+	ck_assert_str_eq(expected, "[null,0.25,18446744073709551615,"
+	    "\"a\\u0000b\"]");
+	ck_assert_str_eq(fast_written(value), expected);
+	free(expected);
+	json_object_put(value);
+	ck_assert_str_eq(fast_written(NULL), "null");
+}
+END_TEST
+
+/*
+ * A request or reply as daemons write them is read in parts, to what
+ * the parser and rpc_request_parse() make of it; anything else is left
+ * to them.
+ */
+START_TEST(test_plain_request_reply)
+{
+	static const char *const requests_left[] = {
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\","
+		    "\"params\":{},\"id\":01}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\","
+		    "\"params\":{},\"id\":-1}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":[],\"id\":1}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\\n\","
+		    "\"params\":{},\"id\":1}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\","
+		    "\"params\":{},\"id\":1} ",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":{},\"id\":1,"
+		    "\"id\":2}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":{\"a\":1.5},"
+		    "\"id\":1}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":{},"
+		    "\"id\":1234567890123456789}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":1}",
+		"{\"method\":\"m\",\"jsonrpc\":\"2.0\",\"params\":{},\"id\":1}",
+	};
+	static const char *const replies_left[] = {
+		"{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1},\"id\":1}",
+		"{\"jsonrpc\":\"2.0\",\"result\":1.5,\"id\":1}",
+		"{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":null}",
+		"{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":\"1\"}",
+		"{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":1,\"x\":2}",
+		"{\"jsonrpc\":\"2.0\",\"result\":\"\\u00e9\",\"id\":1}",
+	};
+	const char	*line = "{\"jsonrpc\":\"2.0\","
+	    "\"method\":\"agent.ping\","
+	    "\"params\":{\"agent\":7,\"x\":[true,\"s\"]},\"id\":42}";
+	struct json_object	*params, *value, *error, *result;
+	struct rpc_request	 parsed;
+	size_t			 method, method_length, pos, i;
+	uint64_t		 id;
+
+	ck_assert_int_eq(jsonfast_request(line, strlen(line), &method,
+	    &method_length, &params, &id), 0);
+	ck_assert_int_eq(parse(line, &value, &error), 0);
+	ck_assert_int_eq(rpc_request_parse(value, &parsed, &error), 0);
+	ck_assert_uint_eq(method_length, strlen(parsed.method));
+	ck_assert(memcmp(line + method, parsed.method, method_length) == 0);
+	ck_assert(json_object_equal(params, parsed.params));
+	ck_assert_int_eq(json_object_get_int64(parsed.id), (int64_t)id);
+	json_object_put(params);
+	json_object_put(value);
+	for (i = 0; i < sizeof requests_left / sizeof requests_left[0]; i++) {
+		params = (struct json_object *)&i;	/* must be reset */
+		ck_assert_msg(jsonfast_request(requests_left[i],
+		    strlen(requests_left[i]), &method, &method_length, &params,
+		    &id) == -1, "%s was taken", requests_left[i]);
+		ck_assert_ptr_null(params);
+	}
+
+	line = "[{\"jsonrpc\":\"2.0\",\"result\":{\"pong\":7},\"id\":3},"
+	    "{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":0}]";
+	pos = 1;
+	ck_assert_int_eq(jsonfast_reply(line, strlen(line), &pos, &id,
+	    &result), 0);
+	ck_assert_uint_eq(id, 3);
+	ck_assert_str_eq(rpc_serialize(result, NULL), "{\"pong\":7}");
+	json_object_put(result);
+	ck_assert_int_eq(line[pos], ',');
+	pos++;
+	ck_assert_int_eq(jsonfast_reply(line, strlen(line), &pos, &id,
+	    &result), 0);
+	ck_assert_uint_eq(id, 0);
+	ck_assert_ptr_null(result);
+	ck_assert_str_eq(line + pos, "]");
+	for (i = 0; i < sizeof replies_left / sizeof replies_left[0]; i++) {
+		pos = 0;
+		result = (struct json_object *)&i;	/* must be reset */
+		ck_assert_msg(jsonfast_reply(replies_left[i],
+		    strlen(replies_left[i]), &pos, &id, &result) == -1 ||
+		    pos != strlen(replies_left[i]), "%s was taken",
+		    replies_left[i]);
+		ck_assert_ptr_null(result);
+	}
+}
+END_TEST
+
 /* Collect the JSON-RPC tests. */
 Suite *
 suite_jsonrpc(void)
@@ -1025,6 +1172,7 @@ suite_jsonrpc(void)
 	tcase_add_test(tc, test_parse_exact_text);
 	tcase_add_test(tc, test_parse_exact_refused);
 	tcase_add_test(tc, test_parse_fast);
+	tcase_add_test(tc, test_plain_request_reply);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("request");
@@ -1052,6 +1200,7 @@ suite_jsonrpc(void)
 	tcase_add_test(tc, test_serialize_no_newline);
 	tcase_add_test(tc, test_serialize_non_finite);
 	tcase_add_test(tc, test_quote);
+	tcase_add_test(tc, test_write_fast);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <json-c/json.h>
 
 #include "fuzz.h"
@@ -60,6 +61,20 @@ static const struct rpc_param *const fuzz_tables[] = {
 	fuzz_table_every_type
 };
 
+/* Check that jsonfast_write() writes a value as rpc_serialize() did. */
+static void
+fuzz_write_check(struct json_object *value, const char *text, size_t length)
+{
+	struct evbuffer	*out = evbuffer_new();
+
+	jsonfast_write(out, value);
+	FUZZ_CHECK(evbuffer_get_length(out) == length &&
+	    memcmp(evbuffer_pullup(out, -1), text, length) == 0,
+	    "jsonfast_write wrote %.*s for %s",
+	    (int)evbuffer_get_length(out), evbuffer_pullup(out, -1), text);
+	evbuffer_free(out);
+}
+
 /*
  * Serialise a value, parse the text back and check that it is one line
  * of the same value, which serialises to the same text again.
@@ -80,6 +95,7 @@ fuzz_round_trip(struct json_object *value)
 	FUZZ_CHECK(memchr(text, '\n', length) == NULL, "a raw newline: %s",
 	    text);
 	first = xstrdup(text);
+	fuzz_write_check(value, first, length);
 	rc = rpc_parse_line(first, length, &again, &error);
 	FUZZ_CHECK(rc == 0, "%s does not parse back: %s", first,
 	    rc == -1 ? rpc_error_message(error) : "blank");
@@ -304,6 +320,54 @@ fuzz_fast(const char *line, size_t length)
 	json_object_put(slow);
 }
 
+/*
+ * Check that a request or a reply that jsonfast_request() or
+ * jsonfast_reply() takes is the one the parser reads from the line.
+ */
+static void
+fuzz_plain(const char *line, size_t length)
+{
+	struct json_object	*params, *value, *error, *member;
+	struct rpc_request	 parsed;
+	size_t			 method, method_length, pos = 0;
+	uint64_t		 id;
+
+	if (jsonfast_request(line, length, &method, &method_length, &params,
+	    &id) == 0) {
+		FUZZ_CHECK(rpc_parse_line(line, length, &value, &error) == 0,
+		    "a plain request the parser refuses");
+		FUZZ_CHECK(rpc_request_parse(value, &parsed, &error) == 0,
+		    "a plain request refused: %s", rpc_error_message(error));
+		FUZZ_CHECK(strlen(parsed.method) == method_length &&
+		    memcmp(parsed.method, line + method, method_length) == 0,
+		    "a plain request's method read otherwise");
+		FUZZ_CHECK(json_object_equal(params, parsed.params),
+		    "a plain request's params read otherwise");
+		FUZZ_CHECK(json_object_is_type(parsed.id, json_type_int) &&
+		    json_object_get_int64(parsed.id) == (int64_t)id,
+		    "a plain request's id read otherwise");
+		json_object_put(params);
+		json_object_put(value);
+	}
+	if (jsonfast_reply(line, length, &pos, &id, &params) == 0) {
+		if (pos == length) {
+			FUZZ_CHECK(rpc_parse_line(line, length, &value,
+			    &error) == 0, "a plain reply the parser refuses");
+			FUZZ_CHECK(json_object_object_get_ex(value, "result",
+			    &member) && json_object_equal(member, params),
+			    "a plain reply's result read otherwise");
+			FUZZ_CHECK(json_object_object_get_ex(value, "id",
+			    &member) && json_object_is_type(member,
+			    json_type_int) && json_object_get_int64(member) ==
+			    (int64_t)id, "a plain reply's id read otherwise");
+			FUZZ_CHECK(!json_object_object_get_ex(value, "error",
+			    NULL), "a plain reply with an error");
+			json_object_put(value);
+		}
+		json_object_put(params);
+	}
+}
+
 /* Parse one line and check all that is made of it. */
 static void
 fuzz_line(const char *line, size_t length)
@@ -313,6 +377,7 @@ fuzz_line(const char *line, size_t length)
 	int			 rc;
 
 	fuzz_fast(line, length);
+	fuzz_plain(line, length);
 	rc = rpc_parse_line(line, length, &value, &error);
 	FUZZ_CHECK(rc == 1 || rc == 0 || rc == -1, "rc %d", rc);
 	FUZZ_CHECK((rc == 1) == fuzz_is_blank(line, length),
