@@ -21,8 +21,8 @@
  * one batched get_cell_values call per neighbouring slave per round)
  * and diffusion_rpc, the baseline (one get_value call per neighbour per
  * round). For each grid: the round time (the client's trigger_all round
- * trip, the master's elapsed_us and the CPU time the master and its
- * slaves used, from /proc/PID/stat), per round over blocks of rounds
+ * trip, the master's elapsed_us and the CPU time, user and system, the
+ * master and its slaves used), per round over blocks of rounds
  * that last about BENCH_BLOCK_MS each, their median and quartiles over
  * the blocks, after a warm-up round; the spawn and set_neighbors times,
  * the memory per agent (RSS of the master and its slaves after spawning
@@ -35,9 +35,10 @@
  * on both at once, their blocks interleaved (the order flipped every
  * block), so that the machine's load falls on both alike; each pair of
  * blocks gives a ratio, creamasd's over the baseline's, and the
- * medians and quartiles of those ratios are printed, with whether they
- * show creamasd within 5 % of the baseline. The two grids' published
- * values must then be equal, bit for bit, after the same rounds.
+ * medians and quartiles of those ratios are printed, with a 95 %
+ * confidence interval of their median and whether it puts creamasd
+ * within 5 % of the baseline. The two grids' published values must then
+ * be equal, bit for bit, after the same rounds.
  *
  * Then the cost of one message each way: a published value read in
  * memory, a value in a get_cell_values batch and a get_value call, the
@@ -532,16 +533,20 @@ bench_cell_params(int64_t generation, size_t first, size_t count)
 
 /*
  * Call get_cell_values with params asking for count agents at a
- * generation, check the reply and keep the values in values[].
+ * generation, check the reply and keep the values in values[]; return
+ * the call's time in us, the reply parsed.
  */
-static void
+static double
 bench_cell_fetch(struct benchlib_conn *conn, int64_t *next_id,
     const char *params, int64_t generation, size_t count, double *values)
 {
 	struct json_object	*result, *list;
+	uint64_t		 start = benchlib_now_ns();
+	double			 us;
 	size_t			 i;
 
 	result = benchlib_call(conn, next_id, "get_cell_values", params, NULL);
+	us = (benchlib_now_ns() - start) / 1e3;
 	list = bench_member(result, "values", conn->peer);
 	if (benchlib_int(result, "generation", conn->peer) != generation ||
 	    !json_object_is_type(list, json_type_array) ||
@@ -553,6 +558,7 @@ bench_cell_fetch(struct benchlib_conn *conn, int64_t *next_id,
 		values[i] = bench_number(json_object_array_get_idx(list, i),
 		    "get_cell_values");
 	json_object_put(result);
+	return (us);
 }
 
 /*
@@ -563,19 +569,16 @@ static double
 bench_cell_values(struct benchlib_conn *conn, int64_t *next_id,
     int64_t generation, size_t first, size_t count, double *values)
 {
-	double		 samples[BENCH_CALLS];
-	char		*params;
-	uint64_t	 start;
-	size_t		 k;
+	double	 samples[BENCH_CALLS], us;
+	char	*params;
+	size_t	 k;
 
 	params = bench_cell_params(generation, first, count);
 	for (k = 0; k < BENCH_WARMUP + BENCH_CALLS; k++) {
-		start = benchlib_now_ns();
-		bench_cell_fetch(conn, next_id, params, generation, count,
+		us = bench_cell_fetch(conn, next_id, params, generation, count,
 		    values);
 		if (k >= BENCH_WARMUP)
-			samples[k - BENCH_WARMUP] =
-			    (benchlib_now_ns() - start) / 1e3;
+			samples[k - BENCH_WARMUP] = us;
 	}
 	free(params);
 	return (benchlib_median(samples, BENCH_CALLS));
@@ -861,7 +864,7 @@ bench_blocks(struct bench_result *res)
 		if (n < BENCH_DAEMONS)
 			continue;
 		wall_ratio[b] = rtt[0][b] / rtt[1][b];
-		/* A block shorter than a clock tick of CPU has no ratio. */
+		/* A block whose CPU time reads as none has no ratio. */
 		if (cpu[0][b] > 0 && cpu[1][b] > 0)
 			cpu_ratio[ncpu++] = cpu[0][b] / cpu[1][b];
 	}
