@@ -374,9 +374,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	fuzz_base = event_base_new();
 	FUZZ_CHECK(fuzz_base != NULL, "no event base");
-	builtin_register();
 	methods_init();
-	grid_methods_init();
+	builtin_register();
 	return (0);
 }
 
