@@ -14,6 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/param.h>
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -101,18 +102,21 @@ socket_send_buffer(struct bufferevent *bev, struct evbuffer *text,
 	struct iovec		 iov[SOCKET_SEND_IOVECS];
 	struct msghdr		 msg;
 	ssize_t			 sent;
+	size_t			 room;
 	int			 n, i;
 
 	if (evbuffer_add(text, "\n", 1) != 0)
 		return (-1);
 	if (eager && evbuffer_get_length(output) == 0 && fd >= 0 &&
 	    (bufferevent_get_enabled(bev) & EV_WRITE) != 0) {
-		n = evbuffer_peek(text, -1, NULL, vec, SOCKET_SEND_IOVECS);
+		n = evbuffer_peek(text, SOCKET_MAX_WRITE, NULL, vec,
+		    SOCKET_SEND_IOVECS);
 		if (n > SOCKET_SEND_IOVECS)
 			n = SOCKET_SEND_IOVECS;
-		for (i = 0; i < n; i++) {
+		for (i = 0, room = SOCKET_MAX_WRITE; i < n; i++) {
 			iov[i].iov_base = vec[i].iov_base;
-			iov[i].iov_len = vec[i].iov_len;
+			iov[i].iov_len = MIN(vec[i].iov_len, room);
+			room -= iov[i].iov_len;
 		}
 		memset(&msg, 0, sizeof msg);
 		msg.msg_iov = iov;

@@ -24,8 +24,12 @@
 struct bufferevent;
 struct evbuffer;
 
-/* The most a connection writes in one system call. */
-#define SOCKET_MAX_WRITE	(16 * 1024 * 1024)
+/*
+ * The most a connection writes in one system call: one turn of the loop
+ * copies no more, so that other connections wait a fraction of a
+ * millisecond, not the time to copy a long reply whole.
+ */
+#define SOCKET_MAX_WRITE	(1024 * 1024)
 
 /* The most pieces of a buffer written at once in its first write. */
 #define SOCKET_SEND_IOVECS	64
