@@ -188,8 +188,11 @@ cluster_call_done(struct fanout_reply *replies, size_t count, void *arg)
 	size_t			 i;
 
 	for (i = 0; i < count; i++) {
-		wait->replies[i].result = json_object_get(replies[i].result);
-		wait->replies[i].error = json_object_get(replies[i].error);
+		wait->replies[i] = replies[i];
+		json_object_get(replies[i].result);
+		json_object_get(replies[i].error);
+		/* The text is taken, not copied: the fan-out frees none. */
+		replies[i].text = NULL;
 	}
 	wait->done = 1;
 }
@@ -220,11 +223,14 @@ cluster_fanout_progress_cb(evutil_socket_t fd, short events, void *arg)
 	free(text);
 }
 
-/* Run one fan-out over clients and wait for every answer. */
+/*
+ * Run one fan-out over clients and wait for every answer, kept as text
+ * when text.
+ */
 static struct fanout_reply *
 cluster_fanout(struct cluster *cluster, struct client **clients,
     size_t count, const char *method, struct json_object **params,
-    double timeout)
+    double timeout, int text)
 {
 	struct cluster_wait	 wait;
 	struct event		*progress = NULL;
@@ -244,8 +250,12 @@ cluster_fanout(struct cluster *cluster, struct client **clients,
 		tv.tv_usec = 0;
 		event_add(progress, &tv);
 	}
-	fanout_call(cluster->base, clients, count, method, params, timeout,
-	    cluster_call_done, &wait);
+	if (text)
+		fanout_call_text(cluster->base, clients, count, method, params,
+		    timeout, cluster_call_done, &wait);
+	else
+		fanout_call(cluster->base, clients, count, method, params,
+		    timeout, cluster_call_done, &wait);
 	while (!wait.done)
 		event_base_loop(cluster->base, EVLOOP_ONCE);
 	if (progress != NULL) {
@@ -311,7 +321,7 @@ cluster_greet(struct cluster *cluster, const size_t *which, size_t count,
 		seconds = timeout;
 	params = xcalloc(nfresh + 1, sizeof *params);
 	replies = cluster_fanout(cluster, clients, nfresh, "get_time", params,
-	    seconds);
+	    seconds, 0);
 	free(params);
 	for (k = 0; k < nfresh; k++) {
 		i = which != NULL ? which[fresh[k]] : fresh[k];
@@ -335,13 +345,13 @@ out:
 
 /*
  * Call method on the nodes listed in which (all, in order, when which is
- * NULL), with params[k] (taken) for the k-th of them, all at once; return
- * their answers in the same order once every one has answered, failed or
- * timed out. The caller frees them with cluster_replies_free().
+ * NULL), with params[k] (taken) for the k-th of them, all at once, their
+ * answers kept as text when text; return the answers in the same order.
  */
-struct fanout_reply *
-cluster_call(struct cluster *cluster, const size_t *which, size_t count,
-    const char *method, struct json_object **params, double timeout)
+static struct fanout_reply *
+cluster_call_as(struct cluster *cluster, const size_t *which, size_t count,
+    const char *method, struct json_object **params, double timeout,
+    int text)
 {
 	struct fanout_reply	 *replies, *asked;
 	struct json_object	**errors, **left;
@@ -365,7 +375,8 @@ cluster_call(struct cluster *cluster, const size_t *which, size_t count,
 		clients[nleft] = cluster->client[i];
 		left[nleft++] = params[k];
 	}
-	asked = cluster_fanout(cluster, clients, nleft, method, left, timeout);
+	asked = cluster_fanout(cluster, clients, nleft, method, left, timeout,
+	    text);
 
 	replies = xcalloc(count + 1, sizeof *replies);
 	nleft = 0;
@@ -382,10 +393,24 @@ cluster_call(struct cluster *cluster, const size_t *which, size_t count,
 	return (replies);
 }
 
-/* Call method with the same params (taken) on every selected node. */
+/*
+ * Call method on the nodes listed in which (all, in order, when which is
+ * NULL), with params[k] (taken) for the k-th of them, all at once; return
+ * their answers in the same order once every one has answered, failed or
+ * timed out. The caller frees them with cluster_replies_free().
+ */
 struct fanout_reply *
-cluster_call_all(struct cluster *cluster, const char *method,
-    struct json_object *params, double timeout)
+cluster_call(struct cluster *cluster, const size_t *which, size_t count,
+    const char *method, struct json_object **params, double timeout)
+{
+	return (cluster_call_as(cluster, which, count, method, params, timeout,
+	    0));
+}
+
+/* Call method with the same params (taken) on every selected node. */
+static struct fanout_reply *
+cluster_call_all_as(struct cluster *cluster, const char *method,
+    struct json_object *params, double timeout, int text)
 {
 	struct json_object	**each;
 	struct fanout_reply	 *replies;
@@ -395,10 +420,29 @@ cluster_call_all(struct cluster *cluster, const char *method,
 	for (i = 0; i < cluster->count; i++)
 		each[i] = params != NULL ? json_object_get(params) : NULL;
 	json_object_put(params);
-	replies = cluster_call(cluster, NULL, cluster->count, method, each,
-	    timeout);
+	replies = cluster_call_as(cluster, NULL, cluster->count, method, each,
+	    timeout, text);
 	free(each);
 	return (replies);
+}
+
+/* Call method with the same params (taken) on every selected node. */
+struct fanout_reply *
+cluster_call_all(struct cluster *cluster, const char *method,
+    struct json_object *params, double timeout)
+{
+	return (cluster_call_all_as(cluster, method, params, timeout, 0));
+}
+
+/*
+ * The same, each answer kept as text (the reply's line and its result's
+ * span, checked by the scanner), not parsed: for long answers passed on.
+ */
+struct fanout_reply *
+cluster_call_all_text(struct cluster *cluster, const char *method,
+    struct json_object *params, double timeout)
+{
+	return (cluster_call_all_as(cluster, method, params, timeout, 1));
 }
 
 /* Free answers from cluster_call(). */
@@ -412,6 +456,7 @@ cluster_replies_free(struct fanout_reply *replies, size_t count)
 	for (i = 0; i < count; i++) {
 		json_object_put(replies[i].result);
 		json_object_put(replies[i].error);
+		free(replies[i].text);
 	}
 	free(replies);
 }

@@ -166,6 +166,8 @@ struct fanout_reply *cluster_call(struct cluster *, const size_t *, size_t,
 		    const char *, struct json_object **, double);
 struct fanout_reply *cluster_call_all(struct cluster *, const char *,
 		    struct json_object *, double);
+struct fanout_reply *cluster_call_all_text(struct cluster *, const char *,
+		    struct json_object *, double);
 void		 cluster_replies_free(struct fanout_reply *, size_t);
 void		 cluster_sleep(struct cluster *, double);
 void		 cluster_sleep_until(struct cluster *, double, const int *);

@@ -24,6 +24,7 @@
 #include "combine.h"
 #include "creamasctl.h"
 #include "jsonrpc.h"
+#include "jsonspan.h"
 #include "xmalloc.h"
 
 /*
@@ -90,6 +91,64 @@ query_json(struct cluster *cluster, const char *step, size_t i,
 		json_object_object_add(object, "error",
 		    json_object_new_string(cluster->failure[i]));
 	ctl_json_print(object);
+}
+
+/*
+ * The same for an answer kept as text: its result is written as it came,
+ * not parsed and written again.
+ */
+static void
+query_json_text(struct cluster *cluster, const char *step, size_t i,
+    struct fanout_reply *reply)
+{
+	struct json_object	*object;
+	const char		*head;
+	size_t			 length;
+
+	if (reply->text == NULL || cluster->failure[i] != NULL) {
+		query_json(cluster, step, i, reply);
+		return;
+	}
+	object = ctl_json_node(step, cluster->node[i], 1);
+	head = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	length = strlen(head);
+	fwrite(head, 1, length - 1, stdout);
+	fputs(",\"result\":", stdout);
+	fwrite(reply->text + reply->start, 1, reply->end - reply->start,
+	    stdout);
+	fputs("}\n", stdout);
+	fflush(stdout);
+	json_object_put(object);
+}
+
+/*
+ * Print the elements of an array kept as text a line each, as
+ * json_object_get_string() gives them (null as null): a string without
+ * escapes as it is written, anything else through the codec. Nothing if
+ * it is no array.
+ */
+static void
+query_print_lines(const char *text, size_t length)
+{
+	struct json_object	*value, *error;
+	size_t			 pos = 0, start, end;
+
+	while (jsonspan_next(text, length, &pos, &start, &end) == 1) {
+		if (text[start] == '"' &&
+		    memchr(text + start, '\\', end - start) == NULL) {
+			fwrite(text + start + 1, 1, end - start - 2, stdout);
+			putchar('\n');
+			continue;
+		}
+		if (rpc_parse_line(text + start, end - start, &value,
+		    &error) != 0) {
+			json_object_put(error);
+			continue;
+		}
+		puts(value != NULL ? json_object_get_string(value) : "null");
+		json_object_put(value);
+	}
 }
 
 /*
@@ -229,25 +288,19 @@ int
 cmd_agents(struct cluster *cluster, int argc, char **argv)
 {
 	struct fanout_reply	*replies;
-	struct json_object	*result;
-	size_t			 i, k;
+	size_t			 i;
 
 	query_no_arguments("agents", argc, argv);
-	replies = cluster_call_all(cluster, "get_agents", NULL,
+	/* The lists are long: kept as text, not parsed into objects. */
+	replies = cluster_call_all_text(cluster, "get_agents", NULL,
 	    cluster->options->timeout);
 	query_failures(cluster, "get_agents", replies);
 	for (i = 0; i < cluster->count; i++) {
-		if (cluster->options->json) {
-			query_json(cluster, "agents", i, &replies[i]);
-			continue;
-		}
-		result = replies[i].result;
-		if (replies[i].error != NULL ||
-		    !json_object_is_type(result, json_type_array))
-			continue;
-		for (k = 0; k < json_object_array_length(result); k++)
-			puts(json_object_get_string(
-			    json_object_array_get_idx(result, k)));
+		if (cluster->options->json)
+			query_json_text(cluster, "agents", i, &replies[i]);
+		else if (replies[i].text != NULL)
+			query_print_lines(replies[i].text + replies[i].start,
+			    replies[i].end - replies[i].start);
 	}
 	fflush(stdout);
 	cluster_replies_free(replies, cluster->count);

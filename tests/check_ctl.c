@@ -274,6 +274,28 @@ json_lines(const char *text)
 	return (lines);
 }
 
+/*
+ * Parse the JSON lines of a step that went well on every node: a line
+ * each, in node order, with the step's name and ok; a new array.
+ */
+static struct json_object *
+json_node_lines(const struct cluster *cluster, const char *text,
+    const char *step)
+{
+	struct json_object	*lines, *object;
+	size_t			 i;
+
+	lines = json_lines(text);
+	ck_assert_uint_eq(json_object_array_length(lines), cluster->count);
+	for (i = 0; i < cluster->count; i++) {
+		object = tl_index(lines, i);
+		ck_assert_str_eq(tl_string(object, "step"), step);
+		ck_assert_str_eq(tl_string(object, "node"), cluster->names[i]);
+		ck_assert(json_object_get_boolean(tl_member(object, "ok")));
+	}
+	return (lines);
+}
+
 /* Return the index of the node whose name a line starts with. */
 static size_t
 node_of_line(const struct cluster *cluster, const char *line)
@@ -522,6 +544,26 @@ START_TEST(test_lifecycle)
 	ck_assert_uint_eq(seen[0] + seen[1] + seen[2], 30);
 	tl_ctl_free(&run);
 
+	/* agents -j: a line per node, its answer passed on as written. */
+	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "agents",
+	    NULL);
+	tl_ctl_expect(&run, 0, "agents -j");
+	lines = json_node_lines(&cluster, run.out, "agents");
+	for (i = 0; i < 3; i++) {
+		object = tl_index(lines, i);
+		ck_assert_uint_eq(json_object_array_length(tl_member(object,
+		    "result")), 10);
+		for (k = 0; k < 10; k++) {
+			address = agent_address(&cluster, i, (int)k + 1);
+			ck_assert_str_eq(json_object_get_string(
+			    json_object_array_get_idx(tl_member(object,
+			    "result"), k)), address);
+			free(address);
+		}
+	}
+	json_object_put(lines);
+	tl_ctl_free(&run);
+
 	/* status for people: a line per node, with its pid and rounds. */
 	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "status", NULL);
 	tl_ctl_expect(&run, 0, "status");
@@ -746,13 +788,9 @@ START_TEST(test_stop_gone)
 
 	tl_ctl_run(&run, CTL_TIMEOUT, "-j", "-f", cluster.file, "stop", NULL);
 	tl_ctl_expect(&run, 0, "stop");
-	lines = json_lines(run.out);
-	ck_assert_uint_eq(json_object_array_length(lines), 3);
+	lines = json_node_lines(&cluster, run.out, "stop");
 	for (i = 0; i < 3; i++) {
 		object = tl_index(lines, i);
-		ck_assert_str_eq(tl_string(object, "step"), "stop");
-		ck_assert_str_eq(tl_string(object, "node"), cluster.names[i]);
-		ck_assert(json_object_get_boolean(tl_member(object, "ok")));
 		ck_assert(json_object_get_boolean(tl_member(object,
 		    "stopped")));
 		ck_assert_int_eq(json_object_get_boolean(tl_member(object,
