@@ -590,19 +590,23 @@ client_request_write(struct evbuffer *out, uint64_t id, const char *method,
     struct json_object *params, const char *params_text)
 {
 	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"method\":";
+	struct jsonfast_text	 text;
 
-	evbuffer_add(out, head, sizeof head - 1);
-	jsonfast_write_string(out, method, strlen(method));
+	jsonfast_text_init(&text);
+	jsonfast_text_add(&text, head, sizeof head - 1);
+	jsonfast_text_string(&text, method, strlen(method));
 	if (params != NULL || params_text != NULL) {
-		evbuffer_add(out, ",\"params\":", 10);
+		jsonfast_text_add(&text, ",\"params\":", 10);
 		if (params_text != NULL)
-			evbuffer_add(out, params_text, strlen(params_text));
+			jsonfast_text_add(&text, params_text,
+			    strlen(params_text));
 		else
-			jsonfast_write(out, params);
+			jsonfast_text_value(&text, params);
 	}
-	evbuffer_add(out, ",\"id\":", 6);
-	jsonfast_write_int(out, (int64_t)id);
-	evbuffer_add(out, "}", 1);
+	jsonfast_text_add(&text, ",\"id\":", 6);
+	jsonfast_text_int(&text, (int64_t)id);
+	jsonfast_text_add(&text, "}", 1);
+	jsonfast_text_send(&text, out);
 }
 
 /*

@@ -15,6 +15,7 @@
  */
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -22,6 +23,7 @@
 #include "jsonfast.h"
 #include "jsonrpc.h"
 #include "jsonspan.h"
+#include "xmalloc.h"
 
 /*
  * The plain JSON that daemons write to each other (agent calls and their
@@ -351,18 +353,19 @@ jsonfast_reply(const char *text, size_t length, size_t *pos, uint64_t *id,
 }
 
 /*
- * Read a request as a daemon's client writes one,
+ * Read, at *pos, a request as a daemon's client writes one,
  * {"jsonrpc":"2.0","method":"M","params":{...},"id":N} with plain
- * params, that is the whole of text: 0 with the span of M's bytes, the
- * params and N; -1, with nothing, for anything else. What json-c and
- * rpc_request_parse() make of such text is the same.
+ * params: 0 with the span of M's bytes, the params and N, the cursor
+ * after the request; -1, with nothing, for anything else. What json-c
+ * and rpc_request_parse() make of such a request is the same.
  */
 int
-jsonfast_request(const char *text, size_t length, size_t *method,
-    size_t *method_length, struct json_object **params, uint64_t *id)
+jsonfast_request(const char *text, size_t length, size_t *pos,
+    size_t *method, size_t *method_length, struct json_object **params,
+    uint64_t *id)
 {
 	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"method\":";
-	struct jsonfast		 f = { text, length, 0 };
+	struct jsonfast		 f = { text, length, *pos };
 
 	*params = NULL;
 	if (jsonfast_word(&f, head, sizeof head - 1) != 0 ||
@@ -374,12 +377,60 @@ jsonfast_request(const char *text, size_t length, size_t *method,
 	if (jsonfast_container(&f, JSONFAST_DEPTH, params) != 0)
 		return (-1);
 	if (jsonfast_word(&f, ",\"id\":", 6) != 0 || jsonfast_id(&f, id) != 0 ||
-	    jsonfast_word(&f, "}", 1) != 0 || f.pos != length) {
+	    jsonfast_word(&f, "}", 1) != 0) {
 		json_object_put(*params);
 		*params = NULL;
 		return (-1);
 	}
+	*pos = f.pos;
 	return (0);
+}
+
+/* Start a text, on the stack while it is short. */
+void
+jsonfast_text_init(struct jsonfast_text *text)
+{
+	text->data = text->stack;
+	text->length = 0;
+	text->size = sizeof text->stack;
+}
+
+/* Add bytes to a text. */
+void
+jsonfast_text_add(struct jsonfast_text *text, const char *bytes,
+    size_t length)
+{
+	size_t	 size = text->size;
+
+	if (length > text->size - text->length) {
+		while (length > size - text->length)
+			size *= 2;
+		if (text->data == text->stack) {
+			text->data = xmalloc(size);
+			memcpy(text->data, text->stack, text->length);
+		} else
+			text->data = xrealloc(text->data, size);
+		text->size = size;
+	}
+	memcpy(text->data + text->length, bytes, length);
+	text->length += length;
+}
+
+/* Let go of a text's memory. */
+void
+jsonfast_text_free(struct jsonfast_text *text)
+{
+	if (text->data != text->stack)
+		free(text->data);
+	jsonfast_text_init(text);
+}
+
+/* Move a text to the end of a buffer; the text is done with. */
+void
+jsonfast_text_send(struct jsonfast_text *text, struct evbuffer *out)
+{
+	evbuffer_add(out, text->data, text->length);
+	jsonfast_text_free(text);
 }
 
 /* Return 1 if a string needs no escapes in JSON, as json-c writes it. */
@@ -396,9 +447,9 @@ jsonfast_plain_string(const char *s, size_t length)
 	return (1);
 }
 
-/* Write an integer in decimal, as json-c does. */
+/* Add an integer in decimal, as json-c writes one. */
 void
-jsonfast_write_int(struct evbuffer *out, int64_t v)
+jsonfast_text_int(struct jsonfast_text *text, int64_t v)
 {
 	char		 digits[24];
 	size_t		 i = sizeof digits;
@@ -410,39 +461,40 @@ jsonfast_write_int(struct evbuffer *out, int64_t v)
 	} while (u > 0);
 	if (v < 0)
 		digits[--i] = '-';
-	evbuffer_add(out, digits + i, sizeof digits - i);
+	jsonfast_text_add(text, digits + i, sizeof digits - i);
 }
 
-/* Write a string as rpc_serialize() does: as it is if it needs no escapes. */
+/* Add a string as rpc_serialize() writes it, as it is if it can be. */
 void
-jsonfast_write_string(struct evbuffer *out, const char *s, size_t length)
+jsonfast_text_string(struct jsonfast_text *text, const char *s,
+    size_t length)
 {
 	struct json_object	*string;
-	const char		*text;
+	const char		*serialized;
 	size_t			 size;
 
 	if (jsonfast_plain_string(s, length)) {
-		evbuffer_add(out, "\"", 1);
-		evbuffer_add(out, s, length);
-		evbuffer_add(out, "\"", 1);
+		jsonfast_text_add(text, "\"", 1);
+		jsonfast_text_add(text, s, length);
+		jsonfast_text_add(text, "\"", 1);
 		return;
 	}
 	string = json_object_new_string_len(s, (int)length);
-	text = rpc_serialize(string, &size);
-	evbuffer_add(out, text, size);
+	serialized = rpc_serialize(string, &size);
+	jsonfast_text_add(text, serialized, size);
 	json_object_put(string);
 }
 
 /*
- * Write a value to out as rpc_serialize() would write it: objects,
- * arrays, integers, strings and literals here, without json-c's print
- * buffers; values json-c writes from data of their own (numbers kept as
- * they were read, fractions) by rpc_serialize().
+ * Add a value as rpc_serialize() would write it: objects, arrays,
+ * integers, strings and literals here, without json-c's print buffers;
+ * values json-c writes from data of their own (numbers kept as they
+ * were read, fractions) by rpc_serialize().
  */
 void
-jsonfast_write(struct evbuffer *out, struct json_object *value)
+jsonfast_text_value(struct jsonfast_text *text, struct json_object *value)
 {
-	const char	*text;
+	const char	*serialized;
 	size_t		 length;
 	int		 first = 1;
 
@@ -450,51 +502,62 @@ jsonfast_write(struct evbuffer *out, struct json_object *value)
 		goto other;
 	switch (json_object_get_type(value)) {
 	case json_type_null:
-		evbuffer_add(out, "null", 4);
+		jsonfast_text_add(text, "null", 4);
 		return;
 	case json_type_boolean:
 		if (json_object_get_boolean(value))
-			evbuffer_add(out, "true", 4);
+			jsonfast_text_add(text, "true", 4);
 		else
-			evbuffer_add(out, "false", 5);
+			jsonfast_text_add(text, "false", 5);
 		return;
 	case json_type_int:
 		/* INT64_MAX may stand for a larger unsigned one. */
 		if (json_object_get_int64(value) == INT64_MAX)
 			goto other;
-		jsonfast_write_int(out, json_object_get_int64(value));
+		jsonfast_text_int(text, json_object_get_int64(value));
 		return;
 	case json_type_string:
-		jsonfast_write_string(out, json_object_get_string(value),
+		jsonfast_text_string(text, json_object_get_string(value),
 		    (size_t)json_object_get_string_len(value));
 		return;
 	case json_type_object:
-		evbuffer_add(out, "{", 1);
+		jsonfast_text_add(text, "{", 1);
 		json_object_object_foreach(value, key, member) {
 			if (!first)
-				evbuffer_add(out, ",", 1);
+				jsonfast_text_add(text, ",", 1);
 			first = 0;
-			jsonfast_write_string(out, key, strlen(key));
-			evbuffer_add(out, ":", 1);
-			jsonfast_write(out, member);
+			jsonfast_text_string(text, key, strlen(key));
+			jsonfast_text_add(text, ":", 1);
+			jsonfast_text_value(text, member);
 		}
-		evbuffer_add(out, "}", 1);
+		jsonfast_text_add(text, "}", 1);
 		return;
 	case json_type_array:
-		evbuffer_add(out, "[", 1);
+		jsonfast_text_add(text, "[", 1);
 		for (length = 0; length < json_object_array_length(value);
 		    length++) {
 			if (length > 0)
-				evbuffer_add(out, ",", 1);
-			jsonfast_write(out, json_object_array_get_idx(value,
-			    length));
+				jsonfast_text_add(text, ",", 1);
+			jsonfast_text_value(text,
+			    json_object_array_get_idx(value, length));
 		}
-		evbuffer_add(out, "]", 1);
+		jsonfast_text_add(text, "]", 1);
 		return;
 	default:
 		break;
 	}
 other:
-	text = rpc_serialize(value, &length);
-	evbuffer_add(out, text, length);
+	serialized = rpc_serialize(value, &length);
+	jsonfast_text_add(text, serialized, length);
+}
+
+/* Write a value to out as rpc_serialize() would write it. */
+void
+jsonfast_write(struct evbuffer *out, struct json_object *value)
+{
+	struct jsonfast_text	 text;
+
+	jsonfast_text_init(&text);
+	jsonfast_text_value(&text, value);
+	jsonfast_text_send(&text, out);
 }

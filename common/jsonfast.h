@@ -24,13 +24,29 @@
 
 struct evbuffer;
 
+/* Text being written, on the stack while it is short. */
+struct jsonfast_text {
+	char	*data;
+	size_t	 length;
+	size_t	 size;
+	char	 stack[512];
+};
+
 int		 jsonfast_parse(const char *, size_t, struct json_object **);
 int		 jsonfast_reply(const char *, size_t, size_t *, uint64_t *,
 		    struct json_object **);
 int		 jsonfast_request(const char *, size_t, size_t *, size_t *,
-		    struct json_object **, uint64_t *);
+		    size_t *, struct json_object **, uint64_t *);
+void		 jsonfast_text_init(struct jsonfast_text *);
+void		 jsonfast_text_add(struct jsonfast_text *, const char *,
+		    size_t);
+void		 jsonfast_text_int(struct jsonfast_text *, int64_t);
+void		 jsonfast_text_string(struct jsonfast_text *, const char *,
+		    size_t);
+void		 jsonfast_text_value(struct jsonfast_text *,
+		    struct json_object *);
+void		 jsonfast_text_send(struct jsonfast_text *, struct evbuffer *);
+void		 jsonfast_text_free(struct jsonfast_text *);
 void		 jsonfast_write(struct evbuffer *, struct json_object *);
-void		 jsonfast_write_int(struct evbuffer *, int64_t);
-void		 jsonfast_write_string(struct evbuffer *, const char *, size_t);
 
 #endif

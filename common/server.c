@@ -383,15 +383,19 @@ server_response_write(struct evbuffer *out, struct server_request *request,
     struct json_object *result, struct evbuffer *buffer)
 {
 	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"result\":";
+	struct jsonfast_text	 text;
 
-	evbuffer_add(out, head, sizeof head - 1);
-	if (buffer != NULL)
+	jsonfast_text_init(&text);
+	jsonfast_text_add(&text, head, sizeof head - 1);
+	if (buffer != NULL) {
+		jsonfast_text_send(&text, out);
 		evbuffer_add_buffer(out, buffer);
-	else
-		jsonfast_write(out, result);
-	evbuffer_add(out, ",\"id\":", 6);
-	jsonfast_write(out, request->id);
-	evbuffer_add(out, "}", 1);
+	} else
+		jsonfast_text_value(&text, result);
+	jsonfast_text_add(&text, ",\"id\":", 6);
+	jsonfast_text_value(&text, request->id);
+	jsonfast_text_add(&text, "}", 1);
+	jsonfast_text_send(&text, out);
 }
 
 /*
@@ -633,25 +637,31 @@ server_handle_one(struct server_conn *conn, struct server_batch *batch,
 }
 
 /*
- * Take a request as a daemon writes one (see jsonfast_request()) without
- * building its object: its params are read, its method and id kept with
- * it, and it is handed out as the parsed request would be, its parts
- * held until the dispatcher returns even if it answers at once. Return
- * 0 if it was taken, -1 to leave it to the parser.
+ * Take a request as a daemon writes one (see jsonfast_request()) at *pos
+ * without building its object: its params are read, its method and id
+ * kept with it, and it is handed out as the parsed request would be, its
+ * parts held until the dispatcher returns even if it answers at once.
+ * Return 0 with *pos after it if it was taken; -1 to leave it to the
+ * parser, also if it is not all of text when whole is set.
  */
 static int
 server_take_plain(struct server_conn *conn, struct server_batch *batch,
-    const char *text, size_t length)
+    const char *text, size_t length, size_t *pos, int whole)
 {
 	struct server_request	*request;
 	struct rpc_request	 parsed;
 	struct json_object	*params, *method, *id;
-	size_t			 start, method_length;
+	size_t			 start, method_length, end = *pos;
 	uint64_t		 number;
 
-	if (jsonfast_request(text, length, &start, &method_length, &params,
-	    &number) != 0)
+	if (jsonfast_request(text, length, &end, &start, &method_length,
+	    &params, &number) != 0)
 		return (-1);
+	if (whole && end != length) {
+		json_object_put(params);
+		return (-1);
+	}
+	*pos = end;
 	method = json_object_new_string_len(text + start, (int)method_length);
 	id = json_object_new_int64((int64_t)number);
 	request = server_request_new(conn, batch, params);
@@ -665,6 +675,36 @@ server_take_plain(struct server_conn *conn, struct server_batch *batch,
 	json_object_put(params);
 	json_object_put(method);
 	json_object_put(id);
+	return (0);
+}
+
+/*
+ * Take the batch's next request, after the first, when it is one as a
+ * daemon writes it: the batch was checked already, so its end is where
+ * the request read ends, and the line need not be scanned for it again.
+ * Return 0 if it was taken, -1 to leave it to the scanner and parser.
+ */
+static int
+server_batch_take_plain(struct server_conn *conn, struct server_batch *batch)
+{
+	size_t	 pos = batch->pos;
+
+	if (pos == 0)
+		return (-1);
+	while (pos < batch->length && (batch->line[pos] == ' ' ||
+	    batch->line[pos] == '\t' || batch->line[pos] == '\n' ||
+	    batch->line[pos] == '\r'))
+		pos++;
+	if (pos >= batch->length || batch->line[pos] != ',')
+		return (-1);
+	for (pos++; pos < batch->length && (batch->line[pos] == ' ' ||
+	    batch->line[pos] == '\t' || batch->line[pos] == '\n' ||
+	    batch->line[pos] == '\r'); pos++)
+		;
+	if (server_take_plain(conn, batch, batch->line, batch->length, &pos,
+	    0) != 0)
+		return (-1);
+	batch->pos = pos;
 	return (0);
 }
 
@@ -715,7 +755,7 @@ server_batch_feed_one(struct server_conn *conn, struct server_batch *batch)
 {
 	struct server_request	*request;
 	struct json_object	*value, *error;
-	size_t			 start, end;
+	size_t			 start, end, pos;
 
 	if (batch->checking)
 		return (server_batch_check_one(conn, batch));
@@ -726,11 +766,13 @@ server_batch_feed_one(struct server_conn *conn, struct server_batch *batch)
 		    batch->array, batch->next++));
 		return (1);
 	}
+	if (server_batch_take_plain(conn, batch) == 0)
+		return (1);
 	if (jsonspan_next(batch->line, batch->length, &batch->pos, &start,
 	    &end) != 1)
 		return (0);
-	if (server_take_plain(conn, batch, batch->line + start,
-	    end - start) == 0)
+	pos = start;
+	if (server_take_plain(conn, batch, batch->line, end, &pos, 1) == 0)
 		return (1);
 	if (rpc_parse_line(batch->line + start, end - start, &value,
 	    &error) != 0) {
@@ -855,8 +897,9 @@ server_handle_line(struct server_conn *conn, char *line, size_t length,
 		server_batch_start(conn, line, length, mapped);
 		return;
 	}
-	if (server_take_plain(conn, NULL, line, length) == 0) {
-		free(line);
+	i = 0;
+	if (server_take_plain(conn, NULL, line, length, &i, 1) == 0) {
+		linebuf_free_line(line, mapped);
 		return;
 	}
 	rc = rpc_parse_line(line, length, &value, &error);

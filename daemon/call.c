@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "creamasd.h"
+#include "jsonfast.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -209,7 +210,9 @@ call_start(struct cr_agent *caller, const char *address, const char *method,
 {
 	struct agent_call	*call;
 	struct addr		 target;
-	char			*cause, *name, *text;
+	struct jsonfast_text	 text;
+	char			*cause, *name;
+	size_t			 length;
 
 	if (addr_parse(address, &target, &cause) != 0) {
 		log_debug("%s: %s", __func__, cause);
@@ -249,18 +252,26 @@ call_start(struct cr_agent *caller, const char *address, const char *method,
 		return (0);
 	}
 	/* An agent's calls go out with the others of this turn, as text. */
-	xasprintf(&name, "agent.%s", method);
-	if (params == NULL)
-		xasprintf(&text, "{\"agent\":%ld}", target.agent);
-	else {
+	length = strlen(method);
+	name = xmalloc(length + 7);
+	memcpy(name, "agent.", 6);
+	memcpy(name + 6, method, length + 1);
+	jsonfast_text_init(&text);
+	if (params == NULL) {
+		jsonfast_text_add(&text, "{\"agent\":", 9);
+		jsonfast_text_int(&text, target.agent);
+		jsonfast_text_add(&text, "}", 2);
+	} else {
 		json_object_object_add(params, "agent",
 		    json_object_new_int64(target.agent));
-		text = xstrdup(rpc_serialize(params, NULL));
+		jsonfast_text_value(&text, params);
+		jsonfast_text_add(&text, "", 1);
 		json_object_put(params);
 	}
-	client_call_batched(call_peer(target.host, target.port), name, text,
-	    env->config->limits.call_timeout, call_remote_done, call);
-	free(text);
+	client_call_batched(call_peer(target.host, target.port), name,
+	    text.data, env->config->limits.call_timeout, call_remote_done,
+	    call);
+	jsonfast_text_free(&text);
 	free(name);
 	return (0);
 }

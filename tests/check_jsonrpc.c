@@ -1104,8 +1104,10 @@ START_TEST(test_plain_request_reply)
 	size_t			 method, method_length, pos, i;
 	uint64_t		 id;
 
-	ck_assert_int_eq(jsonfast_request(line, strlen(line), &method,
+	pos = 0;
+	ck_assert_int_eq(jsonfast_request(line, strlen(line), &pos, &method,
 	    &method_length, &params, &id), 0);
+	ck_assert_uint_eq(pos, strlen(line));
 	ck_assert_int_eq(parse(line, &value, &error), 0);
 	ck_assert_int_eq(rpc_request_parse(value, &parsed, &error), 0);
 	ck_assert_uint_eq(method_length, strlen(parsed.method));
@@ -1115,11 +1117,15 @@ START_TEST(test_plain_request_reply)
 	json_object_put(params);
 	json_object_put(value);
 	for (i = 0; i < sizeof requests_left / sizeof requests_left[0]; i++) {
+		pos = 0;
 		params = (struct json_object *)&i;	/* must be reset */
-		ck_assert_msg(jsonfast_request(requests_left[i],
-		    strlen(requests_left[i]), &method, &method_length, &params,
-		    &id) == -1, "%s was taken", requests_left[i]);
-		ck_assert_ptr_null(params);
+		if (jsonfast_request(requests_left[i], strlen(requests_left[i]),
+		    &pos, &method, &method_length, &params, &id) == 0) {
+			ck_assert_msg(pos < strlen(requests_left[i]),
+			    "%s was taken", requests_left[i]);
+			json_object_put(params);
+		} else
+			ck_assert_ptr_null(params);
 	}
 
 	line = "[{\"jsonrpc\":\"2.0\",\"result\":{\"pong\":7},\"id\":3},"

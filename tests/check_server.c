@@ -88,6 +88,7 @@ struct harness {
 	unsigned		 open_max;
 	size_t			 produced;	/* bytes of "big" replies */
 	size_t			 biggest;	/* longest "big" reply line */
+	char			*after;		/* what "after" read late */
 	struct later		*laters[LATER_MAX];
 };
 
@@ -255,7 +256,8 @@ harness_big(struct harness *h, struct server_request *request,
 /*
  * The test dispatcher: echo (params back), add (a + b), later (value
  * after delay seconds), hold (never, until the test ends), big (a long
- * string), peer (the connection's peer address).
+ * string), peer (the connection's peer address), after (true, then its
+ * method and its parameter v read once it has answered).
  */
 static void
 harness_dispatch(struct server_request *request,
@@ -295,6 +297,11 @@ harness_dispatch(struct server_request *request,
 	else if (strcmp(rpc->method, "peer") == 0) {
 		harness_reply(h, request, json_object_new_string(
 		    server_request_peer(request)), NULL);
+	} else if (strcmp(rpc->method, "after") == 0) {
+		harness_reply(h, request, json_object_new_boolean(1), NULL);
+		free(h->after);
+		xasprintf(&h->after, "%s %s", rpc->method,
+		    json_object_get_string(rpc_param(rpc->params, "v")));
 	} else {
 		harness_reply(h, request, NULL, rpc_error_newf(
 		    RPC_METHOD_NOT_FOUND, NULL, "no method '%s'",
@@ -342,6 +349,8 @@ harness_stop(struct harness *h)
 		harness_reply(h, later->request, later->result, NULL);
 		free(later);
 	}
+	free(h->after);
+	h->after = NULL;
 	event_base_free(h->base);
 }
 
@@ -969,6 +978,63 @@ START_TEST(test_batch_mixed)
 	/* Nothing else comes. */
 	harness_run(&h, NULL, NULL, 0.3);
 	ck_assert_uint_eq(raw.count, 1);
+	raw_close(&raw);
+	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * Requests as daemons write them (read without their objects) get what
+ * any other gets: in a line of their own, a long one among them, and in
+ * a batch beside others; their method and params stay valid until the
+ * dispatcher returns, though it answered at once.
+ */
+START_TEST(test_plain_requests)
+{
+	struct harness		 h;
+	struct raw		 raw;
+	struct json_object	*reply;
+	char			*value, *line, *expected;
+	size_t			 length = 100 * 1024;
+
+	harness_start(&h, NULL);
+	raw_open(&h, &raw);
+	value = xmalloc(length + 1);
+	memset(value, 'v', length);
+	value[length] = '\0';
+	xasprintf(&line, "{\"jsonrpc\":\"2.0\",\"method\":\"after\","
+	    "\"params\":{\"v\":\"%s\"},\"id\":5}\n", value);
+	raw_send(&raw, line);
+	free(line);
+	ck_assert(raw_wait_lines(&raw, 1, 5));
+	ck_assert_str_eq(raw.lines[0], "{\"jsonrpc\":\"2.0\",\"result\":true,"
+	    "\"id\":5}");
+	xasprintf(&expected, "after %s", value);
+	ck_assert_msg(h.after != NULL && strcmp(h.after, expected) == 0,
+	    "after read %.40s", h.after != NULL ? h.after : "(nothing)");
+	free(expected);
+	free(value);
+
+	raw_send(&raw, "["
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":{\"agent\":3,"
+	    "\"s\":[true,null,\"t\"]},\"id\":1},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"after\","
+	    "\"params\":{\"v\":\"b\"},\"id\":2}, "
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":{\"a\":1,"
+	    "\"a\":2},\"id\":3},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":{\"a\":1,"
+	    "\"b\":2},\"id\":4}"
+	    "]\n");
+	ck_assert(raw_wait_lines(&raw, 2, 5));
+	ck_assert_str_eq(h.after, "after b");
+	reply = raw_line(&raw, 1);
+	ck_assert_uint_eq(json_object_array_length(reply), 4);
+	check_result(batch_find(reply, "1", 0), "1",
+	    "{\"agent\":3,\"s\":[true,null,\"t\"]}");
+	check_result(batch_find(reply, "2", 0), "2", "true");
+	check_result(batch_find(reply, "3", 0), "3", "{\"a\":2}");
+	check_result(batch_find(reply, "4", 0), "4", "3");
+	json_object_put(reply);
 	raw_close(&raw);
 	harness_stop(&h);
 }
@@ -2076,6 +2142,7 @@ suite_server(void)
 	tcase_add_test(tc, test_client_batched);
 	tcase_add_test(tc, test_raw_pipelined);
 	tcase_add_test(tc, test_batch_mixed);
+	tcase_add_test(tc, test_plain_requests);
 	tcase_add_test(tc, test_batch_notifications);
 	tcase_add_test(tc, test_batch_empty);
 	tcase_add_test(tc, test_notifications);

@@ -321,6 +321,32 @@ fuzz_fast(const char *line, size_t length)
 }
 
 /*
+ * Check that a request jsonfast_request() read from all of a line is
+ * what the parser and rpc_request_parse() read.
+ */
+static void
+fuzz_plain_request(const char *line, size_t length, size_t method,
+    size_t method_length, struct json_object *params, uint64_t id)
+{
+	struct json_object	*value, *error;
+	struct rpc_request	 parsed;
+
+	FUZZ_CHECK(rpc_parse_line(line, length, &value, &error) == 0,
+	    "a plain request the parser refuses");
+	FUZZ_CHECK(rpc_request_parse(value, &parsed, &error) == 0,
+	    "a plain request refused: %s", rpc_error_message(error));
+	FUZZ_CHECK(strlen(parsed.method) == method_length &&
+	    memcmp(parsed.method, line + method, method_length) == 0,
+	    "a plain request's method read otherwise");
+	FUZZ_CHECK(json_object_equal(params, parsed.params),
+	    "a plain request's params read otherwise");
+	FUZZ_CHECK(json_object_is_type(parsed.id, json_type_int) &&
+	    json_object_get_int64(parsed.id) == (int64_t)id,
+	    "a plain request's id read otherwise");
+	json_object_put(value);
+}
+
+/*
  * Check that a request or a reply that jsonfast_request() or
  * jsonfast_reply() takes is the one the parser reads from the line.
  */
@@ -328,27 +354,17 @@ static void
 fuzz_plain(const char *line, size_t length)
 {
 	struct json_object	*params, *value, *error, *member;
-	struct rpc_request	 parsed;
 	size_t			 method, method_length, pos = 0;
 	uint64_t		 id;
 
-	if (jsonfast_request(line, length, &method, &method_length, &params,
-	    &id) == 0) {
-		FUZZ_CHECK(rpc_parse_line(line, length, &value, &error) == 0,
-		    "a plain request the parser refuses");
-		FUZZ_CHECK(rpc_request_parse(value, &parsed, &error) == 0,
-		    "a plain request refused: %s", rpc_error_message(error));
-		FUZZ_CHECK(strlen(parsed.method) == method_length &&
-		    memcmp(parsed.method, line + method, method_length) == 0,
-		    "a plain request's method read otherwise");
-		FUZZ_CHECK(json_object_equal(params, parsed.params),
-		    "a plain request's params read otherwise");
-		FUZZ_CHECK(json_object_is_type(parsed.id, json_type_int) &&
-		    json_object_get_int64(parsed.id) == (int64_t)id,
-		    "a plain request's id read otherwise");
+	if (jsonfast_request(line, length, &pos, &method, &method_length,
+	    &params, &id) == 0) {
+		if (pos == length)
+			fuzz_plain_request(line, length, method, method_length,
+			    params, id);
 		json_object_put(params);
-		json_object_put(value);
 	}
+	pos = 0;
 	if (jsonfast_reply(line, length, &pos, &id, &params) == 0) {
 		if (pos == length) {
 			FUZZ_CHECK(rpc_parse_line(line, length, &value,
