@@ -201,13 +201,52 @@ fanout_concat(const struct fanout_reply *replies, size_t count)
 	return (all);
 }
 
+/* Let go of a reply's text that a buffer held by reference. */
+static void
+fanout_text_free(const void *data, size_t length, void *text)
+{
+	(void)data;
+	(void)length;
+	free(text);
+}
+
+/*
+ * Append the elements of the array at [start, end) of a reply's text
+ * (its result, or a span within it) to out by reference, after a comma
+ * when *written says elements went out before: out takes the text, and
+ * the reply holds it no more (its bytes stay where they are until out
+ * lets go). Return 1, doing nothing, if there is no such array; -1 if
+ * memory ran out; else 0.
+ */
+int
+fanout_splice_text(struct evbuffer *out, struct fanout_reply *reply,
+    size_t start, size_t end, int *written)
+{
+	size_t	 first, last;
+
+	if (reply->text == NULL || end == 0 ||
+	    jsonspan_inside(reply->text, start, end, &first, &last) != 0)
+		return (1);
+	if (first == last)
+		return (0);
+	if (*written && evbuffer_add(out, ",", 1) != 0)
+		return (-1);
+	if (evbuffer_add_reference(out, reply->text + first, last - first,
+	    fanout_text_free, reply->text) != 0)
+		return (-1);
+	reply->text = NULL;
+	*written = 1;
+	return (0);
+}
+
 /*
  * Join the array results kept as text, in peer order, into one array's
- * text, without parsing them; what is not an array is left out, as
- * fanout_concat() does. NULL if memory ran out.
+ * text, without parsing or copying them (the buffer takes their texts);
+ * what is not an array is left out, as fanout_concat() does. NULL if
+ * memory ran out.
  */
 struct evbuffer *
-fanout_splice(const struct fanout_reply *replies, size_t count)
+fanout_splice(struct fanout_reply *replies, size_t count)
 {
 	struct evbuffer	*all;
 	size_t		 i;
@@ -217,10 +256,8 @@ fanout_splice(const struct fanout_reply *replies, size_t count)
 		return (NULL);
 	failed |= evbuffer_add(all, "[", 1);
 	for (i = 0; i < count; i++) {
-		if (replies[i].text != NULL && replies[i].end > 0 &&
-		    jsonspan_splice(all, replies[i].text, replies[i].start,
-		    replies[i].end, &written) != 0 &&
-		    replies[i].text[replies[i].start] == '[')
+		if (fanout_splice_text(all, &replies[i], replies[i].start,
+		    replies[i].end, &written) < 0)
 			failed = 1;
 	}
 	failed |= evbuffer_add(all, "]", 1);

@@ -55,7 +55,9 @@ void	fanout_call_text(struct event_base *, struct client **, size_t,
 	    const char *, struct json_object **, double, fanout_done_cb,
 	    void *);
 struct json_object *fanout_concat(const struct fanout_reply *, size_t);
-struct evbuffer *fanout_splice(const struct fanout_reply *, size_t);
+struct evbuffer *fanout_splice(struct fanout_reply *, size_t);
+int	fanout_splice_text(struct evbuffer *, struct fanout_reply *, size_t,
+	    size_t, int *);
 size_t	fanout_failures(const struct fanout_reply *, size_t);
 
 #endif

@@ -601,6 +601,26 @@ jsonspan_next(const char *text, size_t length, size_t *pos, size_t *start,
 }
 
 /*
+ * Find the elements of the array text[start, end) (checked before): the
+ * span [*first, *last) between its brackets, whitespace left out. Return
+ * -1 if the span is no array.
+ */
+int
+jsonspan_inside(const char *text, size_t start, size_t end, size_t *first,
+    size_t *last)
+{
+	if (end - start < 2 || text[start] != '[' || text[end - 1] != ']')
+		return (-1);
+	*first = jsonspan_skip(text, end - 1, start + 1);
+	*last = end - 1;
+	while (*last > *first && (text[*last - 1] == ' ' ||
+	    text[*last - 1] == '\t' || text[*last - 1] == '\n' ||
+	    text[*last - 1] == '\r'))
+		(*last)--;
+	return (0);
+}
+
+/*
  * Append the elements of the array text[start, end) (checked before) to
  * out, after a comma when *written says elements went out before: a
  * master joins its slaves' result arrays so, as text, between the "["
@@ -613,14 +633,8 @@ jsonspan_splice(struct evbuffer *out, const char *text, size_t start,
 {
 	size_t	 first, last;
 
-	if (end - start < 2 || text[start] != '[' || text[end - 1] != ']')
+	if (jsonspan_inside(text, start, end, &first, &last) != 0)
 		return (-1);
-	first = jsonspan_skip(text, end - 1, start + 1);
-	last = end - 1;
-	while (last > first && (text[last - 1] == ' ' ||
-	    text[last - 1] == '\t' || text[last - 1] == '\n' ||
-	    text[last - 1] == '\r'))
-		last--;
 	if (first == last)
 		return (0);
 	if (*written && evbuffer_add(out, ",", 1) != 0)

@@ -43,6 +43,7 @@ int	jsonspan_find(const char *, size_t, const char *, size_t *,
 	    size_t *);
 int	jsonspan_result(const char *, size_t, size_t *, size_t *);
 int	jsonspan_next(const char *, size_t, size_t *, size_t *, size_t *);
+int	jsonspan_inside(const char *, size_t, size_t, size_t *, size_t *);
 int	jsonspan_splice(struct evbuffer *, const char *, size_t, size_t,
 	    int *);
 

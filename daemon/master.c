@@ -673,7 +673,8 @@ master_trigger_parse(struct fanout_reply *reply, struct evbuffer *list,
 	rest = evbuffer_new();
 	if (jsonspan_find(text, length, "results", &start, &end) == 0) {
 		if (list != NULL)
-			jsonspan_splice(list, text, start, end, written);
+			fanout_splice_text(list, reply, reply->start + start,
+			    reply->start + end, written);
 		evbuffer_add(rest, text, start);
 		evbuffer_add(rest, "null", 4);
 		evbuffer_add(rest, text + end, length - end);
