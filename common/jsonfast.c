@@ -35,7 +35,10 @@
  * escapes, text that is not UTF-8). Anything else (a fraction, an
  * escape, a repeated key, deep nesting, a syntax error) is left to the
  * tokener, so what a line means and every error it gets stay the
- * tokener's.
+ * tokener's. A request or a line of replies as daemons write them is
+ * read in parts, without the objects around its params or results. The
+ * other way, plain values are written as text without json-c's print
+ * buffers, the same text rpc_serialize() writes; the rest by it.
  */
 
 #define JSONFAST_DEPTH		16	/* deeper is the tokener's */
