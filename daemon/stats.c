@@ -66,14 +66,23 @@ stats_round_done(uint64_t elapsed_us, uint64_t failed)
 	}
 }
 
-/* Return 1 if a method name is one to count by itself. */
+/*
+ * Return 1 if a method name is one to count by itself: 1 to
+ * STATS_METHOD_LENGTH of a-z, 0-9, "_" and "." (checked byte by byte,
+ * which costs less than strspn() with so many bytes to accept).
+ */
 static int
 stats_method_name_ok(const char *name)
 {
-	size_t	 length = strlen(name);
+	size_t	 length;
+	char	 c;
 
-	return (length > 0 && length <= STATS_METHOD_LENGTH &&
-	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.") == length);
+	for (length = 0; (c = name[length]) != '\0'; length++) {
+		if (length == STATS_METHOD_LENGTH || !((c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.'))
+			return (0);
+	}
+	return (length > 0);
 }
 
 /* A request for method name came in: count it. */

@@ -934,6 +934,39 @@ START_TEST(test_status)
 }
 END_TEST
 
+/*
+ * status counts requests by method when the name is 1 to 48 of a-z, 0-9,
+ * "_" and "."; every other name counts as "(other)".
+ */
+START_TEST(test_status_requests)
+{
+	static const char	*counted = "abcdefghijklmnopqrstuvwxyz_."
+	    "01234567890123456789";
+	static const char *const others[] = {
+		"Is_ready", "is-ready", "abcdefghijklmnopqrstuvwxyz_.0123456789"
+		    "01234567890", "", "\u00e9t\u00e9",
+	};
+	struct json_object	*status, *requests;
+	size_t			 i;
+
+	ck_assert_uint_eq(strlen(counted), 48);
+	json_object_put(tl_ok(client, "is_ready", "{}"));
+	json_object_put(tl_ok(client, "is_ready", "{}"));
+	json_object_put(tl_err(client, E_METHOD_NOT_FOUND, counted, "{}"));
+	for (i = 0; i < sizeof others / sizeof others[0]; i++)
+		json_object_put(tl_err(client, E_METHOD_NOT_FOUND, others[i],
+		    "{}"));
+	status = tl_ok(client, "status", "{}");
+	requests = tl_member(status, "requests");
+	ck_assert_int_eq(tl_int(requests, "is_ready"), 2);
+	ck_assert_int_eq(tl_int(requests, counted), 1);
+	ck_assert_int_eq(tl_int(requests, "(other)"),
+	    (int64_t)(sizeof others / sizeof others[0]));
+	ck_assert_int_eq(tl_int(requests, "status"), 1);
+	json_object_put(status);
+}
+END_TEST
+
 /* An unknown agent type is -32011 naming it; no agent is made. */
 START_TEST(test_unknown_type)
 {
@@ -1329,6 +1362,7 @@ suite_slave(void)
 	tcase_add_test(tc, test_host_manager);
 	tcase_add_test(tc, test_trigger_act);
 	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_status_requests);
 	tcase_add_test(tc, test_unknown_type);
 	tcase_add_test(tc, test_agent_not_found);
 	tcase_add_test(tc, test_agent_not_found_data);
