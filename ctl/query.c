@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "addr.h"
 #include "combine.h"
 #include "creamasctl.h"
@@ -94,32 +96,38 @@ query_json(struct cluster *cluster, const char *step, size_t i,
 }
 
 /*
- * The same for an answer kept as text: its result is written as it came,
- * not parsed and written again.
+ * Print an object (taken) as a JSON line with one more member, name,
+ * whose value is text[0, length) written as it is: a long answer is
+ * passed on as it came, not parsed and written again.
  */
+static void
+query_print_with_text(struct json_object *object, const char *name,
+    const char *text, size_t length)
+{
+	const char	*head;
+
+	head = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	fwrite(head, 1, strlen(head) - 1, stdout);
+	printf("%s\"%s\":", json_object_object_length(object) > 0 ? "," : "",
+	    name);
+	fwrite(text, 1, length, stdout);
+	fputs("}\n", stdout);
+	fflush(stdout);
+	json_object_put(object);
+}
+
+/* The same as query_json() for an answer kept as text. */
 static void
 query_json_text(struct cluster *cluster, const char *step, size_t i,
     struct fanout_reply *reply)
 {
-	struct json_object	*object;
-	const char		*head;
-	size_t			 length;
-
 	if (reply->text == NULL || cluster->failure[i] != NULL) {
 		query_json(cluster, step, i, reply);
 		return;
 	}
-	object = ctl_json_node(step, cluster->node[i], 1);
-	head = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	length = strlen(head);
-	fwrite(head, 1, length - 1, stdout);
-	fputs(",\"result\":", stdout);
-	fwrite(reply->text + reply->start, 1, reply->end - reply->start,
-	    stdout);
-	fputs("}\n", stdout);
-	fflush(stdout);
-	json_object_put(object);
+	query_print_with_text(ctl_json_node(step, cluster->node[i], 1),
+	    "result", reply->text + reply->start, reply->end - reply->start);
 }
 
 /*
@@ -351,6 +359,19 @@ query_combine_rule(struct cluster *cluster, const char *method, char **key)
 	return (rule == CR_COMBINE_CUSTOM ? -1 : rule);
 }
 
+/* Start the JSON line of answers combined by rule: {step, combine}. */
+static struct json_object *
+query_combined_head(int rule)
+{
+	struct json_object	*object;
+
+	object = json_object_new_object();
+	json_object_object_add(object, "step", json_object_new_string("call"));
+	json_object_object_add(object, "combine",
+	    json_object_new_string(combine_name(rule)));
+	return (object);
+}
+
 /*
  * Print the nodes' answers combined by a declared rule, a line; with
  * --json an object {step, combine, result}. Returns -1 if the answers
@@ -371,11 +392,7 @@ query_print_combined(struct cluster *cluster, const char *method, int rule,
 		return (-1);
 	}
 	if (cluster->options->json) {
-		object = json_object_new_object();
-		json_object_object_add(object, "step",
-		    json_object_new_string("call"));
-		json_object_object_add(object, "combine",
-		    json_object_new_string(combine_name(rule)));
+		object = query_combined_head(rule);
 		json_object_object_add(object, "result", combined);
 		ctl_json_print(object);
 		return (0);
@@ -385,6 +402,60 @@ query_print_combined(struct cluster *cluster, const char *method, int rule,
 	fflush(stdout);
 	json_object_put(combined);
 	return (0);
+}
+
+/*
+ * Parse the answers kept as text into values, for a rule that needs
+ * them; an answer the codec refuses fails its node.
+ */
+static void
+query_parse_texts(struct cluster *cluster, const char *method,
+    struct fanout_reply *replies)
+{
+	struct json_object	*error;
+	size_t			 i;
+	char			*text;
+
+	for (i = 0; i < cluster->count; i++) {
+		if (replies[i].text == NULL)
+			continue;
+		if (rpc_parse_line(replies[i].text + replies[i].start,
+		    replies[i].end - replies[i].start, &replies[i].result,
+		    &error) == 0)
+			continue;
+		replies[i].result = NULL;
+		replies[i].error = error;
+		text = ctl_error_text(error);
+		cluster_fail(cluster, i, "%s: %s", method, text);
+		free(text);
+	}
+}
+
+/*
+ * Print the nodes' arrays joined as text, as query_print_combined()
+ * prints them combined by concat.
+ */
+static void
+query_print_concat(struct cluster *cluster, struct fanout_reply *replies)
+{
+	struct json_object	*object;
+	struct evbuffer		*joined;
+	size_t			 length;
+	const char		*text;
+
+	if ((joined = fanout_splice(replies, cluster->count)) == NULL)
+		errx(CTL_EXIT_FAILURE, "out of memory");
+	length = evbuffer_get_length(joined);
+	text = (const char *)evbuffer_pullup(joined, -1);
+	if (cluster->options->json) {
+		object = query_combined_head(CR_COMBINE_CONCAT);
+		query_print_with_text(object, "result", text, length);
+	} else {
+		fwrite(text, 1, length, stdout);
+		putchar('\n');
+		fflush(stdout);
+	}
+	evbuffer_free(joined);
 }
 
 /*
@@ -418,26 +489,30 @@ cmd_call(struct cluster *cluster, int argc, char **argv)
 			errx(CTL_EXIT_USAGE, "call %s: the parameters must be "
 			    "a JSON object of named parameters", method);
 	}
-	replies = cluster_call_all(cluster, method, json_object_get(params),
-	    cluster->options->timeout);
+	/* Answers are passed on as text; parsed only to be combined. */
+	replies = cluster_call_all_text(cluster, method,
+	    json_object_get(params), cluster->options->timeout);
 	query_failures(cluster, method, replies);
 	/* Only when some node answered is there anything to combine. */
 	rule = -1;
 	key = NULL;
 	if (fanout_failures(replies, cluster->count) < cluster->count)
 		rule = query_combine_rule(cluster, method, &key);
+	if (rule != -1 && rule != CR_COMBINE_CONCAT)
+		query_parse_texts(cluster, method, replies);
 	for (i = 0; i < cluster->count; i++) {
 		if (cluster->options->json)
-			query_json(cluster, "call", i, &replies[i]);
-		else if (replies[i].error == NULL && rule == -1)
-			ctl_print_node(cluster, i, "%s",
-			    json_object_to_json_string_ext(replies[i].result,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			query_json_text(cluster, "call", i, &replies[i]);
+		else if (replies[i].text != NULL && rule == -1)
+			ctl_print_node(cluster, i, "%.*s",
+			    (int)(replies[i].end - replies[i].start),
+			    replies[i].text + replies[i].start);
 	}
 	status = cluster_exit_status(cluster);
-	if (rule != -1 && query_print_combined(cluster, method, rule, key,
-	    params, replies) != 0)
+	if (rule == CR_COMBINE_CONCAT)
+		query_print_concat(cluster, replies);
+	else if (rule != -1 && query_print_combined(cluster, method, rule,
+	    key, params, replies) != 0)
 		status = CTL_EXIT_FAILURE;
 	cluster_replies_free(replies, cluster->count);
 	json_object_put(params);

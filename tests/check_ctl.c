@@ -1818,6 +1818,75 @@ START_TEST(test_long_reply)
 END_TEST
 
 /*
+ * Answers passed on as text: agents prints a string with escapes, a null
+ * and a number as the codec reads them, and call joins arrays combined
+ * by concat as they came, for people and with -j.
+ */
+START_TEST(test_text_answers)
+{
+	static const char *const expected[] = { "plain", "a\"b", "null",
+		"5", "caf\xc3\xa9" };
+	struct fake_node	 fake;
+	struct tl_ctl		 run;
+	struct tl_conn		*conn;
+	struct json_object	*line;
+	const char		*args[] = { "-f", NULL, "agents", NULL, NULL,
+				    NULL };
+	char			*text;
+	size_t			 i;
+	int			 json;
+
+	fake_node_start(&fake);
+	args[1] = fake.file;
+	tl_ctl_start(&run, args);
+	ck_assert_ptr_nonnull(conn = tl_accept(fake.fd, TL_TIMEOUT));
+	fake_node_answer(conn, "get_time", "0");
+	fake_node_answer(conn, "get_agents",
+	    "[\"plain\",\"a\\\"b\",null,5,\"caf\\u00e9\"]");
+	tl_ctl_wait(&run, CTL_TIMEOUT);
+	tl_close(conn);
+	tl_ctl_expect(&run, 0, "agents");
+	ck_assert_uint_eq(count_lines(run.out), 5);
+	for (i = 0; i < 5; i++) {
+		text = line_of(run.out, i);
+		ck_assert_str_eq(text, expected[i]);
+		free(text);
+	}
+	tl_ctl_free(&run);
+
+	for (json = 0; json <= 1; json++) {
+		args[0] = json ? "-j" : "-f";
+		args[1] = json ? "-f" : fake.file;
+		args[2] = json ? fake.file : "call";
+		args[3] = json ? "call" : "demo_list";
+		args[4] = json ? "demo_list" : NULL;
+		tl_ctl_start(&run, args);
+		ck_assert_ptr_nonnull(conn = tl_accept(fake.fd, TL_TIMEOUT));
+		fake_node_answer(conn, "get_time", "0");
+		fake_node_answer(conn, "demo_list", "[1, \"x\" ,{\"k\":[]}]");
+		fake_node_answer(conn, "methods", "[{\"name\":\"demo_list\","
+		    "\"owner\":\"extdemo\",\"combine\":\"concat\"}]");
+		tl_ctl_wait(&run, CTL_TIMEOUT);
+		tl_close(conn);
+		tl_ctl_expect(&run, 0, "call demo_list");
+		if (!json) {
+			ck_assert_str_eq(run.out, "[1, \"x\" ,{\"k\":[]}]\n");
+			tl_ctl_free(&run);
+			continue;
+		}
+		ck_assert_uint_eq(count_lines(run.out), 2);
+		line = tl_last_json_line(run.out);
+		ck_assert_str_eq(tl_string(line, "combine"), "concat");
+		ck_assert_str_eq(json_object_to_json_string_ext(tl_member(line,
+		    "result"), JSON_C_TO_STRING_PLAIN), "[1,\"x\",{\"k\":[]}]");
+		json_object_put(line);
+		tl_ctl_free(&run);
+	}
+	fake_node_stop(&fake);
+}
+END_TEST
+
+/*
  * A prepare step that takes long shows it: each second on a terminal,
  * every five seconds as a line with -v, never otherwise.
  */
@@ -1962,6 +2031,7 @@ suite_ctl(void)
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_prepare_progress);
 	tcase_add_test(tc, test_long_reply);
+	tcase_add_test(tc, test_text_answers);
 	suite_add_tcase(s, tc);
 	return (s);
 }
