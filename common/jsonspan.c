@@ -288,8 +288,29 @@ jsonspan_literal(const char *text, size_t length, size_t *pos,
 	return (0);
 }
 
-/* Scan one value after optional whitespace; depth containers allowed. */
+/*
+ * Scan the string, number or literal at *pos (no whitespace before it):
+ * what most elements of a long array are, checked without a call.
+ */
 static inline int
+jsonspan_scalar(const char *text, size_t length, size_t *pos)
+{
+	switch (text[*pos]) {
+	case '"':
+		return (jsonspan_string(text, length, pos));
+	case 't':
+		return (jsonspan_literal(text, length, pos, "true"));
+	case 'f':
+		return (jsonspan_literal(text, length, pos, "false"));
+	case 'n':
+		return (jsonspan_literal(text, length, pos, "null"));
+	default:
+		return (jsonspan_number(text, length, pos));
+	}
+}
+
+/* Scan one value after optional whitespace; depth containers allowed. */
+static int
 jsonspan_scan(const char *text, size_t length, size_t *pos, int depth)
 {
 	size_t	 i = jsonspan_skip(text, length, *pos);
@@ -297,27 +318,10 @@ jsonspan_scan(const char *text, size_t length, size_t *pos, int depth)
 
 	if (i >= length)
 		return (-1);
-	switch (text[i]) {
-	case '{':
-	case '[':
+	if (text[i] == '{' || text[i] == '[')
 		rc = jsonspan_container(text, length, &i, depth);
-		break;
-	case '"':
-		rc = jsonspan_string(text, length, &i);
-		break;
-	case 't':
-		rc = jsonspan_literal(text, length, &i, "true");
-		break;
-	case 'f':
-		rc = jsonspan_literal(text, length, &i, "false");
-		break;
-	case 'n':
-		rc = jsonspan_literal(text, length, &i, "null");
-		break;
-	default:
-		rc = jsonspan_number(text, length, &i);
-		break;
-	}
+	else
+		rc = jsonspan_scalar(text, length, &i);
 	if (rc == 0)
 		*pos = i;
 	return (rc);
@@ -347,7 +351,14 @@ jsonspan_container(const char *text, size_t length, size_t *pos, int depth)
 				return (-1);
 			i++;
 		}
-		if (jsonspan_scan(text, length, &i, depth - 1) != 0)
+		/* After ':' (or, in an array, already) past whitespace. */
+		i = jsonspan_skip(text, length, i);
+		if (i >= length)
+			return (-1);
+		if (text[i] == '{' || text[i] == '[') {
+			if (jsonspan_container(text, length, &i, depth - 1) != 0)
+				return (-1);
+		} else if (jsonspan_scalar(text, length, &i) != 0)
 			return (-1);
 		i = jsonspan_skip(text, length, i);
 		if (i >= length)
