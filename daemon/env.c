@@ -474,10 +474,13 @@ env_log(const char *fmt, ...)
 {
 	va_list		 ap;
 	time_t		 now;
+	struct tm	 local;
 	char		 stamp[32], *line;
 
+	/* localtime_r: glibc's localtime stats the zone file every call. */
 	now = time(NULL);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", localtime(&now));
+	localtime_r(&now, &local);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &local);
 	va_start(ap, fmt);
 	xvasprintf(&line, fmt, ap);
 	va_end(ap);
