@@ -130,7 +130,7 @@ struct bench_figures {
 	struct benchlib_daemon	*daemon;
 	struct bench_spread	 rtt;		/* client's, ms per round */
 	struct bench_spread	 elapsed;	/* elapsed_us, ms per round */
-	struct bench_spread	 cpu;		/* master and slaves, ms/round */
+	struct bench_spread	 cpu;		/* master, slaves: ms/round */
 	double			 cpu_ms;	/* all measured rounds' CPU */
 	double			 first_ms;	/* the warm-up round */
 	double			 busy_s;	/* the rounds' rtt, summed */
@@ -1202,6 +1202,48 @@ bench_count_verdicts(int cpu, const char *verdict)
 	return (n);
 }
 
+/*
+ * Print, for each type, the mean over its grids of their median ratios
+ * (wall, then CPU) with a 95 % interval of it, and what it says of
+ * "within 5 %": each grid has its own daemons, so the spread between
+ * grids holds what one grid's blocks cannot, how a daemon's cost moves
+ * from one start to the next.
+ */
+static void
+bench_print_across(void)
+{
+	const struct bench_result	*res;
+	const struct bench_ratio	*ratio;
+	struct bench_ratio		 across;
+	double				 ratios[BENCH_RESULTS_MAX], mean;
+	size_t				 t, i, n, cpu;
+
+	for (t = 0; t < BENCH_NTYPES; t++) {
+		for (cpu = 0; cpu < 2; cpu++) {
+			for (i = n = 0; i < bench_nresults; i++) {
+				res = &bench_results[i];
+				ratio = cpu ? &res->cpu_ratio :
+				    &res->wall_ratio;
+				if (res->type == bench_types[t] &&
+				    ratio->n > 0)
+					ratios[n++] = ratio->spread.median;
+			}
+			memset(&across, 0, sizeof across);
+			across.n = n;
+			across.has_ci = benchlib_mean_ci(ratios, n, &mean,
+			    &across.ci_low, &across.ci_high) == 0;
+			across.spread.median = mean;
+			printf("%s, %s, the mean of %zu grids' median ratios: "
+			    "%.3f", bench_types[t]->name, cpu ? "CPU" :
+			    "wall", n, mean);
+			if (across.has_ci)
+				printf(" (95 %%: %.3f-%.3f)", across.ci_low,
+				    across.ci_high);
+			printf(", within 5 %%: %s\n", bench_verdict(&across));
+		}
+	}
+}
+
 /* Print creamasd against the baseline, wall and CPU, and the verdicts. */
 static void
 bench_print_comparison(void)
@@ -1233,6 +1275,7 @@ bench_print_comparison(void)
 		    bench_count_verdicts(cpu, "undecided"),
 		    bench_count_verdicts(cpu, "no"),
 		    bench_count_verdicts(cpu, "unmeasured"), bench_nresults);
+	bench_print_across();
 }
 
 /* Print a cost in a column, or a dash if it was not measured. */

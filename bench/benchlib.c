@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <poll.h>
 #include <inttypes.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -210,6 +211,36 @@ benchlib_quantile(double *samples, size_t n, double q)
 {
 	qsort(samples, n, sizeof *samples, benchlib_compare_double);
 	return (samples[(size_t)(q * (double)(n - 1) + 0.5)]);
+}
+
+/*
+ * Give the mean of n samples and a 95 % confidence interval of it (the
+ * t distribution's, for samples drawn from a normal one). Return -1
+ * (the interval untouched) below 2 samples.
+ */
+int
+benchlib_mean_ci(const double *samples, size_t n, double *mean, double *low,
+    double *high)
+{
+	/* The t distribution's 97.5th percentile for 1 to 15 degrees. */
+	static const double	 t975[] = { 12.706, 4.303, 3.182, 2.776,
+				    2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+				    2.201, 2.179, 2.160, 2.145, 2.131 };
+	double			 sum = 0, squares = 0, t, half;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		sum += samples[i];
+	*mean = n > 0 ? sum / (double)n : 0;
+	if (n < 2)
+		return (-1);
+	for (i = 0; i < n; i++)
+		squares += (samples[i] - *mean) * (samples[i] - *mean);
+	t = n - 1 <= sizeof t975 / sizeof t975[0] ? t975[n - 2] : 2.0;
+	half = t * sqrt(squares / (double)(n - 1) / (double)n);
+	*low = *mean - half;
+	*high = *mean + half;
+	return (0);
 }
 
 /*

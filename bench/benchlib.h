@@ -72,6 +72,8 @@ int		benchlib_compare_double(const void *, const void *);
 double		benchlib_median(double *, size_t);
 double		benchlib_quantile(double *, size_t, double);
 int		benchlib_median_ci(double *, size_t, double *, double *);
+int		benchlib_mean_ci(const double *, size_t, double *, double *,
+		    double *);
 void		benchlib_conn_open(struct benchlib_conn *, uint16_t,
 		    const char *, int);
 void		benchlib_conn_close(struct benchlib_conn *);
