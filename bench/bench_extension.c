@@ -20,7 +20,9 @@
  * extension against a built-in one of the same shape, in the same run,
  * through one master of two slaves holding 1,000 agents. The pairs:
  * get_agents against the demo extension's demo_addresses (each slave
- * answers its agents' addresses, the master concatenates), and
+ * answers its agents' addresses, the master concatenates) and against
+ * demo_addresses_text (the same answer written as text and given with
+ * cr_call_reply_text(), as the built-in writes it), and
  * clear_connections against demo_null (each slave answers null, the
  * master answers null). The calls alternate in blocks, the order of the
  * two flipped every block, so that the noise of a shared machine falls
@@ -108,7 +110,7 @@ bench_pair(struct benchlib_daemon *master, const char *builtin,
 	for (k = 0; k < 2; k++)
 		median[k] = benchlib_quantile(times[k],
 		    BENCH_BLOCKS * BENCH_PER_BLOCK, 0.5);
-	printf("%-20s %10.1f  %-16s %10.1f  %6.3f %s\n", builtin,
+	printf("%-20s %10.1f  %-20s %10.1f  %6.3f %s\n", builtin,
 	    median[0] / 1e3, extension, median[1] / 1e3,
 	    median[1] / median[0], median[1] <= median[0] * BENCH_TARGET ?
 	    "ok" : "MISSED");
@@ -141,9 +143,10 @@ main(int argc, char *argv[])
 	    "same shape:\n# a master of 2 slaves, %d agents; median round "
 	    "trips of %d calls each, us\n", BENCH_AGENTS,
 	    BENCH_BLOCKS * BENCH_PER_BLOCK);
-	printf("%-20s %10s  %-16s %10s  %6s\n", "built-in", "us",
+	printf("%-20s %10s  %-20s %10s  %6s\n", "built-in", "us",
 	    "extension", "us", "ratio");
 	bench_pair(master, "get_agents", "demo_addresses", NULL);
+	bench_pair(master, "get_agents", "demo_addresses_text", NULL);
 	bench_pair(master, "clear_connections", "demo_null", "null");
 	benchlib_daemon_stop(master);
 	free(plugin);

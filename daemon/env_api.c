@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "creamasd.h"
+#include "jsonspan.h"
 #include "xmalloc.h"
 
 /*
@@ -52,6 +53,31 @@ void
 cr_call_reply(struct cr_call *call, struct json_object *result)
 {
 	request_reply(call->request, result);
+	free(call);
+}
+
+/*
+ * Answer a call with a result given as JSON text (borrowed), checked as
+ * any text a peer sends; see creamas_env(3).
+ */
+void
+cr_call_reply_text(struct cr_call *call, const char *text, size_t length)
+{
+	struct evbuffer	*reply;
+
+	if (!jsonspan_valid(text, length, JSONSPAN_MAX_DEPTH)) {
+		cr_call_fail(call, "%s: the extension's answer is not one "
+		    "JSON value", call->request->method->name);
+		return;
+	}
+	if ((reply = evbuffer_new()) == NULL ||
+	    evbuffer_add(reply, text, length) != 0) {
+		if (reply != NULL)
+			evbuffer_free(reply);
+		request_error(call->request, env_memory_error("the reply",
+		    length));
+	} else
+		request_reply_text(call->request, reply);
 	free(call);
 }
 

@@ -137,22 +137,31 @@ ce_expected_top(struct tl_conn *conn, size_t n)
 	return (best);
 }
 
+/* The method answers what get_agents does: every agent's address. */
+static void
+ce_expect_agents(struct ce_node *node, const char *method)
+{
+	struct json_object	*result, *agents;
+
+	agents = tl_ok(node->conn, "get_agents", NULL);
+	result = tl_ok(node->conn, method, NULL);
+	ck_assert_msg(json_object_equal(result, agents), "%s: %s", method,
+	    tl_json_text(result));
+	json_object_put(result);
+	json_object_put(agents);
+}
+
 START_TEST(test_combine_rules)
 {
 	struct ce_node		*node = ce_start();
-	struct json_object	*result, *expected, *agents;
+	struct json_object	*result, *expected;
 
 	tl_expect_result(node->conn, "demo_count", NULL, "6");
 	tl_expect_result(node->conn, "demo_min", NULL, "1");
 	tl_expect_result(node->conn, "demo_max", NULL, "3");
 	tl_expect_result(node->conn, "demo_first", NULL, "1");
 	tl_expect_result(node->conn, "demo_null", NULL, "null");
-	agents = tl_ok(node->conn, "get_agents", NULL);
-	result = tl_ok(node->conn, "demo_addresses", NULL);
-	ck_assert_msg(json_object_equal(result, agents), "concat: %s",
-	    tl_json_text(result));
-	json_object_put(result);
-	json_object_put(agents);
+	ce_expect_agents(node, "demo_addresses");
 	expected = ce_expected_top(node->conn, 4);
 	result = tl_ok(node->conn, "demo_top", "{\"n\":4}");
 	ck_assert_msg(json_object_equal(result, expected), "top 4: %s, "
@@ -163,6 +172,32 @@ START_TEST(test_combine_rules)
 	json_object_put(tl_err(node->conn, -32602, "demo_top", NULL));
 	json_object_put(tl_err(node->conn, -32602, "demo_top",
 	    "{\"n\":\"five\"}"));
+	ce_stop(node);
+}
+END_TEST
+
+/*
+ * An answer given as text is passed on as the slaves' own, and text that
+ * is not one JSON value fails the call on each slave, saying so.
+ */
+START_TEST(test_reply_text)
+{
+	struct ce_node		*node = ce_start();
+	struct json_object	*error;
+
+	ce_expect_agents(node, "demo_addresses_text");
+	tl_expect_result(node->conn, "demo_addresses_text",
+	    "{\"text\":\"[1, {\\\"a\\\": 2}]\"}",
+	    "[1,{\"a\":2},1,{\"a\":2},1,{\"a\":2}]");
+	error = tl_err(node->conn, -32012, "demo_addresses_text",
+	    "{\"text\":\"[1, 2\"}");
+	ck_assert_msg(strstr(tl_json_text(error), "demo_addresses_text: the "
+	    "extension's answer is not one JSON value") != NULL, "%s",
+	    tl_json_text(error));
+	json_object_put(error);
+	error = tl_err(node->conn, -32012, "demo_addresses_text",
+	    "{\"text\":\"1 2\"}");
+	json_object_put(error);
 	ce_stop(node);
 }
 END_TEST
@@ -416,6 +451,7 @@ suite_extensions(void)
 	tc = tcase_create("extensions");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_combine_rules);
+	tcase_add_test(tc, test_reply_text);
 	tcase_add_test(tc, test_custom_and_async);
 	tcase_add_test(tc, test_failing_slave);
 	tcase_add_test(tc, test_hooks_and_keys);

@@ -82,7 +82,8 @@ struct cr_answer {
 /*
  * A managing function. The handler runs in every slave (params
  * borrowed, already checked against the list) and answers exactly once
- * with cr_call_reply() or cr_call_fail(), before it returns or later.
+ * with cr_call_reply(), cr_call_reply_text() or cr_call_fail(), before
+ * it returns or later.
  * The master combines the slaves' answers by the rule; with
  * CR_COMBINE_CUSTOM, combine makes *result (a new reference, or NULL for
  * JSON null) from the answers of the slaves that succeeded, in slave
@@ -170,6 +171,13 @@ struct cr_extension {
 /* Answer a call with a result (taken; NULL for JSON null). */
 void		 cr_call_reply(struct cr_call *call,
 		    struct json_object *result);
+/*
+ * Answer a call with a result given as JSON text (length bytes,
+ * borrowed): a long answer written without json-c objects costs what a
+ * built-in's does. Text that is not one JSON value fails the call.
+ */
+void		 cr_call_reply_text(struct cr_call *call, const char *text,
+		    size_t length);
 /* Answer a call with an error whose message is formatted. */
 void		 cr_call_fail(struct cr_call *call, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -24,6 +24,7 @@
  *		number, combined as the least and the greatest; demo_first
  *		the same, the first slave's; demo_null null (null)
  *   demo_addresses  the agents' addresses (concat)
+ *   demo_addresses_text  the same written as text, or {"text"} (concat)
  *   demo_top {n}	the n best {agent, score} (top by score)
  *   demo_spread	the slave's count, combined by a callback into
  *		{"counts": [...], "slaves": [the slaves' addresses]}
@@ -131,6 +132,47 @@ demo_addresses(struct cr_call *call, const struct json_object *params)
 		json_object_array_add(list, json_object_new_string(address));
 	}
 	cr_call_reply(call, list);
+}
+
+/*
+ * The agents' addresses written as JSON text, as a built-in writes its
+ * long answers; with {"text": T} the text T instead, checked or not.
+ */
+static void
+demo_addresses_text(struct cr_call *call, const struct json_object *params)
+{
+	struct json_object	*given;
+	char			*text;
+	size_t			 i, length = 0, count = cr_env_agent_count();
+	int			 written;
+
+	if (json_object_object_get_ex(params, "text", &given)) {
+		cr_call_reply_text(call, json_object_get_string(given),
+		    (size_t)json_object_get_string_len(given));
+		return;
+	}
+	if ((text = malloc(count * (CR_ADDRESS_MAX + 3) + 2)) == NULL) {
+		cr_call_fail(call, "out of memory");
+		return;
+	}
+	text[length++] = '[';
+	for (i = 0; i < count; i++) {
+		if (i > 0)
+			text[length++] = ',';
+		text[length++] = '"';
+		written = cr_agent_address(cr_env_agent(i), text + length,
+		    CR_ADDRESS_MAX);
+		if (written < 0 || written >= CR_ADDRESS_MAX) {
+			free(text);
+			cr_call_fail(call, "an address too long");
+			return;
+		}
+		length += (size_t)written;
+		text[length++] = '"';
+	}
+	text[length++] = ']';
+	cr_call_reply_text(call, text, length);
+	free(text);
 }
 
 /* Order scorers by score, best first. */
@@ -425,6 +467,9 @@ demo_status(struct json_object *status)
 static const struct cr_param n_params[] = {
 	{ "n", CR_PARAM_INTEGER, 1 }, { NULL, 0, 0 }
 };
+static const struct cr_param text_params[] = {
+	{ "text", CR_PARAM_STRING, 0 }, { NULL, 0, 0 }
+};
 static const struct cr_param agents_params[] = {
 	{ "agents", CR_PARAM_INTEGER, 1 }, { NULL, 0, 0 }
 };
@@ -437,6 +482,8 @@ static const struct cr_method demo_methods[] = {
 	{ "demo_null", NULL, demo_null, CR_COMBINE_NULL, NULL, NULL },
 	{ "demo_addresses", NULL, demo_addresses, CR_COMBINE_CONCAT, NULL,
 	    NULL },
+	{ "demo_addresses_text", text_params, demo_addresses_text,
+	    CR_COMBINE_CONCAT, NULL, NULL },
 	{ "demo_top", n_params, demo_top, CR_COMBINE_TOP, "score", NULL },
 	{ "demo_spread", NULL, demo_spread, CR_COMBINE_CUSTOM, NULL,
 	    demo_spread_combine },
