@@ -139,7 +139,9 @@ round_act_one(struct round *round, struct cr_agent *agent)
 	}
 	if (round->results != NULL)
 		round_add_result(round, result);
-	json_object_put(result);
+	/* Most agents answer nothing: no call into json-c for them. */
+	if (result != NULL)
+		json_object_put(result);
 }
 
 /* The agents are about to act: those there now, in creation order. */
