@@ -202,6 +202,48 @@ fail:
 	return (NULL);
 }
 
+/*
+ * Start the interpreter if need be and enter it for the agent: 0, or -1
+ * with the agent failed saying why.
+ */
+static int
+agent_enter(struct cr_agent *agent)
+{
+	char	*cause;
+
+	if (interp_start(&cause) != 0) {
+		cr_agent_fail(agent, "%s", cause != NULL ? cause :
+		    "cannot start Python");
+		free(cause);
+		return (-1);
+	}
+	watchdog_enter(agent);
+	if (agent_act_name == NULL)
+		agent_act_name = PyUnicode_InternFromString("act");
+	return (0);
+}
+
+/*
+ * Leave the interpreter with the agent's object made, self (taken), or
+ * NULL when Python raised: CR_OK, or CR_ERROR with the agent failed by
+ * the exception.
+ */
+static int
+agent_leave_made(struct cr_agent *agent, PyObject *self)
+{
+	struct agent_state	*state = cr_agent_state(agent);
+	char			*cause;
+
+	if ((state->self = self) == NULL) {
+		cause = convert_error_text();
+		cr_agent_fail(agent, "%s", cause != NULL ? cause :
+		    "Python error");
+		free(cause);
+	}
+	watchdog_leave();
+	return (self == NULL ? CR_ERROR : CR_OK);
+}
+
 /* python: start the interpreter if need be and make the agent's object. */
 static int
 agent_init(struct cr_agent *agent, const struct json_object *borrowed)
@@ -210,9 +252,7 @@ agent_init(struct cr_agent *agent, const struct json_object *borrowed)
 		const struct json_object	*borrowed;
 		struct json_object		*plain;
 	} params = { borrowed };
-	struct agent_state	*state = cr_agent_state(agent);
 	struct json_object	*name;
-	char			*cause;
 
 	if (params.plain == NULL || !json_object_is_type(params.plain,
 	    json_type_object) || !json_object_object_get_ex(params.plain,
@@ -221,26 +261,10 @@ agent_init(struct cr_agent *agent, const struct json_object *borrowed)
 		    "\"module.Class\"");
 		return (CR_BAD_PARAMS);
 	}
-	if (interp_start(&cause) != 0) {
-		cr_agent_fail(agent, "%s", cause != NULL ? cause :
-		    "cannot start Python");
-		free(cause);
+	if (agent_enter(agent) != 0)
 		return (CR_ERROR);
-	}
-	watchdog_enter(agent);
-	if (agent_act_name == NULL)
-		agent_act_name = PyUnicode_InternFromString("act");
-	state->self = agent_act_name == NULL ? NULL : agent_object(agent,
-	    params.plain, json_object_get_string(name));
-	watchdog_leave();
-	if (state->self == NULL) {
-		cause = convert_error_text();
-		cr_agent_fail(agent, "%s", cause != NULL ? cause :
-		    "Python error");
-		free(cause);
-		return (CR_ERROR);
-	}
-	return (CR_OK);
+	return (agent_leave_made(agent, agent_act_name == NULL ? NULL :
+	    agent_object(agent, params.plain, json_object_get_string(name))));
 }
 
 /* Convert what Python code gave, value (taken), into *result. */
@@ -476,29 +500,10 @@ fail:
 static int
 agent_load(struct cr_agent *agent, const void *data, size_t size)
 {
-	struct agent_state	*state = cr_agent_state(agent);
-	char			*cause;
-
-	if (interp_start(&cause) != 0) {
-		cr_agent_fail(agent, "%s", cause != NULL ? cause :
-		    "cannot start Python");
-		free(cause);
+	if (agent_enter(agent) != 0)
 		return (CR_ERROR);
-	}
-	watchdog_enter(agent);
-	if (agent_act_name == NULL)
-		agent_act_name = PyUnicode_InternFromString("act");
-	if (agent_act_name == NULL ||
-	    (state->self = agent_unpickle(agent, data, size)) == NULL) {
-		cause = convert_error_text();
-		cr_agent_fail(agent, "%s", cause != NULL ? cause :
-		    "Python error");
-		free(cause);
-		watchdog_leave();
-		return (CR_ERROR);
-	}
-	watchdog_leave();
-	return (CR_OK);
+	return (agent_leave_made(agent, agent_act_name == NULL ? NULL :
+	    agent_unpickle(agent, data, size)));
 }
 
 const struct cr_agent_type agent_python_type = {
