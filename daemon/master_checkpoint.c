@@ -105,6 +105,20 @@ master_checkpoint_sum(const struct fanout_reply *replies, size_t count,
 	return (total);
 }
 
+/* A new reply {agents: the slaves' sum, round}, for more members. */
+static struct json_object *
+master_checkpoint_reply(const struct fanout_reply *replies, size_t count,
+    uint64_t round)
+{
+	struct json_object	*reply = json_object_new_object();
+
+	json_object_object_add(reply, "agents", json_object_new_int64(
+	    master_checkpoint_sum(replies, count, "agents")));
+	json_object_object_add(reply, "round",
+	    json_object_new_int64((int64_t)round));
+	return (reply);
+}
+
 /* Answer a fan-out an error of RPC_FAILED about the folder (cause freed). */
 static void
 master_checkpoint_fail(struct master_call *call, char *cause)
@@ -141,11 +155,7 @@ master_checkpoint_done(struct fanout_reply *replies, size_t count, void *arg)
 		master_checkpoint_fail(call, cause);
 		goto out;
 	}
-	reply = json_object_new_object();
-	json_object_object_add(reply, "agents", json_object_new_int64(
-	    master_checkpoint_sum(replies, count, "agents")));
-	json_object_object_add(reply, "round",
-	    json_object_new_int64((int64_t)env->round_number));
+	reply = master_checkpoint_reply(replies, count, env->round_number);
 	json_object_object_add(reply, "bytes", json_object_new_int64(
 	    master_checkpoint_sum(replies, count, "bytes") + (int64_t)bytes));
 	json_object_object_add(reply, "elapsed_us", json_object_new_int64(
@@ -274,12 +284,9 @@ master_restore_done(struct fanout_reply *replies, size_t count, void *arg)
 		master_checkpoint_fail(call, cause);
 		goto out;
 	}
-	reply = json_object_new_object();
-	json_object_object_add(reply, "agents", json_object_new_int64(
-	    master_checkpoint_sum(replies, count, "agents")));
-	json_object_object_add(reply, "round",
-	    json_object_new_int64((int64_t)json_object_get_int64(
-	    json_object_object_get(replies[0].result, "round"))));
+	reply = master_checkpoint_reply(replies, count, (uint64_t)
+	    json_object_get_int64(json_object_object_get(replies[0].result,
+	    "round")));
 	request_reply(call->request, reply);
 out:
 	master_call_free(call);
