@@ -508,17 +508,45 @@ bulk_batch(void)
 	benchlib_daemon_stop(d);
 }
 
-/* Run every part, in turn. */
+/* The parts, by the names given on the command line. */
+static const struct bulk_part {
+	const char	*name;
+	void		(*run)(void);
+} bulk_parts[] = {
+	{ "fan_in",	bulk_fan_in },
+	{ "spawn",	bulk_spawn_million },
+	{ "rounds",	bulk_rounds_memory },
+	{ "batch",	bulk_batch },
+};
+
+/* Run the parts named as arguments, or every part, in turn. */
 int
-main(void)
+main(int argc, char **argv)
 {
+	const size_t	 nparts = sizeof bulk_parts / sizeof bulk_parts[0];
+	size_t		 i;
+	int		 k;
+
 	if ((bulk_creamasd = getenv("CREAMASD")) == NULL)
 		bulk_creamasd = "build/creamasd";
+	for (k = 1; k < argc; k++) {
+		for (i = 0; i < nparts; i++)
+			if (strcmp(argv[k], bulk_parts[i].name) == 0)
+				break;
+		if (i == nparts) {
+			fprintf(stderr, "usage: bench_bulk [fan_in|spawn|"
+			    "rounds|batch ...]\n");
+			return (2);
+		}
+	}
 	printf("bench_bulk: bulk answers (issue 12), medians of %d calls\n",
 	    BULK_SAMPLES);
-	bulk_fan_in();
-	bulk_spawn_million();
-	bulk_rounds_memory();
-	bulk_batch();
+	for (i = 0; i < nparts; i++) {
+		for (k = 1; k < argc; k++)
+			if (strcmp(argv[k], bulk_parts[i].name) == 0)
+				break;
+		if (argc == 1 || k < argc)
+			bulk_parts[i].run();
+	}
 	return (0);
 }
