@@ -172,6 +172,64 @@ START_TEST(test_long_strings)
 }
 END_TEST
 
+/* Elements repeated in long arrays, and what may come between them. */
+static const char *const copy_elements[] = {
+	"null", "0", "-1.5", "true", "\"ab\"", "\"abcdefghijklmnopq\"",
+	"[0]", "{\"a\":[null]}", "[]",
+};
+static const char *const copy_separators[] = { ",", ", ", ",\n\t" };
+
+/*
+ * An array of one element repeated is passed over a run of copies at a
+ * time: the scanner and the codec agree on it, whole and with any one
+ * byte changed, wherever the change falls in the run.
+ */
+START_TEST(test_copies)
+{
+	static const char	 changes[] = "x,] [\"7n}";
+	const char		*element = copy_elements[_i];
+	char			 text[1024], saved;
+	size_t			 n, k, length, at, c;
+	int			 scanner, codec;
+
+	for (k = 0; k < sizeof copy_separators / sizeof copy_separators[0];
+	    k++) {
+		for (n = 1; n <= 24; n++) {
+			length = 0;
+			text[length++] = '[';
+			for (c = 0; c < n; c++) {
+				if (c > 0) {
+					strcpy(text + length,
+					    copy_separators[k]);
+					length += strlen(copy_separators[k]);
+				}
+				strcpy(text + length, element);
+				length += strlen(element);
+			}
+			text[length++] = ']';
+			text[length] = '\0';
+			ck_assert_msg(jsonspan_valid(text, length, 8),
+			    "refused: %s", text);
+			for (at = 1; at < length; at++) {
+				saved = text[at];
+				for (c = 0; c < sizeof changes - 1; c++) {
+					if (changes[c] == saved)
+						continue;
+					text[at] = changes[c];
+					scanner = jsonspan_valid(text, length,
+					    8);
+					codec = codec_valid(text);
+					ck_assert_msg(scanner == codec,
+					    "scanner %d, codec %d: %s",
+					    scanner, codec, text);
+				}
+				text[at] = saved;
+			}
+		}
+	}
+}
+END_TEST
+
 /* Objects in which jsonspan_find() looks for "results" and "id". */
 static const char *const find_texts[] = {
 	"{\"results\":[null,null],\"id\":1}",
@@ -339,6 +397,8 @@ suite_jsonspan(void)
 	    sizeof stricter_texts / sizeof stricter_texts[0]);
 	tcase_add_loop_test(tc, test_long_strings, 0,
 	    sizeof string_pieces / sizeof string_pieces[0]);
+	tcase_add_loop_test(tc, test_copies, 0,
+	    sizeof copy_elements / sizeof copy_elements[0]);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_nul);
 	tcase_add_test(tc, test_result);
