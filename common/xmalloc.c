@@ -14,6 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -177,6 +179,54 @@ xmalloc_shortage(const char *what, size_t bytes)
 		xasprintf(&text, "out of memory: no %zu bytes more for %s "
 		    "from the system", bytes, what);
 	return (text);
+}
+
+/*
+ * Map in the pages under [start, start + length) now, with one system
+ * call, rather than with a fault per page as they are first written: a
+ * fault costs far more than the page it brings, most of all in a virtual
+ * machine (about 10 us against under 1 us a page in one call, measured
+ * on a 2-vCPU one). Below XMALLOC_PREFAULT_MIN, or where the kernel
+ * cannot (before Linux 5.14), it does nothing: the faults come as usual.
+ */
+void
+xmalloc_prefault(void *start, size_t length)
+{
+#ifdef MADV_POPULATE_WRITE
+	static uintptr_t	 page;
+	uintptr_t		 first, end;
+
+	if (length < XMALLOC_PREFAULT_MIN)
+		return;
+	if (page == 0)
+		page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	first = (uintptr_t)start & ~(page - 1);
+	end = ((uintptr_t)start + length + page - 1) & ~(page - 1);
+	(void)madvise((void *)first, end - first, MADV_POPULATE_WRITE);
+#else
+	(void)start;
+	(void)length;
+#endif
+}
+
+/*
+ * For memory filled from its start (an array, a slab, a reply), size
+ * bytes at base of which *ready are in: once what is used reaches past
+ * *ready, bring in the next XMALLOC_PREFAULT_MIN bytes, so that at most
+ * that much is in ahead of use and no call blocks for long.
+ */
+void
+xmalloc_prefault_ahead(void *base, size_t used, size_t *ready, size_t size)
+{
+	size_t	 length;
+
+	while (*ready < used && *ready < size) {
+		length = size - *ready;
+		if (length > XMALLOC_PREFAULT_MIN)
+			length = XMALLOC_PREFAULT_MIN;
+		xmalloc_prefault((char *)base + *ready, length);
+		*ready += length;
+	}
 }
 
 /* The calm lasted: give the heap's free pages back to the system. */

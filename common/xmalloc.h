@@ -41,6 +41,14 @@ void	*xtrycalloc(size_t, size_t);
 void	*xtryreallocarray(void *, size_t, size_t);
 char	*xmalloc_shortage(const char *, size_t);
 
+/*
+ * Bring in the pages of memory about to be written in bulk at once, not
+ * a fault at a time (nothing below XMALLOC_PREFAULT_MIN bytes).
+ */
+#define XMALLOC_PREFAULT_MIN	(64 * 1024)
+void	 xmalloc_prefault(void *, size_t);
+void	 xmalloc_prefault_ahead(void *, size_t, size_t *, size_t);
+
 /* Give freed memory back to the system after a moment of calm. */
 struct event_base;
 void	 xmalloc_trim_later(struct event_base *);

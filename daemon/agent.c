@@ -49,6 +49,7 @@ static size_t	 agent_prefix_length;
 struct agent_slab {
 	struct agent_slab	*next;
 	size_t			 used;
+	size_t			 ready;		/* bytes prefaulted */
 	size_t			 size;
 	max_align_t		 data[];
 };
@@ -90,6 +91,9 @@ agent_new(const struct cr_agent_type *type, uint32_t id)
 		slab->next = agent_slabs;
 		agent_slabs = slab;
 	}
+	/* Bring the slab in a stretch at a time, not a fault a page. */
+	xmalloc_prefault_ahead(slab->data, slab->used + size, &slab->ready,
+	    slab->size);
 	agent = (struct cr_agent *)((char *)slab->data + slab->used);
 	slab->used += size;
 	agent->type = type;

@@ -254,6 +254,7 @@ struct env {
 	struct cr_agent		**agents;	/* [0] is NULL: the manager */
 	size_t			 nagents;	/* counting the manager */
 	size_t			 agents_size;
+	size_t			 agents_ready;	/* bytes of it prefaulted */
 	struct json_object	*artifacts;
 	double			 time;
 	char			*host_manager;

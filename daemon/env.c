@@ -329,6 +329,7 @@ env_reserve(size_t more, struct json_object **error)
 	}
 	env->agents = agents;
 	env->agents_size = size;
+	env->agents_ready = env->nagents * sizeof *agents;
 	return (0);
 }
 
@@ -348,6 +349,8 @@ env_shrink(void)
 		return;
 	env->agents = agents;
 	env->agents_size = size;
+	if (env->agents_ready > size * sizeof *agents)
+		env->agents_ready = size * sizeof *agents;
 }
 
 /* Spawn an agent of a type; fills error on failure. */
@@ -388,6 +391,9 @@ env_spawn(const char *type_name, struct json_object *params,
 		agent_free(agent);
 		return (-1);
 	}
+	xmalloc_prefault_ahead(env->agents, (env->nagents + 1) *
+	    sizeof *env->agents, &env->agents_ready,
+	    env->agents_size * sizeof *env->agents);
 	env->agents[env->nagents++] = agent;
 	*spawned = agent;
 	extension_agent_spawned(agent);

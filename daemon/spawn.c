@@ -46,6 +46,10 @@ struct spawn {
 	size_t			 count;
 	int			 addresses;	/* reply the list, not n */
 	struct evbuffer		*reply;		/* the list as it grows */
+	char			*room;		/* the list's room, after '[' */
+	size_t			 room_size;
+	size_t			 room_ready;	/* bytes of it prefaulted */
+	size_t			 each;		/* most bytes an address takes */
 	struct event		*slice;
 };
 
@@ -127,6 +131,10 @@ spawn_continue(struct spawn *spawn)
 			spawn_end(spawn, error);
 			return;
 		}
+		if (spawn->room != NULL)
+			xmalloc_prefault_ahead(spawn->room,
+			    evbuffer_get_length(spawn->reply) + spawn->each,
+			    &spawn->room_ready, spawn->room_size);
 		if (spawn->addresses && agent_address_append(spawn->reply,
 		    agent->id, made == 0) != 0) {
 			spawn_end(spawn, env_memory_error("the reply",
@@ -157,13 +165,14 @@ spawn_slice_cb(evutil_socket_t fd, short events, void *arg)
 static int
 spawn_reserve(struct spawn *spawn, struct json_object **error)
 {
-	size_t	 each, bytes;
+	struct evbuffer_iovec	 room;
+	size_t			 each, bytes;
 
 	if (env_reserve(spawn->count, error) != 0)
 		return (-1);
 	if (!spawn->addresses)
 		return (0);
-	each = agent_address_bytes();
+	each = spawn->each = agent_address_bytes();
 	bytes = spawn->count * each + 2;
 	if (evbuffer_expand(spawn->reply, bytes) != 0 ||
 	    evbuffer_add(spawn->reply, "[", 1) != 0) {
@@ -171,6 +180,12 @@ spawn_reserve(struct spawn *spawn, struct json_object **error)
 		    bytes);
 		env_shrink();
 		return (-1);
+	}
+	/* The list fills that room from its start. */
+	if (evbuffer_reserve_space(spawn->reply, (ev_ssize_t)bytes - 1,
+	    &room, 1) == 1) {
+		spawn->room = room.iov_base;
+		spawn->room_size = room.iov_len;
 	}
 	return (0);
 }
