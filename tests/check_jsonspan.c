@@ -181,8 +181,8 @@ static const char *const copy_separators[] = { ",", ", ", ",\n\t" };
 
 /*
  * An array of one element repeated is passed over a run of copies at a
- * time: the scanner and the codec agree on it, whole and with any one
- * byte changed, wherever the change falls in the run.
+ * time: the scanner takes it whole, and agrees with the codec on it with
+ * any one byte changed, wherever the change falls in the run.
  */
 START_TEST(test_copies)
 {
@@ -210,6 +210,9 @@ START_TEST(test_copies)
 			text[length] = '\0';
 			ck_assert_msg(jsonspan_valid(text, length, 8),
 			    "refused: %s", text);
+			/* A short run and one of 16 copies and more. */
+			if (n != 3 && n != 19)
+				continue;
 			for (at = 1; at < length; at++) {
 				saved = text[at];
 				for (c = 0; c < sizeof changes - 1; c++) {
