@@ -195,28 +195,63 @@ master_combine_answers(const struct method *method,
 
 /*
  * An extension's method failed on some slaves: the error names the first
- * of them, and its data keeps what the others answered, combined.
+ * of them, and its data keeps the failures and partial, what the others
+ * answered, combined (taken; null if they could not be).
  */
 static struct json_object *
-master_failure_partial(const struct method *method,
-    struct json_object *params, const struct fanout_reply *replies,
-    size_t count)
+master_failure_partial(const struct fanout_reply *replies, size_t count,
+    struct json_object *partial)
 {
-	struct json_object	*error, *data, *partial;
-	char			*cause;
+	struct json_object	*error, *data;
 
 	error = master_failure(replies, count);
 	data = json_object_new_object();
 	json_object_object_add(data, "failures",
 	    json_object_get(json_object_object_get(error, "data")));
-	if (master_combine_answers(method, params, replies, count, &partial,
-	    &cause) != 0) {
-		free(cause);
-		partial = NULL;
-	}
 	json_object_object_add(data, "partial", partial);
 	json_object_object_add(error, "data", data);
 	return (error);
+}
+
+/* Return 1 if a request is for a method an extension defined. */
+static int
+master_from_extension(const struct request *request)
+{
+	return (request->method != NULL && request->method->owner != NULL);
+}
+
+/* The answers that are not errors, combined, or NULL. */
+static struct json_object *
+master_partial(const struct method *method, struct json_object *params,
+    const struct fanout_reply *replies, size_t count)
+{
+	struct json_object	*partial;
+	char			*cause;
+
+	if (master_combine_answers(method, params, replies, count, &partial,
+	    &cause) != 0) {
+		free(cause);
+		return (NULL);
+	}
+	return (partial);
+}
+
+/* The answers that are not errors, kept as text, joined and parsed. */
+static struct json_object *
+master_partial_text(struct fanout_reply *replies, size_t count)
+{
+	struct json_object	*partial = NULL, *error = NULL;
+	struct evbuffer		*joined;
+
+	if ((joined = fanout_splice(replies, count)) == NULL)
+		return (NULL);
+	if (rpc_parse_line((const char *)evbuffer_pullup(joined, -1),
+	    evbuffer_get_length(joined), &partial, &error) != 0) {
+		json_object_put(error);
+		partial = NULL;
+	}
+	evbuffer_free(joined);
+	return (partial);
 }
 
 /* Done: the answers combined by the method's rule, or the failures. */
@@ -229,9 +264,11 @@ master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
 	char			*cause;
 
 	if (fanout_failures(replies, count) > 0) {
-		request_error(call->request, method->owner != NULL ?
-		    master_failure_partial(method, call->params, replies,
-		    count) : master_failure(replies, count));
+		request_error(call->request,
+		    master_from_extension(call->request) ?
+		    master_failure_partial(replies, count, master_partial(
+		    method, call->params, replies, count)) :
+		    master_failure(replies, count));
 	} else if (master_combine_answers(method, call->params, replies,
 	    count, &result, &cause) != 0) {
 		request_error(call->request, rpc_error_newf(RPC_FAILED, NULL,
@@ -253,7 +290,11 @@ master_done_splice(struct fanout_reply *replies, size_t count, void *arg)
 	struct evbuffer		*joined;
 
 	if (fanout_failures(replies, count) > 0)
-		request_error(call->request, master_failure(replies, count));
+		request_error(call->request,
+		    master_from_extension(call->request) ?
+		    master_failure_partial(replies, count,
+		    master_partial_text(replies, count)) :
+		    master_failure(replies, count));
 	else if ((joined = fanout_splice(replies, count)) == NULL)
 		request_error(call->request, env_memory_error("the reply",
 		    0));

@@ -245,6 +245,43 @@ START_TEST(test_failing_slave)
 }
 END_TEST
 
+/*
+ * A method whose lists are joined as text fails the same way: its
+ * partial holds the other slaves' lists, joined in slave order.
+ */
+START_TEST(test_failing_slave_list)
+{
+	struct ce_node		*node = ce_start();
+	struct json_object	*error, *data, *all, *partial;
+	const char		*second;
+	size_t			 i, k = 0;
+
+	second = json_object_get_string(tl_index(node->managers, 1));
+	all = tl_ok(node->conn, "demo_addresses", NULL);
+	error = tl_err(node->conn, -32012, "demo_fail_list",
+	    "{\"agents\":2}");
+	ck_assert_msg(strstr(tl_string(error, "message"), second) != NULL,
+	    "the error names the slave: %s", tl_json_text(error));
+	data = tl_member(error, "data");
+	ck_assert_uint_eq(json_object_array_length(tl_member(data,
+	    "failures")), 1);
+	ck_assert_str_eq(tl_string(tl_index(tl_member(data, "failures"), 0),
+	    "slave"), second);
+	/* Slaves of 1, 2 and 3 agents: all but the second one's 2. */
+	partial = tl_member(data, "partial");
+	ck_assert_uint_eq(json_object_array_length(partial), 4);
+	for (i = 0; i < json_object_array_length(all); i++) {
+		if (i == 1 || i == 2)
+			continue;
+		ck_assert_str_eq(json_object_get_string(tl_index(partial, k++)),
+		    json_object_get_string(tl_index(all, i)));
+	}
+	json_object_put(error);
+	json_object_put(all);
+	ce_stop(node);
+}
+END_TEST
+
 START_TEST(test_hooks_and_keys)
 {
 	struct ce_node		*node = ce_start();
@@ -454,6 +491,7 @@ suite_extensions(void)
 	tcase_add_test(tc, test_reply_text);
 	tcase_add_test(tc, test_custom_and_async);
 	tcase_add_test(tc, test_failing_slave);
+	tcase_add_test(tc, test_failing_slave_list);
 	tcase_add_test(tc, test_hooks_and_keys);
 	tcase_add_test(tc, test_spawn_undone);
 	tcase_add_test(tc, test_refused_plugins);

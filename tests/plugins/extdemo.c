@@ -32,6 +32,7 @@
  *		the sum once every answer is in (sum)
  *   demo_fail_on {agents}  fails on a slave of that many agents, else
  *		answers its count (sum)
+ *   demo_fail_list {agents}  the same, else its addresses (concat)
  *   demo_label	the configured label (first)
  *   demo_hooks	how often each hook ran here (concat of one object)
  *
@@ -308,19 +309,33 @@ demo_ask(struct cr_call *call, const struct json_object *params)
 	}
 }
 
-/* Fail on a slave of the given number of agents; else its count. */
-static void
-demo_fail_on(struct cr_call *call, const struct json_object *params)
+/* Fail the call if this slave holds params' number of agents; 1 if so. */
+static int
+demo_failing(struct cr_call *call, const struct json_object *params)
 {
 	int64_t	 agents = json_object_get_int64(json_object_object_get(
 		    params, "agents"));
 
-	if ((int64_t)cr_env_agent_count() == agents) {
-		cr_call_fail(call, "this slave holds %lld agents",
-		    (long long)agents);
-		return;
-	}
-	demo_count(call, params);
+	if ((int64_t)cr_env_agent_count() != agents)
+		return (0);
+	cr_call_fail(call, "this slave holds %lld agents", (long long)agents);
+	return (1);
+}
+
+/* Fail on a slave of the given number of agents; else its count. */
+static void
+demo_fail_on(struct cr_call *call, const struct json_object *params)
+{
+	if (!demo_failing(call, params))
+		demo_count(call, params);
+}
+
+/* Fail on a slave of the given number of agents; else its addresses. */
+static void
+demo_fail_list(struct cr_call *call, const struct json_object *params)
+{
+	if (!demo_failing(call, params))
+		demo_addresses(call, params);
 }
 
 /* The label configured. */
@@ -490,6 +505,8 @@ static const struct cr_method demo_methods[] = {
 	{ "demo_ask", NULL, demo_ask, CR_COMBINE_SUM, NULL, NULL },
 	{ "demo_fail_on", agents_params, demo_fail_on, CR_COMBINE_SUM, NULL,
 	    NULL },
+	{ "demo_fail_list", agents_params, demo_fail_list, CR_COMBINE_CONCAT,
+	    NULL, NULL },
 	{ "demo_label", NULL, demo_label, CR_COMBINE_FIRST, NULL, NULL },
 	{ "demo_hooks", NULL, demo_hooks, CR_COMBINE_CONCAT, NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, NULL }
