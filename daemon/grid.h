@@ -133,6 +133,5 @@ void		 master_grid_set_agent_neighbors(struct request *,
 		    struct json_object *);
 void		 master_grid_set_neighbors(struct request *,
 		    struct json_object *);
-void		 master_grid_get_grid(struct request *, struct json_object *);
 
 #endif

@@ -228,27 +228,6 @@ master_grid_done_null(struct master_grid_batch *batch)
 		request_reply(batch->request, NULL);
 }
 
-/* Done: an error if any call failed, else the arrays in slave order. */
-static void
-master_grid_done_concat(struct master_grid_batch *batch)
-{
-	struct json_object	*list, *part;
-	size_t			 i, j;
-
-	if (batch->error != NULL) {
-		request_error(batch->request, json_object_get(batch->error));
-		return;
-	}
-	list = json_object_new_array();
-	for (i = 0; i < batch->count; i++) {
-		part = batch->results[i];
-		for (j = 0; j < json_object_array_length(part); j++)
-			json_object_array_add(list, json_object_get(
-			    json_object_array_get_idx(part, j)));
-	}
-	request_reply(batch->request, list);
-}
-
 /* Return new params {"name": [a, b]}. */
 static struct json_object *
 master_grid_pair_params(const char *name, int64_t a, int64_t b)
@@ -650,19 +629,4 @@ master_grid_set_neighbors(struct request *request, struct json_object *params)
 {
 	master_grid_set_slave_neighbors(request_local(
 	    master_grid_neighbors_done, request), NULL);
-}
-
-/* get_grid: every slave's cells, in slave order. */
-void
-master_grid_get_grid(struct request *request, struct json_object *params)
-{
-	struct master_grid_batch	*batch;
-	size_t				 k;
-
-	batch = master_grid_batch_new(request, master->nslaves,
-	    master_grid_done_concat);
-	for (k = 0; k < master->nslaves; k++)
-		master_grid_batch_slave(batch, k, k, "get_grid", NULL,
-		    env->config->limits.call_timeout);
-	master_grid_batch_release(batch);
 }
