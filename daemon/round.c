@@ -111,12 +111,19 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 static void
 round_add_result(struct round *round, struct json_object *result)
 {
-	const char	*text = "null";
-	size_t		 length = 4;
+	static const char	 null_after[] = ",null";
+	const char		*text;
+	size_t			 length;
+	int			 first = round->nresults++ == 0;
 
-	if (result != NULL)
-		text = rpc_serialize(result, &length);
-	if (round->nresults++ > 0)
+	/* Most agents answer nothing: one write each, comma and all. */
+	if (result == NULL) {
+		evbuffer_add(round->results, null_after + first,
+		    sizeof null_after - 1 - (size_t)first);
+		return;
+	}
+	text = rpc_serialize(result, &length);
+	if (!first)
 		evbuffer_add(round->results, ",", 1);
 	evbuffer_add(round->results, text, length);
 }
