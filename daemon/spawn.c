@@ -30,11 +30,12 @@
  * the daemon keeps answering while a million agents are made. It is all
  * or nothing: memory is asked for as it is needed and never taken by
  * force, and when an agent cannot be made (memory, its init, an
- * extension's refusal) every agent of the request goes again and the
- * error says why. While it runs it holds the agents (hold.c).
+ * extension's refusal) every agent of the request goes again, newest
+ * first and in slices too, and only then does the error say why. While
+ * it runs, undo included, it holds the agents (hold.c).
  */
 
-#define SPAWN_SLICE_US		2000	/* agents made between turns */
+#define SPAWN_SLICE_US		2000	/* agents made or undone per turn */
 #define SPAWN_SLICE_CHECK	255	/* look at the clock every 256 */
 
 /* A spawn_n in progress. */
@@ -50,6 +51,7 @@ struct spawn {
 	size_t			 room_size;
 	size_t			 room_ready;	/* bytes of it prefaulted */
 	size_t			 each;		/* most bytes an address takes */
+	struct json_object	*error;		/* why, while its agents go */
 	struct event		*slice;
 };
 
@@ -66,39 +68,100 @@ spawn_free(struct spawn *spawn)
 		evbuffer_free(spawn->reply);
 	if (spawn->slice != NULL)
 		event_free(spawn->slice);
+	json_object_put(spawn->error);
 	json_object_put(spawn->params);
 	free(spawn->type);
 	free(spawn);
 }
 
 /*
- * Undo a spawn: its agents go, newest first, each through the
- * extensions' agent_removed hook, and the table shrinks.
+ * An agent could not be made: keep the error (taken) for the reply and
+ * let the list of addresses go; the agents made go next.
  */
 static void
-spawn_undo(struct spawn *spawn)
+spawn_fail(struct spawn *spawn, struct json_object *error)
+{
+	spawn->error = error;
+	if (spawn->reply != NULL)
+		evbuffer_free(spawn->reply);
+	spawn->reply = NULL;
+	spawn->room = NULL;
+}
+
+/*
+ * Make the next agent and add its address to the list, or fail the
+ * spawn. Return 1 while there is more to do (the undo, after a failure).
+ */
+static int
+spawn_make_next(struct spawn *spawn)
+{
+	struct cr_agent		*agent;
+	struct json_object	*error;
+	size_t			 made = env->nagents - spawn->first;
+
+	if (made == spawn->count)
+		return (0);
+	if (env_spawn(spawn->type, spawn->params, &agent, &error) != 0) {
+		spawn_fail(spawn, error);
+		return (1);
+	}
+	if (spawn->room != NULL)
+		xmalloc_prefault_ahead(spawn->room,
+		    evbuffer_get_length(spawn->reply) + spawn->each,
+		    &spawn->room_ready, spawn->room_size);
+	if (spawn->addresses && agent_address_append(spawn->reply,
+	    agent->id, made == 0) != 0) {
+		spawn_fail(spawn, env_memory_error("the reply",
+		    agent_address_bytes()));
+		return (1);
+	}
+	return (made + 1 < spawn->count);
+}
+
+/*
+ * Undo the newest agent of a failed spawn: it goes through the
+ * extensions' agent_removed hook and its type's close (env_undo_agent).
+ * Return 1 while more of its agents are left.
+ */
+static int
+spawn_undo_next(struct spawn *spawn)
 {
 	struct cr_agent	*agent;
 
-	while (env->nagents > spawn->first) {
-		agent = env->agents[--env->nagents];
-		env->agents[env->nagents] = NULL;
-		env_undo_agent(agent);
-	}
-	env_shrink();
-	xmalloc_trim_later(env->base);
+	if (env->nagents == spawn->first)
+		return (0);
+	agent = env->agents[--env->nagents];
+	env->agents[env->nagents] = NULL;
+	env_undo_agent(agent);
+	return (env->nagents > spawn->first);
 }
 
-/* End the spawn with its reply or an error (taken), then the hold. */
+/* Make or undo one agent, as the spawn stands; 1 while more is left. */
+static int
+spawn_step(struct spawn *spawn)
+{
+	if (spawn->error == NULL)
+		return (spawn_make_next(spawn));
+	return (spawn_undo_next(spawn));
+}
+
+/*
+ * End the spawn, its agents all made or all undone, with its reply or
+ * its error, then the hold. After an undo the table shrinks, and the
+ * heap is to be trimmed once things are calm: asked for only now, so
+ * that no trim comes while the agents are still being freed.
+ */
 static void
-spawn_end(struct spawn *spawn, struct json_object *error)
+spawn_end(struct spawn *spawn)
 {
 	struct evbuffer	*reply;
 
 	spawn_running = NULL;
-	if (error != NULL) {
-		spawn_undo(spawn);
-		request_error(spawn->request, error);
+	if (spawn->error != NULL) {
+		env_shrink();
+		xmalloc_trim_later(env->base);
+		request_error(spawn->request, spawn->error);
+		spawn->error = NULL;
 	} else if (spawn->addresses) {
 		evbuffer_add(spawn->reply, "]", 1);
 		reply = spawn->reply;
@@ -112,8 +175,9 @@ spawn_end(struct spawn *spawn, struct json_object *error)
 }
 
 /*
- * Make agents for up to SPAWN_SLICE_US, then let the loop serve others
- * before the next slice; end the spawn when all are made or one fails.
+ * Make agents, or undo them once one fails, for up to SPAWN_SLICE_US,
+ * then let the loop serve others before the next slice; end the spawn
+ * when no agent is left to make or to undo.
  */
 static void
 spawn_continue(struct spawn *spawn)
@@ -121,33 +185,16 @@ spawn_continue(struct spawn *spawn)
 	static const struct timeval	 now = { 0, 0 };
 	uint64_t			 deadline = clock_now_us() +
 					    SPAWN_SLICE_US;
-	struct cr_agent			*agent;
-	struct json_object		*error;
-	size_t				 made;
+	size_t				 steps = 0;
 
-	while ((made = env->nagents - spawn->first) < spawn->count) {
-		if (env_spawn(spawn->type, spawn->params, &agent,
-		    &error) != 0) {
-			spawn_end(spawn, error);
-			return;
-		}
-		if (spawn->room != NULL)
-			xmalloc_prefault_ahead(spawn->room,
-			    evbuffer_get_length(spawn->reply) + spawn->each,
-			    &spawn->room_ready, spawn->room_size);
-		if (spawn->addresses && agent_address_append(spawn->reply,
-		    agent->id, made == 0) != 0) {
-			spawn_end(spawn, env_memory_error("the reply",
-			    agent_address_bytes()));
-			return;
-		}
-		if (((made + 1) & SPAWN_SLICE_CHECK) == 0 &&
-		    made + 1 < spawn->count && clock_now_us() >= deadline) {
+	while (spawn_step(spawn)) {
+		if ((++steps & SPAWN_SLICE_CHECK) == 0 &&
+		    clock_now_us() >= deadline) {
 			evtimer_add(spawn->slice, &now);
 			return;
 		}
 	}
-	spawn_end(spawn, NULL);
+	spawn_end(spawn);
 }
 
 /* The next slice of a spawn. */
@@ -229,10 +276,21 @@ spawn_start(struct request *request, struct json_object *params)
 	spawn_continue(spawn);
 }
 
-/* The environment stops: end the running spawn with an error. */
+/*
+ * The environment stops: a spawn still making agents fails saying so,
+ * one undoing them keeps its own error. What is left is undone at once,
+ * not in slices, since the stop closes every agent on the next turn of
+ * the loop; then the error.
+ */
 static void
 spawn_abort(const char *reason)
 {
-	spawn_end(spawn_running, rpc_error_new(RPC_SHUTTING_DOWN, reason,
-	    NULL));
+	struct spawn	*spawn = spawn_running;
+
+	if (spawn->error == NULL)
+		spawn_fail(spawn, rpc_error_new(RPC_SHUTTING_DOWN, reason,
+		    NULL));
+	while (spawn_step(spawn))
+		continue;
+	spawn_end(spawn);
 }

@@ -18,7 +18,8 @@
  * End-to-end tests of bulk work: spawn_n refused for lack of memory
  * under an address-space limit (slave and master), leaving nothing
  * behind and the daemons serving; spawn_n and large batches done in
- * slices, so that another client is answered while they run; a batch's
+ * slices, so that another client is answered while they run, and a
+ * spawn_n that fails late undone in slices too; a batch's
  * peak memory bounded by a small multiple of its line; a long line held
  * once as it comes; lists of every agent written, and changes to every
  * agent made, in slices, holding the agents meanwhile.
@@ -40,6 +41,9 @@
 #define BULK_SPAWN_HUGE		"100000000"	/* agents, the documented max */
 #define BULK_SPAWN_SLICED	1000000		/* agents, many slices long */
 #define BULK_SPAWN_SLICED_TEXT	"1000000"
+#define BULK_UNDONE		200000		/* agents made, then undone */
+#define BULK_UNDONE_BEFORE	2		/* agents there before it */
+#define BULK_UNDONE_GRID	"[1000,200]"	/* cells: BULK_UNDONE */
 #define BULK_BATCH_CALLS	200000		/* get_time calls in a batch */
 #define BULK_BATCH_PEAK		6		/* peak growth, times the line */
 #define BULK_LONG_LINE		(12 * 1024 * 1024)	/* bytes, a request */
@@ -307,6 +311,255 @@ START_TEST(test_spawn_all_or_nothing)
 	json_object_put(agents);
 	tl_close(conn);
 	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * Send is_ready and status in one write and read both answers (is_ready
+ * false: the grid is not full). Return status, answered after is_ready.
+ */
+static struct json_object *
+bulk_ready_then_status(struct tl_conn *conn)
+{
+	struct json_object	*reply, *status = NULL;
+	int			 i;
+
+	tl_send_line(conn, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"is_ready\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	    "\"status\"}");
+	for (i = 0; i < 2; i++) {
+		reply = tl_read_json(conn, 120);
+		if (tl_int(reply, "id") == 1) {
+			tl_assert_json(tl_response_result(reply), "false");
+			json_object_put(reply);
+			continue;
+		}
+		status = json_object_get(tl_response_result(reply));
+		json_object_put(reply);
+	}
+	return (status);
+}
+
+/* Send a checkpoint to a folder, then a spawn_n of one, in one write. */
+static void
+bulk_send_checkpoint_spawn(struct tl_conn *conn, const char *folder)
+{
+	tl_send_linef(conn, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"checkpoint\",\"params\":{\"folder\":\"%s\"}}\n"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"spawn_n\","
+	    "\"params\":{\"type\":\"noop\",\"n\":1}}", folder);
+}
+
+/*
+ * Watch a failing spawn_n's undo from another connection until its
+ * error comes: is_ready, then status, over and over. An is_ready sent
+ * once status has counted removals and followed by a status that
+ * counts fewer than all was answered during the undo; the first such
+ * sends the waiter's checkpoint and spawn_n. An error already read
+ * must be followed by a status that counts all. Return the error and
+ * how many is_ready were answered during the undo.
+ */
+static struct json_object *
+bulk_watch_undo(struct tl_conn *spawner, struct tl_conn *other,
+    struct tl_conn *waiter, const char *folder, int *during)
+{
+	struct json_object	*status, *error = NULL;
+	char			*line;
+	int64_t			 before = 0, now = 0;
+
+	*during = 0;
+	while (now < BULK_UNDONE) {
+		if (error == NULL && tl_read_line(spawner, 0, &line) ==
+		    TL_READ_LINE) {
+			error = tl_json(line);
+			free(line);
+		}
+		status = bulk_ready_then_status(other);
+		now = tl_int(tl_member(status, "demo"), "removed");
+		json_object_put(status);
+		ck_assert_msg(error == NULL || now == BULK_UNDONE, "the error "
+		    "came with %lld of %d agents undone", (long long)now,
+		    BULK_UNDONE);
+		if (before > 0 && now < BULK_UNDONE && (*during)++ == 0)
+			bulk_send_checkpoint_spawn(waiter, folder);
+		before = now;
+	}
+	return (error);
+}
+
+/* A daemon whose spawn_n of BULK_UNDONE + 1 agents fails late. */
+struct bulk_undo {
+	struct tl_daemon	*d;
+	struct tl_conn		*spawner;
+	char			*log;		/* the demo's removed log */
+	char			*option;
+	char			*params;
+};
+
+/*
+ * Start creamasd with the demo extension, whose agent_removed hook
+ * writes a line per agent (which makes an undo long), make
+ * BULK_UNDONE_BEFORE agents and a grid of BULK_UNDONE cells, then send
+ * spawn_n of BULK_UNDONE + 1 (id 7): the grid refuses the last.
+ */
+static void
+bulk_undo_start(struct bulk_undo *undo)
+{
+	undo->log = tl_path(tl_tempdir(), "undone");
+	undo->option = tl_printf("demo.removed_log=%s", undo->log);
+	undo->d = tl_daemon_start_plugin("extdemo", undo->option);
+	undo->spawner = tl_connect(undo->d->port);
+	undo->spawner->timeout = 120;
+	json_object_put(tl_okf(undo->spawner, "spawn_n", "{\"type\":"
+	    "\"noop\",\"n\":%d}", BULK_UNDONE_BEFORE));
+	tl_expect_result(undo->spawner, "set_gs", "{\"gs\":" BULK_UNDONE_GRID
+	    "}", "null");
+	undo->params = tl_printf("{\"type\":\"noop\",\"n\":%d,"
+	    "\"addresses\":false}", BULK_UNDONE + 1);
+	tl_send_call(undo->spawner, 7, "spawn_n", undo->params);
+}
+
+/* The spawn_n's answer is the grid's refusal (taken). */
+static void
+bulk_undo_check_error(struct json_object *reply)
+{
+	ck_assert_int_eq(tl_int(reply, "id"), 7);
+	ck_assert_msg(tl_response_code(reply) == -32012, "%.200s",
+	    tl_json_text(reply));
+	json_object_put(reply);
+}
+
+/*
+ * Every agent of the spawn went through the hook, newest first, before
+ * any other (a stop's own closing of the agents of before comes after).
+ */
+static void
+bulk_undo_check_log(const struct bulk_undo *undo)
+{
+	char	*removed, *line;
+	long	 expected = BULK_UNDONE_BEFORE + BULK_UNDONE;
+
+	ck_assert_ptr_nonnull(removed = tl_read_file(undo->log));
+	for (line = removed; expected > BULK_UNDONE_BEFORE;
+	    line = strchr(line, '\n') + 1) {
+		ck_assert_msg(*line != '\0', "%ld agents not removed",
+		    expected - BULK_UNDONE_BEFORE);
+		ck_assert_int_eq(strtol(line, NULL, 10), expected--);
+	}
+	free(removed);
+}
+
+/* Stop the daemon, cleanly, and free the rest. */
+static void
+bulk_undo_free(struct bulk_undo *undo)
+{
+	tl_close(undo->spawner);
+	tl_daemon_stop_clean(undo->d);
+	free(undo->params);
+	free(undo->option);
+	free(undo->log);
+}
+
+/* Return how many agents status says the demo's hook saw removed. */
+static int64_t
+bulk_removed(struct tl_conn *conn)
+{
+	struct json_object	*status;
+	int64_t			 removed;
+
+	status = tl_ok(conn, "status", NULL);
+	removed = tl_int(tl_member(status, "demo"), "removed");
+	json_object_put(status);
+	return (removed);
+}
+
+/*
+ * A spawn_n that fails late undoes its agents in slices, each through
+ * the agent_removed hook of every extension, and only then answers its
+ * error: is_ready on another connection is answered meanwhile. A
+ * checkpoint and a spawn_n sent during the undo wait for its end: they
+ * see, and number after, the agents of before.
+ */
+START_TEST(test_spawn_undo_sliced)
+{
+	struct bulk_undo	 undo;
+	struct tl_conn		*other, *waiter;
+	struct json_object	*reply;
+	char			*folder;
+	int64_t			 id;
+	int			 during;
+
+	bulk_undo_start(&undo);
+	folder = tl_path(tl_tempdir(), "during-undo");
+	other = tl_connect(undo.d->port);
+	waiter = tl_connect(undo.d->port);
+	other->timeout = waiter->timeout = 120;
+	reply = bulk_watch_undo(undo.spawner, other, waiter, folder, &during);
+	ck_assert_msg(during > 0, "no is_ready was answered while the "
+	    "agents were undone");
+	if (reply == NULL)
+		reply = tl_read_json(undo.spawner, 120);
+	bulk_undo_check_error(reply);
+	/* What waited ran once the undo was over, in order. */
+	for (id = 1; id <= 2; id++) {
+		reply = tl_read_json(waiter, 120);
+		ck_assert_int_eq(tl_int(reply, "id"), id);
+		if (id == 1)
+			ck_assert_int_eq(tl_int(tl_response_result(reply),
+			    "agents"), BULK_UNDONE_BEFORE);
+		else
+			ck_assert_str_eq(json_object_get_string(tl_index(
+			    tl_response_result(reply), 0)), bulk_address(undo.d,
+			    BULK_UNDONE_BEFORE + 1));
+		json_object_put(reply);
+	}
+	reply = tl_ok(other, "status", NULL);
+	ck_assert_int_eq(tl_int(reply, "agents"), BULK_UNDONE_BEFORE + 1);
+	json_object_put(reply);
+	bulk_undo_check_log(&undo);
+	tl_close(other);
+	tl_close(waiter);
+	bulk_undo_free(&undo);
+	free(folder);
+}
+END_TEST
+
+/*
+ * A stop while a failing spawn_n is undone (status, read in the same
+ * turn just before it, counts some agents removed and not all) ends
+ * the undo at once: every agent still goes through the hook, the
+ * spawn_n answers its own error, and the daemon exits cleanly.
+ */
+START_TEST(test_spawn_undo_stopped)
+{
+	struct bulk_undo	 undo;
+	struct tl_conn		*other;
+	struct json_object	*reply;
+	int64_t			 removed;
+
+	bulk_undo_start(&undo);
+	other = tl_connect(undo.d->port);
+	other->timeout = 120;
+	while (bulk_removed(other) == 0)
+		continue;
+	tl_send_line(other, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"status\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"stop\"}");
+	reply = tl_read_json(other, 120);
+	ck_assert_int_eq(tl_int(reply, "id"), 1);
+	removed = tl_int(tl_member(tl_response_result(reply), "demo"),
+	    "removed");
+	ck_assert_msg(removed > 0 && removed < BULK_UNDONE, "the stop came "
+	    "with %lld of %d agents undone", (long long)removed, BULK_UNDONE);
+	json_object_put(reply);
+	reply = tl_read_json(other, 120);
+	ck_assert_int_eq(tl_int(reply, "id"), 2);
+	tl_assert_json(tl_response_result(reply), "true");
+	json_object_put(reply);
+	bulk_undo_check_error(tl_read_json(undo.spawner, 120));
+	tl_expect_eof(other, 60);
+	tl_close(other);
+	bulk_undo_check_log(&undo);
+	bulk_undo_free(&undo);
 }
 END_TEST
 
@@ -603,6 +856,8 @@ suite_bulk(void)
 	tcase_add_test(tc, test_spawn_count_master);
 	tcase_add_test(tc, test_spawn_sliced);
 	tcase_add_test(tc, test_spawn_all_or_nothing);
+	tcase_add_test(tc, test_spawn_undo_sliced);
+	tcase_add_test(tc, test_spawn_undo_stopped);
 	tcase_add_test(tc, test_batch_sliced);
 	tcase_add_test(tc, test_long_line_held_once);
 	tcase_add_test(tc, test_list_sliced);

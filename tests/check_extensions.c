@@ -371,6 +371,7 @@ START_TEST(test_spawn_undone)
 {
 	struct tl_daemon	*daemon;
 	struct tl_conn		*conn;
+	struct json_object	*status;
 	char			*log, *option, *removed;
 
 	log = tl_path(tl_tempdir(), "undone");
@@ -383,6 +384,10 @@ START_TEST(test_spawn_undone)
 	ck_assert_ptr_nonnull(removed = tl_read_file(log));
 	ck_assert_str_eq(removed, "2\n1\n");
 	free(removed);
+	/* status counts them, as the bulk tests of a long undo read it. */
+	status = tl_ok(conn, "status", NULL);
+	ck_assert_int_eq(tl_int(tl_member(status, "demo"), "removed"), 2);
+	json_object_put(status);
 	/* The cells are free again. */
 	json_object_put(tl_ok(conn, "spawn_n",
 	    "{\"type\":\"scorer\",\"n\":2,\"params\":{\"score\":1}}"));

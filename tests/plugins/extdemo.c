@@ -60,6 +60,7 @@ static struct {
 	int64_t	 rounds_begun;
 	int64_t	 rounds_ended;
 	int64_t	 spawned;
+	int64_t	 removed;
 	int64_t	 last_round;
 	char	 label[64];
 	char	 removed_log[512];
@@ -360,6 +361,8 @@ demo_hooks(struct cr_call *call, const struct json_object *params)
 	    json_object_new_int64(demo.last_round));
 	json_object_object_add(counts, "spawned",
 	    json_object_new_int64(demo.spawned));
+	json_object_object_add(counts, "removed",
+	    json_object_new_int64(demo.removed));
 	json_object_object_add(counts, "prepared",
 	    json_object_new_int64(demo.prepared));
 	json_object_object_add(counts, "acted",
@@ -394,7 +397,7 @@ demo_configure(const char *key, const char *value, char **cause)
 	return (0);
 }
 
-/* Hooks: count rounds begun and ended, and agents spawned. */
+/* Hooks: count rounds begun and ended, agents spawned and removed. */
 static void
 demo_round_begin(uint64_t round)
 {
@@ -416,12 +419,16 @@ demo_agent_spawned(struct cr_agent *agent)
 	demo.spawned++;
 }
 
-/* An agent is removed: a line in the removed log, if one is set. */
+/*
+ * An agent is removed: count it, and a line in the removed log, if one
+ * is set.
+ */
 static void
 demo_agent_removed(struct cr_agent *agent)
 {
 	FILE	*file;
 
+	demo.removed++;
 	if (demo.removed_log[0] == '\0' ||
 	    (file = fopen(demo.removed_log, "a")) == NULL)
 		return;
@@ -476,6 +483,8 @@ demo_status(struct json_object *status)
 	counts = json_object_new_object();
 	json_object_object_add(counts, "spawned",
 	    json_object_new_int64(demo.spawned));
+	json_object_object_add(counts, "removed",
+	    json_object_new_int64(demo.removed));
 	json_object_object_add(status, "demo", counts);
 }
 
