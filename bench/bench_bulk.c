@@ -25,6 +25,10 @@
  *   spawn_n of 1,000,000 noop agents in one slave, reply included, and
  *     is_ready from another client meanwhile, against is_ready idle;
  *     then get_agents of them and is_ready meanwhile;
+ *   a spawn_n that fails after 1,000,000 noop agents (a grid of as
+ *     many cells refuses the next), its agents undone before the
+ *     error, and is_ready meanwhile (making and undoing apart), against
+ *     is_ready idle;
  *   resident memory per noop agent after that spawn_n (reply sent), and
  *     per agent of a slave after 100 rounds with results at 10,000 per
  *     slave, against the same slave before the rounds;
@@ -36,7 +40,9 @@
  * read: the client writes the line and reads the reply a piece at a
  * time between is_ready calls on a connection of their own, so the calls
  * see the daemon read the line, work, and write the reply. The medians
- * are given apart for before the reply's first byte and after it.
+ * are given apart for before the reply's first byte and after it, and
+ * for a spawn_n that fails, apart for its undoing (from the is_ready
+ * after which status first counts fewer agents than before).
  * The program fails only when a daemon misbehaves (an error reply, a
  * wrong count, a process that does not stop cleanly).
  */
@@ -63,6 +69,7 @@
 #define BULK_PER_SLAVE		10000
 #define BULK_SAMPLES		201	/* calls per median */
 #define BULK_SPAWN		1000000
+#define BULK_UNDO_GRID		"[1000,1000]"	/* BULK_SPAWN cells */
 #define BULK_ROUNDS		100
 #define BULK_BATCH_CALLS	300000
 #define BULK_TRIM_WAIT_MS	1500	/* the daemon trims after 1 s calm */
@@ -228,10 +235,14 @@ bulk_reply_read(struct benchlib_daemon *d, struct bulk_reply *reply)
 		bench_fatal("%s: connection closed", d->name);
 }
 
-/* The parts of a request's time: sending it, its work, its reply. */
+/*
+ * The parts of a request's time: sending it, its work, undoing that
+ * work when it fails (spawn_n), its reply.
+ */
 enum bulk_phase {
 	BULK_SENDING,
 	BULK_WORKING,
+	BULK_UNDOING,
 	BULK_REPLYING,
 	BULK_PHASES
 };
@@ -243,26 +254,61 @@ struct bulk_during {
 	double		 worst_ms;
 	size_t		 n[BULK_PHASES];	/* calls in each part */
 	double		 median_ms[BULK_PHASES];
+	double		 part_worst_ms[BULK_PHASES];
 };
+
+/* Return the worst of n samples (ns) in ms. */
+static double
+bulk_worst(const uint64_t *samples, size_t n)
+{
+	uint64_t	 worst = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		worst = samples[i] > worst ? samples[i] : worst;
+	return ((double)worst / 1e6);
+}
+
+/*
+ * Ask status on a connection for the agents a daemon holds; return 1
+ * once they are fewer than the most seen so far (a spawn is undone).
+ */
+static int
+bulk_undoing(struct benchlib_conn *conn, int64_t *id, int64_t *most)
+{
+	struct json_object	*status;
+	int64_t			 agents;
+
+	status = benchlib_call(conn, id, "status", NULL, NULL);
+	agents = benchlib_int(status, "agents", "status");
+	json_object_put(status);
+	if (agents < *most)
+		return (1);
+	*most = agents;
+	return (0);
+}
 
 /*
  * Send a line on one connection and, from its first byte sent until the
  * last of its reply is read, time is_ready round trips on another (the
  * line is written and the reply read a piece at a time between them, so
  * the calls see the daemon read, work and write): the time that took,
- * the worst round trip, and the median (ms) of each part.
+ * the worst round trip, and the median (ms) of each part. A request
+ * that fails must answer an error, and status after each is_ready
+ * tells when its undoing began.
  */
 static void
 bulk_during(struct benchlib_daemon *d, const char *line, size_t length,
-    struct bulk_during *during)
+    int fails, struct bulk_during *during)
 {
 	struct benchlib_conn	 other;
 	struct bulk_reply	 reply;
-	uint64_t		 start, rtt, worst, *samples = NULL;
+	uint64_t		 start, rtt, *samples = NULL;
 	size_t			 i, n = 0, size = 0, sent = 0;
 	size_t			 first[BULK_PHASES + 1] = { 0 };
-	int64_t			 id = 1;
+	int64_t			 id = 1, most = 0;
 	ssize_t			 written;
+	int			 undoing = 0, failed;
 
 	if (d->conn.start != d->conn.end)
 		bench_fatal("%s: bytes left unread", d->name);
@@ -291,19 +337,25 @@ bulk_during(struct benchlib_daemon *d, const char *line, size_t length,
 			    sizeof *samples);
 		}
 		samples[n++] = rtt;
+		if (fails && !undoing && !(undoing = bulk_undoing(&other, &id,
+		    &most)))
+			first[BULK_UNDOING] = n;
 	}
 	during->seconds = (double)(benchlib_now_ns() - start) / 1e9;
-	if (strstr(reply.head, "\"error\"") != NULL &&
-	    strstr(reply.head, "\"result\"") == NULL)
+	failed = strstr(reply.head, "\"error\"") != NULL &&
+	    strstr(reply.head, "\"result\"") == NULL;
+	if (failed != fails)
 		bench_fatal("%s: %.300s", d->name, reply.head);
 	during->reply_length = reply.length;
-	for (i = 0, worst = 0; i < n; i++)
-		worst = samples[i] > worst ? samples[i] : worst;
-	during->worst_ms = (double)worst / 1e6;
+	during->worst_ms = bulk_worst(samples, n);
 	first[BULK_REPLYING] = MAX(first[BULK_REPLYING], first[BULK_WORKING]);
+	first[BULK_UNDOING] = fails ? MIN(MAX(first[BULK_UNDOING],
+	    first[BULK_WORKING]), first[BULK_REPLYING]) : first[BULK_REPLYING];
 	first[BULK_PHASES] = n;
 	for (i = 0; i < BULK_PHASES; i++) {
 		during->n[i] = first[i + 1] - first[i];
+		during->part_worst_ms[i] = bulk_worst(samples + first[i],
+		    during->n[i]);
 		during->median_ms[i] = during->n[i] > 0 ?
 		    bulk_median(samples + first[i], during->n[i]) : 0;
 	}
@@ -333,21 +385,22 @@ bulk_idle_worst_ms(struct benchlib_daemon *d, double seconds)
 /*
  * Print is_ready during a request against is_ready idle: the worst, the
  * target's figure, and the median of each part of the request that had
- * calls (sending it, its work, its reply), with how many.
+ * calls (sending it, its work, its undoing, its reply), with how many;
+ * for the undoing, its worst too.
  */
 static void
 bulk_print_during(struct benchlib_daemon *d, const struct bulk_during *during,
     double idle_median)
 {
 	static const char *const parts[BULK_PHASES] = {
-		"sending", "working", "replying",
+		"sending", "working", "undoing", "replying",
 	};
 	char	 what[64];
 	size_t	 i;
+	double	 idle_worst = bulk_idle_worst_ms(d, during->seconds);
 
 	bulk_print("is_ready during it, worst", during->worst_ms, "ms",
-	    bulk_idle_worst_ms(d, during->seconds), "is_ready idle, worst",
-	    "<= 10 ms");
+	    idle_worst, "is_ready idle, worst", "<= 10 ms");
 	for (i = 0; i < BULK_PHASES; i++) {
 		if (during->n[i] == 0)
 			continue;
@@ -355,6 +408,10 @@ bulk_print_during(struct benchlib_daemon *d, const struct bulk_during *during,
 		    parts[i], during->n[i]);
 		bulk_print(what, during->median_ms[i], "ms", idle_median,
 		    "is_ready idle, median", "-");
+		if (i != BULK_UNDOING)
+			continue;
+		bulk_print("is_ready worst, undoing", during->part_worst_ms[i],
+		    "ms", idle_worst, "is_ready idle, worst", "<= 10 ms");
 	}
 }
 
@@ -425,7 +482,7 @@ bulk_spawn_million(void)
 	xasprintf(&spawn, "{\"jsonrpc\":\"2.0\",\"id\":999999,\"method\":"
 	    "\"spawn_n\",\"params\":{\"type\":\"noop\",\"n\":%d}}\n",
 	    BULK_SPAWN);
-	bulk_during(d, spawn, strlen(spawn), &during);
+	bulk_during(d, spawn, strlen(spawn), 0, &during);
 	free(spawn);
 	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
 	after = benchlib_rss(d->pid, 1);
@@ -438,8 +495,41 @@ bulk_spawn_million(void)
 	printf("  (the reply was %zu bytes)\n", during.reply_length);
 	line = "{\"jsonrpc\":\"2.0\",\"id\":999998,\"method\":"
 	    "\"get_agents\"}\n";
-	bulk_during(d, line, strlen(line), &during);
+	bulk_during(d, line, strlen(line), 0, &during);
 	printf("  get_agents of them, reply included: %.3f s\n",
+	    during.seconds);
+	bulk_print_during(d, &during, idle);
+	benchlib_daemon_stop(d);
+}
+
+/*
+ * A spawn_n of 1,000,000 + 1 noop agents that a grid of 1,000,000 cells
+ * fails at its last: the time to its error, the agents made and undone
+ * meanwhile, and is_ready meanwhile.
+ */
+static void
+bulk_spawn_undone(void)
+{
+	struct benchlib_daemon	*d;
+	struct bulk_during	 during;
+	struct json_object	*status;
+	char			*spawn;
+	double			 idle;
+
+	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
+	idle = bulk_median_ms(d, "is_ready", NULL, 1001);
+	json_object_put(benchlib_rpc(d, "set_gs", "{\"gs\":" BULK_UNDO_GRID
+	    "}", NULL));
+	xasprintf(&spawn, "{\"jsonrpc\":\"2.0\",\"id\":999997,\"method\":"
+	    "\"spawn_n\",\"params\":{\"type\":\"noop\",\"n\":%d,"
+	    "\"addresses\":false}}\n", BULK_SPAWN + 1);
+	bulk_during(d, spawn, strlen(spawn), 1, &during);
+	free(spawn);
+	status = benchlib_rpc(d, "status", NULL, NULL);
+	if (benchlib_int(status, "agents", d->name) != 0)
+		bench_fatal("%s: agents left after the undo", d->name);
+	json_object_put(status);
+	printf("  spawn_n failing after 1,000,000 noop, error in: %.3f s\n",
 	    during.seconds);
 	bulk_print_during(d, &during, idle);
 	benchlib_daemon_stop(d);
@@ -490,7 +580,7 @@ bulk_batch(void)
 		    "\"get_time\"}", i > 0 ? "," : "", i);
 	p += sprintf(p, "]\n");
 	before = benchlib_rss(d->pid, 1);
-	bulk_during(d, line, (size_t)(p - line), &during);
+	bulk_during(d, line, (size_t)(p - line), 0, &during);
 	peak = bulk_peak(d->pid);
 	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
 	after = benchlib_rss(d->pid, 1);
@@ -515,6 +605,7 @@ static const struct bulk_part {
 } bulk_parts[] = {
 	{ "fan_in",	bulk_fan_in },
 	{ "spawn",	bulk_spawn_million },
+	{ "undo",	bulk_spawn_undone },
 	{ "rounds",	bulk_rounds_memory },
 	{ "batch",	bulk_batch },
 };
@@ -535,7 +626,7 @@ main(int argc, char **argv)
 				break;
 		if (i == nparts) {
 			fprintf(stderr, "usage: bench_bulk [fan_in|spawn|"
-			    "rounds|batch ...]\n");
+			    "undo|rounds|batch ...]\n");
 			return (2);
 		}
 	}
