@@ -34,7 +34,14 @@
  *     slave, against the same slave before the rounds;
  *   a 15 MB batch of 300,000 get_time calls: the daemon's peak resident
  *     memory growth against the line's size, its memory a moment later
- *     against its memory before, and is_ready meanwhile.
+ *     against its memory before, and is_ready meanwhile;
+ *   a storm of 1,000,000 calls in one round from a pinger on one slave
+ *     to a ponger on the other (the pingpong plugin, from
+ *     CREAMAS_PLUGINS): the caller's peak and kept memory;
+ *   after each of those, the worst is_ready in the window where the
+ *     daemon gives the memory back (a second after the work), against
+ *     the worst is_ready idle over as long (through the master for the
+ *     storm: a master asks its slaves).
  *
  * "Meanwhile" is from the request's first byte sent to its reply's last
  * read: the client writes the line and reads the reply a piece at a
@@ -73,6 +80,7 @@
 #define BULK_ROUNDS		100
 #define BULK_BATCH_CALLS	300000
 #define BULK_TRIM_WAIT_MS	1500	/* the daemon trims after 1 s calm */
+#define BULK_STORM_CALLS	1000000
 
 static const char	*bulk_creamasd;
 
@@ -364,12 +372,12 @@ bulk_during(struct benchlib_daemon *d, const char *line, size_t length,
 }
 
 /*
- * The worst is_ready round trip on an idle daemon over seconds: on a
- * shared machine the scheduler alone makes some wait, and the worst
- * during bulk work is to be read against it.
+ * The worst is_ready round trip over seconds: on an idle daemon the
+ * scheduler of a shared machine alone makes some wait, and the worst
+ * during or after bulk work is to be read against it.
  */
 static double
-bulk_idle_worst_ms(struct benchlib_daemon *d, double seconds)
+bulk_worst_ms(struct benchlib_daemon *d, double seconds)
 {
 	uint64_t	 end = benchlib_now_ns() + (uint64_t)(seconds * 1e9);
 	uint64_t	 rtt, worst = 0;
@@ -397,7 +405,7 @@ bulk_print_during(struct benchlib_daemon *d, const struct bulk_during *during,
 	};
 	char	 what[64];
 	size_t	 i;
-	double	 idle_worst = bulk_idle_worst_ms(d, during->seconds);
+	double	 idle_worst = bulk_worst_ms(d, during->seconds);
 
 	bulk_print("is_ready during it, worst", during->worst_ms, "ms",
 	    idle_worst, "is_ready idle, worst", "<= 10 ms");
@@ -413,6 +421,26 @@ bulk_print_during(struct benchlib_daemon *d, const struct bulk_during *during,
 		bulk_print("is_ready worst, undoing", during->part_worst_ms[i],
 		    "ms", idle_worst, "is_ready idle, worst", "<= 10 ms");
 	}
+}
+
+/*
+ * Wait out the window after bulk work where the daemon gives memory back
+ * (in its event loop, so it may keep other clients waiting), timing
+ * is_ready all along: return the worst round trip (ms).
+ */
+static double
+bulk_trim_window_ms(struct benchlib_daemon *d)
+{
+	return (bulk_worst_ms(d, BULK_TRIM_WAIT_MS / 1000.0));
+}
+
+/* Print the worst is_ready of a trim window against as long idle. */
+static void
+bulk_print_trim_window(struct benchlib_daemon *d, double worst)
+{
+	bulk_print("is_ready in the trim window, worst", worst, "ms",
+	    bulk_worst_ms(d, BULK_TRIM_WAIT_MS / 1000.0),
+	    "is_ready idle, worst", "<= 10 ms");
 }
 
 /*
@@ -473,7 +501,7 @@ bulk_spawn_million(void)
 	struct bulk_during	 during;
 	const char		*line;
 	char			*spawn;
-	double			 idle;
+	double			 idle, trim;
 	uint64_t		 before, after;
 
 	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
@@ -484,11 +512,12 @@ bulk_spawn_million(void)
 	    BULK_SPAWN);
 	bulk_during(d, spawn, strlen(spawn), 0, &during);
 	free(spawn);
-	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
+	trim = bulk_trim_window_ms(d);
 	after = benchlib_rss(d->pid, 1);
 	bulk_print("spawn_n 1,000,000 noop, reply included", during.seconds,
 	    "s", 0.3, "the target", "<= 0.3 s");
 	bulk_print_during(d, &during, idle);
+	bulk_print_trim_window(d, trim);
 	bulk_print("RSS per agent after it (reply sent)",
 	    (double)(after - before) / BULK_SPAWN, "B", 64,
 	    "the target", "<= 64 B");
@@ -496,9 +525,15 @@ bulk_spawn_million(void)
 	line = "{\"jsonrpc\":\"2.0\",\"id\":999998,\"method\":"
 	    "\"get_agents\"}\n";
 	bulk_during(d, line, strlen(line), 0, &during);
+	trim = bulk_trim_window_ms(d);
+	after = benchlib_rss(d->pid, 1);
 	printf("  get_agents of them, reply included: %.3f s\n",
 	    during.seconds);
 	bulk_print_during(d, &during, idle);
+	bulk_print_trim_window(d, trim);
+	bulk_print("RSS per agent after get_agents too",
+	    (double)(after - before) / BULK_SPAWN, "B", 64,
+	    "the target", "<= 64 B");
 	benchlib_daemon_stop(d);
 }
 
@@ -514,7 +549,7 @@ bulk_spawn_undone(void)
 	struct bulk_during	 during;
 	struct json_object	*status;
 	char			*spawn;
-	double			 idle;
+	double			 idle, trim;
 
 	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
 	idle = bulk_median_ms(d, "is_ready", NULL, 1001);
@@ -525,6 +560,7 @@ bulk_spawn_undone(void)
 	    "\"addresses\":false}}\n", BULK_SPAWN + 1);
 	bulk_during(d, spawn, strlen(spawn), 1, &during);
 	free(spawn);
+	trim = bulk_trim_window_ms(d);
 	status = benchlib_rpc(d, "status", NULL, NULL);
 	if (benchlib_int(status, "agents", d->name) != 0)
 		bench_fatal("%s: agents left after the undo", d->name);
@@ -532,6 +568,7 @@ bulk_spawn_undone(void)
 	printf("  spawn_n failing after 1,000,000 noop, error in: %.3f s\n",
 	    during.seconds);
 	bulk_print_during(d, &during, idle);
+	bulk_print_trim_window(d, trim);
 	benchlib_daemon_stop(d);
 }
 
@@ -541,6 +578,7 @@ bulk_rounds_memory(void)
 {
 	struct benchlib_daemon	*d;
 	uint64_t		 start, spawned, after;
+	double			 trim;
 	size_t			 i;
 
 	d = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
@@ -550,12 +588,13 @@ bulk_rounds_memory(void)
 	for (i = 0; i < BULK_ROUNDS; i++)
 		json_object_put(benchlib_rpc(d, "trigger_all",
 		    "{\"results\":true}", NULL));
-	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
+	trim = bulk_trim_window_ms(d);
 	after = benchlib_rss(d->pid, 1);
 	bulk_print("RSS per agent after 100 rounds, results",
 	    (double)(after - start) / BULK_PER_SLAVE, "B",
 	    (double)(spawned - start) / BULK_PER_SLAVE,
 	    "before the rounds", "<= 64 B");
+	bulk_print_trim_window(d, trim);
 	benchlib_daemon_stop(d);
 }
 
@@ -566,7 +605,7 @@ bulk_batch(void)
 	struct benchlib_daemon	*d;
 	struct bulk_during	 during;
 	char			*line, *p;
-	double			 idle;
+	double			 idle, trim;
 	uint64_t		 before, peak, after;
 	size_t			 i, size;
 
@@ -582,7 +621,7 @@ bulk_batch(void)
 	before = benchlib_rss(d->pid, 1);
 	bulk_during(d, line, (size_t)(p - line), 0, &during);
 	peak = bulk_peak(d->pid);
-	benchlib_sleep_ms(BULK_TRIM_WAIT_MS);
+	trim = bulk_trim_window_ms(d);
 	after = benchlib_rss(d->pid, 1);
 	printf("  a batch of %d get_time, %zu bytes, answered in %.3f s "
 	    "(%zu bytes)\n", BULK_BATCH_CALLS, (size_t)(p - line),
@@ -594,8 +633,76 @@ bulk_batch(void)
 	    ((double)after - (double)before) / 1048576.0, "MiB", 16,
 	    "the target", "<= 16 MiB");
 	bulk_print_during(d, &during, idle);
+	bulk_print_trim_window(d, trim);
 	free(line);
 	benchlib_daemon_stop(d);
+}
+
+/* Spawn one agent of a type on a master's slave; its address list. */
+static struct json_object *
+bulk_spawn_on(struct benchlib_daemon *master, const char *type, int slave)
+{
+	struct json_object	*result;
+	char			*params;
+
+	xasprintf(&params, "{\"type\":\"%s\",\"n\":1,\"slave\":%d}", type,
+	    slave);
+	result = benchlib_rpc(master, "spawn_n", params, NULL);
+	if (!json_object_is_type(result, json_type_array) ||
+	    json_object_array_length(result) != 1)
+		bench_fatal("spawn_n %s: %s", params,
+		    json_object_to_json_string(result));
+	free(params);
+	return (result);
+}
+
+/*
+ * A storm of cross-slave calls in one round: the caller slave's memory
+ * at the peak and once given back, and is_ready while it is given back.
+ */
+static void
+bulk_call_storm(void)
+{
+	struct benchlib_daemon	*master;
+	struct json_object	*pinger, *ponger, *round;
+	const char		*plugins, *more[] = { "--plugin", NULL, NULL };
+	char			*pingpong, *params;
+	uint64_t		 before, peak, after;
+	double			 trim;
+
+	if ((plugins = getenv("CREAMAS_PLUGINS")) == NULL) {
+		printf("  (no CREAMAS_PLUGINS: the call storm is left out)\n");
+		return;
+	}
+	xasprintf(&pingpong, "%s/pingpong.so", plugins);
+	more[1] = pingpong;
+	master = benchlib_daemon_startv(bulk_creamasd, 2, BULK_READ_TIMEOUT,
+	    more);
+	pinger = bulk_spawn_on(master, "pinger", 0);
+	ponger = bulk_spawn_on(master, "ponger", 1);
+	benchlib_pair(master, pinger, ponger);
+	before = benchlib_rss(master->slave_pids[0], 1);
+	xasprintf(&params, "{\"args\":{\"times\":%d}}", BULK_STORM_CALLS);
+	round = benchlib_rpc(master, "trigger_all", params, NULL);
+	if (benchlib_int(round, "failed", "trigger_all") != 0)
+		bench_fatal("the storm failed: %s",
+		    json_object_to_json_string(round));
+	peak = bulk_peak(master->slave_pids[0]);
+	trim = bulk_trim_window_ms(master);
+	after = benchlib_rss(master->slave_pids[0], 1);
+	printf("  a round of %d cross-slave calls, the caller's memory:\n",
+	    BULK_STORM_CALLS);
+	bulk_print("calls: RSS kept after it, MiB",
+	    ((double)after - (double)before) / 1048576.0, "MiB",
+	    ((double)peak - (double)before) / 1048576.0, "taken at the peak",
+	    "-");
+	bulk_print_trim_window(master, trim);
+	json_object_put(round);
+	json_object_put(pinger);
+	json_object_put(ponger);
+	free(params);
+	free(pingpong);
+	benchlib_daemon_stop(master);
 }
 
 /* The parts, by the names given on the command line. */
@@ -608,6 +715,7 @@ static const struct bulk_part {
 	{ "undo",	bulk_spawn_undone },
 	{ "rounds",	bulk_rounds_memory },
 	{ "batch",	bulk_batch },
+	{ "calls",	bulk_call_storm },
 };
 
 /* Run the parts named as arguments, or every part, in turn. */
@@ -626,7 +734,7 @@ main(int argc, char **argv)
 				break;
 		if (i == nparts) {
 			fprintf(stderr, "usage: bench_bulk [fan_in|spawn|"
-			    "undo|rounds|batch ...]\n");
+			    "undo|rounds|batch|calls ...]\n");
 			return (2);
 		}
 	}
