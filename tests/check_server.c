@@ -530,6 +530,15 @@ done_raw_closed(void *arg)
 	return (((struct raw *)arg)->closed);
 }
 
+/* Return 1 when a raw connection has handed all it was given to send. */
+static int
+done_raw_sent(void *arg)
+{
+	struct raw	*raw = arg;
+
+	return (evbuffer_get_length(bufferevent_get_output(raw->bev)) == 0);
+}
+
 /* Wait for a raw connection to have count lines in all. */
 static int
 raw_wait_lines(struct raw *raw, size_t count, double seconds)
@@ -932,6 +941,143 @@ batch_find(struct json_object *batch, const char *id, size_t skip)
 	return (NULL);
 }
 
+/* Make a batch line of n "add" calls: {"a": i, "b": 1}, id i. */
+static char *
+add_batch_line(size_t n, size_t *length)
+{
+	struct evbuffer	*buffer;
+	char		*line;
+	size_t		 i;
+
+	buffer = evbuffer_new();
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(buffer, "%c{\"jsonrpc\":\"2.0\","
+		    "\"method\":\"add\",\"params\":{\"a\":%zu,\"b\":1},"
+		    "\"id\":%zu}", i == 0 ? '[' : ',', i, i);
+	evbuffer_add(buffer, "]\n", 2);
+	*length = evbuffer_get_length(buffer);
+	line = xmalloc(*length + 1);
+	evbuffer_remove(buffer, line, *length);
+	line[*length] = '\0';
+	evbuffer_free(buffer);
+	return (line);
+}
+
+/* Check a batch reply answers each of n "add" calls once, with i + 1. */
+static void
+check_add_batch_reply(const char *text, size_t n)
+{
+	struct json_object	*batch, *response, *id, *result;
+	char			*seen;
+	size_t			 i, wrong = 0, first_wrong = 0;
+	int64_t			 k;
+
+	batch = json_tokener_parse(text);
+	ck_assert_msg(batch != NULL &&
+	    json_object_is_type(batch, json_type_array),
+	    "not a batch reply: %.200s", text);
+	ck_assert_uint_eq(json_object_array_length(batch), n);
+	seen = xcalloc(n, 1);
+	for (i = 0; i < n; i++) {
+		response = json_object_array_get_idx(batch, i);
+		k = -1;
+		if (json_object_object_get_ex(response, "id", &id))
+			k = json_object_get_int64(id);
+		if (k < 0 || (size_t)k >= n || seen[k] ||
+		    !json_object_object_get_ex(response, "result", &result) ||
+		    json_object_get_int64(result) != k + 1) {
+			if (wrong++ == 0)
+				first_wrong = i;
+			continue;
+		}
+		seen[k] = 1;
+	}
+	ck_assert_msg(wrong == 0, "%zu wrong responses, the first: %s", wrong,
+	    json_object_to_json_string(json_object_array_get_idx(batch,
+	    first_wrong)));
+	free(seen);
+	json_object_put(batch);
+}
+
+/*
+ * Send text on a raw connection in pieces of many sizes, from a byte to
+ * more than the server reads in a turn, each one taken by the kernel and
+ * left a moment before the next: the server finds a line begun over and
+ * over, with nothing, a little or a lot more to read.
+ */
+static void
+raw_send_pieces(struct raw *raw, const char *text, size_t length)
+{
+	static const size_t	 sizes[] = { 1, 17, 4095, 4097, 65536, 300000 };
+	size_t			 sent = 0, piece, i = 0;
+
+	while (sent < length) {
+		piece = sizes[i++ % (sizeof sizes / sizeof sizes[0])];
+		if (piece > length - sent)
+			piece = length - sent;
+		bufferevent_write(raw->bev, text + sent, piece);
+		sent += piece;
+		ck_assert(harness_run(raw->harness, done_raw_sent, raw, 10));
+		harness_run(raw->harness, NULL, NULL, 0.002);
+	}
+}
+
+/* Check an echo on a new connection is answered, and close it. */
+static void
+check_other_answered(struct harness *h, const char *id)
+{
+	struct raw		 other;
+	struct json_object	*reply;
+
+	raw_open(h, &other);
+	raw_request(&other, "echo", "{\"other\":1}", id);
+	ck_assert(raw_wait_lines(&other, 1, 10));
+	reply = raw_line(&other, 0);
+	check_result(reply, id, "{\"other\":1}");
+	json_object_put(reply);
+	raw_close(&other);
+}
+
+/*
+ * Check a batch line of some 4 MB is answered whole and right whether it
+ * comes in pieces of every size with pauses between (another connection
+ * answered while it is half sent) or in one write, which the server
+ * reads in large pieces.
+ */
+START_TEST(test_batch_long_line)
+{
+	struct harness	 h;
+	struct raw	 raw;
+	char		*line;
+	size_t		 length, n = 60000;
+
+	harness_start(&h, NULL);
+	raw_open(&h, &raw);
+	line = add_batch_line(n, &length);
+	ck_assert_uint_gt(length, 4 * 1000 * 1000);
+	if (_i == 0) {
+		raw_send_pieces(&raw, line, length / 2);
+		check_other_answered(&h, "\"half\"");
+		ck_assert_uint_eq(raw.count, 0);
+		raw_send_pieces(&raw, line + length / 2, length - length / 2);
+	} else {
+		socket_write_all_at_once(raw.bev);
+		bufferevent_write(raw.bev, line, length);
+		check_other_answered(&h, "\"meanwhile\"");
+	}
+	free(line);
+	ck_assert_msg(raw_wait_lines(&raw, 1, 20), "no reply (closed %d)",
+	    raw.closed);
+	check_add_batch_reply(raw.lines[0], n);
+	ck_assert_uint_eq(h.dispatched, n + 1);
+	harness_run(&h, NULL, NULL, 0.1);
+	ck_assert_uint_eq(raw.count, 1);
+	ck_assert_int_eq(raw.closed, 0);
+	raw_close(&raw);
+	harness_stop(&h);
+}
+END_TEST
+
 /* Check a batch mixing calls, a notification and invalid entries. */
 START_TEST(test_batch_mixed)
 {
@@ -1217,11 +1363,16 @@ padded_line(const char *id, size_t length)
 	return (line);
 }
 
-/* Check the over-long line error and that the connection then closes. */
+/*
+ * Check line index is the over-long line error for max_line and that the
+ * connection then closes.
+ */
 static void
-check_line_closes(struct harness *h, struct raw *raw, size_t index)
+check_line_closes(struct harness *h, struct raw *raw, size_t index,
+    size_t max_line)
 {
 	struct json_object	*reply, *error;
+	char			 message[128];
 
 	ck_assert_msg(raw_wait_lines(raw, index + 1, 5),
 	    "no error line (%zu lines, closed %d, reset %d)", raw->count,
@@ -1229,8 +1380,9 @@ check_line_closes(struct harness *h, struct raw *raw, size_t index)
 	reply = raw_line(raw, index);
 	check_error(reply, "null", RPC_PARSE_ERROR);
 	json_object_object_get_ex(reply, "error", &error);
-	ck_assert_str_eq(rpc_error_message(error),
-	    "line exceeds max_line (1024 bytes); closing");
+	snprintf(message, sizeof message,
+	    "line exceeds max_line (%zu bytes); closing", max_line);
+	ck_assert_str_eq(rpc_error_message(error), message);
 	json_object_put(reply);
 	ck_assert(raw_wait_closed(raw, 5));
 	ck_assert_uint_eq(raw->count, index + 1);
@@ -1267,7 +1419,7 @@ START_TEST(test_line_at_limit)
 	line = padded_line("3", 1025);
 	raw_send(&raw, line);
 	free(line);
-	check_line_closes(&h, &raw, 2);
+	check_line_closes(&h, &raw, 2, 1024);
 	raw_close(&raw);
 	harness_stop(&h);
 }
@@ -1294,7 +1446,7 @@ START_TEST(test_line_too_long)
 	text[3000] = '\0';
 	raw_send(&raw, text);
 	free(text);
-	check_line_closes(&h, &raw, 1);
+	check_line_closes(&h, &raw, 1, 1024);
 	reply = raw_line(&raw, 0);
 	check_result(reply, "1", "null");
 	json_object_put(reply);
@@ -1321,7 +1473,7 @@ START_TEST(test_line_too_long_unterminated)
 	text[1025] = '\0';
 	raw_send(&raw, text);
 	free(text);
-	check_line_closes(&h, &raw, 0);
+	check_line_closes(&h, &raw, 0, 1024);
 	raw_close(&raw);
 	harness_stop(&h);
 }
@@ -1627,6 +1779,76 @@ START_TEST(test_slow_reader)
 		json_object_put(reply);
 	}
 	ck_assert_uint_eq(h.dispatched, n);
+	raw_close(&raw);
+	harness_stop(&h);
+}
+END_TEST
+
+/* Answer every held request ("hold") now. */
+static void
+harness_answer_held(struct harness *h)
+{
+	struct later	*later;
+	size_t		 slot;
+
+	for (slot = 0; slot < LATER_MAX; slot++) {
+		if ((later = h->laters[slot]) == NULL || later->timer != NULL)
+			continue;
+		h->laters[slot] = NULL;
+		harness_reply(h, later->request, later->result, NULL);
+		free(later);
+	}
+}
+
+/*
+ * Check lines that wait whole in the socket, so that the server reads
+ * them in large pieces: one of exactly max_line bytes is taken, a longer
+ * one is refused and closed as when it comes a little at a time. The
+ * server reads nothing while a held call fills max_inflight, and the
+ * kernel buffers are made large enough to hold both lines meanwhile.
+ */
+START_TEST(test_line_too_long_large_reads)
+{
+	struct harness		 h;
+	struct raw		 raw;
+	struct limits		 limits;
+	struct json_object	*reply;
+	char			*line;
+	int			 server_fd, size = 8 * 1024 * 1024;
+
+	limit_default(&limits);
+	limits.max_line = 300 * 1024;
+	limits.max_inflight = 1;
+	harness_start(&h, &limits);
+	raw_open(&h, &raw);
+	socket_write_all_at_once(raw.bev);
+	raw_request(&raw, "hold", NULL, "\"h\"");
+	ck_assert(harness_wait_dispatched(&h, 1, 5));
+	server_fd = server_end(raw.fd);
+	ck_assert_int_eq(setsockopt(server_fd, SOL_SOCKET, SO_RCVBUF, &size,
+	    sizeof size), 0);
+	ck_assert_int_eq(setsockopt(raw.fd, SOL_SOCKET, SO_SNDBUF, &size,
+	    sizeof size), 0);
+	line = padded_line("1", limits.max_line);
+	raw_send(&raw, line);
+	free(line);
+	line = padded_line("2", 3 * limits.max_line);
+	raw_send(&raw, line);
+	free(line);
+	ck_assert_msg(harness_run(&h, done_raw_sent, &raw, 10),
+	    "the kernel did not take the lines (%zu bytes left)",
+	    evbuffer_get_length(bufferevent_get_output(raw.bev)));
+	ck_assert_uint_eq(h.dispatched, 1);
+
+	harness_answer_held(&h);
+	check_line_closes(&h, &raw, 2, limits.max_line);
+	reply = raw_line(&raw, 0);
+	check_result(reply, "\"h\"", "\"held\"");
+	json_object_put(reply);
+	reply = raw_line(&raw, 1);
+	check_result(reply, "1", "null");
+	json_object_put(reply);
+	ck_assert_uint_eq(h.dispatched, 2);
 	raw_close(&raw);
 	harness_stop(&h);
 }
@@ -2142,6 +2364,7 @@ suite_server(void)
 	tcase_add_test(tc, test_client_batched);
 	tcase_add_test(tc, test_raw_pipelined);
 	tcase_add_test(tc, test_batch_mixed);
+	tcase_add_loop_test(tc, test_batch_long_line, 0, 2);
 	tcase_add_test(tc, test_plain_requests);
 	tcase_add_test(tc, test_batch_notifications);
 	tcase_add_test(tc, test_batch_empty);
@@ -2158,6 +2381,7 @@ suite_server(void)
 	tcase_add_test(tc, test_line_at_limit);
 	tcase_add_test(tc, test_line_too_long);
 	tcase_add_test(tc, test_line_too_long_unterminated);
+	tcase_add_test(tc, test_line_too_long_large_reads);
 	tcase_add_test(tc, test_max_inflight);
 	tcase_add_test(tc, test_max_connections);
 	tcase_add_test(tc, test_idle_timeout);
