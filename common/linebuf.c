@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 
 #include "linebuf.h"
+#include "xmalloc.h"
 
 /*
  * Make room for need bytes and a NUL: in memory from malloc while
@@ -30,13 +31,11 @@
  * when there is no memory for it.
  */
 static int
-linebuf_reserve(struct linebuf *lb, size_t need)
+linebuf_grow(struct linebuf *lb, size_t need)
 {
 	size_t	 size = lb->size > 0 ? lb->size : 4096;
 	void	*grown;
 
-	if (need + 1 <= lb->size)
-		return (0);
 	while (size < need + 1)
 		size *= 2;
 	if (size <= LINEBUF_MAPPED) {
@@ -56,6 +55,22 @@ linebuf_reserve(struct linebuf *lb, size_t need)
 		return (-1);
 	lb->text = grown;
 	lb->size = size;
+	return (0);
+}
+
+/*
+ * Make room for a line to reach need bytes, and bring in the pages of a
+ * mapping about to be written with one call rather than a fault each: a
+ * long line comes a large read at a time. Return -1 when there is no
+ * memory for it.
+ */
+static int
+linebuf_reserve(struct linebuf *lb, size_t need)
+{
+	if (need + 1 > lb->size && linebuf_grow(lb, need) != 0)
+		return (-1);
+	if (lb->mapped)
+		xmalloc_prefault(lb->text + lb->length, need - lb->length);
 	return (0);
 }
 
