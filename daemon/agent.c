@@ -29,9 +29,15 @@
 /* Why the agent being spawned failed its init, if it said. */
 static char	*agent_failure;
 
-/* The environment's prefix as JSON text, its closing quote left off. */
+/*
+ * The environment's prefix as JSON text, its closing quote left off,
+ * after a comma, with room for a number and the quote: an address in a
+ * list is written there and goes out in one write.
+ */
 static char	*agent_prefix_json;
-static size_t	 agent_prefix_length;
+static size_t	 agent_prefix_length;	/* without the comma */
+
+#define AGENT_NUMBER_MAX	(sizeof "4294967295\"" - 1)
 
 /*
  * Agents and the part of the public agent API that concerns one agent.
@@ -147,7 +153,7 @@ agent_free_slabs(void)
 	agent_prefix_json = NULL;
 }
 
-/* Make the prefix's JSON text once: "tcp://HOST:PORT/ and no quote. */
+/* Make the prefix's JSON text once: ,"tcp://HOST:PORT/ and no quote. */
 static void
 agent_prefix_make(void)
 {
@@ -159,8 +165,11 @@ agent_prefix_make(void)
 		return;
 	prefix = json_object_new_string(env->prefix);
 	text = rpc_serialize(prefix, &length);
-	agent_prefix_json = xstrndup(text, length - 1);
 	agent_prefix_length = length - 1;
+	agent_prefix_json = xmalloc(1 + agent_prefix_length +
+	    AGENT_NUMBER_MAX);
+	agent_prefix_json[0] = ',';
+	memcpy(agent_prefix_json + 1, text, agent_prefix_length);
 	json_object_put(prefix);
 }
 
@@ -169,7 +178,7 @@ size_t
 agent_address_bytes(void)
 {
 	agent_prefix_make();
-	return (agent_prefix_length + sizeof ",4294967295\"" - 1);
+	return (1 + agent_prefix_length + AGENT_NUMBER_MAX);
 }
 
 /*
@@ -180,16 +189,20 @@ agent_address_bytes(void)
 int
 agent_address_append(struct evbuffer *out, uint32_t id, int first)
 {
-	char	 number[16];
-	int	 length;
+	char	 digits[AGENT_NUMBER_MAX], *end;
+	size_t	 n = 0;
 
 	agent_prefix_make();
-	if (!first && evbuffer_add(out, ",", 1) != 0)
-		return (-1);
-	if (evbuffer_add(out, agent_prefix_json, agent_prefix_length) != 0)
-		return (-1);
-	length = snprintf(number, sizeof number, "%u\"", id);
-	return (evbuffer_add(out, number, (size_t)length));
+	do {
+		digits[n++] = (char)('0' + id % 10);
+		id /= 10;
+	} while (id > 0);
+	end = agent_prefix_json + 1 + agent_prefix_length;
+	while (n > 0)
+		*end++ = digits[--n];
+	*end++ = '"';
+	return (evbuffer_add(out, agent_prefix_json + (first ? 1 : 0),
+	    (size_t)(end - agent_prefix_json) - (first ? 1 : 0)));
 }
 
 /* Return the extras of an agent, making them on first use. */
