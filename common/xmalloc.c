@@ -22,11 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -177,6 +177,17 @@ xmalloc_shortage(const char *what, size_t bytes)
 	return (text);
 }
 
+/* Return the size of a page. */
+static uintptr_t
+xmalloc_page(void)
+{
+	static uintptr_t	 page;
+
+	if (page == 0)
+		page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	return (page);
+}
+
 /*
  * Map in the pages under [start, start + length) now, with one system
  * call, rather than with a fault per page as they are first written: a
@@ -189,13 +200,10 @@ void
 xmalloc_prefault(void *start, size_t length)
 {
 #ifdef MADV_POPULATE_WRITE
-	static uintptr_t	 page;
-	uintptr_t		 first, end;
+	uintptr_t	 page = xmalloc_page(), first, end;
 
 	if (length < XMALLOC_PREFAULT_MIN)
 		return;
-	if (page == 0)
-		page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	first = (uintptr_t)start & ~(page - 1);
 	end = ((uintptr_t)start + length + page - 1) & ~(page - 1);
 	(void)madvise((void *)first, end - first, MADV_POPULATE_WRITE);
@@ -242,7 +250,7 @@ xmalloc_prefault_ahead(void *base, size_t used, size_t *ready, size_t size)
  */
 #define XMALLOC_SWEEP_LARGEST	(1024 * 1024)	/* bytes taken at a time */
 #define XMALLOC_SWEEP_SMALLEST	(16 * 1024)	/* holes smaller are kept */
-#define XMALLOC_SWEEP_SLICE_NS	1000000		/* of the loop's time a turn */
+#define XMALLOC_SWEEP_SLICE_US	1000		/* of the loop's time a turn */
 
 static struct {
 	struct event	 *event;	/* the calm, then each slice */
@@ -256,25 +264,12 @@ static struct {
 	int		  running;
 } xmalloc_sweep;
 
-/* Return a monotonic clock in nanoseconds. */
-static uint64_t
-xmalloc_now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
-}
-
 /* Drop the pages that lie wholly inside a block (its contents go). */
 static void
 xmalloc_sweep_drop(void *block, size_t size)
 {
-	static uintptr_t	 page;
-	uintptr_t		 first, end;
+	uintptr_t	 page = xmalloc_page(), first, end;
 
-	if (page == 0)
-		page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	first = ((uintptr_t)block + page - 1) & ~(page - 1);
 	end = ((uintptr_t)block + size) & ~(page - 1);
 	if (end > first)
@@ -352,7 +347,7 @@ static void
 xmalloc_trim_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	 now = { 0, 0 };
-	uint64_t	 end = xmalloc_now_ns() + XMALLOC_SWEEP_SLICE_NS;
+	uint64_t	 end = clock_now_us() + XMALLOC_SWEEP_SLICE_US;
 
 	if (!xmalloc_sweep.running)
 		xmalloc_sweep_begin();
@@ -364,7 +359,7 @@ xmalloc_trim_cb(evutil_socket_t fd, short events, void *arg)
 			return;
 		}
 		xmalloc_sweep.block /= 2;
-	} while (xmalloc_now_ns() < end);
+	} while (clock_now_us() < end);
 	evtimer_add(xmalloc_sweep.event, &now);
 }
 
