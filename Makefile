@@ -57,7 +57,8 @@ CPPFLAGS +=	$(CFLAGS_EVENT)
 
 COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/clock.c \
 		common/combine.c common/config.c \
-		common/fanout.c common/hostlist.c common/idmap.c common/jsonraw.c \
+		common/fanout.c common/hostlist.c common/idmap.c common/idruns.c \
+		common/jsonraw.c \
 		common/jsonfast.c common/jsonrpc.c \
 		common/jsonspan.c \
 		common/limit.c common/linebuf.c \

@@ -205,6 +205,16 @@ agent_address_append(struct evbuffer *out, uint32_t id, int first)
 	    (size_t)(end - agent_prefix_json) - (first ? 1 : 0)));
 }
 
+/* Append the agents' address prefix to a buffer as a JSON string. */
+int
+agent_prefix_append(struct evbuffer *out)
+{
+	agent_prefix_make();
+	if (evbuffer_add(out, agent_prefix_json + 1, agent_prefix_length) != 0)
+		return (-1);
+	return (evbuffer_add(out, "\"", 1));
+}
+
 /* Return the extras of an agent, making them on first use. */
 struct agent_extra *
 agent_extra(struct cr_agent *agent)

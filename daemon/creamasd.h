@@ -173,10 +173,9 @@ typedef int	(*method_check_fn)(struct json_object *,
 		    struct json_object **);
 /*
  * Writes item n of a list into a reply, or changes agent n (the list is
- * NULL then) (listing.c); -1 without memory.
+ * NULL then), with its listing's arg (listing.c); -1 without memory.
  */
-typedef int	(*listing_item_cb)(struct evbuffer *, size_t,
-		    struct json_object *);
+typedef int	(*listing_item_cb)(struct evbuffer *, size_t, void *);
 
 #define METHOD_MASTER_LOCAL	0x1	/* a master runs the slave handler */
 #define METHOD_SLAVE_ONLY	0x2	/* a master refuses it */
@@ -281,6 +280,7 @@ void		 agent_free_slabs(void);
 char		*agent_address(const struct cr_agent *);
 size_t		 agent_address_bytes(void);
 int		 agent_address_append(struct evbuffer *, uint32_t, int);
+int		 agent_prefix_append(struct evbuffer *);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);
 char		*agent_take_failure(void);
@@ -395,14 +395,16 @@ void		 hold_abort(const char *);
 
 /* listing.c */
 void		 listing_start(struct request *, struct json_object *, size_t,
-		    size_t, listing_item_cb);
+		    size_t, listing_item_cb, void *);
 void		 listing_walk(struct request *, struct json_object *, size_t,
-		    size_t, listing_item_cb);
+		    size_t, listing_item_cb, void *);
 
 /* master.c */
 struct json_object *master_failure(const struct fanout_reply *, size_t);
 void		 master_fanout(struct master_call *, const char *,
 		    struct json_object **, double, fanout_done_cb);
+void		 master_fanout_all(struct master_call *, const char *,
+		    struct json_object *, double, fanout_done_cb);
 struct master_call *master_call_new(struct request *, struct json_object *);
 void		 master_call_free(struct master_call *);
 int		 master_start(char **);
@@ -428,6 +430,10 @@ void		 master_trigger_act(struct request *, struct json_object *);
 void		 master_trigger_all(struct request *, struct json_object *);
 void		 master_stop(const char *);
 void		 master_free(void);
+
+/* master_agents.c */
+void		 master_get_agents(struct request *, struct json_object *);
+void		 master_agents_abort(void);
 
 /* master_checkpoint.c */
 void		 master_checkpoint(struct request *, struct json_object *);

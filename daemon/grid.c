@@ -780,7 +780,7 @@ grid_set_agent_neighbors(struct request *request, struct json_object *params)
  * -1 if memory ran out.
  */
 static int
-grid_cell_append(struct evbuffer *list, size_t i, struct json_object *params)
+grid_cell_append(struct evbuffer *list, size_t i, void *arg)
 {
 	struct cr_agent		*agent = env->agents[grid_current->first + i];
 	struct json_object	*value = NULL;
@@ -811,5 +811,5 @@ void
 grid_get_grid(struct request *request, struct json_object *params)
 {
 	listing_start(request, params, 0, grid_placed(grid_current),
-	    grid_cell_append);
+	    grid_cell_append, NULL);
 }

@@ -41,6 +41,7 @@ struct listing {
 	struct request		*request;
 	struct json_object	*params;
 	listing_item_cb		 item;
+	void			*arg;		/* the item's */
 	size_t			 next;
 	size_t			 end;
 	struct evbuffer		*list;
@@ -100,7 +101,7 @@ listing_continue(struct listing *listing)
 
 	while (listing->next < listing->end && !listing->failed) {
 		listing->failed = listing->item(listing->list,
-		    listing->next++, listing->params) != 0;
+		    listing->next++, listing->arg) != 0;
 		if ((listing->next & LISTING_SLICE_CHECK) == 0 &&
 		    listing->next < listing->end && !listing->failed &&
 		    clock_now_us() >= deadline) {
@@ -137,10 +138,14 @@ listing_abort(const char *reason)
 	hold_end();
 }
 
-/* Start the work on items first to end - 1; params is borrowed. */
+/*
+ * Start the work on items first to end - 1; params is borrowed, and held
+ * until the work is done, for arg may point into it.
+ */
 static void
 listing_new(struct request *request, struct json_object *params,
-    size_t first, size_t end, listing_item_cb item, int answer_list)
+    size_t first, size_t end, listing_item_cb item, void *arg,
+    int answer_list)
 {
 	struct listing	*listing;
 
@@ -148,6 +153,7 @@ listing_new(struct request *request, struct json_object *params,
 	listing->request = request;
 	listing->params = json_object_get(params);
 	listing->item = item;
+	listing->arg = arg;
 	listing->next = first;
 	listing->end = end;
 	listing->list = answer_list ? evbuffer_new() : NULL;
@@ -157,23 +163,24 @@ listing_new(struct request *request, struct json_object *params,
 
 /*
  * Answer a request with the list of items first to end - 1, each
- * written by item(list, index, params) (params borrowed for as long as
- * it takes), "[" and "]" around them.
+ * written by item(list, index, arg), "[" and "]" around them; params
+ * (borrowed) is held for as long as it takes, so arg may be params or
+ * a part of them.
  */
 void
 listing_start(struct request *request, struct json_object *params,
-    size_t first, size_t end, listing_item_cb item)
+    size_t first, size_t end, listing_item_cb item, void *arg)
 {
-	listing_new(request, params, first, end, item, 1);
+	listing_new(request, params, first, end, item, arg, 1);
 }
 
 /*
- * Do item(NULL, index, params) for items first to end - 1, then answer
- * the request null.
+ * Do item(NULL, index, arg) for items first to end - 1, then answer
+ * the request null; params are held meanwhile, as listing_start() does.
  */
 void
 listing_walk(struct request *request, struct json_object *params,
-    size_t first, size_t end, listing_item_cb item)
+    size_t first, size_t end, listing_item_cb item, void *arg)
 {
-	listing_new(request, params, first, end, item, 0);
+	listing_new(request, params, first, end, item, arg, 0);
 }

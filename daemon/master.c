@@ -122,7 +122,7 @@ master_fanout(struct master_call *call, const char *method,
 }
 
 /* Fan the same params (borrowed) out to every slave. */
-static void
+void
 master_fanout_all(struct master_call *call, const char *method,
     struct json_object *params, double timeout, fanout_done_cb done)
 {
@@ -1177,6 +1177,7 @@ master_stop(const char *log_folder)
 		    json_object_new_string(log_folder));
 	}
 	master->stop_started_us = env_now_us();
+	master_agents_abort();
 	master_fanout_all(NULL, "stop", params, env->config->stop_grace,
 	    master_done_stop);
 	json_object_put(params);

@@ -45,29 +45,85 @@ method_is_ready(struct request *request, struct json_object *params)
 	request_reply(request, json_object_new_boolean(extension_ready()));
 }
 
+/*
+ * Whether agent i is one get_agents lists: there, and of the type asked
+ * (a string value, or NULL for any).
+ */
+static int
+method_get_agents_lists(size_t i, struct json_object *type)
+{
+	return (i >= 1 && i < env->nagents && (type == NULL ||
+	    strcmp(env->agents[i]->type->name,
+	    json_object_get_string(type)) == 0));
+}
+
 /* Write agent i's address into get_agents' list, if of the type asked. */
 static int
-method_get_agents_item(struct evbuffer *list, size_t i,
-    struct json_object *params)
+method_get_agents_item(struct evbuffer *list, size_t i, void *type)
 {
-	struct json_object	*type = rpc_param(params, "type");
-
-	if (type != NULL && strcmp(env->agents[i]->type->name,
-	    json_object_get_string(type)) != 0)
+	if (!method_get_agents_lists(i, type))
 		return (0);
 	return (agent_address_append(list, env->agents[i]->id,
 	    evbuffer_get_length(list) == 0));
 }
 
+/* Add a run of ids to get_agents' runs: its first and its last. */
+static int
+method_get_agents_run(struct evbuffer *list, uint32_t first, uint32_t last)
+{
+	return (evbuffer_add_printf(list, ",%u,%u", first, last) < 0 ?
+	    -1 : 0);
+}
+
+/*
+ * get_agents with runs, for a master: the prefix, then the first and the
+ * last id of every run of agents listed one after another (agents not
+ * listed may come between) with ids one apart (idruns.h). A run is a
+ * few bytes, and the agents are gone over in one pass, without slices
+ * (a million take a few ms).
+ */
+static void
+method_get_agents_runs(struct request *request, struct json_object *type)
+{
+	struct evbuffer	*list = evbuffer_new();
+	uint32_t	 first = 0, last = 0, id;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 1; i < env->nagents; i++) {
+		if (!method_get_agents_lists(i, type))
+			continue;
+		id = env->agents[i]->id;
+		if (first != 0 && id == last + 1) {
+			last = id;
+			continue;
+		}
+		if (first != 0)
+			rc |= method_get_agents_run(list, first, last);
+		else
+			rc |= agent_prefix_append(list);
+		first = last = id;
+	}
+	if (first != 0)
+		rc |= method_get_agents_run(list, first, last);
+	request_reply_list(request, list, rc != 0);
+}
+
 /*
  * get_agents: every agent's address, optionally of one type, written as
- * text straight into the reply, in slices.
+ * text straight into the reply, in slices; with runs, the same list
+ * written short for a master.
  */
 static void
 method_get_agents(struct request *request, struct json_object *params)
 {
-	listing_start(request, params, 1, env->nagents,
-	    method_get_agents_item);
+	struct json_object	*type = rpc_param(params, "type");
+
+	if (json_object_get_boolean(rpc_param(params, "runs")))
+		method_get_agents_runs(request, type);
+	else
+		listing_start(request, params, 1, env->nagents,
+		    method_get_agents_item, type);
 }
 
 /* spawn: one agent; its address. */
@@ -196,8 +252,7 @@ method_host_manager(struct request *request, struct json_object *params)
 
 /* Write agent i's [agent, connections] into get_connections' list. */
 static int
-method_get_connections_item(struct evbuffer *list, size_t i,
-    struct json_object *params)
+method_get_connections_item(struct evbuffer *list, size_t i, void *params)
 {
 	struct json_object	*connections;
 	const char		*text;
@@ -224,7 +279,7 @@ static void
 method_get_connections(struct request *request, struct json_object *params)
 {
 	listing_start(request, params, 1, env->nagents,
-	    method_get_connections_item);
+	    method_get_connections_item, params);
 }
 
 /*
@@ -339,7 +394,7 @@ picked_contains(const uint32_t *picked, size_t count, uint32_t value)
  */
 static int
 method_random_connections_item(struct evbuffer *list, size_t i,
-    struct json_object *params)
+    void *params)
 {
 	int64_t		 count = json_object_get_int64(rpc_param(params, "n"));
 	uint32_t	*picked, others = (uint32_t)env->nagents - 2, j, pick;
@@ -382,13 +437,12 @@ method_create_random_connections(struct request *request,
 		return;
 	}
 	listing_walk(request, params, 1, env->nagents,
-	    method_random_connections_item);
+	    method_random_connections_item, params);
 }
 
 /* Make agent i forget its connections. */
 static int
-method_clear_connections_item(struct evbuffer *list, size_t i,
-    struct json_object *params)
+method_clear_connections_item(struct evbuffer *list, size_t i, void *arg)
 {
 	if (env->agents[i]->extra != NULL) {
 		json_object_put(env->agents[i]->extra->connections);
@@ -402,7 +456,7 @@ static void
 method_clear_connections(struct request *request, struct json_object *params)
 {
 	listing_walk(request, params, 1, env->nagents,
-	    method_clear_connections_item);
+	    method_clear_connections_item, NULL);
 }
 
 /* get_artifacts: everything published, optionally by one creator. */
@@ -493,7 +547,8 @@ static const struct rpc_param no_params[] = {
 	{ NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param get_agents_params[] = {
-	{ "type", RPC_STRING, 0 }, { NULL, RPC_ANY, 0 }
+	{ "type", RPC_STRING, 0 }, { "runs", RPC_BOOLEAN, 0 },
+	{ NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param spawn_params[] = {
 	{ "type", RPC_STRING, 1 }, { "params", RPC_ANY, 0 },
@@ -574,7 +629,7 @@ static const struct method builtin_methods[] = {
 	    method_create_random_connections,
 	    OWN(master_create_random_connections) },
 	{ "get_agents", get_agents_params, method_get_agents,
-	    FAN(CR_COMBINE_CONCAT) },
+	    master_get_agents, CR_COMBINE_CONCAT, NULL, 0, NULL, NULL, NULL },
 	{ "get_artifacts", creator_params, method_get_artifacts,
 	    FAN(CR_COMBINE_CONCAT) },
 	{ "get_connections", data_params, method_get_connections,
@@ -734,7 +789,8 @@ methods_describe(const struct method *method)
 
 	if (method->flags & METHOD_MASTER_LOCAL)
 		combine = "local";
-	else if (method->master != NULL || method->slave == NULL)
+	else if ((method->master != NULL &&
+	    method->combine == CR_COMBINE_CUSTOM) || method->slave == NULL)
 		combine = combine_name(CR_COMBINE_CUSTOM);
 	else
 		combine = combine_name(method->combine);
