@@ -60,7 +60,7 @@ COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/clock.c \
 		common/fanout.c common/hostlist.c common/idmap.c common/idruns.c \
 		common/jsonraw.c \
 		common/jsonfast.c common/jsonrpc.c \
-		common/jsonspan.c \
+		common/jsonspan.c common/valueruns.c \
 		common/limit.c common/linebuf.c \
 		common/log.c common/server.c common/socket.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)

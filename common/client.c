@@ -333,7 +333,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	char			*line;
 	int			 rc;
 
-	socket_read_more(bev, client->limits.max_reply + 1);
+	socket_read_after(bev, client->limits.max_reply + 1);
 	while ((line = client_next_line(client, input, &length)) != NULL) {
 		if (client->text_calls > 0 &&
 		    client_take_text(client, line, length) == 0) {

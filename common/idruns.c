@@ -41,24 +41,14 @@ idruns_digits(uint32_t id)
 	return (n);
 }
 
-/*
- * Read an id from an element known to be a valid JSON number: it must be
- * an integer from 1 to 2^32 - 1, written with digits only.
- */
+/* Read an id: an integer from 1 to 2^32 - 1, written with digits only. */
 static int
 idruns_id(const char *text, size_t start, size_t end, uint32_t *id)
 {
-	uint64_t	 value = 0;
-	size_t		 i;
+	uint64_t	 value;
 
-	if (end - start > IDRUNS_DIGITS_MAX)
-		return (-1);
-	for (i = start; i < end; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return (-1);
-		value = value * 10 + (uint64_t)(text[i] - '0');
-	}
-	if (value == 0 || value > UINT32_MAX)
+	if (jsonspan_count(text, start, end, UINT32_MAX, &value) != 0 ||
+	    value == 0)
 		return (-1);
 	*id = (uint32_t)value;
 	return (0);

@@ -696,3 +696,27 @@ jsonspan_splice(struct evbuffer *out, const char *text, size_t start,
 	*written = 1;
 	return (0);
 }
+
+/*
+ * Read the element text[start, end) as a count: digits only (no sign,
+ * fraction or exponent), at most most. Return -1 if it is not such.
+ */
+int
+jsonspan_count(const char *text, size_t start, size_t end, uint64_t most,
+    uint64_t *value)
+{
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (start >= end || end - start > 19)
+		return (-1);
+	for (i = start; i < end; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return (-1);
+		n = n * 10 + (uint64_t)(text[i] - '0');
+	}
+	if (n > most)
+		return (-1);
+	*value = n;
+	return (0);
+}

@@ -19,6 +19,7 @@
 #define CREAMAS_JSONSPAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A JSON scanner that builds nothing: it checks text against RFC 8259
@@ -46,5 +47,6 @@ int	jsonspan_next(const char *, size_t, size_t *, size_t *, size_t *);
 int	jsonspan_inside(const char *, size_t, size_t, size_t *, size_t *);
 int	jsonspan_splice(struct evbuffer *, const char *, size_t, size_t,
 	    int *);
+int	jsonspan_count(const char *, size_t, size_t, uint64_t, uint64_t *);
 
 #endif

@@ -34,6 +34,8 @@
 #include "log.h"
 #include "socket.h"
 
+#define SOCKET_LIBEVENT_READ	4096	/* libevent 2.1's most in one read */
+
 /*
  * Send small writes at once: requests and replies are single lines and
  * a pipelined peer must not wait for Nagle's algorithm.
@@ -181,4 +183,18 @@ socket_read_more(struct bufferevent *bev, size_t limit)
 		evbuffer_commit_space(input, vec, i);
 	}
 	evbuffer_freeze(input, 0);
+}
+
+/*
+ * socket_read_more() from a bufferevent's read callback, but only after
+ * a read that filled libevent's 4 KiB: an input holding less means the
+ * socket had no more, and asking again would cost a system call for
+ * nothing (what comes meanwhile wakes the loop anyway).
+ */
+void
+socket_read_after(struct bufferevent *bev, size_t limit)
+{
+	if (evbuffer_get_length(bufferevent_get_input(bev)) >=
+	    SOCKET_LIBEVENT_READ)
+		socket_read_more(bev, limit);
 }

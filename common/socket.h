@@ -39,5 +39,6 @@ void	socket_send_line(struct bufferevent *, const char *, size_t, int);
 int	socket_send_buffer(struct bufferevent *, struct evbuffer *, int);
 void	socket_write_all_at_once(struct bufferevent *);
 void	socket_read_more(struct bufferevent *, size_t);
+void	socket_read_after(struct bufferevent *, size_t);
 
 #endif

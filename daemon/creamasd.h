@@ -38,6 +38,7 @@
 #include "jsonrpc.h"
 #include "limit.h"
 #include "server.h"
+#include "valueruns.h"
 
 #define CREAMASD_VERSION	"0.1.0"
 #define STOP_GRACE		5.0	/* seconds to flush replies on stop */
@@ -218,6 +219,8 @@ struct round {
 	size_t			 failed;
 	struct evbuffer		*results;	/* as text; NULL unless asked */
 	size_t			 nresults;
+	int			 result_runs;	/* results written as runs */
+	struct valueruns	 runs;		/* of the results so */
 	struct json_object	*errors;
 	uint64_t		 start_us;
 	uint64_t		 act_us;	/* spent in the agents' act */
@@ -406,6 +409,8 @@ void		 master_fanout(struct master_call *, const char *,
 void		 master_fanout_all(struct master_call *, const char *,
 		    struct json_object *, double, fanout_done_cb);
 struct master_call *master_call_new(struct request *, struct json_object *);
+struct json_object *master_params_with(struct json_object *, const char *,
+		    struct json_object *);
 void		 master_call_free(struct master_call *);
 int		 master_start(char **);
 void		 master_combine(struct request *, struct json_object *);

@@ -136,6 +136,26 @@ master_fanout_all(struct master_call *call, const char *method,
 	free(each);
 }
 
+/*
+ * Return a copy of params (borrowed; NULL for none) whose members are
+ * the same values, with name set to value (taken): the params a master
+ * asks its slaves with.
+ */
+struct json_object *
+master_params_with(struct json_object *params, const char *name,
+    struct json_object *value)
+{
+	struct json_object	*copy = json_object_new_object();
+
+	if (json_object_is_type(params, json_type_object)) {
+		json_object_object_foreach(params, key, member)
+			json_object_object_add(copy, key,
+			    json_object_get(member));
+	}
+	json_object_object_add(copy, name, value);
+	return (copy);
+}
+
 /* Make the context of a fan-out for a request. */
 struct master_call *
 master_call_new(struct request *request, struct json_object *params)
@@ -694,35 +714,66 @@ master_trigger_timing(const struct slave *slave, struct json_object *result)
 }
 
 /*
+ * Add a slave's results to list (when not NULL): its result_runs written
+ * out (valueruns.h) or its results spliced as text. Return where they
+ * are in the reply's result text, or -1 if it has none; a slave whose
+ * runs are not of the form gets an error instead.
+ */
+static int
+master_trigger_results(struct fanout_reply *reply, struct evbuffer *list,
+    int *written, size_t *start, size_t *end)
+{
+	const char	*text = reply->text + reply->start, *why;
+	size_t		 length = reply->end - reply->start;
+
+	if (jsonspan_find(text, length, "result_runs", start, end) == 0) {
+		if (list != NULL && valueruns_expand(list, text + *start,
+		    *end - *start, env->config->limits.max_reply, written,
+		    &why) != 0)
+			reply->error = rpc_error_newf(RPC_INTERNAL_ERROR, NULL,
+			    "trigger_all: the slave's result runs: %s",
+			    why != NULL ? why : "out of memory");
+		return (0);
+	}
+	if (jsonspan_find(text, length, "results", start, end) == 0) {
+		if (list != NULL)
+			fanout_splice_text(list, reply, reply->start + *start,
+			    reply->start + *end, written);
+		return (0);
+	}
+	return (-1);
+}
+
+/*
  * Parse a slave's trigger_all result kept as text, but for its results,
- * which are spliced as text into list (when not NULL) instead: the
- * counts and errors become the reply's result, as if parsed whole. The
- * text was checked when it came, so its results are found without
- * checking them again.
+ * which go as text into list (when not NULL) instead: the counts and
+ * errors become the reply's result, as if parsed whole. The text was
+ * checked when it came, so its results are found without checking them
+ * again.
  */
 static void
 master_trigger_parse(struct fanout_reply *reply, struct evbuffer *list,
     int *written)
 {
-	const char		*text = reply->text + reply->start;
-	size_t			 length = reply->end - reply->start, start, end;
+	const char		*text;
+	size_t			 length, start, end;
 	struct evbuffer		*rest;
 	struct json_object	*error;
 
 	if (reply->text == NULL)
 		return;
+	text = reply->text + reply->start;
+	length = reply->end - reply->start;
 	rest = evbuffer_new();
-	if (jsonspan_find(text, length, "results", &start, &end) == 0) {
-		if (list != NULL)
-			fanout_splice_text(list, reply, reply->start + start,
-			    reply->start + end, written);
+	if (master_trigger_results(reply, list, written, &start, &end) == 0) {
 		evbuffer_add(rest, text, start);
 		evbuffer_add(rest, "null", 4);
 		evbuffer_add(rest, text + end, length - end);
 	} else
 		evbuffer_add(rest, text, length);
-	if (rpc_parse_line((const char *)evbuffer_pullup(rest, -1),
-	    evbuffer_get_length(rest), &reply->result, &error) != 0) {
+	if (reply->error == NULL && rpc_parse_line((const char *)
+	    evbuffer_pullup(rest, -1), evbuffer_get_length(rest),
+	    &reply->result, &error) != 0) {
 		reply->error = error;
 		reply->result = NULL;
 	}
@@ -802,7 +853,7 @@ master_done_trigger(struct fanout_reply *replies, size_t count, void *arg)
 void
 master_trigger_all(struct request *request, struct json_object *params)
 {
-	struct json_object	*error;
+	struct json_object	*error, *asked;
 	struct master_call	*call;
 	double			 seconds;
 
@@ -813,8 +864,13 @@ master_trigger_all(struct request *request, struct json_object *params)
 	/* Slaves end their rounds at the timeout; allow for the trip. */
 	call = master_call_new(request, params);
 	call->text = 1;
-	master_fanout_all(call, "trigger_all", params, seconds + 1.0,
+	/* Results come as runs of values, written out here. */
+	asked = json_object_get_boolean(rpc_param(params, "results")) ?
+	    master_params_with(params, "runs", json_object_new_boolean(1)) :
+	    json_object_get(params);
+	master_fanout_all(call, "trigger_all", asked, seconds + 1.0,
 	    master_done_trigger);
+	json_object_put(asked);
 }
 
 /* create_random_connections, second half: apply the drawn map. */

@@ -142,17 +142,14 @@ master_done_agents(struct fanout_reply *replies, size_t count, void *arg)
 void
 master_get_agents(struct request *request, struct json_object *params)
 {
-	struct json_object	*asked, *type;
+	struct json_object	*asked;
 	struct master_call	*call;
 
 	if (json_object_get_boolean(rpc_param(params, "runs"))) {
 		master_combine(request, params);
 		return;
 	}
-	asked = json_object_new_object();
-	if ((type = rpc_param(params, "type")) != NULL)
-		json_object_object_add(asked, "type", json_object_get(type));
-	json_object_object_add(asked, "runs", json_object_new_boolean(1));
+	asked = master_params_with(params, "runs", json_object_new_boolean(1));
 	call = master_call_new(request, params);
 	call->text = 1;
 	master_fanout_all(call, "get_agents", asked,

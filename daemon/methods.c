@@ -565,7 +565,7 @@ static const struct rpc_param report_params[] = {
 static const struct rpc_param trigger_all_params[] = {
 	{ "args", RPC_ANY, 0 }, { "results", RPC_BOOLEAN, 0 },
 	{ "timeout", RPC_NUMBER, 0 }, { "round", RPC_INTEGER, 0 },
-	{ NULL, RPC_ANY, 0 }
+	{ "runs", RPC_BOOLEAN, 0 }, { NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param trigger_act_params[] = {
 	{ "agent", RPC_ANY, 1 }, { "args", RPC_ANY, 0 }, { NULL, RPC_ANY, 0 }

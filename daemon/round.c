@@ -41,6 +41,7 @@ static uint64_t			 round_sequence;
 static int64_t			 round_cached_number = -1;
 static char			*round_cached_reply;	/* as text */
 static size_t			 round_cached_length;
+static int			 round_cached_runs;	/* results as runs */
 
 static void	round_act(struct round *);
 static void	round_act_begin(struct round *);
@@ -106,7 +107,8 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Write an agent's result (borrowed) into the round's results as text at
- * once: the round holds no object per agent, and the reply is built once.
+ * once, or into their runs (valueruns.h) when a master asked for them:
+ * the round holds no object per agent, and the reply is built once.
  */
 static void
 round_add_result(struct round *round, struct json_object *result)
@@ -116,6 +118,11 @@ round_add_result(struct round *round, struct json_object *result)
 	size_t			 length;
 	int			 first = round->nresults++ == 0;
 
+	if (round->result_runs) {
+		text = result != NULL ? rpc_serialize(result, &length) : "null";
+		valueruns_add(&round->runs, text, result != NULL ? length : 4);
+		return;
+	}
 	/* Most agents answer nothing: one write each, comma and all. */
 	if (result == NULL) {
 		evbuffer_add(round->results, null_after + first,
@@ -244,7 +251,7 @@ void
 round_start(struct request *request, struct json_object *params)
 {
 	struct round		*round;
-	struct json_object	*args = NULL, *results = NULL;
+	struct json_object	*args = NULL, *results = NULL, *runs = NULL;
 	struct json_object	*number = NULL, *error;
 	struct evbuffer		*reply;
 	struct timeval		 tv;
@@ -258,6 +265,17 @@ round_start(struct request *request, struct json_object *params)
 		json_object_object_get_ex(params, "args", &args);
 		json_object_object_get_ex(params, "results", &results);
 		json_object_object_get_ex(params, "round", &number);
+		json_object_object_get_ex(params, "runs", &runs);
+	}
+	if (number != NULL && round_cached_reply != NULL &&
+	    json_object_get_int64(number) == round_cached_number &&
+	    round_cached_runs && !json_object_get_boolean(runs)) {
+		/* Only a master reads results as runs. */
+		request_error(request, rpc_error_newf(RPC_INVALID_PARAMS,
+		    json_object_new_string("round"), "round %lld was run "
+		    "for a master, its results kept as runs: ask with runs",
+		    (long long)round_cached_number));
+		return;
 	}
 	if (number != NULL && round_cached_reply != NULL &&
 	    json_object_get_int64(number) == round_cached_number) {
@@ -288,8 +306,11 @@ round_start(struct request *request, struct json_object *params)
 	round->number = env->round_number;
 	round->given = number != NULL;
 	round->errors = json_object_new_array();
-	if (json_object_get_boolean(results))
+	if (json_object_get_boolean(results)) {
 		round->results = evbuffer_new();
+		round->result_runs = json_object_get_boolean(runs);
+		valueruns_init(&round->runs, round->results);
+	}
 	round->start_us = env_now_us();
 	round->args = json_object_get(args);
 	env->round = round;
@@ -357,8 +378,12 @@ round_finish(struct round *round)
 	    json_object_new_int64((int64_t)round->act_us));
 	json_object_object_add(reply, "round",
 	    json_object_new_int64((int64_t)round->number));
+	if (round->result_runs && valueruns_finish(&round->runs) != 0)
+		round_error(round, NULL, RPC_INTERNAL_ERROR,
+		    "out of memory writing the results");
 	json_object_object_add(reply, "errors", round->errors);
-	text = request_object_text(reply, "results", round->results);
+	text = request_object_text(reply, round->result_runs ?
+	    "result_runs" : "results", round->results);
 	stats_round_done(elapsed, round->failed);
 	env->round = NULL;
 	env_log("round %llu done: %zu agents, %zu failed, %zu errors, %llu us",
@@ -373,6 +398,7 @@ round_finish(struct round *round)
 		evbuffer_copyout(text, round_cached_reply,
 		    round_cached_length);
 		round_cached_number = (int64_t)round->number;
+		round_cached_runs = round->result_runs;
 	}
 	if (round->timer != NULL)
 		event_free(round->timer);
