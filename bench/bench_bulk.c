@@ -491,6 +491,39 @@ bulk_fan_in(void)
 }
 
 /*
+ * spawn_n of a million agents through a master of 2 slaves, against one
+ * slave making them all, in turns, three times: the time, reply
+ * included, and the worst is_ready meanwhile on each.
+ */
+static void
+bulk_spawn_through_master(void)
+{
+	struct benchlib_daemon	*master, *single;
+	struct bulk_during	 through, direct;
+	char			*spawn;
+	int			 i;
+
+	master = benchlib_daemon_start(bulk_creamasd, 2, BULK_READ_TIMEOUT);
+	single = benchlib_daemon_start(bulk_creamasd, 0, BULK_READ_TIMEOUT);
+	xasprintf(&spawn, "{\"jsonrpc\":\"2.0\",\"id\":999999,\"method\":"
+	    "\"spawn_n\",\"params\":{\"type\":\"noop\",\"n\":%d}}\n",
+	    BULK_SPAWN);
+	for (i = 0; i < 3; i++) {
+		bulk_during(master, spawn, strlen(spawn), 0, &through);
+		bulk_during(single, spawn, strlen(spawn), 0, &direct);
+		bulk_print("spawn_n 1,000,000 noop, master of 2",
+		    through.seconds, "s", direct.seconds,
+		    "one slave making them all", "-");
+		bulk_print("is_ready on the master during it, worst",
+		    through.worst_ms, "ms", direct.worst_ms,
+		    "on that slave, worst", "<= 10 ms");
+	}
+	free(spawn);
+	benchlib_daemon_stop(single);
+	benchlib_daemon_stop(master);
+}
+
+/*
  * spawn_n of a million agents: time, is_ready meanwhile, memory; then
  * get_agents of them and is_ready meanwhile.
  */
@@ -712,6 +745,7 @@ static const struct bulk_part {
 } bulk_parts[] = {
 	{ "fan_in",	bulk_fan_in },
 	{ "spawn",	bulk_spawn_million },
+	{ "spawn_master", bulk_spawn_through_master },
 	{ "undo",	bulk_spawn_undone },
 	{ "rounds",	bulk_rounds_memory },
 	{ "batch",	bulk_batch },
@@ -734,7 +768,7 @@ main(int argc, char **argv)
 				break;
 		if (i == nparts) {
 			fprintf(stderr, "usage: bench_bulk [fan_in|spawn|"
-			    "undo|rounds|batch|calls ...]\n");
+			    "spawn_master|undo|rounds|batch|calls ...]\n");
 			return (2);
 		}
 	}

@@ -71,6 +71,7 @@ idruns_add(struct idruns *runs, uint32_t first, uint32_t last)
 	run->prefix = runs->nprefixes - 1;
 	run->first = first;
 	run->last = last;
+	runs->agents += (uint64_t)last - first + 1;
 	/* Each address: a comma, two quotes, the prefix and the digits. */
 	each = strlen(runs->prefixes[run->prefix]) + 3;
 	while (from <= last) {
@@ -97,7 +98,7 @@ idruns_parse(struct idruns *runs, const char *text, size_t length,
 {
 	size_t		 pos = 0, start, end;
 	size_t		 nprefixes = runs->nprefixes, nruns = runs->nruns;
-	uint64_t	 bytes = runs->bytes;
+	uint64_t	 bytes = runs->bytes, agents = runs->agents;
 	uint32_t	 id, first = 0;
 	int		 rc, half = 0;
 
@@ -142,6 +143,7 @@ idruns_parse(struct idruns *runs, const char *text, size_t length,
 		free(runs->prefixes[--runs->nprefixes]);
 	runs->nruns = nruns;
 	runs->bytes = bytes;
+	runs->agents = agents;
 	return (-1);
 }
 
@@ -230,6 +232,8 @@ idruns_write(struct evbuffer *out, const struct idruns *runs,
 		    cursor->next);
 		if (evbuffer_reserve_space(out, IDRUNS_CHUNK, &space, 1) < 1)
 			return (-1);
+		/* A page brought in by a fault costs ten times more. */
+		xmalloc_prefault(space.iov_base, space.iov_len);
 		p = space.iov_base;
 		end = p + space.iov_len;
 		for (;;) {

@@ -47,6 +47,7 @@ struct idruns {
 	size_t		  nruns;
 	size_t		  sizeruns;	/* room for runs */
 	uint64_t	  bytes;	/* of the addresses, commas included */
+	uint64_t	  agents;	/* ids in all the runs */
 };
 
 /* Where writing the addresses of runs has got to. */

@@ -215,6 +215,54 @@ agent_prefix_append(struct evbuffer *out)
 	return (evbuffer_add(out, "\"", 1));
 }
 
+/* Add a run of ids to a list of runs: its first and its last. */
+static int
+agent_runs_add(struct evbuffer *list, uint32_t first, uint32_t last)
+{
+	return (evbuffer_add_printf(list, ",%u,%u", first, last) < 0 ?
+	    -1 : 0);
+}
+
+/*
+ * Return the runs of agents from to to - 1 of the table, those of a type
+ * (NULL: any), as a list's elements (idruns.h): the prefix, then the
+ * first and the last id of every run of those agents whose ids follow
+ * one another (agents of other types may come between). A run is a few
+ * bytes, and the agents are gone over in one pass (a million take a few
+ * ms). NULL if memory ran out.
+ */
+struct evbuffer *
+agent_runs(size_t from, size_t to, const char *type)
+{
+	struct evbuffer	*list = evbuffer_new();
+	uint32_t	 first = 0, last = 0, id;
+	size_t		 i;
+	int		 rc = list == NULL;
+
+	for (i = from; i < to && rc == 0; i++) {
+		if (type != NULL && strcmp(env->agents[i]->type->name,
+		    type) != 0)
+			continue;
+		id = env->agents[i]->id;
+		if (first != 0 && id == last + 1) {
+			last = id;
+			continue;
+		}
+		if (first != 0)
+			rc |= agent_runs_add(list, first, last);
+		else
+			rc |= agent_prefix_append(list);
+		first = last = id;
+	}
+	if (first != 0 && rc == 0)
+		rc |= agent_runs_add(list, first, last);
+	if (rc != 0 && list != NULL) {
+		evbuffer_free(list);
+		list = NULL;
+	}
+	return (list);
+}
+
 /* Return the extras of an agent, making them on first use. */
 struct agent_extra *
 agent_extra(struct cr_agent *agent)

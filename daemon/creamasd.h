@@ -284,6 +284,7 @@ char		*agent_address(const struct cr_agent *);
 size_t		 agent_address_bytes(void);
 int		 agent_address_append(struct evbuffer *, uint32_t, int);
 int		 agent_prefix_append(struct evbuffer *);
+struct evbuffer	*agent_runs(size_t, size_t, const char *);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);
 char		*agent_take_failure(void);
@@ -414,6 +415,7 @@ struct json_object *master_params_with(struct json_object *, const char *,
 void		 master_call_free(struct master_call *);
 int		 master_start(char **);
 void		 master_combine(struct request *, struct json_object *);
+void		 master_done_splice(struct fanout_reply *, size_t, void *);
 void		 master_route(struct request *, const char *,
 		    struct json_object *);
 void		 master_configure(struct request *, struct json_object *);
@@ -438,6 +440,8 @@ void		 master_free(void);
 
 /* master_agents.c */
 void		 master_get_agents(struct request *, struct json_object *);
+void		 master_agents_answer(struct master_call *,
+		    struct fanout_reply *, size_t, uint64_t *, int);
 void		 master_agents_abort(void);
 
 /* master_checkpoint.c */

@@ -303,7 +303,7 @@ master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
  * Done, answers kept as text: an error if any slave failed, else their
  * result arrays joined as text into the reply, never parsed.
  */
-static void
+void
 master_done_splice(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
@@ -432,47 +432,46 @@ master_count_spawned(size_t index, const struct json_object *result)
 		master->slaves[index].agents++;
 }
 
-/*
- * Count the agents in a spawn_n result kept as text: the elements of
- * its list of addresses, or the number it is.
- */
+/* Count the agents in a spawn_n result kept as text: the number it is. */
 static uint64_t
 master_count_spawned_text(const struct fanout_reply *reply)
 {
-	const char	*text = reply->text + reply->start;
-	size_t		 length = reply->end - reply->start, pos = 0, start;
-	size_t		 end;
-	uint64_t	 made = 0;
+	uint64_t	 made;
 
-	if (reply->text == NULL || length == 0)
+	if (reply->text == NULL || jsonspan_count(reply->text, reply->start,
+	    reply->end, UINT64_MAX / 2, &made) != 0)
 		return (0);
-	if (*text != '[')
-		return (strtoull(text, NULL, 10));
-	while (jsonspan_next(text, length, &pos, &start, &end) == 1)
-		made++;
 	return (made);
 }
 
 /*
- * spawn_n done, answers kept as text: count each slave's new agents,
- * then join their addresses or, with addresses false, add the counts up.
+ * spawn_n done, answers kept as text: count each slave's new agents;
+ * then, with addresses false, add the counts up, else answer their
+ * addresses, written from the slaves' runs.
  */
 static void
 master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
 	struct json_object	*addresses;
-	uint64_t		 made = 0, each;
+	uint64_t		 made = 0, one, *each;
 	size_t			 i;
 
-	for (i = 0; i < count; i++) {
-		each = master_count_spawned_text(&replies[i]);
-		master->slaves[i].agents += each;
-		made += each;
-	}
 	addresses = rpc_param(call->params, "addresses");
-	if (addresses == NULL || json_object_get_boolean(addresses) ||
-	    fanout_failures(replies, count) > 0) {
+	if (addresses == NULL || json_object_get_boolean(addresses)) {
+		each = xcalloc(count + 1, sizeof *each);
+		master_agents_answer(call, replies, count, each, 0);
+		for (i = 0; i < count; i++)
+			master->slaves[i].agents += each[i];
+		free(each);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		one = master_count_spawned_text(&replies[i]);
+		master->slaves[i].agents += one;
+		made += one;
+	}
+	if (fanout_failures(replies, count) > 0) {
 		master_done_splice(replies, count, arg);
 		return;
 	}
@@ -480,9 +479,12 @@ master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
 	master_call_free(call);
 }
 
-/* Build spawn_n's params for one slave: type, n and params, no "slave". */
+/*
+ * Build spawn_n's params for one slave: type, n and params, no "slave";
+ * with runs, its addresses are asked for as runs.
+ */
 static struct json_object *
-master_spawn_n_params(struct json_object *params, int64_t share)
+master_spawn_n_params(struct json_object *params, int64_t share, int runs)
 {
 	struct json_object	*copy;
 
@@ -496,6 +498,9 @@ master_spawn_n_params(struct json_object *params, int64_t share)
 	if (rpc_param(params, "addresses") != NULL)
 		json_object_object_add(copy, "addresses",
 		    json_object_get(rpc_param(params, "addresses")));
+	if (runs)
+		json_object_object_add(copy, "runs",
+		    json_object_new_boolean(1));
 	return (copy);
 }
 
@@ -523,7 +528,7 @@ master_spawn_n(struct request *request, struct json_object *params)
 			    "slave must be in 0..%zu", master->nslaves - 1));
 			return;
 		}
-		single = master_spawn_n_params(params, total);
+		single = master_spawn_n_params(params, total, 0);
 		master_forward(request, (size_t)index, "spawn_n", single, 1);
 		json_object_put(single);
 		return;
@@ -548,7 +553,7 @@ master_spawn_n(struct request *request, struct json_object *params)
 			continue;
 		share = total / live + (rank++ < total % live);
 		if (share > 0)
-			each[i] = master_spawn_n_params(params, share);
+			each[i] = master_spawn_n_params(params, share, 1);
 		else
 			clients[i] = NULL;	/* nothing for it: left out */
 	}

@@ -97,41 +97,73 @@ master_agents_slice_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Every slave answered its runs: read them all, a slave whose runs are
- * not of the form failing as if it had answered an error, then write
- * the addresses in slave order.
+ * Read every slave's runs into a new list to write; a slave whose runs
+ * are not of the form gets an error instead, as if it had answered one.
+ * When made is not NULL, made[i] is how many agents slave i listed.
  */
-static void
-master_done_agents(struct fanout_reply *replies, size_t count, void *arg)
+static struct master_agents *
+master_agents_read(const char *method, struct fanout_reply *replies,
+    size_t count, uint64_t *made)
 {
-	struct master_call	*call = arg;
 	struct master_agents	*agents;
 	const char		*why;
+	uint64_t		 before;
 	size_t			 i;
 
 	agents = xcalloc(1, sizeof *agents);
 	for (i = 0; i < count; i++) {
-		if (replies[i].error != NULL || replies[i].text == NULL)
-			continue;
-		if (idruns_parse(&agents->runs, replies[i].text +
+		before = agents->runs.agents;
+		if (replies[i].error == NULL && replies[i].text != NULL &&
+		    idruns_parse(&agents->runs, replies[i].text +
 		    replies[i].start, replies[i].end - replies[i].start,
 		    env->config->limits.max_reply, &why) != 0)
 			replies[i].error = rpc_error_newf(RPC_INTERNAL_ERROR,
-			    NULL, "get_agents: the slave's runs: %s", why);
+			    NULL, "%s: the slave's runs: %s", method, why);
+		if (made != NULL)
+			made[i] = agents->runs.agents - before;
 	}
+	return (agents);
+}
+
+/*
+ * Answer a request from every slave's runs, as get_agents and spawn_n
+ * do through a master: an error if some slave failed; else, with
+ * as_runs, the runs joined as text; else the addresses, written in
+ * slices. made as master_agents_read() has it. Frees the call.
+ */
+void
+master_agents_answer(struct master_call *call, struct fanout_reply *replies,
+    size_t count, uint64_t *made, int as_runs)
+{
+	struct master_agents	*agents;
+
+	agents = master_agents_read(call->request->method->name, replies,
+	    count, made);
 	if (fanout_failures(replies, count) > 0) {
 		request_error(call->request, master_failure(replies, count));
 		master_agents_free(agents);
-	} else {
-		agents->request = call->request;
-		agents->list = evbuffer_new();
-		agents->slice = evtimer_new(env->base, master_agents_slice_cb,
-		    agents);
-		agents->next = master_agents_running;
-		master_agents_running = agents;
-		master_agents_write(agents);
+		master_call_free(call);
+		return;
 	}
+	if (as_runs) {
+		master_agents_free(agents);
+		master_done_splice(replies, count, call);
+		return;
+	}
+	agents->request = call->request;
+	agents->list = evbuffer_new();
+	agents->slice = evtimer_new(env->base, master_agents_slice_cb, agents);
+	agents->next = master_agents_running;
+	master_agents_running = agents;
 	master_call_free(call);
+	master_agents_write(agents);
+}
+
+/* get_agents: every slave answered its runs. */
+static void
+master_done_agents(struct fanout_reply *replies, size_t count, void *arg)
+{
+	master_agents_answer(arg, replies, count, NULL, 0);
 }
 
 /*

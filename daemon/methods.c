@@ -67,48 +67,6 @@ method_get_agents_item(struct evbuffer *list, size_t i, void *type)
 	    evbuffer_get_length(list) == 0));
 }
 
-/* Add a run of ids to get_agents' runs: its first and its last. */
-static int
-method_get_agents_run(struct evbuffer *list, uint32_t first, uint32_t last)
-{
-	return (evbuffer_add_printf(list, ",%u,%u", first, last) < 0 ?
-	    -1 : 0);
-}
-
-/*
- * get_agents with runs, for a master: the prefix, then the first and the
- * last id of every run of agents listed one after another (agents not
- * listed may come between) with ids one apart (idruns.h). A run is a
- * few bytes, and the agents are gone over in one pass, without slices
- * (a million take a few ms).
- */
-static void
-method_get_agents_runs(struct request *request, struct json_object *type)
-{
-	struct evbuffer	*list = evbuffer_new();
-	uint32_t	 first = 0, last = 0, id;
-	size_t		 i;
-	int		 rc = 0;
-
-	for (i = 1; i < env->nagents; i++) {
-		if (!method_get_agents_lists(i, type))
-			continue;
-		id = env->agents[i]->id;
-		if (first != 0 && id == last + 1) {
-			last = id;
-			continue;
-		}
-		if (first != 0)
-			rc |= method_get_agents_run(list, first, last);
-		else
-			rc |= agent_prefix_append(list);
-		first = last = id;
-	}
-	if (first != 0)
-		rc |= method_get_agents_run(list, first, last);
-	request_reply_list(request, list, rc != 0);
-}
-
 /*
  * get_agents: every agent's address, optionally of one type, written as
  * text straight into the reply, in slices; with runs, the same list
@@ -120,7 +78,8 @@ method_get_agents(struct request *request, struct json_object *params)
 	struct json_object	*type = rpc_param(params, "type");
 
 	if (json_object_get_boolean(rpc_param(params, "runs")))
-		method_get_agents_runs(request, type);
+		request_reply_list(request, agent_runs(1, env->nagents, type !=
+		    NULL ? json_object_get_string(type) : NULL), 0);
 	else
 		listing_start(request, params, 1, env->nagents,
 		    method_get_agents_item, type);
@@ -557,7 +516,8 @@ static const struct rpc_param spawn_params[] = {
 static const struct rpc_param spawn_n_params[] = {
 	{ "type", RPC_STRING, 1 }, { "n", RPC_INTEGER, 1 },
 	{ "params", RPC_ANY, 0 }, { "slave", RPC_INTEGER, 0 },
-	{ "addresses", RPC_BOOLEAN, 0 }, { NULL, RPC_ANY, 0 }
+	{ "addresses", RPC_BOOLEAN, 0 }, { "runs", RPC_BOOLEAN, 0 },
+	{ NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param report_params[] = {
 	{ "data", RPC_ANY, 1 }, { NULL, RPC_ANY, 0 }

@@ -81,17 +81,19 @@ request_reply_text(struct request *request, struct evbuffer *text)
 
 /*
  * Answer a list written as text into a buffer (taken), "[" and "]" added
- * here; or, if writing it ran out of memory, an error saying so.
+ * here; or, if writing it ran out of memory (or the buffer could not be
+ * had: NULL), an error saying so.
  */
 void
 request_reply_list(struct request *request, struct evbuffer *list,
     int failed)
 {
-	if (failed || evbuffer_prepend(list, "[", 1) != 0 ||
+	if (list == NULL || failed || evbuffer_prepend(list, "[", 1) != 0 ||
 	    evbuffer_add(list, "]", 1) != 0) {
 		request_error(request, env_memory_error("the reply",
-		    evbuffer_get_length(list)));
-		evbuffer_free(list);
+		    list != NULL ? evbuffer_get_length(list) : 0));
+		if (list != NULL)
+			evbuffer_free(list);
 		return;
 	}
 	request_reply_text(request, list);

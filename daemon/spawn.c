@@ -46,6 +46,7 @@ struct spawn {
 	size_t			 first;		/* its first agent */
 	size_t			 count;
 	int			 addresses;	/* reply the list, not n */
+	int			 runs;		/* the list as runs, for a master */
 	struct evbuffer		*reply;		/* the list as it grows */
 	char			*room;		/* the list's room, after '[' */
 	size_t			 room_size;
@@ -109,7 +110,7 @@ spawn_make_next(struct spawn *spawn)
 		xmalloc_prefault_ahead(spawn->room,
 		    evbuffer_get_length(spawn->reply) + spawn->each,
 		    &spawn->room_ready, spawn->room_size);
-	if (spawn->addresses && agent_address_append(spawn->reply,
+	if (spawn->reply != NULL && agent_address_append(spawn->reply,
 	    agent->id, made == 0) != 0) {
 		spawn_fail(spawn, env_memory_error("the reply",
 		    agent_address_bytes()));
@@ -162,7 +163,10 @@ spawn_end(struct spawn *spawn)
 		xmalloc_trim_later(env->base);
 		request_error(spawn->request, spawn->error);
 		spawn->error = NULL;
-	} else if (spawn->addresses) {
+	} else if (spawn->runs)
+		request_reply_list(spawn->request, agent_runs(spawn->first,
+		    spawn->first + spawn->count, NULL), 0);
+	else if (spawn->addresses) {
 		evbuffer_add(spawn->reply, "]", 1);
 		reply = spawn->reply;
 		spawn->reply = NULL;
@@ -206,8 +210,8 @@ spawn_slice_cb(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Ask for the memory a spawn will need before making any agent: the
- * table's room and, when the addresses are asked for, the reply's. What
- * cannot be had fails the request with nothing made.
+ * table's room and, when the addresses are asked for (not as runs), the
+ * reply's. What cannot be had fails the request with nothing made.
  */
 static int
 spawn_reserve(struct spawn *spawn, struct json_object **error)
@@ -217,7 +221,7 @@ spawn_reserve(struct spawn *spawn, struct json_object **error)
 
 	if (env_reserve(spawn->count, error) != 0)
 		return (-1);
-	if (!spawn->addresses)
+	if (spawn->reply == NULL)
 		return (0);
 	each = spawn->each = agent_address_bytes();
 	bytes = spawn->count * each + 2;
@@ -263,7 +267,9 @@ spawn_start(struct request *request, struct json_object *params)
 	addresses = rpc_param(params, "addresses");
 	spawn->addresses = addresses == NULL ||
 	    json_object_get_boolean(addresses);
-	if (spawn->addresses)
+	spawn->runs = spawn->addresses &&
+	    json_object_get_boolean(rpc_param(params, "runs"));
+	if (spawn->addresses && !spawn->runs)
 		spawn->reply = evbuffer_new();
 	if (spawn_reserve(spawn, &error) != 0) {
 		request_error(request, error);
