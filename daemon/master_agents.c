@@ -31,7 +31,7 @@
  * reading, checking and passing on every slave's long list.
  */
 
-#define MASTER_AGENTS_SLICE	131072	/* addresses written a turn */
+#define MASTER_AGENTS_SLICE	32768	/* addresses written a turn */
 
 /* A list of addresses being written from the slaves' runs. */
 struct master_agents {
