@@ -96,6 +96,14 @@ master_agents_slice_cb(evutil_socket_t fd, short events, void *arg)
 	master_agents_write(arg);
 }
 
+/* The error of a list the master will not write: it is stopping. */
+static struct json_object *
+master_agents_stopping(void)
+{
+	return (rpc_error_new(RPC_SHUTTING_DOWN,
+	    "the environment is stopping", NULL));
+}
+
 /*
  * Read every slave's runs into a new list to write; a slave whose runs
  * are not of the form gets an error instead, as if it had answered one.
@@ -129,18 +137,26 @@ master_agents_read(const char *method, struct fanout_reply *replies,
  * Answer a request from every slave's runs, as get_agents and spawn_n
  * do through a master: an error if some slave failed; else, with
  * as_runs, the runs joined as text; else the addresses, written in
- * slices. made as master_agents_read() has it. Frees the call.
+ * slices, unless a stop came meanwhile: that fails the list, as it
+ * fails one being written (master_agents_abort()), for the master could
+ * leave before the list was done. made as master_agents_read() has it.
+ * Frees the call.
  */
 void
 master_agents_answer(struct master_call *call, struct fanout_reply *replies,
     size_t count, uint64_t *made, int as_runs)
 {
 	struct master_agents	*agents;
+	struct json_object	*error = NULL;
 
 	agents = master_agents_read(call->request->method->name, replies,
 	    count, made);
-	if (fanout_failures(replies, count) > 0) {
-		request_error(call->request, master_failure(replies, count));
+	if (fanout_failures(replies, count) > 0)
+		error = master_failure(replies, count);
+	else if (!as_runs && env->stopping)
+		error = master_agents_stopping();
+	if (error != NULL) {
+		request_error(call->request, error);
 		master_agents_free(agents);
 		master_call_free(call);
 		return;
@@ -194,8 +210,8 @@ void
 master_agents_abort(void)
 {
 	while (master_agents_running != NULL) {
-		request_error(master_agents_running->request, rpc_error_new(
-		    RPC_SHUTTING_DOWN, "the environment is stopping", NULL));
+		request_error(master_agents_running->request,
+		    master_agents_stopping());
 		master_agents_free(master_agents_running);
 	}
 }

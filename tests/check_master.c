@@ -20,8 +20,10 @@
  * split 20/20, spawn_n, trigger_all in slave-then-agent order, a random
  * graph written with create_connections and read back), and the rest of
  * what a master does that is not a fault: routing agent.NAME by address,
- * spawn_n to one slave, status per slave, --slaves auto, the slave ports
- * and start-up without -d. The faults are in check_master_faults.c.
+ * spawn_n to one slave, status per slave, get_agents as the slaves' own
+ * lists joined (written from their runs of ids) and a stop while it is
+ * written, --slaves auto, the slave ports and start-up without -d. The
+ * faults are in check_master_faults.c.
  *
  * Every test starts its own master on an ephemeral loopback port, stops
  * it by pid (the stop method, or SIGTERM) and checks that the master and
@@ -54,6 +56,7 @@
 #define CM_STOP_WAIT		20.0	/* seconds for a master to exit */
 #define CM_GRAPH_NODES		50
 #define CM_GRAPH_SEED		20260101ULL
+#define CM_LONG_LIST		300000	/* agents per slave, a long list */
 
 Suite	*suite_master(void);
 
@@ -1230,6 +1233,471 @@ START_TEST(test_grid_fixed_rule)
 }
 END_TEST
 
+/* Return the concatenation of every slave's own answer, in slave order. */
+static struct json_object *
+cm_slaves_concat(const struct cm_node *node, const char *method,
+    const char *params)
+{
+	struct json_object	*all, *one;
+	size_t			 i, j;
+
+	all = json_object_new_array();
+	for (i = 0; i < node->nslaves; i++) {
+		one = cm_slave_ok(node, i, method, params);
+		ck_assert_msg(json_object_is_type(one, json_type_array),
+		    "%s %s on slave %zu: %.500s", method, params, i,
+		    tl_json_text(one));
+		for (j = 0; j < json_object_array_length(one); j++)
+			json_object_array_add(all, json_object_get(
+			    json_object_array_get_idx(one, j)));
+		json_object_put(one);
+	}
+	return (all);
+}
+
+/* Add a run, its first and its last id, to runs. */
+static void
+cm_runs_add(struct json_object *runs, long first, long last)
+{
+	json_object_array_add(runs, json_object_new_int64(first));
+	json_object_array_add(runs, json_object_new_int64(last));
+}
+
+/*
+ * Return the runs a slave's list of addresses stands for, made here
+ * from the list: its prefix, then the first and last id of every run
+ * of ids one apart; [] for no address.
+ */
+static struct json_object *
+cm_runs_of(const char *prefix, struct json_object *list)
+{
+	struct json_object	*runs;
+	const char		*address;
+	long			 id, first = 0, last = 0;
+	size_t			 i;
+
+	runs = json_object_new_array();
+	for (i = 0; i < json_object_array_length(list); i++) {
+		address = json_object_get_string(tl_index(list, i));
+		ck_assert_msg(strncmp(address, prefix, strlen(prefix)) == 0,
+		    "%s is not of %s", address, prefix);
+		id = tl_address_agent(address);
+		if (first != 0 && id == last + 1) {
+			last = id;
+			continue;
+		}
+		if (first != 0)
+			cm_runs_add(runs, first, last);
+		else
+			json_object_array_add(runs, json_object_new_string(
+			    prefix));
+		first = last = id;
+	}
+	if (first != 0)
+		cm_runs_add(runs, first, last);
+	return (runs);
+}
+
+/* Fail unless two values are equal JSON. */
+static void
+cm_assert_equal(struct json_object *got, struct json_object *expected,
+    const char *what, const char *params)
+{
+	ck_assert_msg(json_object_equal(got, expected), "%s %s: %.1000s, "
+	    "expected %.1000s", what, params, tl_json_text(got),
+	    tl_json_text(expected));
+}
+
+/* Fail unless a slave's runs stand for its own list, as made here. */
+static void
+cm_expect_slave_runs(const struct cm_node *node, size_t slave,
+    const char *params, const char *runs_params)
+{
+	struct json_object	*list, *runs, *expected;
+
+	list = cm_slave_ok(node, slave, "get_agents", params);
+	runs = cm_slave_ok(node, slave, "get_agents", runs_params);
+	expected = cm_runs_of(node->prefixes[slave], list);
+	cm_assert_equal(runs, expected, "a slave's runs", runs_params);
+	json_object_put(expected);
+	json_object_put(runs);
+	json_object_put(list);
+}
+
+/*
+ * get_agents with the members given (an object's members as JSON text,
+ * "" for none) through the master is each slave's own get_agents,
+ * joined in slave order; each slave's runs stand for its own list, and
+ * the master's runs are the slaves' runs joined. Return how many
+ * agents there are.
+ */
+static size_t
+cm_expect_agents(const struct cm_node *node, const char *members)
+{
+	struct json_object	*master, *joined;
+	char			*params, *runs_params;
+	size_t			 i, n;
+
+	params = tl_printf("{%s}", members);
+	runs_params = tl_printf("{%s%s\"runs\":true}", members,
+	    *members != '\0' ? "," : "");
+	master = tl_ok(node->conn, "get_agents", params);
+	joined = cm_slaves_concat(node, "get_agents", params);
+	cm_assert_equal(master, joined, "get_agents", params);
+	n = json_object_array_length(master);
+	json_object_put(master);
+	json_object_put(joined);
+	for (i = 0; i < node->nslaves; i++)
+		cm_expect_slave_runs(node, i, params, runs_params);
+	master = tl_ok(node->conn, "get_agents", runs_params);
+	joined = cm_slaves_concat(node, "get_agents", runs_params);
+	cm_assert_equal(master, joined, "get_agents", runs_params);
+	json_object_put(master);
+	json_object_put(joined);
+	free(params);
+	free(runs_params);
+	return (n);
+}
+
+/* Spawn n agents of a type on one slave, without their addresses. */
+static void
+cm_spawn_on(const struct cm_node *node, const char *type, int n, int slave)
+{
+	char	*count;
+
+	count = tl_printf("%d", n);
+	cm_expectf(node->conn, count, "spawn_n", "{\"type\":\"%s\",\"n\":%d,"
+	    "\"slave\":%d,\"addresses\":false}", type, n, slave);
+	free(count);
+}
+
+/* The get_agents variants every test of lists goes through. */
+static const char *const cm_agents_members[] = {
+	"", "\"type\":\"counter\"", "\"type\":\"noop\"", "\"type\":\"grid\"",
+};
+
+/*
+ * Agents of two types spawned in turns: through the master, get_agents
+ * of either type, or of any, is the slaves' lists joined, and its runs
+ * the slaves' runs joined, as written here by hand, then again after
+ * spawns spread by the master.
+ */
+START_TEST(test_agents_types)
+{
+	struct cm_node	*node;
+	const char	*p0, *p1;
+	char		*expected;
+	size_t		 i;
+
+	node = cm_start("2", NULL);
+	p0 = node->prefixes[0];
+	p1 = node->prefixes[1];
+	/* Slave 0: counters 1-3, noops 4-5, counters 6-7. */
+	cm_spawn_on(node, "counter", 3, 0);
+	cm_spawn_on(node, "noop", 2, 0);
+	cm_spawn_on(node, "counter", 2, 0);
+	/* Slave 1: noop 1, counter 2, noops 3-4. */
+	cm_spawn_on(node, "noop", 1, 1);
+	cm_spawn_on(node, "counter", 1, 1);
+	cm_spawn_on(node, "noop", 2, 1);
+
+	expected = tl_printf("[\"%s\",1,3,6,7,\"%s\",2,2]", p0, p1);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"counter\","
+	    "\"runs\":true}", expected);
+	free(expected);
+	expected = tl_printf("[\"%s\",4,5,\"%s\",1,1,3,4]", p0, p1);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"noop\","
+	    "\"runs\":true}", expected);
+	free(expected);
+	expected = tl_printf("[\"%s\",1,7,\"%s\",1,4]", p0, p1);
+	tl_expect_result(node->conn, "get_agents", "{\"runs\":true}",
+	    expected);
+	free(expected);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"grid\","
+	    "\"runs\":true}", "[]");
+	expected = tl_printf("[\"%s1\",\"%s2\",\"%s3\",\"%s6\",\"%s7\","
+	    "\"%s2\"]", p0, p0, p0, p0, p0, p1);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"counter\"}",
+	    expected);
+	free(expected);
+	/* runs false or null is the list. */
+	expected = tl_printf("[\"%s4\",\"%s5\",\"%s1\",\"%s3\",\"%s4\"]",
+	    p0, p0, p1, p1, p1);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"noop\"}",
+	    expected);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"noop\","
+	    "\"runs\":false}", expected);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"noop\","
+	    "\"runs\":null}", expected);
+	free(expected);
+	ck_assert_uint_eq(cm_expect_agents(node, cm_agents_members[0]), 11);
+	ck_assert_uint_eq(cm_expect_agents(node, cm_agents_members[1]), 6);
+	ck_assert_uint_eq(cm_expect_agents(node, cm_agents_members[2]), 5);
+	ck_assert_uint_eq(cm_expect_agents(node, cm_agents_members[3]), 0);
+
+	/* Spread by the master, in turns again. */
+	json_object_put(tl_ok(node->conn, "spawn_n", "{\"type\":\"counter\","
+	    "\"n\":5}"));
+	json_object_put(tl_ok(node->conn, "spawn_n", "{\"type\":\"noop\","
+	    "\"n\":3}"));
+	json_object_put(tl_ok(node->conn, "spawn", "{\"type\":\"counter\"}"));
+	json_object_put(tl_ok(node->conn, "spawn_n", "{\"type\":\"counter\","
+	    "\"n\":4}"));
+	for (i = 0; i < sizeof cm_agents_members / sizeof
+	    cm_agents_members[0]; i++)
+		cm_expect_agents(node, cm_agents_members[i]);
+	ck_assert_uint_eq(cm_expect_agents(node, ""), 24);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * With no agents, every get_agents is [] on the master and on each
+ * slave, with runs or not; a slave without agents adds nothing to the
+ * master's list or runs. runs must be a boolean, on a master as on a
+ * slave, and the master's methods say get_agents is concatenated.
+ */
+START_TEST(test_agents_empty)
+{
+	static const char *const bad_runs[] = { "1", "\"true\"", "[]",
+	    "{}", "0" };
+	struct cm_node		*node;
+	struct json_object	*listing, *entry = NULL, *error;
+	struct tl_conn		*slave;
+	char			*expected;
+	size_t			 i;
+
+	node = cm_start("2", NULL);
+	for (i = 0; i < sizeof cm_agents_members / sizeof
+	    cm_agents_members[0]; i++)
+		ck_assert_uint_eq(cm_expect_agents(node, cm_agents_members[i]),
+		    0);
+	tl_expect_result(node->conn, "get_agents", "{\"runs\":true}", "[]");
+	cm_slave_expect(node, 0, "get_agents", "{\"runs\":true}", "[]");
+
+	slave = tl_connect(node->ports[0]);
+	for (i = 0; i < sizeof bad_runs / sizeof bad_runs[0]; i++) {
+		error = tl_errf(node->conn, -32602, "get_agents",
+		    "{\"runs\":%s}", bad_runs[i]);
+		ck_assert_str_eq(tl_string(error, "message"),
+		    "parameter 'runs' must be a boolean");
+		json_object_put(error);
+		json_object_put(tl_errf(slave, -32602, "get_agents",
+		    "{\"type\":\"noop\",\"runs\":%s}", bad_runs[i]));
+	}
+	tl_close(slave);
+
+	listing = tl_ok(node->conn, "methods", NULL);
+	for (i = 0; i < json_object_array_length(listing); i++) {
+		if (strcmp(tl_string(tl_index(listing, i), "name"),
+		    "get_agents") == 0)
+			entry = tl_index(listing, i);
+	}
+	ck_assert_msg(entry != NULL, "get_agents is not listed");
+	ck_assert_str_eq(tl_string(entry, "combine"), "concat");
+	tl_assert_json(tl_member(entry, "params"), "[{\"name\":\"type\","
+	    "\"type\":\"string\",\"required\":false},{\"name\":\"runs\","
+	    "\"type\":\"boolean\",\"required\":false}]");
+	json_object_put(listing);
+
+	/* Slave 0 stays empty: the master's list is slave 1's. */
+	cm_spawn_on(node, "noop", 2, 1);
+	expected = tl_printf("[\"%s\",1,2]", node->prefixes[1]);
+	tl_expect_result(node->conn, "get_agents", "{\"runs\":true}",
+	    expected);
+	free(expected);
+	expected = tl_printf("[\"%s1\",\"%s2\"]", node->prefixes[1],
+	    node->prefixes[1]);
+	tl_expect_result(node->conn, "get_agents", NULL, expected);
+	free(expected);
+	ck_assert_uint_eq(cm_expect_agents(node, ""), 2);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * A master's slaves' runs stand for more bytes of addresses than the
+ * master takes in a reply from a slave (max_reply): get_agents fails
+ * as if that slave had answered an error, naming it; a list within the
+ * limit, and the runs themselves, are still answered.
+ */
+START_TEST(test_agents_cap)
+{
+	struct cm_node		*node;
+	struct json_object	*error, *failures;
+	char			*expected, *message;
+
+	node = cm_start("2", "-omax_reply=4096", NULL);
+	/* 200 addresses of some 27 bytes: over 4096 bytes. */
+	cm_spawn_on(node, "noop", 200, 0);
+	cm_spawn_on(node, "counter", 2, 0);
+	cm_spawn_on(node, "noop", 2, 1);
+	error = tl_err(node->conn, -32603, "get_agents", NULL);
+	message = tl_printf("slave %s: get_agents: the slave's runs: runs "
+	    "longer than the most a reply may be", node->managers[0]);
+	ck_assert_str_eq(tl_string(error, "message"), message);
+	free(message);
+	failures = tl_member(error, "data");
+	ck_assert_msg(json_object_is_type(failures, json_type_array) &&
+	    json_object_array_length(failures) == 1, "%s",
+	    tl_json_text(error));
+	ck_assert_str_eq(tl_string(tl_index(failures, 0), "slave"),
+	    node->managers[0]);
+	json_object_put(error);
+	json_object_put(tl_err(node->conn, -32603, "get_agents",
+	    "{\"type\":\"noop\"}"));
+	expected = tl_printf("[\"%s201\",\"%s202\"]", node->prefixes[0],
+	    node->prefixes[0]);
+	tl_expect_result(node->conn, "get_agents", "{\"type\":\"counter\"}",
+	    expected);
+	free(expected);
+	expected = tl_printf("[\"%s\",1,202,\"%s\",1,2]", node->prefixes[0],
+	    node->prefixes[1]);
+	tl_expect_result(node->conn, "get_agents", "{\"runs\":true}",
+	    expected);
+	free(expected);
+	cm_stop(node);
+}
+END_TEST
+
+/*
+ * Fail unless a list is the addresses of CM_LONG_LIST agents on each
+ * slave, in order; one assertion for it all (Check's cost a write).
+ */
+static void
+cm_assert_long_list(const struct cm_node *node, struct json_object *list)
+{
+	char		 address[64];
+	const char	*got;
+	size_t		 slave, j = 0;
+	long		 id;
+
+	ck_assert_uint_eq(json_object_array_length(list),
+	    node->nslaves * CM_LONG_LIST);
+	for (slave = 0; slave < node->nslaves; slave++) {
+		for (id = 1; id <= CM_LONG_LIST; id++, j++) {
+			snprintf(address, sizeof address, "%s%ld",
+			    node->prefixes[slave], id);
+			got = json_object_get_string(
+			    json_object_array_get_idx(list, j));
+			if (got == NULL || strcmp(got, address) != 0)
+				ck_abort_msg("get_agents[%zu] is %s, expected "
+				    "%s", j, got != NULL ? got : "no string",
+				    address);
+		}
+	}
+}
+
+/* Fail unless a reply is stop's (id 2): true. */
+static void
+cm_assert_stopped(struct json_object *reply)
+{
+	ck_assert_int_eq(tl_int(reply, "id"), 2);
+	tl_assert_json(tl_response_result(reply), "true");
+}
+
+/*
+ * Fail unless a reply is get_agents' (id 1): the list, or -32007 (only
+ * that if refused says so).
+ */
+static void
+cm_assert_listed(const struct cm_node *node, struct json_object *reply,
+    int refused)
+{
+	ck_assert_int_eq(tl_int(reply, "id"), 1);
+	if (json_object_object_get_ex(reply, "error", NULL))
+		ck_assert_msg(tl_response_code(reply) == -32007,
+		    "get_agents: %.300s", tl_json_text(reply));
+	else {
+		ck_assert_msg(!refused, "get_agents was answered, though its "
+		    "runs came after the stop began");
+		cm_assert_long_list(node, tl_response_result(reply));
+	}
+}
+
+/*
+ * Read the answers to get_agents (id 1) and stop (id 2), in either
+ * order when both are on one connection: get_agents has the whole list
+ * or fails with -32007 (only that if refused), stop is true.
+ */
+static void
+cm_read_list_and_stop(const struct cm_node *node, struct tl_conn *list_conn,
+    struct tl_conn *stop_conn, int refused)
+{
+	struct json_object	*reply;
+
+	reply = tl_read_json(list_conn, CM_STOP_WAIT);
+	if (stop_conn == list_conn && tl_int(reply, "id") == 2) {
+		cm_assert_stopped(reply);
+		json_object_put(reply);
+		reply = tl_read_json(list_conn, CM_STOP_WAIT);
+		stop_conn = NULL;
+	}
+	cm_assert_listed(node, reply, refused);
+	json_object_put(reply);
+	if (stop_conn != NULL) {
+		reply = tl_read_json(stop_conn, CM_STOP_WAIT);
+		cm_assert_stopped(reply);
+		json_object_put(reply);
+	}
+}
+
+/* When test_agents_stopped sends its stop. */
+enum cm_stop_when {
+	CM_STOP_NEXT,		/* after get_agents, on its connection */
+	CM_STOP_OTHER,		/* at once, on another connection */
+	CM_STOP_SLAVE_LATE,	/* with slave 1 stopped until it is under way */
+	CM_STOP_WHENS
+};
+
+/*
+ * A stop that comes while the master lists CM_LONG_LIST agents of each
+ * slave, sent as cm_stop_when _i says: get_agents has the whole list or
+ * fails with -32007 (either may happen, as the master's turns go), stop
+ * is true, and the master exits 0 with no slave left. With slave 1
+ * stopped, its runs come after the stop began: the list is refused
+ * then, for the master could leave before it was written.
+ */
+START_TEST(test_agents_stopped)
+{
+	static const char	 get_agents[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"get_agents\"}";
+	static const char	 stop[] = "{\"jsonrpc\":\"2.0\",\"id\":2,"
+	    "\"method\":\"stop\"}";
+	struct cm_node		*node;
+	struct tl_conn		*other, *late;
+	struct tl_exit		 e;
+	char			*count;
+
+	node = cm_start("2", NULL);
+	node->conn->timeout = CM_STOP_WAIT;
+	count = tl_printf("%d", 2 * CM_LONG_LIST);
+	cm_expectf(node->conn, count, "spawn_n", "{\"type\":\"noop\","
+	    "\"n\":%d,\"addresses\":false}", 2 * CM_LONG_LIST);
+	free(count);
+	other = tl_connect(node->daemon->port);
+	if (_i == CM_STOP_SLAVE_LATE)
+		tl_signal(node->pids[1], SIGSTOP);
+	tl_send_line(node->conn, get_agents);
+	tl_send_line(_i == CM_STOP_NEXT ? node->conn : other, stop);
+	if (_i == CM_STOP_SLAVE_LATE) {
+		/* The stop is under way once a new request is refused. */
+		late = tl_connect(node->daemon->port);
+		json_object_put(tl_err(late, -32007, "is_ready", NULL));
+		tl_close(late);
+		tl_signal(node->pids[1], SIGCONT);
+	}
+	cm_read_list_and_stop(node, node->conn, _i == CM_STOP_NEXT ?
+	    node->conn : other, _i == CM_STOP_SLAVE_LATE);
+	tl_close(other);
+	e = tl_daemon_wait(node->daemon, CM_STOP_WAIT);
+	ck_assert_msg(tl_exit_ok(&e), "master after stop: %s",
+	    tl_exit_string(&e));
+	cm_assert_all_gone(node);
+	cm_free(node);
+}
+END_TEST
+
 /* The suite: the multi-environment test, routing, status, start-up. */
 Suite *
 suite_master(void)
@@ -1261,6 +1729,14 @@ suite_master(void)
 	tcase_add_test(tc, test_same_errors);
 	tcase_add_test(tc, test_ids_exact);
 	tcase_add_test(tc, test_grid_fixed_rule);
+	suite_add_tcase(suite, tc);
+
+	tc = tcase_create("agents");
+	tcase_set_timeout(tc, CM_TEST_TIMEOUT);
+	tcase_add_test(tc, test_agents_types);
+	tcase_add_test(tc, test_agents_empty);
+	tcase_add_test(tc, test_agents_cap);
+	tcase_add_loop_test(tc, test_agents_stopped, 0, CM_STOP_WHENS);
 	suite_add_tcase(suite, tc);
 
 	tc = tcase_create("startup");
