@@ -147,12 +147,13 @@ idruns_parse(struct idruns *runs, const char *text, size_t length,
 	return (-1);
 }
 
-/*
- * An address as the list has it, ,"PREFIX DIGITS", its comma first, with
- * room to copy it 16 bytes at a time.
- */
+/* The most an address takes, and room to copy it 16 bytes at a time. */
+#define IDRUNS_ADDRESS_ROOM	\
+	(2 + IDRUNS_PREFIX_MAX + IDRUNS_DIGITS_MAX + 1 + 16)
+
+/* An address as the list has it, ,"PREFIX DIGITS", its comma first. */
 struct idruns_address {
-	char	 text[2 + IDRUNS_PREFIX_MAX + IDRUNS_DIGITS_MAX + 1 + 16];
+	char	 text[IDRUNS_ADDRESS_ROOM];
 	size_t	 length;
 	size_t	 ndigits;	/* the digits end before the last quote */
 };
@@ -208,6 +209,42 @@ idruns_copy(char *to, const char *from, size_t n)
 }
 
 /*
+ * Write the addresses of the cursor's run from where it is, at p, while
+ * *most allows and there is room before end; return where they end.
+ */
+static char *
+idruns_write_run(char *p, char *end, const struct idruns *runs,
+    struct idruns_cursor *cursor, size_t *most)
+{
+	const struct idrun	*run = &runs->runs[cursor->run];
+	struct idruns_address	 address;
+	size_t			 skip;
+
+	if (!cursor->started) {
+		cursor->next = run->first;
+		cursor->started = 1;
+	}
+	idruns_address_set(&address, runs->prefixes[run->prefix],
+	    cursor->next);
+	for (;;) {
+		skip = cursor->written ? 0 : 1;
+		idruns_copy(p, address.text + skip, address.length - skip);
+		p += address.length - skip;
+		cursor->written = 1;
+		(*most)--;
+		if (cursor->next == run->last) {
+			cursor->run++;
+			cursor->started = 0;
+			return (p);
+		}
+		cursor->next++;
+		idruns_address_next(&address);
+		if (*most == 0 || (size_t)(end - p) < IDRUNS_ADDRESS_ROOM)
+			return (p);
+	}
+}
+
+/*
  * Write the addresses of runs as a list's elements (no brackets), going
  * on from where the cursor is, at most most of them. Return 1 if some
  * are left, 0 when all are written, -1 if memory ran out.
@@ -217,43 +254,18 @@ idruns_write(struct evbuffer *out, const struct idruns *runs,
     struct idruns_cursor *cursor, size_t most)
 {
 	struct evbuffer_iovec	 space;
-	struct idruns_address	 address;
-	const struct idrun	*run;
 	char			*p, *end;
-	size_t			 skip;
 
 	while (cursor->run < runs->nruns && most > 0) {
-		run = &runs->runs[cursor->run];
-		if (!cursor->started) {
-			cursor->next = run->first;
-			cursor->started = 1;
-		}
-		idruns_address_set(&address, runs->prefixes[run->prefix],
-		    cursor->next);
 		if (evbuffer_reserve_space(out, IDRUNS_CHUNK, &space, 1) < 1)
 			return (-1);
 		/* A page brought in by a fault costs ten times more. */
 		xmalloc_prefault(space.iov_base, space.iov_len);
 		p = space.iov_base;
 		end = p + space.iov_len;
-		for (;;) {
-			skip = cursor->written ? 0 : 1;
-			idruns_copy(p, address.text + skip,
-			    address.length - skip);
-			p += address.length - skip;
-			cursor->written = 1;
-			most--;
-			if (cursor->next == run->last) {
-				cursor->run++;
-				cursor->started = 0;
-				break;
-			}
-			cursor->next++;
-			idruns_address_next(&address);
-			if (most == 0 || (size_t)(end - p) <
-			    sizeof address.text)
-				break;
-		}
+		while (cursor->run < runs->nruns && most > 0 &&
+		    (size_t)(end - p) >= IDRUNS_ADDRESS_ROOM)
+			p = idruns_write_run(p, end, runs, cursor, &most);
 		space.iov_len = (size_t)(p - (char *)space.iov_base);
 		if (evbuffer_commit_space(out, &space, 1) != 0)
 			return (-1);
