@@ -426,6 +426,401 @@ START_TEST(test_round_busy)
 }
 END_TEST
 
+/*
+ * Rounds with results through real daemons on loopback: a master of two
+ * slaves asks them for their results as runs of values (result_runs)
+ * and writes them out, so that its client sees what the slaves would
+ * answer it directly. Each slave holds agents whose results come in
+ * runs of the same value, null and distinct values in turn: noop agents
+ * (null), counters acting by 0 (their start, the same round after
+ * round) and failers (null, and an error).
+ */
+
+#define RD_SLAVES		2
+#define RD_TOO_MANY_NULLS	20000	/* ",null" each: past max_reply */
+#define RD_SMALL_MAX_REPLY	"max_reply=70000"
+#define RD_TEST_TIMEOUT		120	/* seconds per test */
+
+/* Agents of one type spawned together on a slave. */
+struct rd_group {
+	const char	*type;
+	int		 n;
+	int		 start;		/* a counter's start */
+};
+
+/* What each slave holds, in creation order, up to a group of no type. */
+static const struct rd_group rd_layout[RD_SLAVES][8] = {
+	{ { "noop", 3, 0 }, { "counter", 2, 9 }, { "counter", 1, 10 },
+	  { "noop", 4, 0 }, { "failer", 1, 0 }, { "counter", 1, 5 } },
+	{ { "counter", 5, 7 }, { "noop", 1, 0 }, { "counter", 1, 70 },
+	  { "counter", 1, 71 }, { "noop", 2, 0 } },
+};
+
+/* The runs each slave's results are written as, the counters by 0. */
+static const char *const rd_layout_runs[RD_SLAVES] = {
+	"[3,null,2,9,1,10,5,null,1,5]",
+	"[5,7,1,null,1,70,1,71,2,null]",
+};
+
+/* The results of a master's round of the layout, by 0. */
+static const char	 rd_layout_results[] = "[null,null,null,9,9,10,null,"
+    "null,null,null,null,5,7,7,7,7,7,null,70,71,null,null]";
+
+/* A master of RD_SLAVES slaves and the slaves' ports. */
+struct rd_master {
+	struct tl_daemon	*daemon;
+	struct tl_conn		*conn;
+	uint16_t		 ports[RD_SLAVES];
+	char			*addresses[RD_SLAVES];
+};
+
+/* Start a master with the test plugin and an option (or NULL). */
+static struct rd_master *
+rd_master_start(const char *option)
+{
+	const char		*args[] = { "--role", "master", "--slaves",
+				    "2", "--plugin", tl_plugin_path("pingpong"),
+				    "-o", option, NULL };
+	struct rd_master	*node = tl_calloc(1, sizeof *node);
+	struct json_object	*status, *slaves;
+	size_t			 i;
+
+	if (option == NULL)
+		args[6] = NULL;
+	tl_adopt_orphans();
+	node->daemon = tl_daemon_startv(args);
+	node->conn = tl_connect(node->daemon->port);
+	status = tl_ok(node->conn, "status", NULL);
+	slaves = tl_member(status, "slaves");
+	ck_assert_uint_eq(json_object_array_length(slaves), RD_SLAVES);
+	for (i = 0; i < RD_SLAVES; i++) {
+		node->addresses[i] = tl_strdup(tl_string(tl_index(slaves,
+		    i), "address"));
+		node->ports[i] = tl_address_port(node->addresses[i]);
+	}
+	json_object_put(status);
+	return (node);
+}
+
+/* Stop a master and its slaves; nothing may be left. */
+static void
+rd_master_stop(struct rd_master *node)
+{
+	size_t	 i;
+
+	tl_close(node->conn);
+	tl_daemon_stop_clean(node->daemon);
+	ck_assert_int_eq(tl_wait_no_stray(TL_STOP_WAIT), 0);
+	for (i = 0; i < RD_SLAVES; i++)
+		free(node->addresses[i]);
+	free(node);
+}
+
+/* Spawn a slave's layout through its master ("slave": index). */
+static void
+rd_spawn_layout(struct tl_conn *conn, size_t slave)
+{
+	const struct rd_group	*group;
+
+	for (group = rd_layout[slave]; group->type != NULL; group++)
+		json_object_put(tl_okf(conn, "spawn_n", "{\"type\":\"%s\","
+		    "\"n\":%d,\"slave\":%zu,\"params\":{\"start\":%d}}",
+		    group->type, group->n, slave, group->start));
+}
+
+/* Call a slave directly on a connection of its own; the result. */
+static struct json_object *
+rd_slave_ok(const struct rd_master *node, size_t slave,
+    const char *method, const char *params)
+{
+	struct tl_conn		*conn = tl_connect(node->ports[slave]);
+	struct json_object	*result;
+
+	result = tl_ok(conn, method, params);
+	tl_close(conn);
+	return (result);
+}
+
+/* Call a slave directly and expect error code; drop the error. */
+static void
+rd_slave_err(const struct rd_master *node, size_t slave, int code,
+    const char *method, const char *params)
+{
+	struct tl_conn	*conn = tl_connect(node->ports[slave]);
+
+	json_object_put(tl_err(conn, code, method, params));
+	tl_close(conn);
+}
+
+/*
+ * Write runs of values (borrowed) out as the list they stand for (a new
+ * reference), with json-c, failing unless they are counts and values in
+ * pairs.
+ */
+static struct json_object *
+rd_runs_list(struct json_object *runs)
+{
+	struct json_object	*list = json_object_new_array(), *count;
+	size_t			 i;
+	int64_t			 k;
+
+	ck_assert_msg(json_object_is_type(runs, json_type_array) &&
+	    json_object_array_length(runs) % 2 == 0, "no runs: %s",
+	    tl_json_text(runs));
+	for (i = 0; i < json_object_array_length(runs); i += 2) {
+		count = json_object_array_get_idx(runs, i);
+		ck_assert(json_object_is_type(count, json_type_int));
+		ck_assert_int_gt(json_object_get_int64(count), 0);
+		for (k = 0; k < json_object_get_int64(count); k++)
+			json_object_array_add(list, json_object_get(
+			    json_object_array_get_idx(runs, i + 1)));
+	}
+	return (list);
+}
+
+/* Fail unless two lists are equal, element for element. */
+static void
+rd_assert_same_list(struct json_object *got, struct json_object *want)
+{
+	size_t	 i;
+
+	ck_assert_msg(json_object_is_type(got, json_type_array),
+	    "no list: %s", tl_json_text(got));
+	ck_assert_uint_eq(json_object_array_length(got),
+	    json_object_array_length(want));
+	for (i = 0; i < json_object_array_length(want); i++)
+		ck_assert_msg(json_object_equal(json_object_array_get_idx(got,
+		    i), json_object_array_get_idx(want, i)), "element %zu: "
+		    "%s, not %s", i, tl_json_text(json_object_array_get_idx(
+		    got, i)), tl_json_text(json_object_array_get_idx(want,
+		    i)));
+}
+
+/*
+ * A master's results are what its slaves answer directly for the same
+ * round, one slave's after the other's, element for element; each
+ * slave's plain results are the layout's, and the failer's error is
+ * passed on.
+ */
+START_TEST(test_master_results)
+{
+	struct rd_master	*node = rd_master_start(NULL);
+	struct json_object	*round, *direct, *joined, *want, *runs;
+	size_t			 i, j;
+
+	for (i = 0; i < RD_SLAVES; i++)
+		rd_spawn_layout(node->conn, i);
+	round = tl_ok(node->conn, "trigger_all",
+	    "{\"results\":true,\"args\":{\"by\":0}}");
+	ck_assert_ptr_null(json_object_object_get(round, "result_runs"));
+	ck_assert_int_eq(tl_int(round, "agents"), 22);
+	ck_assert_int_eq(tl_int(round, "failed"), 1);
+	ck_assert_uint_eq(json_object_array_length(tl_member(round,
+	    "errors")), 1);
+	joined = json_object_new_array();
+	for (i = 0; i < RD_SLAVES; i++) {
+		direct = rd_slave_ok(node, i, "trigger_all",
+		    "{\"results\":true,\"args\":{\"by\":0}}");
+		runs = tl_json(rd_layout_runs[i]);
+		want = rd_runs_list(runs);
+		json_object_put(runs);
+		rd_assert_same_list(tl_member(direct, "results"), want);
+		for (j = 0; j < json_object_array_length(want); j++)
+			json_object_array_add(joined, json_object_get(
+			    json_object_array_get_idx(want, j)));
+		json_object_put(want);
+		json_object_put(direct);
+	}
+	rd_assert_same_list(tl_member(round, "results"), joined);
+	want = tl_json(rd_layout_results);
+	rd_assert_same_list(joined, want);
+	json_object_put(want);
+	json_object_put(joined);
+	json_object_put(round);
+	rd_master_stop(node);
+}
+END_TEST
+
+/*
+ * A slave asked with runs and results answers result_runs, the runs of
+ * the layout, which written out are the plain results of the same
+ * round; runs without results give neither; runs not a boolean is
+ * refused, by a slave and by a master.
+ */
+START_TEST(test_slave_result_runs)
+{
+	struct rd_master	*node = rd_master_start(NULL);
+	struct json_object	*round, *plain, *list;
+
+	rd_spawn_layout(node->conn, 0);
+	round = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"runs\":true,\"args\":{\"by\":0}}");
+	ck_assert_ptr_null(json_object_object_get(round, "results"));
+	tl_assert_json(tl_member(round, "result_runs"), rd_layout_runs[0]);
+	plain = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"args\":{\"by\":0}}");
+	ck_assert_ptr_null(json_object_object_get(plain, "result_runs"));
+	list = rd_runs_list(tl_member(round, "result_runs"));
+	rd_assert_same_list(tl_member(plain, "results"), list);
+	json_object_put(list);
+	json_object_put(plain);
+	json_object_put(round);
+
+	round = rd_slave_ok(node, 0, "trigger_all", "{\"runs\":true}");
+	ck_assert_ptr_null(json_object_object_get(round, "results"));
+	ck_assert_ptr_null(json_object_object_get(round, "result_runs"));
+	json_object_put(round);
+
+	rd_slave_err(node, 0, -32602, "trigger_all",
+	    "{\"results\":true,\"runs\":1}");
+	rd_slave_err(node, 0, -32602, "trigger_all", "{\"runs\":\"yes\"}");
+	json_object_put(tl_err(node->conn, -32602, "trigger_all",
+	    "{\"results\":true,\"runs\":[true]}"));
+	rd_master_stop(node);
+}
+END_TEST
+
+/*
+ * Fail unless a later round's results are an earlier one's with every
+ * counter up by a step and every null still null.
+ */
+static void
+rd_assert_counted_on(struct json_object *later, struct json_object *earlier,
+    int64_t step)
+{
+	struct json_object	*was, *now;
+	size_t			 i;
+
+	ck_assert_uint_eq(json_object_array_length(later),
+	    json_object_array_length(earlier));
+	for (i = 0; i < json_object_array_length(earlier); i++) {
+		was = json_object_array_get_idx(earlier, i);
+		now = json_object_array_get_idx(later, i);
+		if (was == NULL) {
+			ck_assert_ptr_null(now);
+			continue;
+		}
+		ck_assert_int_eq(json_object_get_int64(now),
+		    json_object_get_int64(was) + step);
+	}
+}
+
+/*
+ * A slave's round retried with its number: with runs the reply kept,
+ * the round not run again; without runs (with or without results)
+ * -32602, since only runs were kept. A round kept plain is given plain
+ * even to a request with runs, as a master takes either.
+ */
+START_TEST(test_slave_round_retry)
+{
+	struct rd_master	*node = rd_master_start(NULL);
+	struct json_object	*first, *again, *list, *next;
+
+	rd_spawn_layout(node->conn, 0);
+	first = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"runs\":true,\"round\":50}");
+	again = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"runs\":true,\"round\":50}");
+	ck_assert_msg(json_object_equal(first, again), "%s, then %s",
+	    tl_json_text(first), tl_json_text(again));
+	json_object_put(again);
+	again = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"runs\":true,\"round\":50,\"args\":{\"by\":5}}");
+	ck_assert(json_object_equal(first, again));
+	json_object_put(again);
+	rd_slave_err(node, 0, -32602, "trigger_all",
+	    "{\"results\":true,\"round\":50}");
+	rd_slave_err(node, 0, -32602, "trigger_all", "{\"round\":50}");
+
+	next = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"round\":51}");
+	ck_assert_int_eq(tl_int(next, "round"), 51);
+	list = rd_runs_list(tl_member(first, "result_runs"));
+	rd_assert_counted_on(tl_member(next, "results"), list, 1);
+	again = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"runs\":true,\"round\":51}");
+	ck_assert_msg(json_object_equal(next, again), "%s, then %s",
+	    tl_json_text(next), tl_json_text(again));
+	json_object_put(again);
+	json_object_put(next);
+	json_object_put(list);
+	json_object_put(first);
+	rd_master_stop(node);
+}
+END_TEST
+
+/*
+ * A master's round retried with its number gets the same reply, its
+ * slaves running nothing again; the slaves kept it as runs, so a client
+ * asking one of them without runs is refused; the next round counts on.
+ */
+START_TEST(test_master_round_retry)
+{
+	struct rd_master	*node = rd_master_start(NULL);
+	struct json_object	*first, *again, *next;
+	static const char *const same[] = { "results", "errors", "agents",
+	    "failed", "round" };
+	size_t			 i;
+
+	for (i = 0; i < RD_SLAVES; i++)
+		rd_spawn_layout(node->conn, i);
+	first = tl_ok(node->conn, "trigger_all",
+	    "{\"results\":true,\"round\":60}");
+	again = tl_ok(node->conn, "trigger_all",
+	    "{\"results\":true,\"round\":60}");
+	for (i = 0; i < sizeof same / sizeof same[0]; i++)
+		ck_assert_msg(json_object_equal(tl_member(first, same[i]),
+		    tl_member(again, same[i])), "%s: %s, then %s", same[i],
+		    tl_json_text(first), tl_json_text(again));
+	ck_assert_ptr_null(json_object_object_get(again, "result_runs"));
+	json_object_put(again);
+	for (i = 0; i < RD_SLAVES; i++)
+		rd_slave_err(node, i, -32602, "trigger_all",
+		    "{\"results\":true,\"round\":60}");
+	next = tl_ok(node->conn, "trigger_all",
+	    "{\"results\":true,\"round\":61}");
+	rd_assert_counted_on(tl_member(next, "results"), tl_member(first,
+	    "results"), 1);
+	json_object_put(next);
+	json_object_put(first);
+	rd_master_stop(node);
+}
+END_TEST
+
+/*
+ * A slave's runs that would write out longer than max_reply fail that
+ * slave, with -32603 in the master's errors; the other slave's results
+ * still come.
+ */
+START_TEST(test_master_runs_too_long)
+{
+	struct rd_master	*node = rd_master_start(RD_SMALL_MAX_REPLY);
+	struct json_object	*round, *errors, *direct;
+
+	json_object_put(tl_ok(node->conn, "spawn_n",
+	    "{\"type\":\"counter\",\"n\":3,\"slave\":0}"));
+	json_object_put(tl_okf(node->conn, "spawn_n", "{\"type\":\"noop\","
+	    "\"n\":%d,\"slave\":1,\"addresses\":false}", RD_TOO_MANY_NULLS));
+	round = tl_ok(node->conn, "trigger_all", "{\"results\":true}");
+	tl_assert_json(tl_member(round, "results"), "[1,1,1]");
+	ck_assert_int_eq(tl_int(round, "agents"), 3);
+	errors = tl_member(round, "errors");
+	ck_assert_uint_eq(json_object_array_length(errors), 1);
+	ck_assert_str_eq(tl_string(tl_index(errors, 0), "slave"),
+	    node->addresses[1]);
+	ck_assert_int_eq(tl_int(tl_index(errors, 0), "code"), -32603);
+	ck_assert_msg(strstr(tl_string(tl_index(errors, 0), "message"),
+	    "result runs") != NULL, "%s", tl_json_text(errors));
+	json_object_put(round);
+	/* The slave's own answer is short. */
+	direct = rd_slave_ok(node, 1, "trigger_all",
+	    "{\"results\":true,\"runs\":true}");
+	tl_assert_json(tl_member(direct, "result_runs"), "[20000,null]");
+	json_object_put(direct);
+	rd_master_stop(node);
+}
+END_TEST
+
 /* The rounds suite. */
 Suite *
 suite_rounds(void)
@@ -440,6 +835,15 @@ suite_rounds(void)
 	tcase_add_test(tcase, test_calls_same_slave);
 	tcase_add_test(tcase, test_call_missing_agent);
 	tcase_add_test(tcase, test_round_busy);
+	suite_add_tcase(suite, tcase);
+
+	tcase = tcase_create("results through a master");
+	tcase_set_timeout(tcase, RD_TEST_TIMEOUT);
+	tcase_add_test(tcase, test_master_results);
+	tcase_add_test(tcase, test_slave_result_runs);
+	tcase_add_test(tcase, test_slave_round_retry);
+	tcase_add_test(tcase, test_master_round_retry);
+	tcase_add_test(tcase, test_master_runs_too_long);
 	suite_add_tcase(suite, tcase);
 	return (suite);
 }
