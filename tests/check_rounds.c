@@ -578,6 +578,17 @@ rd_runs_list(struct json_object *runs)
 	return (list);
 }
 
+/* Append a list's elements (borrowed) to another list. */
+static void
+rd_list_append(struct json_object *list, struct json_object *more)
+{
+	size_t	 i;
+
+	for (i = 0; i < json_object_array_length(more); i++)
+		json_object_array_add(list, json_object_get(
+		    json_object_array_get_idx(more, i)));
+}
+
 /* Fail unless two lists are equal, element for element. */
 static void
 rd_assert_same_list(struct json_object *got, struct json_object *want)
@@ -606,7 +617,7 @@ START_TEST(test_master_results)
 {
 	struct rd_master	*node = rd_master_start(NULL);
 	struct json_object	*round, *direct, *joined, *want, *runs;
-	size_t			 i, j;
+	size_t			 i;
 
 	for (i = 0; i < RD_SLAVES; i++)
 		rd_spawn_layout(node->conn, i);
@@ -625,9 +636,7 @@ START_TEST(test_master_results)
 		want = rd_runs_list(runs);
 		json_object_put(runs);
 		rd_assert_same_list(tl_member(direct, "results"), want);
-		for (j = 0; j < json_object_array_length(want); j++)
-			json_object_array_add(joined, json_object_get(
-			    json_object_array_get_idx(want, j)));
+		rd_list_append(joined, want);
 		json_object_put(want);
 		json_object_put(direct);
 	}
@@ -681,28 +690,32 @@ START_TEST(test_slave_result_runs)
 END_TEST
 
 /*
- * Fail unless a later round's results are an earlier one's with every
- * counter up by a step and every null still null.
+ * Return a list of results (borrowed) as a later round gives them (a new
+ * reference): every counter up by a step, every null still null.
  */
+static struct json_object *
+rd_counted_on(struct json_object *list, int64_t step)
+{
+	struct json_object	*later = json_object_new_array(), *was;
+	size_t			 i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		was = json_object_array_get_idx(list, i);
+		json_object_array_add(later, was == NULL ? NULL :
+		    json_object_new_int64(json_object_get_int64(was) + step));
+	}
+	return (later);
+}
+
+/* Fail unless later's results are earlier's counted on by a step. */
 static void
 rd_assert_counted_on(struct json_object *later, struct json_object *earlier,
     int64_t step)
 {
-	struct json_object	*was, *now;
-	size_t			 i;
+	struct json_object	*want = rd_counted_on(earlier, step);
 
-	ck_assert_uint_eq(json_object_array_length(later),
-	    json_object_array_length(earlier));
-	for (i = 0; i < json_object_array_length(earlier); i++) {
-		was = json_object_array_get_idx(earlier, i);
-		now = json_object_array_get_idx(later, i);
-		if (was == NULL) {
-			ck_assert_ptr_null(now);
-			continue;
-		}
-		ck_assert_int_eq(json_object_get_int64(now),
-		    json_object_get_int64(was) + step);
-	}
+	rd_assert_same_list(later, want);
+	json_object_put(want);
 }
 
 /*
@@ -724,8 +737,8 @@ START_TEST(test_slave_round_retry)
 	ck_assert_msg(json_object_equal(first, again), "%s, then %s",
 	    tl_json_text(first), tl_json_text(again));
 	json_object_put(again);
-	again = rd_slave_ok(node, 0, "trigger_all",
-	    "{\"results\":true,\"runs\":true,\"round\":50,\"args\":{\"by\":5}}");
+	again = rd_slave_ok(node, 0, "trigger_all", "{\"results\":true,"
+	    "\"runs\":true,\"round\":50,\"args\":{\"by\":5}}");
 	ck_assert(json_object_equal(first, again));
 	json_object_put(again);
 	rd_slave_err(node, 0, -32602, "trigger_all",
@@ -821,6 +834,46 @@ START_TEST(test_master_runs_too_long)
 }
 END_TEST
 
+/*
+ * A master leaves out a slave with no agents, and joins a slave's plain
+ * results (a round of that number the slave kept plain, given again and
+ * not run) with another's runs: the list is the slaves' lists one after
+ * the other.
+ */
+START_TEST(test_master_mixed_replies)
+{
+	struct rd_master	*node = rd_master_start(NULL);
+	struct json_object	*plain, *round, *runs, *want, *joined;
+	struct json_object	*counted;
+
+	rd_spawn_layout(node->conn, 1);
+	round = tl_ok(node->conn, "trigger_all",
+	    "{\"results\":true,\"args\":{\"by\":0}}");
+	runs = tl_json(rd_layout_runs[1]);
+	want = rd_runs_list(runs);
+	rd_assert_same_list(tl_member(round, "results"), want);
+	json_object_put(round);
+
+	rd_spawn_layout(node->conn, 0);
+	plain = rd_slave_ok(node, 0, "trigger_all",
+	    "{\"results\":true,\"round\":70}");
+	round = tl_ok(node->conn, "trigger_all",
+	    "{\"results\":true,\"round\":70,\"args\":{\"by\":1000}}");
+	joined = json_object_new_array();
+	rd_list_append(joined, tl_member(plain, "results"));
+	counted = rd_counted_on(want, 1000);
+	rd_list_append(joined, counted);
+	rd_assert_same_list(tl_member(round, "results"), joined);
+	json_object_put(counted);
+	json_object_put(joined);
+	json_object_put(round);
+	json_object_put(plain);
+	json_object_put(want);
+	json_object_put(runs);
+	rd_master_stop(node);
+}
+END_TEST
+
 /* The rounds suite. */
 Suite *
 suite_rounds(void)
@@ -844,6 +897,7 @@ suite_rounds(void)
 	tcase_add_test(tcase, test_slave_round_retry);
 	tcase_add_test(tcase, test_master_round_retry);
 	tcase_add_test(tcase, test_master_runs_too_long);
+	tcase_add_test(tcase, test_master_mixed_replies);
 	suite_add_tcase(suite, tcase);
 	return (suite);
 }

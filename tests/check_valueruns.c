@@ -35,13 +35,16 @@
 #include "valueruns.h"
 
 #define VR_ELEMENTS_MAX		8
-#define VR_BIG_VALUE		(100 * 1024)	/* bytes of a large value */
+#define VR_BIG_VALUE		(100 * 1024)	/* a large value, bytes */
 
 Suite	*suite_valueruns(void);
 
-/* A list's elements as text and the runs they must be written as. */
+/*
+ * A list's elements as text (up to a NULL) and the runs they must be
+ * written as.
+ */
 struct vr_case {
-	const char	*elements[VR_ELEMENTS_MAX];	/* NULL-terminated */
+	const char	*elements[VR_ELEMENTS_MAX];
 	const char	*runs;
 };
 
@@ -386,7 +389,8 @@ END_TEST
  */
 START_TEST(test_expand_most)
 {
-	static const char	 runs[] = "[3,\"ab\",1,7]";	/* 17 bytes */
+	/* 17 bytes written out after a comma. */
+	static const char	 runs[] = "[3,\"ab\",1,7]";
 	static const char	 huge[] = "[4294967295,null]";
 	struct evbuffer		*out = evbuffer_new();
 	const char		*why;
