@@ -35,7 +35,7 @@
 #include "valueruns.h"
 
 #define VR_ELEMENTS_MAX		8
-#define VR_BIG_VALUE		(100 * 1024)	/* a large value, bytes */
+#define VR_BIG_VALUE		(100 * 1024)	/* bytes */
 
 Suite	*suite_valueruns(void);
 
