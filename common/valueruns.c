@@ -85,21 +85,25 @@ valueruns_finish(struct valueruns *runs)
 }
 
 /*
- * Check the runs of a checked JSON array's text and count the bytes their
- * elements take, a comma each; -1, with why, if they are not of the form.
+ * Check the runs of a checked JSON array's text and that their elements
+ * take at most most bytes, a comma each; -1, with why, if not.
  */
 static int
-valueruns_measure(const char *text, size_t length, uint64_t *bytes,
+valueruns_measure(const char *text, size_t length, uint64_t most,
     const char **why)
 {
 	size_t		 pos = 0, start, end;
-	uint64_t	 count = 0;
+	uint64_t	 count = 0, bytes = 0, unit;
 	int		 rc, value = 0;
 
-	*bytes = 0;
 	while ((rc = jsonspan_next(text, length, &pos, &start, &end)) == 1) {
 		if (value) {
-			*bytes += count * (end - start + 1);
+			unit = end - start + 1;
+			if (count > (most - bytes) / unit) {
+				*why = "runs longer than the most a reply may be";
+				return (-1);
+			}
+			bytes += count * unit;
 			value = 0;
 		} else if (jsonspan_count(text, start, end, UINT32_MAX,
 		    &count) != 0 || count == 0) {
@@ -158,17 +162,13 @@ valueruns_expand(struct evbuffer *out, const char *text, size_t length,
     uint64_t most, int *written, const char **why)
 {
 	size_t		 pos = 0, start, end;
-	uint64_t	 bytes, count = 0;
+	uint64_t	 count = 0;
 	char		*unit;
 	int		 value = 0, rc = 0;
 
 	*why = NULL;
-	if (valueruns_measure(text, length, &bytes, why) != 0)
+	if (valueruns_measure(text, length, most, why) != 0)
 		return (-1);
-	if (bytes > most) {
-		*why = "runs longer than the most a reply may be";
-		return (-1);
-	}
 	while (rc == 0 && jsonspan_next(text, length, &pos, &start,
 	    &end) == 1) {
 		if (!value) {

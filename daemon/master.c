@@ -718,6 +718,16 @@ master_trigger_timing(const struct slave *slave, struct json_object *result)
 	return (timing);
 }
 
+/* What is left of max_reply for the results written so far. */
+static uint64_t
+master_reply_room(struct evbuffer *list)
+{
+	size_t	 used = evbuffer_get_length(list);
+
+	return (used < env->config->limits.max_reply ?
+	    env->config->limits.max_reply - used : 0);
+}
+
 /*
  * Add a slave's results to list (when not NULL): its result_runs written
  * out (valueruns.h) or its results spliced as text. Return where they
@@ -733,7 +743,7 @@ master_trigger_results(struct fanout_reply *reply, struct evbuffer *list,
 
 	if (jsonspan_find(text, length, "result_runs", start, end) == 0) {
 		if (list != NULL && valueruns_expand(list, text + *start,
-		    *end - *start, env->config->limits.max_reply, written,
+		    *end - *start, master_reply_room(list), written,
 		    &why) != 0)
 			reply->error = rpc_error_newf(RPC_INTERNAL_ERROR, NULL,
 			    "trigger_all: the slave's result runs: %s",
