@@ -150,6 +150,28 @@ xtryreallocarray(void *ptr, size_t nmemb, size_t size)
 }
 
 /*
+ * Grow an array to nmemb members of size bytes keeping its first used
+ * bytes, as xtryreallocarray() does, but with the pages the copy fills
+ * brought in by one call first: copied into untouched memory, a large
+ * array would fault a page at a time (tens of ms for a table of
+ * millions). NULL, leaving it as it was, if memory ran out.
+ */
+void *
+xtrygrowarray(void *ptr, size_t used, size_t nmemb, size_t size)
+{
+	void	*grown;
+
+	if ((grown = xtryreallocarray(NULL, nmemb, size)) == NULL)
+		return (NULL);
+	if (ptr != NULL) {
+		xmalloc_prefault(grown, used);
+		memcpy(grown, ptr, used);
+		free(ptr);
+	}
+	return (grown);
+}
+
+/*
  * Say that bytes for what could not be had, and the limit that stood in
  * the way: the address space or data limit (ulimit -v, -d) when one is
  * set, else the memory of the machine.

@@ -321,7 +321,8 @@ env_reserve(size_t more, struct json_object **error)
 		return (0);
 	while (size < env->nagents + more)
 		size *= 2;
-	agents = xtryreallocarray(env->agents, size, sizeof *agents);
+	agents = xtrygrowarray(env->agents, env->nagents * sizeof *agents,
+	    size, sizeof *agents);
 	if (agents == NULL) {
 		*error = env_memory_error("the table of agents",
 		    (size - env->agents_size) * sizeof *agents);
