@@ -415,7 +415,6 @@ struct json_object *master_params_with(struct json_object *, const char *,
 void		 master_call_free(struct master_call *);
 int		 master_start(char **);
 void		 master_combine(struct request *, struct json_object *);
-void		 master_done_splice(struct fanout_reply *, size_t, void *);
 void		 master_route(struct request *, const char *,
 		    struct json_object *);
 void		 master_configure(struct request *, struct json_object *);
@@ -441,7 +440,7 @@ void		 master_free(void);
 /* master_agents.c */
 void		 master_get_agents(struct request *, struct json_object *);
 void		 master_agents_answer(struct master_call *,
-		    struct fanout_reply *, size_t, uint64_t *, int);
+		    struct fanout_reply *, size_t, uint64_t *);
 void		 master_agents_abort(void);
 
 /* master_checkpoint.c */

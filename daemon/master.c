@@ -303,7 +303,7 @@ master_done_combine(struct fanout_reply *replies, size_t count, void *arg)
  * Done, answers kept as text: an error if any slave failed, else their
  * result arrays joined as text into the reply, never parsed.
  */
-void
+static void
 master_done_splice(struct fanout_reply *replies, size_t count, void *arg)
 {
 	struct master_call	*call = arg;
@@ -460,7 +460,7 @@ master_done_spawn(struct fanout_reply *replies, size_t count, void *arg)
 	addresses = rpc_param(call->params, "addresses");
 	if (addresses == NULL || json_object_get_boolean(addresses)) {
 		each = xcalloc(count + 1, sizeof *each);
-		master_agents_answer(call, replies, count, each, 0);
+		master_agents_answer(call, replies, count, each);
 		for (i = 0; i < count; i++)
 			master->slaves[i].agents += each[i];
 		free(each);

@@ -135,16 +135,15 @@ master_agents_read(const char *method, struct fanout_reply *replies,
 
 /*
  * Answer a request from every slave's runs, as get_agents and spawn_n
- * do through a master: an error if some slave failed; else, with
- * as_runs, the runs joined as text; else the addresses, written in
- * slices, unless a stop came meanwhile: that fails the list, as it
+ * do through a master: an error if some slave failed; else the
+ * addresses, written in slices, unless a stop came meanwhile: that fails the list, as it
  * fails one being written (master_agents_abort()), for the master could
  * leave before the list was done. made as master_agents_read() has it.
  * Frees the call.
  */
 void
 master_agents_answer(struct master_call *call, struct fanout_reply *replies,
-    size_t count, uint64_t *made, int as_runs)
+    size_t count, uint64_t *made)
 {
 	struct master_agents	*agents;
 	struct json_object	*error = NULL;
@@ -153,17 +152,12 @@ master_agents_answer(struct master_call *call, struct fanout_reply *replies,
 	    count, made);
 	if (fanout_failures(replies, count) > 0)
 		error = master_failure(replies, count);
-	else if (!as_runs && env->stopping)
+	else if (env->stopping)
 		error = master_agents_stopping();
 	if (error != NULL) {
 		request_error(call->request, error);
 		master_agents_free(agents);
 		master_call_free(call);
-		return;
-	}
-	if (as_runs) {
-		master_agents_free(agents);
-		master_done_splice(replies, count, call);
 		return;
 	}
 	agents->request = call->request;
@@ -179,7 +173,7 @@ master_agents_answer(struct master_call *call, struct fanout_reply *replies,
 static void
 master_done_agents(struct fanout_reply *replies, size_t count, void *arg)
 {
-	master_agents_answer(arg, replies, count, NULL, 0);
+	master_agents_answer(arg, replies, count, NULL);
 }
 
 /*
