@@ -135,7 +135,7 @@ valueruns_fill(struct evbuffer *out, const char *unit, size_t length,
 		    1) < 1)
 			return (-1);
 		/* A page brought in by a fault costs ten times more. */
-		xmalloc_prefault(space.iov_base, space.iov_len);
+		xmalloc_prefault(space.iov_base, total);
 		p = space.iov_base;
 		memcpy(p, unit, length);
 		/* Double what is written until the units are all there. */

@@ -215,6 +215,13 @@ agent_prefix_append(struct evbuffer *out)
 	return (evbuffer_add(out, "\"", 1));
 }
 
+/* Whether an agent is of a type (NULL: any). */
+int
+agent_of_type(const struct cr_agent *agent, const char *type)
+{
+	return (type == NULL || strcmp(agent->type->name, type) == 0);
+}
+
 /* Add a run of ids to a list of runs: its first and its last. */
 static int
 agent_runs_add(struct evbuffer *list, uint32_t first, uint32_t last)
@@ -240,8 +247,7 @@ agent_runs(size_t from, size_t to, const char *type)
 	int		 rc = list == NULL;
 
 	for (i = from; i < to && rc == 0; i++) {
-		if (type != NULL && strcmp(env->agents[i]->type->name,
-		    type) != 0)
+		if (!agent_of_type(env->agents[i], type))
 			continue;
 		id = env->agents[i]->id;
 		if (first != 0 && id == last + 1) {

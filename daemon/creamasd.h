@@ -284,6 +284,7 @@ char		*agent_address(const struct cr_agent *);
 size_t		 agent_address_bytes(void);
 int		 agent_address_append(struct evbuffer *, uint32_t, int);
 int		 agent_prefix_append(struct evbuffer *);
+int		 agent_of_type(const struct cr_agent *, const char *);
 struct evbuffer	*agent_runs(size_t, size_t, const char *);
 struct agent_extra *agent_extra(struct cr_agent *);
 void		 agent_close(struct cr_agent *, const char *);

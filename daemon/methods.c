@@ -46,22 +46,13 @@ method_is_ready(struct request *request, struct json_object *params)
 }
 
 /*
- * Whether agent i is one get_agents lists: there, and of the type asked
+ * Write agent i's address into get_agents' list, if of the type asked
  * (a string value, or NULL for any).
  */
 static int
-method_get_agents_lists(size_t i, struct json_object *type)
-{
-	return (i >= 1 && i < env->nagents && (type == NULL ||
-	    strcmp(env->agents[i]->type->name,
-	    json_object_get_string(type)) == 0));
-}
-
-/* Write agent i's address into get_agents' list, if of the type asked. */
-static int
 method_get_agents_item(struct evbuffer *list, size_t i, void *type)
 {
-	if (!method_get_agents_lists(i, type))
+	if (!agent_of_type(env->agents[i], json_object_get_string(type)))
 		return (0);
 	return (agent_address_append(list, env->agents[i]->id,
 	    evbuffer_get_length(list) == 0));
@@ -78,8 +69,8 @@ method_get_agents(struct request *request, struct json_object *params)
 	struct json_object	*type = rpc_param(params, "type");
 
 	if (json_object_get_boolean(rpc_param(params, "runs")))
-		request_reply_list(request, agent_runs(1, env->nagents, type !=
-		    NULL ? json_object_get_string(type) : NULL), 0);
+		request_reply_list(request, agent_runs(1, env->nagents,
+		    json_object_get_string(type)), 0);
 	else
 		listing_start(request, params, 1, env->nagents,
 		    method_get_agents_item, type);

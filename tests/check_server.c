@@ -2192,6 +2192,49 @@ START_TEST(test_socket_read_more)
 END_TEST
 
 /*
+ * Check socket_read_after() reads more only when the input holds what a
+ * full read of libevent's (4 KiB) brings: less means the socket was
+ * drained, and the data waiting stays for the loop's next turn.
+ */
+START_TEST(test_socket_read_after)
+{
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct evbuffer		*input;
+	char			 chunk[8192];
+	int			 fds[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	base = event_base_new();
+	evutil_make_socket_nonblocking(fds[1]);
+	bev = bufferevent_socket_new(base, fds[1], BEV_OPT_CLOSE_ON_FREE);
+	ck_assert_ptr_nonnull(bev);
+	input = bufferevent_get_input(bev);
+	memset(chunk, 'y', sizeof chunk);
+	ck_assert_int_eq(write(fds[0], chunk, sizeof chunk),
+	    (ssize_t)sizeof chunk);
+	/*
+	 * A short read's worth in the input (its end unfrozen as a read
+	 * does): the socket is not asked.
+	 */
+	evbuffer_unfreeze(input, 0);
+	ck_assert_int_eq(evbuffer_add(input, chunk, 100), 0);
+	evbuffer_freeze(input, 0);
+	socket_read_after(bev, SIZE_MAX);
+	ck_assert_uint_eq(evbuffer_get_length(input), 100);
+	/* A full read's worth: what the socket holds comes in. */
+	evbuffer_unfreeze(input, 0);
+	ck_assert_int_eq(evbuffer_add(input, chunk, 4096 - 100), 0);
+	evbuffer_freeze(input, 0);
+	socket_read_after(bev, SIZE_MAX);
+	ck_assert_uint_eq(evbuffer_get_length(input), 4096 + sizeof chunk);
+	close(fds[0]);
+	bufferevent_free(bev);
+	event_base_free(base);
+}
+END_TEST
+
+/*
  * Check socket_send_buffer() writes what the socket takes at once when
  * eager, queues the rest and the newline, and queues it all otherwise.
  */
@@ -2400,6 +2443,7 @@ suite_server(void)
 	tcase_add_loop_test(tc, test_client_reply_too_long, 0,
 	    sizeof reply_limits / sizeof reply_limits[0]);
 	tcase_add_test(tc, test_socket_read_more);
+	tcase_add_test(tc, test_socket_read_after);
 	tcase_add_test(tc, test_socket_send_buffer);
 	tcase_add_test(tc, test_client_text_checked);
 	tcase_add_test(tc, test_client_free_pending);
