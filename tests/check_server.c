@@ -2150,6 +2150,23 @@ START_TEST(test_client_reply_too_long)
 END_TEST
 
 /*
+ * Make a socket pair and a bufferevent on its second end, in a new base;
+ * the test writes to fds[0].
+ */
+static struct bufferevent *
+pair_bufferevent(struct event_base **base, int fds[2])
+{
+	struct bufferevent	*bev;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	*base = event_base_new();
+	evutil_make_socket_nonblocking(fds[1]);
+	bev = bufferevent_socket_new(*base, fds[1], BEV_OPT_CLOSE_ON_FREE);
+	ck_assert_ptr_nonnull(bev);
+	return (bev);
+}
+
+/*
  * Check socket_read_more() takes all the socket holds in one go, up to
  * its limit, and leaves the input as the bufferevent wants it (its end
  * frozen).
@@ -2163,11 +2180,7 @@ START_TEST(test_socket_read_more)
 	size_t			 size = 64 * 1024;
 	int			 fds[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-	base = event_base_new();
-	evutil_make_socket_nonblocking(fds[1]);
-	bev = bufferevent_socket_new(base, fds[1], BEV_OPT_CLOSE_ON_FREE);
-	ck_assert_ptr_nonnull(bev);
+	bev = pair_bufferevent(&base, fds);
 	input = bufferevent_get_input(bev);
 	chunk = xmalloc(size);
 	memset(chunk, 'y', size);
@@ -2204,11 +2217,7 @@ START_TEST(test_socket_read_after)
 	char			 chunk[8192];
 	int			 fds[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-	base = event_base_new();
-	evutil_make_socket_nonblocking(fds[1]);
-	bev = bufferevent_socket_new(base, fds[1], BEV_OPT_CLOSE_ON_FREE);
-	ck_assert_ptr_nonnull(bev);
+	bev = pair_bufferevent(&base, fds);
 	input = bufferevent_get_input(bev);
 	memset(chunk, 'y', sizeof chunk);
 	ck_assert_int_eq(write(fds[0], chunk, sizeof chunk),
