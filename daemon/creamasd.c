@@ -115,6 +115,30 @@ signal_cb(evutil_socket_t signo, short events, void *arg)
 	}
 }
 
+/*
+ * The loop is over: free the signal events and ignore TERM and INT, so
+ * that a late one cannot cut the exit short (agents closing, their logs
+ * written). Freeing an event puts back the default action, which would
+ * kill the process, so the signals are held blocked until they are
+ * ignored: one that came meanwhile is then dropped.
+ */
+static void
+signals_ignore(struct event **signals, size_t count)
+{
+	sigset_t	 held;
+	size_t		 i;
+
+	sigemptyset(&held);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGINT);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	for (i = 0; i < count; i++)
+		event_free(signals[i]);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &held, NULL);
+}
+
 /* --metrics-token: print the bearer token scrapers show; 0 if done. */
 static int
 print_metrics_token(const struct auth_key *key)
@@ -298,14 +322,7 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	log_info("stopped");
-	/*
-	 * Freeing the signal events puts back the default actions; a late
-	 * SIGTERM must not cut the exit short.
-	 */
-	for (i = 0; i < 3; i++)
-		event_free(signals[i]);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	signals_ignore(signals, 3);
 	daemon_free();
 	event_base_free(base);
 	settings_free(&config);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -365,6 +366,43 @@ END_TEST
 START_TEST(test_sigint)
 {
 	check_signal_stop(SIGINT);
+}
+END_TEST
+
+/*
+ * SIGTERM sent again and again while a daemon exits after "stop" (its
+ * agents closing) never kills it: it exits 0 each time. The signal
+ * events are freed as the exit begins, which puts back the default
+ * action; before the signals were held blocked meanwhile, this killed
+ * the daemon in 14 runs of 20.
+ */
+START_TEST(test_sigterm_while_exiting)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	pid_t			 pid;
+	int			 run, status;
+	double			 deadline;
+
+	for (run = 0; run < 3; run++) {
+		d = tl_daemon_start(NULL);
+		conn = tl_connect(d->port);
+		tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\","
+		    "\"n\":200000,\"addresses\":false}", "200000");
+		tl_expect_result(conn, "stop", NULL, "true");
+		pid = d->pid;
+		deadline = tl_now() + 60;
+		while (waitpid(pid, &status, WNOHANG) == 0) {
+			ck_assert_msg(tl_now() < deadline, "pid %ld did not "
+			    "exit within 60 s of stop", (long)pid);
+			kill(pid, SIGTERM);
+		}
+		d->pid = -1;
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "run %d: the daemon ended with status %#x", run, status);
+		tl_close(conn);
+		tl_daemon_free(d);
+	}
 }
 END_TEST
 
@@ -929,6 +967,7 @@ suite_lifecycle(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sigterm);
 	tcase_add_test(tc, test_sigint);
+	tcase_add_test(tc, test_sigterm_while_exiting);
 	tcase_add_test(tc, test_sighup_sigpipe);
 	suite_add_tcase(s, tc);
 
