@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1161,20 +1162,35 @@ master_done_ready(struct fanout_reply *replies, size_t count, void *arg)
 	master_heartbeat_schedule();
 }
 
+/*
+ * Return how many CPUs this process may run on: its affinity (a batch
+ * job's or a container's share of the node), else the CPUs online.
+ */
+static size_t
+master_usable_cpus(void)
+{
+	cpu_set_t	 set;
+	long		 online;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return ((size_t)CPU_COUNT(&set));
+	online = sysconf(_SC_NPROCESSORS_ONLN);
+	return (online > 0 ? (size_t)online : 1);
+}
+
 /* Start the slaves; the node is announced ready once all answer. */
 int
 master_start(char **cause)
 {
 	struct daemon_config	*config = env->config;
-	long			 first, cores;
+	long			 first;
 
 	master = xcalloc(1, sizeof *master);
 	master->reports = json_object_new_array();
 	master->nslaves = config->slaves;
-	if (master->nslaves == 0) {
-		cores = sysconf(_SC_NPROCESSORS_ONLN);
-		master->nslaves = cores > 0 ? (size_t)cores : 1;
-	}
+	if (master->nslaves == 0)
+		master->nslaves = master_usable_cpus();
 	master->slaves = xcalloc(master->nslaves, sizeof *master->slaves);
 	master->sigchld = evsignal_new(env->base, SIGCHLD, master_sigchld_cb,
 	    NULL);

@@ -38,6 +38,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1014,6 +1015,34 @@ START_TEST(test_slaves_per_core)
 END_TEST
 
 /*
+ * --slaves auto counts the CPUs the master may run on, not the node's:
+ * started bound to one CPU (as a batch job given one would be), it starts
+ * one slave, though the machine has more online.
+ */
+START_TEST(test_slaves_per_allowed_cpu)
+{
+	struct cm_node	*node;
+	cpu_set_t	 set;
+	int		 cpu;
+
+	ck_assert_msg(sched_getaffinity(0, sizeof set, &set) == 0,
+	    "sched_getaffinity: %s", strerror(errno));
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+		continue;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* This test's own process: the master started next inherits it. */
+	ck_assert_msg(sched_setaffinity(0, sizeof set, &set) == 0,
+	    "sched_setaffinity: %s", strerror(errno));
+	node = cm_start("auto", NULL);
+	ck_assert_msg(node->nslaves == 1, "--slaves auto started %zu slaves "
+	    "with one CPU allowed", node->nslaves);
+	tl_expect_result(node->conn, "is_ready", NULL, "true");
+	cm_stop(node);
+}
+END_TEST
+
+/*
  * A master on PORT puts its slaves on PORT+1 and PORT+2; with
  * --slave-ports FIRST on FIRST and FIRST+1; with --slave-ports any on
  * ports of the system's choosing.
@@ -1742,6 +1771,7 @@ suite_master(void)
 	tc = tcase_create("startup");
 	tcase_set_timeout(tc, CM_TEST_TIMEOUT);
 	tcase_add_loop_test(tc, test_slaves_per_core, 0, 2);
+	tcase_add_test(tc, test_slaves_per_allowed_cpu);
 	tcase_add_test(tc, test_slave_ports);
 	tcase_add_test(tc, test_daemonised_start);
 	suite_add_tcase(suite, tc);
