@@ -147,10 +147,14 @@ static struct server_request *server_request_new(struct server_conn *,
 		    struct server_batch *, struct json_object *);
 static void	server_conn_send_error(struct server_conn *,
 		    struct json_object *);
+static int	server_conn_done_closing(const struct server_conn *);
+static void	server_conn_close_after_flush(struct server_conn *);
+static void	server_conn_free(struct server_conn *);
 
 /*
  * After the peer's end of file, close once every request has been
- * answered and the answers have gone out.
+ * answered and the answers have gone out; a connection already closing
+ * goes once it owes nothing.
  */
 static void
 server_conn_maybe_finish(struct server_conn *conn)
@@ -158,6 +162,8 @@ server_conn_maybe_finish(struct server_conn *conn)
 	if (conn->eof && conn->inflight == 0 && !conn->closing &&
 	    !conn->in_read_cb)
 		server_conn_close_after_flush(conn);
+	else if (server_conn_done_closing(conn))
+		server_conn_free(conn);
 }
 
 /* Create a server that hands requests to dispatch. */
@@ -843,11 +849,6 @@ server_batch_slice_cb(evutil_socket_t fd, short events, void *arg)
 	conn->in_read_cb = 1;
 	server_batch_feed(conn, conn->feeding);
 	conn->in_read_cb = 0;
-	if (conn->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
-			server_conn_free(conn);
-		return;
-	}
 	server_conn_maybe_finish(conn);
 }
 
@@ -924,16 +925,29 @@ server_conn_send_error(struct server_conn *conn, struct json_object *error)
 	json_object_put(response);
 }
 
-/* Stop reading and close the connection once its output has drained. */
+/*
+ * Return whether a closing connection may go: it owes no answer (every
+ * request read was answered) and its output has drained; not from inside
+ * its read loop, which frees it on its way out.
+ */
+static int
+server_conn_done_closing(const struct server_conn *conn)
+{
+	return (conn->closing && conn->inflight == 0 && !conn->in_read_cb &&
+	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0);
+}
+
+/*
+ * Stop reading and close the connection once the requests it has in
+ * flight are answered and its output has drained.
+ */
 static void
 server_conn_close_after_flush(struct server_conn *conn)
 {
 	conn->closing = 1;
 	server_conn_update_reading(conn);
 	bufferevent_setwatermark(conn->bev, EV_WRITE, 0, 0);
-	/* Inside the read loop, the loop frees it on its way out. */
-	if (!conn->in_read_cb &&
-	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+	if (server_conn_done_closing(conn))
 		server_conn_free(conn);
 }
 
@@ -1070,11 +1084,6 @@ server_conn_read_cb(struct bufferevent *bev, void *arg)
 	conn->in_read_cb = 0;
 	if (!conn->closing && server_conn_line_too_slow(conn, input))
 		return;
-	if (conn->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			server_conn_free(conn);
-		return;
-	}
 	server_conn_maybe_finish(conn);
 }
 
@@ -1115,7 +1124,7 @@ server_conn_write_cb(struct bufferevent *bev, void *arg)
 		xmalloc_trim_later(conn->server->base);
 	}
 	if (conn->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (server_conn_done_closing(conn))
 			server_conn_free(conn);
 		return;
 	}
@@ -1407,8 +1416,9 @@ server_drain_timeout_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Stop accepting, let every connection flush what it has queued, then
- * call done; connections still open after grace seconds are closed.
+ * Stop accepting and reading, let every connection answer the requests
+ * it has in flight and flush its output, then call done; connections
+ * still open after grace seconds are closed.
  */
 void
 server_drain(struct server *server, double grace, void (*done)(void *),

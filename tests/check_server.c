@@ -1944,6 +1944,65 @@ START_TEST(test_drain)
 }
 END_TEST
 
+/*
+ * Check draining answers what is in flight before it closes: a request
+ * answered 0.3 s into the drain still reaches its client, then the
+ * connection closes and the drain is done.
+ */
+START_TEST(test_drain_answers_in_flight)
+{
+	struct harness		 h;
+	struct raw		 raw;
+	struct json_object	*reply;
+	int			 drained = 0;
+
+	harness_start(&h, NULL);
+	raw_open(&h, &raw);
+	raw_request(&raw, "later", "{\"delay\":0.3,\"value\":\"late\"}",
+	    "1");
+	ck_assert(harness_wait_dispatched(&h, 1, 5));
+	server_drain(h.server, 5, drain_done_cb, &drained);
+	ck_assert_int_eq(drained, 0);
+	ck_assert(raw_wait_closed(&raw, 5));
+	ck_assert_msg(raw.count == 1, "%zu replies before the close",
+	    raw.count);
+	reply = raw_line(&raw, 0);
+	check_result(reply, "1", "\"late\"");
+	json_object_put(reply);
+	harness_run(&h, NULL, NULL, 0.1);
+	ck_assert_int_eq(drained, 1);
+	ck_assert_uint_eq(server_connection_count(h.server), 0);
+	raw_close(&raw);
+	harness_stop(&h);
+}
+END_TEST
+
+/*
+ * Check a request never answered does not hold a drain past its grace:
+ * the connection is closed after 0.3 s all the same.
+ */
+START_TEST(test_drain_grace)
+{
+	struct harness	 h;
+	struct raw	 raw;
+	int		 drained = 0;
+
+	harness_start(&h, NULL);
+	raw_open(&h, &raw);
+	raw_request(&raw, "hold", NULL, "1");
+	ck_assert(harness_wait_dispatched(&h, 1, 5));
+	server_drain(h.server, 0.3, drain_done_cb, &drained);
+	harness_run(&h, NULL, NULL, 0.1);
+	ck_assert_int_eq(drained, 0);
+	ck_assert(raw_wait_closed(&raw, 5));
+	ck_assert_uint_eq(raw.count, 0);
+	ck_assert_int_eq(drained, 1);
+	raw_close(&raw);
+	harness_answer_held(&h);
+	harness_stop(&h);
+}
+END_TEST
+
 /* Check a call past its timeout fails with -32003 naming the peer. */
 START_TEST(test_client_timeout)
 {
@@ -2425,6 +2484,8 @@ suite_server(void)
 	tcase_add_test(tc, test_invalid_requests);
 	tcase_add_test(tc, test_request_peer);
 	tcase_add_test(tc, test_drain);
+	tcase_add_test(tc, test_drain_answers_in_flight);
+	tcase_add_test(tc, test_drain_grace);
 	tcase_add_test(tc, test_half_close);
 	suite_add_tcase(suite, tc);
 
