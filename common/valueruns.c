@@ -50,33 +50,63 @@ valueruns_flush(struct valueruns *runs)
 	runs->count = 0;
 }
 
+/* Add the nulls counted by valueruns_add_null(), if any. */
+static void
+valueruns_add_nulls(struct valueruns *runs)
+{
+	uint64_t	 nulls = runs->nulls;
+
+	runs->nulls = 0;
+	valueruns_add_many(runs, "null", 4, nulls);
+}
+
 /*
- * Add the next element, a value's JSON text: one more of the run when it
- * is the same text, else the start of a new run. A run is written when
- * it ends, or when it is as long as a count may be.
+ * Add n elements in a row, each a value's JSON text: more of the run when
+ * it is the same text, else the start of a new run. A run is written when
+ * it ends, or when it is as long as a count may be (the same value then
+ * goes on in a run of its own).
  */
+void
+valueruns_add_many(struct valueruns *runs, const char *text, size_t length,
+    uint64_t n)
+{
+	uint64_t	 take;
+
+	if (n == 0)
+		return;
+	if (runs->nulls > 0)
+		valueruns_add_nulls(runs);
+	if (runs->count == 0 || length != runs->length ||
+	    memcmp(text, runs->value, length) != 0) {
+		valueruns_flush(runs);
+		if (length > runs->size) {
+			runs->size = MAX(length, 64);
+			runs->value = xrealloc(runs->value, runs->size);
+		}
+		memcpy(runs->value, text, length);
+		runs->length = length;
+	}
+	while (n > 0) {
+		if (runs->count == UINT32_MAX)
+			valueruns_flush(runs);
+		take = MIN(n, UINT32_MAX - runs->count);
+		runs->count += take;
+		n -= take;
+	}
+}
+
+/* Add the next element, a value's JSON text. */
 void
 valueruns_add(struct valueruns *runs, const char *text, size_t length)
 {
-	if (runs->count > 0 && runs->count < UINT32_MAX &&
-	    length == runs->length && memcmp(text, runs->value, length) == 0) {
-		runs->count++;
-		return;
-	}
-	valueruns_flush(runs);
-	if (length > runs->size) {
-		runs->size = MAX(length, 64);
-		runs->value = xrealloc(runs->value, runs->size);
-	}
-	memcpy(runs->value, text, length);
-	runs->length = length;
-	runs->count = 1;
+	valueruns_add_many(runs, text, length, 1);
 }
 
 /* Write the last run and free the runs' own memory; -1 if memory ran out. */
 int
 valueruns_finish(struct valueruns *runs)
 {
+	valueruns_add_nulls(runs);
 	valueruns_flush(runs);
 	free(runs->value);
 	runs->value = NULL;

@@ -36,11 +36,25 @@ struct valueruns {
 	size_t		 length;
 	size_t		 size;
 	uint64_t	 count;		/* 0: no run yet */
+	uint64_t	 nulls;		/* nulls after it, not yet added */
 	int		 failed;	/* memory ran out */
 };
 
 void	valueruns_init(struct valueruns *, struct evbuffer *);
 void	valueruns_add(struct valueruns *, const char *, size_t);
+void	valueruns_add_many(struct valueruns *, const char *, size_t,
+	    uint64_t);
+
+/*
+ * Add a null, the element most agents answer: only counted here, without
+ * a call or a comparison, and added to the runs with the next other
+ * element or at the end.
+ */
+static inline void
+valueruns_add_null(struct valueruns *runs)
+{
+	runs->nulls++;
+}
 int	valueruns_finish(struct valueruns *);
 int	valueruns_expand(struct evbuffer *, const char *, size_t, uint64_t,
 	    int *, const char **);

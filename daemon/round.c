@@ -118,9 +118,13 @@ round_add_result(struct round *round, struct json_object *result)
 	size_t			 length;
 	int			 first = round->nresults++ == 0;
 
+	if (round->result_runs && result == NULL) {
+		valueruns_add_null(&round->runs);
+		return;
+	}
 	if (round->result_runs) {
-		text = result != NULL ? rpc_serialize(result, &length) : "null";
-		valueruns_add(&round->runs, text, result != NULL ? length : 4);
+		text = rpc_serialize(result, &length);
+		valueruns_add(&round->runs, text, length);
 		return;
 	}
 	/* Most agents answer nothing: one write each, comma and all. */

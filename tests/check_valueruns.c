@@ -119,18 +119,27 @@ vr_reply(const char *runs)
 	return (reply);
 }
 
-/* Write a case's elements as runs; the runs' text (the caller frees it). */
+/*
+ * Write a case's elements as runs, its nulls with valueruns_add_null() if
+ * nulls_counted, as a round does; the runs' text (the caller frees it).
+ */
 static char *
-vr_write_runs(const struct vr_case *c)
+vr_write_runs(const struct vr_case *c, int nulls_counted)
 {
 	struct valueruns	 runs;
 	struct evbuffer		*out = evbuffer_new();
+	const char		*element;
 	char			*text;
 	size_t			 i;
 
 	valueruns_init(&runs, out);
-	for (i = 0; i < VR_ELEMENTS_MAX && c->elements[i] != NULL; i++)
-		valueruns_add(&runs, c->elements[i], strlen(c->elements[i]));
+	for (i = 0; i < VR_ELEMENTS_MAX && c->elements[i] != NULL; i++) {
+		element = c->elements[i];
+		if (nulls_counted && strcmp(element, "null") == 0)
+			valueruns_add_null(&runs);
+		else
+			valueruns_add(&runs, element, strlen(element));
+	}
 	ck_assert_int_eq(valueruns_finish(&runs), 0);
 	text = vr_text(out);
 	evbuffer_free(out);
@@ -176,15 +185,42 @@ vr_expand_list(const char *runs, size_t length)
 	return (text);
 }
 
-/* The elements are written as the runs expected. */
+/*
+ * The elements are written as the runs expected, their nulls added as
+ * text or only counted.
+ */
 START_TEST(test_add)
 {
-	const struct vr_case	*c = &vr_cases[_i];
+	const struct vr_case	*c = &vr_cases[_i / 2];
 	char			*runs;
 
-	runs = vr_write_runs(c);
+	runs = vr_write_runs(c, _i % 2);
 	ck_assert_str_eq(runs, c->runs);
 	free(runs);
+}
+END_TEST
+
+/*
+ * Many of a value at once: one run up to a count's largest, 2^32 - 1,
+ * then a run of the rest; nulls counted before it come first.
+ */
+START_TEST(test_add_many)
+{
+	struct valueruns	 runs;
+	struct evbuffer		*out = evbuffer_new();
+	char			*text;
+
+	valueruns_init(&runs, out);
+	valueruns_add_null(&runs);
+	valueruns_add_null(&runs);
+	valueruns_add_many(&runs, "7", 1, UINT32_MAX + 5ULL);
+	valueruns_add_many(&runs, "7", 1, 0);
+	valueruns_add_null(&runs);
+	ck_assert_int_eq(valueruns_finish(&runs), 0);
+	text = vr_text(out);
+	ck_assert_str_eq(text, "2,null,4294967295,7,5,7,1,null");
+	free(text);
+	evbuffer_free(out);
 }
 END_TEST
 
@@ -198,7 +234,7 @@ START_TEST(test_round_trip)
 	char			*runs, *array, *reply, *list, *want;
 	size_t			 start, end;
 
-	runs = vr_write_runs(c);
+	runs = vr_write_runs(c, 1);
 	array = vr_bracket(runs);
 	reply = vr_reply(array);
 	ck_assert(jsonspan_valid(reply, strlen(reply), JSONSPAN_MAX_DEPTH));
@@ -473,7 +509,8 @@ suite_valueruns(void)
 	/* Lists of 70,000 elements: slow under the sanitizers on a busy CI. */
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_add, 0,
-	    sizeof vr_cases / sizeof vr_cases[0]);
+	    2 * (sizeof vr_cases / sizeof vr_cases[0]));
+	tcase_add_test(tc, test_add_many);
 	tcase_add_loop_test(tc, test_round_trip, 0,
 	    sizeof vr_cases / sizeof vr_cases[0]);
 	tcase_add_test(tc, test_expand_joined);
