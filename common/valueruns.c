@@ -149,8 +149,11 @@ valueruns_measure(const char *text, size_t length, uint64_t most,
 	return (0);
 }
 
-/* Write count copies of unit, filling the buffer a chunk at a time. */
-static int
+/*
+ * Write count copies of unit to out, filling it a chunk at a time by
+ * doubling copies; -1 if memory ran out.
+ */
+int
 valueruns_fill(struct evbuffer *out, const char *unit, size_t length,
     uint64_t count)
 {

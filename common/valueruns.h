@@ -56,6 +56,7 @@ valueruns_add_null(struct valueruns *runs)
 	runs->nulls++;
 }
 int	valueruns_finish(struct valueruns *);
+int	valueruns_fill(struct evbuffer *, const char *, size_t, uint64_t);
 int	valueruns_expand(struct evbuffer *, const char *, size_t, uint64_t,
 	    int *, const char **);
 

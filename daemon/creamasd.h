@@ -218,7 +218,8 @@ struct round {
 	size_t			 calls;		/* agent calls started */
 	size_t			 failed;
 	struct evbuffer		*results;	/* as text; NULL unless asked */
-	size_t			 nresults;
+	uint64_t		 nulls;		/* not yet written as results */
+	int			 results_failed; /* memory ran out */
 	int			 result_runs;	/* results written as runs */
 	struct valueruns	 runs;		/* of the results so */
 	struct json_object	*errors;

@@ -106,35 +106,54 @@ round_timeout_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
+ * Write the nulls counted since the last other result into the round's
+ * plain results, ",null" each (no comma before the first element), by
+ * doubling copies; -1 if memory ran out.
+ */
+static int
+round_write_nulls(struct round *round)
+{
+	uint64_t	 nulls = round->nulls;
+
+	round->nulls = 0;
+	if (nulls == 0)
+		return (0);
+	if (evbuffer_get_length(round->results) == 0) {
+		if (evbuffer_add(round->results, "null", 4) != 0)
+			return (-1);
+		nulls--;
+	}
+	return (valueruns_fill(round->results, ",null", 5, nulls));
+}
+
+/*
  * Write an agent's result (borrowed) into the round's results as text at
  * once, or into their runs (valueruns.h) when a master asked for them:
- * the round holds no object per agent, and the reply is built once.
+ * the round holds no object per agent, and the reply is built once. Most
+ * agents answer nothing: their nulls are only counted, and written all
+ * at once before the next other result or at the end.
  */
 static void
 round_add_result(struct round *round, struct json_object *result)
 {
-	static const char	 null_after[] = ",null";
-	const char		*text;
-	size_t			 length;
-	int			 first = round->nresults++ == 0;
+	const char	*text;
+	size_t		 length;
 
-	if (round->result_runs && result == NULL) {
-		valueruns_add_null(&round->runs);
-		return;
-	}
-	if (round->result_runs) {
-		text = rpc_serialize(result, &length);
-		valueruns_add(&round->runs, text, length);
-		return;
-	}
-	/* Most agents answer nothing: one write each, comma and all. */
 	if (result == NULL) {
-		evbuffer_add(round->results, null_after + first,
-		    sizeof null_after - 1 - (size_t)first);
+		if (round->result_runs)
+			valueruns_add_null(&round->runs);
+		else
+			round->nulls++;
 		return;
 	}
 	text = rpc_serialize(result, &length);
-	if (!first)
+	if (round->result_runs) {
+		valueruns_add(&round->runs, text, length);
+		return;
+	}
+	if (round_write_nulls(round) != 0)
+		round->results_failed = 1;
+	if (evbuffer_get_length(round->results) > 0)
 		evbuffer_add(round->results, ",", 1);
 	evbuffer_add(round->results, text, length);
 }
@@ -382,7 +401,10 @@ round_finish(struct round *round)
 	    json_object_new_int64((int64_t)round->act_us));
 	json_object_object_add(reply, "round",
 	    json_object_new_int64((int64_t)round->number));
-	if (round->result_runs && valueruns_finish(&round->runs) != 0)
+	if (round->results != NULL && (round->result_runs ?
+	    valueruns_finish(&round->runs) : round_write_nulls(round)) != 0)
+		round->results_failed = 1;
+	if (round->results_failed)
 		round_error(round, NULL, RPC_INTERNAL_ERROR,
 		    "out of memory writing the results");
 	json_object_object_add(reply, "errors", round->errors);
