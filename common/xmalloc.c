@@ -149,26 +149,49 @@ xtryreallocarray(void *ptr, size_t nmemb, size_t size)
 	return (realloc(ptr, nmemb * size));
 }
 
+static uintptr_t	xmalloc_page(void);
+
+/* Round a size up to whole pages. */
+static size_t
+xtable_pages(size_t bytes)
+{
+	size_t	 page = (size_t)xmalloc_page();
+
+	return ((bytes + page - 1) & ~(page - 1));
+}
+
 /*
- * Grow an array to nmemb members of size bytes keeping its first used
- * bytes, as xtryreallocarray() does, but with the pages the copy fills
- * brought in by one call first: copied into untouched memory, a large
- * array would fault a page at a time (tens of ms for a table of
- * millions). NULL, leaving it as it was, if memory ran out.
+ * Resize a table kept in a mapping of its own from old to size bytes, or
+ * make one, zeroed, when ptr is NULL. mremap moves the table's pages
+ * rather than copying them: a table of millions grows without a pause,
+ * where realloc into fresh memory would copy it and fault a page at a
+ * time (tens of ms), and shrunk it gives its pages back. NULL, leaving
+ * the table as it was, if the memory cannot be had.
  */
 void *
-xtrygrowarray(void *ptr, size_t used, size_t nmemb, size_t size)
+xtable_resize(void *ptr, size_t old, size_t size)
 {
-	void	*grown;
+	void	*table;
 
-	if ((grown = xtryreallocarray(NULL, nmemb, size)) == NULL)
-		return (NULL);
-	if (ptr != NULL) {
-		xmalloc_prefault(grown, used);
-		memcpy(grown, ptr, used);
-		free(ptr);
-	}
-	return (grown);
+	if (size == 0)
+		fatalx("%s: zero size", __func__);
+	if (ptr == NULL)
+		table = mmap(NULL, xtable_pages(size), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else if (xtable_pages(old) == xtable_pages(size))
+		return (ptr);
+	else
+		table = mremap(ptr, xtable_pages(old), xtable_pages(size),
+		    MREMAP_MAYMOVE);
+	return (table == MAP_FAILED ? NULL : table);
+}
+
+/* Free a table of size bytes made by xtable_resize(). */
+void
+xtable_free(void *ptr, size_t size)
+{
+	if (ptr != NULL && munmap(ptr, xtable_pages(size)) != 0)
+		log_warn("%s", __func__);
 }
 
 /*

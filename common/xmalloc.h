@@ -39,7 +39,8 @@ int	 xvasprintf(char **, const char *, va_list)
  */
 void	*xtrycalloc(size_t, size_t);
 void	*xtryreallocarray(void *, size_t, size_t);
-void	*xtrygrowarray(void *, size_t, size_t, size_t);
+void	*xtable_resize(void *, size_t, size_t);
+void	 xtable_free(void *, size_t);
 char	*xmalloc_shortage(const char *, size_t);
 
 /*

@@ -318,8 +318,10 @@ checkpoint_load_agents(struct savefile_reader *reader, int apply,
 		goto fail;
 	}
 	if (apply && env->agents_size < count + 1) {
-		env->agents = xreallocarray(env->agents, count + 1,
-		    sizeof *env->agents);
+		env->agents = xtable_resize(env->agents, env->agents_size *
+		    sizeof *env->agents, (count + 1) * sizeof *env->agents);
+		if (env->agents == NULL)
+			fatal("%s: the table of agents", __func__);
 		env->agents_size = count + 1;
 	}
 	for (i = 0; i < count; i++) {

@@ -74,7 +74,10 @@ env_init(struct event_base *base, struct daemon_config *config)
 	env->base = base;
 	env->config = config;
 	env->agents_size = 1024;
-	env->agents = xcalloc(env->agents_size, sizeof *env->agents);
+	env->agents = xtable_resize(NULL, 0,
+	    env->agents_size * sizeof *env->agents);
+	if (env->agents == NULL)
+		fatal("%s: the table of agents", __func__);
 	env->nagents = 1;	/* /0 is the manager */
 	env->artifacts = json_object_new_array();
 	env->started_us = env_now_us();
@@ -321,8 +324,9 @@ env_reserve(size_t more, struct json_object **error)
 		return (0);
 	while (size < env->nagents + more)
 		size *= 2;
-	agents = xtrygrowarray(env->agents, env->nagents * sizeof *agents,
-	    size, sizeof *agents);
+	agents = size > SIZE_MAX / sizeof *agents ? NULL :
+	    xtable_resize(env->agents, env->agents_size * sizeof *agents,
+	    size * sizeof *agents);
 	if (agents == NULL) {
 		*error = env_memory_error("the table of agents",
 		    (size - env->agents_size) * sizeof *agents);
@@ -345,8 +349,8 @@ env_shrink(void)
 		size /= 2;
 	if (size == env->agents_size)
 		return;
-	if ((agents = xtryreallocarray(env->agents, size,
-	    sizeof *agents)) == NULL)
+	if ((agents = xtable_resize(env->agents, env->agents_size *
+	    sizeof *agents, size * sizeof *agents)) == NULL)
 		return;
 	env->agents = agents;
 	env->agents_size = size;
@@ -647,7 +651,7 @@ env_free(void)
 	for (i = 1; i < env->nagents; i++)
 		agent_free(env->agents[i]);
 	agent_free_slabs();
-	free(env->agents);
+	xtable_free(env->agents, env->agents_size * sizeof *env->agents);
 	server_free(env->server);
 	json_object_put(env->artifacts);
 	if (env->log_file != NULL)
