@@ -44,6 +44,10 @@ void	valueruns_init(struct valueruns *, struct evbuffer *);
 void	valueruns_add(struct valueruns *, const char *, size_t);
 void	valueruns_add_many(struct valueruns *, const char *, size_t,
 	    uint64_t);
+int	valueruns_finish(struct valueruns *);
+int	valueruns_fill(struct evbuffer *, const char *, size_t, uint64_t);
+int	valueruns_expand(struct evbuffer *, const char *, size_t, uint64_t,
+	    int *, const char **);
 
 /*
  * Add a null, the element most agents answer: only counted here, without
@@ -55,9 +59,5 @@ valueruns_add_null(struct valueruns *runs)
 {
 	runs->nulls++;
 }
-int	valueruns_finish(struct valueruns *);
-int	valueruns_fill(struct evbuffer *, const char *, size_t, uint64_t);
-int	valueruns_expand(struct evbuffer *, const char *, size_t, uint64_t,
-	    int *, const char **);
 
 #endif

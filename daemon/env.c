@@ -324,8 +324,8 @@ env_reserve(size_t more, struct json_object **error)
 		return (0);
 	while (size < env->nagents + more)
 		size *= 2;
-	agents = size > SIZE_MAX / sizeof *agents ? NULL :
-	    xtable_resize(env->agents, env->agents_size * sizeof *agents,
+	/* At most 2^33 members (above): the bytes cannot overflow. */
+	agents = xtable_resize(env->agents, env->agents_size * sizeof *agents,
 	    size * sizeof *agents);
 	if (agents == NULL) {
 		*error = env_memory_error("the table of agents",
