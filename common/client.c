@@ -39,6 +39,7 @@
 #include "jsonrpc.h"
 #include "jsonspan.h"
 #include "log.h"
+#include "resolve.h"
 #include "socket.h"
 #include "xmalloc.h"
 
@@ -58,6 +59,9 @@ struct client {
 	struct bufferevent	*bev;
 	struct limits		 limits;
 	char			*peer;
+	struct resolve		*resolving;	/* the peer's name, looked up */
+	struct addrinfo		*addresses;	/* its addresses, until connected */
+	struct addrinfo		*trying;	/* the one being connected to */
 	char			*lost_reason;	/* NULL while connected */
 	int			 connected;	/* the connect is done */
 	int			 lost_code;	/* the error calls then get */
@@ -100,6 +104,7 @@ enum client_way {
 static int	client_common_timeouts;
 
 static void	client_lose(struct client *, const char *);
+static int	client_connect_next(struct client *);
 static void	client_auth_start(struct client *);
 static void	client_lose_auth(struct client *, const char *);
 static void	client_batch_cb(evutil_socket_t, short, void *);
@@ -386,6 +391,8 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		client->connected = 1;
 		return;
 	}
+	if ((what & BEV_EVENT_ERROR) && client_connect_next(client) == 0)
+		return;
 	if (what & BEV_EVENT_EOF)
 		xasprintf(&reason, "connection to %s closed", client->peer);
 	else
@@ -452,15 +459,120 @@ client_lose_auth(struct client *client, const char *reason)
 	client_lose(client, reason);
 }
 
+/*
+ * Connect to the address being tried or, when that fails at once, to the
+ * next; with none left the connection is lost (the calls made meanwhile
+ * fail with it).
+ */
+static void
+client_connect(struct client *client)
+{
+	const struct addrinfo	*address;
+	char			*reason;
+	int			 error = 0;
+
+	for (; (address = client->trying) != NULL;
+	    client->trying = address->ai_next) {
+		if (bufferevent_socket_connect(client->bev, address->ai_addr,
+		    address->ai_addrlen) == 0) {
+			bufferevent_enable(client->bev, EV_READ | EV_WRITE);
+			return;
+		}
+		error = errno;
+		log_debug("connection to %s failed: %s", client->peer,
+		    strerror(error));
+	}
+	xasprintf(&reason, "connection to %s failed: %s", client->peer,
+	    strerror(error));
+	client_lose(client, reason);
+	free(reason);
+}
+
+/*
+ * A connect failed: try the peer's next address, as a name with an IPv6
+ * and an IPv4 address may listen on one of them only; 0 if one is left.
+ */
+static int
+client_connect_next(struct client *client)
+{
+	evutil_socket_t	 fd;
+
+	if (client->connected || client->trying == NULL ||
+	    client->trying->ai_next == NULL)
+		return (-1);
+	log_debug("connection to %s failed: %s; trying its next address",
+	    client->peer, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if ((fd = bufferevent_getfd(client->bev)) >= 0) {
+		bufferevent_setfd(client->bev, -1);
+		evutil_closesocket(fd);
+	}
+	client->trying = client->trying->ai_next;
+	client_connect(client);
+	return (0);
+}
+
+/* Keep the peer's addresses (taken) and connect to the first. */
+static void
+client_connect_to(struct client *client, struct addrinfo *addresses)
+{
+	client->addresses = client->trying = addresses;
+	client_connect(client);
+}
+
+/* Say that the peer's name has no address (a getaddrinfo error). */
+static void
+client_lose_name(struct client *client, int error)
+{
+	char	*reason;
+
+	xasprintf(&reason, "cannot resolve %s: %s", client->peer,
+	    gai_strerror(error));
+	client_lose(client, reason);
+	free(reason);
+}
+
+/* The peer's name was looked up: connect, or fail. */
+static void
+client_resolved(struct addrinfo *addresses, int error, void *arg)
+{
+	struct client	*client = arg;
+
+	client->resolving = NULL;
+	if (error != 0)
+		client_lose_name(client, error);
+	else
+		client_connect_to(client, addresses);
+}
+
+/*
+ * Connect to host:port: at once for a numeric address, else once the
+ * name has been looked up off the loop (resolve.h).
+ */
+static void
+client_start(struct client *client, const char *host, uint16_t port)
+{
+	struct addrinfo	*addresses;
+	char		 service[8];
+	int		 error;
+
+	snprintf(service, sizeof service, "%u", port);
+	if ((error = resolve_numeric(host, service, &addresses)) == 0) {
+		client_connect_to(client, addresses);
+		return;
+	}
+	if (error == EAI_NONAME)
+		client->resolving = resolve_start(client->base, host, service,
+		    client_resolved, client, &error);
+	if (client->resolving == NULL)
+		client_lose_name(client, error);
+}
+
 /* Start connecting to host:port; calls may be made at once. */
 struct client *
 client_new(struct event_base *base, const char *host, uint16_t port,
     const struct limits *limits)
 {
 	struct client	*client;
-	struct addrinfo	 hints, *result;
-	char		 service[8], *reason;
-	int		 error;
 
 	client = xcalloc(1, sizeof *client);
 	client->base = base;
@@ -480,26 +592,10 @@ client_new(struct event_base *base, const char *host, uint16_t port,
 	bufferevent_setwatermark(client->bev, EV_READ, 0,
 	    limits->max_reply + 1);
 	socket_write_all_at_once(client->bev);
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(service, sizeof service, "%u", port);
-	if ((error = getaddrinfo(host, service, &hints, &result)) != 0) {
-		xasprintf(&reason, "cannot resolve %s: %s", client->peer,
-		    gai_strerror(error));
-		client->lost_reason = reason;
-		return (client);
-	}
-	if (bufferevent_socket_connect(client->bev, result->ai_addr,
-	    result->ai_addrlen) != 0) {
-		xasprintf(&reason, "connection to %s failed: %s",
-		    client->peer, strerror(errno));
-		client->lost_reason = reason;
-	} else
-		bufferevent_enable(client->bev, EV_READ | EV_WRITE);
-	freeaddrinfo(result);
-	if (limits->key != NULL)
+	/* What is sent before the connect waits in the output. */
+	bufferevent_disable(client->bev, EV_WRITE);
+	client_start(client, host, port);
+	if (limits->key != NULL && client->lost_reason == NULL)
 		client_auth_start(client);
 	return (client);
 }
@@ -832,6 +928,10 @@ client_free(struct client *client)
 	if (client == NULL)
 		return;
 	client->lost_cb = NULL;
+	if (client->resolving != NULL)
+		resolve_cancel(client->resolving);
+	if (client->addresses != NULL)
+		freeaddrinfo(client->addresses);
 	if (client->lost_reason == NULL)
 		xasprintf(&client->lost_reason, "connection to %s closed",
 		    client->peer);

@@ -365,6 +365,9 @@ void		 env_free(void);
 uint64_t	 env_now_us(void);
 uint32_t	 env_random(uint32_t);
 
+/* hostcache.c */
+int		 hostcache_same(const char *, const char *, char **);
+
 /* env_api.c */
 void		 extension_run(struct request *, struct json_object *);
 

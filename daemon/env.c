@@ -209,7 +209,7 @@ env_names_this(const char *address, const struct addr *parsed,
 		return (1);
 	if (parsed->port != env->port)
 		return (0);
-	if ((same = addr_same_host(parsed->host, env->host, &cause)) == -1) {
+	if ((same = hostcache_same(parsed->host, env->host, &cause)) == -1) {
 		*error = rpc_error_newf(RPC_INVALID_PARAMS,
 		    json_object_new_string(rpc_quote(address)), "%s: %s, and "
 		    "its port is this environment's (%s0)", rpc_quote(address),
