@@ -89,8 +89,8 @@ idruns_add(struct idruns *runs, uint32_t first, uint32_t last)
  * Read the runs of a list's text (a JSON array already checked, as a
  * slave answers get_agents with runs) and add them to runs: each list
  * names its prefix before its first id. Refuse, with why, what is not
- * that form, or runs whose addresses would take more than most bytes in
- * all; runs is left as it was then.
+ * that form (-1), or runs whose addresses would take more than most
+ * bytes in all (-2); runs is left as it was then.
  */
 int
 idruns_parse(struct idruns *runs, const char *text, size_t length,
@@ -100,7 +100,7 @@ idruns_parse(struct idruns *runs, const char *text, size_t length,
 	size_t		 nprefixes = runs->nprefixes, nruns = runs->nruns;
 	uint64_t	 bytes = runs->bytes, agents = runs->agents;
 	uint32_t	 id, first = 0;
-	int		 rc, half = 0;
+	int		 rc, half = 0, too_long = 0;
 
 	*why = NULL;
 	while (*why == NULL &&
@@ -129,8 +129,10 @@ idruns_parse(struct idruns *runs, const char *text, size_t length,
 		else {
 			idruns_add(runs, first, id);
 			half = 0;
-			if (runs->bytes > most)
+			if (runs->bytes > most) {
 				*why = "runs longer than the most a reply may be";
+				too_long = 1;
+			}
 		}
 	}
 	if (*why == NULL && rc != 0)
@@ -144,7 +146,7 @@ idruns_parse(struct idruns *runs, const char *text, size_t length,
 	runs->nruns = nruns;
 	runs->bytes = bytes;
 	runs->agents = agents;
-	return (-1);
+	return (too_long ? -2 : -1);
 }
 
 /* The most an address takes, and room to copy it 16 bytes at a time. */

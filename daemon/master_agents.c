@@ -40,6 +40,7 @@ struct master_agents {
 	struct idruns_cursor	 cursor;
 	struct evbuffer		*list;
 	struct event		*slice;
+	int			 too_long;	/* past max_reply */
 	struct master_agents	*next;
 };
 
@@ -105,9 +106,22 @@ master_agents_stopping(void)
 }
 
 /*
+ * The error of a list longer than max_reply (which a master of masters,
+ * or creamasctl, would not take in): no slave's fault, the whole list's.
+ */
+static struct json_object *
+master_agents_too_long(const char *method)
+{
+	return (rpc_error_newf(RPC_TOO_LARGE, NULL, "%s: the slaves' lists "
+	    "together would be longer than max_reply (%zu bytes)", method,
+	    env->config->limits.max_reply));
+}
+
+/*
  * Read every slave's runs into a new list to write; a slave whose runs
- * are not of the form gets an error instead, as if it had answered one.
- * When made is not NULL, made[i] is how many agents slave i listed.
+ * are not of the form gets an error instead, as if it had answered one;
+ * runs longer than max_reply in all mark the list too long. When made
+ * is not NULL, made[i] is how many agents slave i listed.
  */
 static struct master_agents *
 master_agents_read(const char *method, struct fanout_reply *replies,
@@ -117,14 +131,20 @@ master_agents_read(const char *method, struct fanout_reply *replies,
 	const char		*why;
 	uint64_t		 before;
 	size_t			 i;
+	int			 rc;
 
 	agents = xcalloc(1, sizeof *agents);
 	for (i = 0; i < count; i++) {
 		before = agents->runs.agents;
-		if (replies[i].error == NULL && replies[i].text != NULL &&
-		    idruns_parse(&agents->runs, replies[i].text +
-		    replies[i].start, replies[i].end - replies[i].start,
-		    env->config->limits.max_reply, &why) != 0)
+		if (replies[i].error != NULL || replies[i].text == NULL)
+			rc = 0;
+		else
+			rc = idruns_parse(&agents->runs, replies[i].text +
+			    replies[i].start, replies[i].end - replies[i].start,
+			    env->config->limits.max_reply, &why);
+		if (rc == -2)
+			agents->too_long = 1;
+		else if (rc != 0)
 			replies[i].error = rpc_error_newf(RPC_INTERNAL_ERROR,
 			    NULL, "%s: the slave's runs: %s", method, why);
 		if (made != NULL)
@@ -135,8 +155,9 @@ master_agents_read(const char *method, struct fanout_reply *replies,
 
 /*
  * Answer a request from every slave's runs, as get_agents and spawn_n
- * do through a master: an error if some slave failed; else the
- * addresses, written in slices, unless a stop came meanwhile: that fails the list, as it
+ * do through a master: an error if some slave failed or the list would
+ * be longer than max_reply; else the addresses, written in slices,
+ * unless a stop came meanwhile: that fails the list, as it
  * fails one being written (master_agents_abort()), for the master could
  * leave before the list was done. made as master_agents_read() has it.
  * Frees the call.
@@ -152,6 +173,8 @@ master_agents_answer(struct master_call *call, struct fanout_reply *replies,
 	    count, made);
 	if (fanout_failures(replies, count) > 0)
 		error = master_failure(replies, count);
+	else if (agents->too_long)
+		error = master_agents_too_long(call->request->method->name);
 	else if (env->stopping)
 		error = master_agents_stopping();
 	if (error != NULL) {

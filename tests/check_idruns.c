@@ -139,16 +139,34 @@ idruns_take(struct idruns *runs, const char *list, uint64_t most)
 	ck_assert_ptr_null(why);
 }
 
-/* Read a list into runs, failing unless it is refused; the reason. */
+/*
+ * Read a list into runs, failing unless it is refused with rc (-1 for
+ * a list not of the form, -2 for one too long); the reason.
+ */
 static const char *
-idruns_refuse(struct idruns *runs, const char *list, uint64_t most)
+idruns_refuse_as(struct idruns *runs, const char *list, uint64_t most,
+    int rc)
 {
 	const char	*why = NULL;
 
 	ck_assert_msg(idruns_parse(runs, list, strlen(list), most, &why) ==
-	    -1, "took %s", list);
+	    rc, "%s not refused with %d", list, rc);
 	ck_assert_msg(why != NULL, "refused %s without a reason", list);
 	return (why);
+}
+
+/* Read a list not of the form into runs: it is refused; the reason. */
+static const char *
+idruns_refuse(struct idruns *runs, const char *list, uint64_t most)
+{
+	return (idruns_refuse_as(runs, list, most, -1));
+}
+
+/* Read a list too long into runs: it is refused; the reason. */
+static const char *
+idruns_refuse_long(struct idruns *runs, const char *list, uint64_t most)
+{
+	return (idruns_refuse_as(runs, list, most, -2));
 }
 
 /*
@@ -441,19 +459,19 @@ START_TEST(test_bytes_cap)
 
 	/* Each ,"a/N" is 6 bytes: 1 to 3 take 18. */
 	memset(&runs, 0, sizeof runs);
-	ck_assert_str_eq(idruns_refuse(&runs, "[\"a/\",1,3]", 17),
+	ck_assert_str_eq(idruns_refuse_long(&runs, "[\"a/\",1,3]", 17),
 	    "runs longer than the most a reply may be");
 	idruns_expect_unchanged(&runs, 0, 0, 0, "", 0);
 	idruns_take(&runs, "[\"a/\",1,3]", 18);
 	ck_assert_uint_eq(runs.bytes, 18);
 
 	/* Then ,"bb/10" is 8: 26 in all. */
-	ck_assert_str_eq(idruns_refuse(&runs, "[\"bb/\",10,10]", 25),
+	ck_assert_str_eq(idruns_refuse_long(&runs, "[\"bb/\",10,10]", 25),
 	    "runs longer than the most a reply may be");
 	idruns_expect_unchanged(&runs, 1, 1, 18, "\"a/1\",\"a/2\",\"a/3\"",
 	    3);
 	/* The cap is met by a later run of a list: all of it goes. */
-	ck_assert_str_eq(idruns_refuse(&runs, "[\"bb/\",10,10,\"c/\",1,1]",
+	ck_assert_str_eq(idruns_refuse_long(&runs, "[\"bb/\",10,10,\"c/\",1,1]",
 	    30), "runs longer than the most a reply may be");
 	idruns_expect_unchanged(&runs, 1, 1, 18, "\"a/1\",\"a/2\",\"a/3\"",
 	    3);
@@ -461,7 +479,7 @@ START_TEST(test_bytes_cap)
 	ck_assert_uint_eq(runs.bytes, 26);
 
 	/* Every id there may be, with a prefix: counted, not wrapped. */
-	ck_assert_str_eq(idruns_refuse(&runs, "[\"tcp://h:1/\",1,4294967295]",
+	ck_assert_str_eq(idruns_refuse_long(&runs, "[\"tcp://h:1/\",1,4294967295]",
 	    16 * 1024 * 1024), "runs longer than the most a reply may be");
 	ck_assert_uint_eq(runs.bytes, 26);
 	ck_assert_uint_eq(runs.agents, 4);
