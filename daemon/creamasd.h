@@ -423,6 +423,8 @@ void		 master_combine(struct request *, struct json_object *);
 void		 master_route(struct request *, const char *,
 		    struct json_object *);
 void		 master_configure(struct request *, struct json_object *);
+void		 master_create_connections(struct request *,
+		    struct json_object *);
 void		 master_create_random_connections(struct request *,
 		    struct json_object *);
 void		 master_get_slave_managers(struct request *,

@@ -343,6 +343,46 @@ master_combine(struct request *request, struct json_object *params)
 	    env->config->limits.call_timeout, master_done_combine);
 }
 
+/*
+ * create_connections, second half: every slave found its part of the
+ * map right, so every slave adds it now.
+ */
+static void
+master_done_connections_checked(struct fanout_reply *replies, size_t count,
+    void *arg)
+{
+	struct master_call	*call = arg;
+
+	if (fanout_failures(replies, count) > 0)
+		request_error(call->request, master_failure(replies, count));
+	else
+		master_combine(call->request, call->params);
+	master_call_free(call);
+}
+
+/*
+ * create_connections: every slave first checks its part of the map, and
+ * only when all found theirs right do they add them, so that a map one
+ * slave refuses changes no slave, as it changes nothing on a slave.
+ */
+void
+master_create_connections(struct request *request,
+    struct json_object *params)
+{
+	struct json_object	*checked;
+
+	if (json_object_get_boolean(rpc_param(params, "check"))) {
+		master_combine(request, params);
+		return;
+	}
+	checked = master_params_with(params, "check",
+	    json_object_new_boolean(1));
+	master_fanout_all(master_call_new(request, params),
+	    "create_connections", checked, env->config->limits.call_timeout,
+	    master_done_connections_checked);
+	json_object_put(checked);
+}
+
 /* Forward the request's method to every slave; null when all succeed. */
 static void
 master_method_null(struct request *request, struct json_object *params)

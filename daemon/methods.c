@@ -293,6 +293,8 @@ methods_map_owner(const char *key, struct cr_agent **agent,
  * create_connections: for each agent of this environment named in the
  * map, add its list of connections; one list of booleans per such agent.
  * The whole map is checked first: a request that fails changes nothing.
+ * With check, nothing is added even so, and the list is empty (a master
+ * checks every slave's part before any slave adds its own).
  */
 static void
 method_create_connections(struct request *request, struct json_object *params)
@@ -310,6 +312,8 @@ method_create_connections(struct request *request, struct json_object *params)
 		if (owners[count] != NULL)
 			lists[count++] = list;
 	}
+	if (json_object_get_boolean(rpc_param(params, "check")))
+		count = 0;
 	results = json_object_new_array_ext((int)count);
 	for (i = 0; i < count; i++)
 		json_object_array_add(results,
@@ -528,7 +532,8 @@ static const struct rpc_param data_params[] = {
 	{ "data", RPC_BOOLEAN, 0 }, { NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param map_params[] = {
-	{ "map", RPC_OBJECT, 1 }, { NULL, RPC_ANY, 0 }
+	{ "map", RPC_OBJECT, 1 }, { "check", RPC_BOOLEAN, 0 },
+	{ NULL, RPC_ANY, 0 }
 };
 static const struct rpc_param n_params[] = {
 	{ "n", RPC_INTEGER, 1 }, { NULL, RPC_ANY, 0 }
@@ -574,7 +579,7 @@ static const struct method builtin_methods[] = {
 	{ "configure", configure_params, method_configure,
 	    OWN(master_configure) },
 	{ "create_connections", map_params, method_create_connections,
-	    NULL, CR_COMBINE_CONCAT, NULL, 0, NULL,
+	    master_create_connections, CR_COMBINE_CONCAT, NULL, 0, NULL,
 	    methods_check_connection_map, NULL },
 	{ "create_random_connections", n_params,
 	    method_create_random_connections,

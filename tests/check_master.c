@@ -1544,6 +1544,59 @@ START_TEST(test_agents_empty)
 }
 END_TEST
 
+/* Fail unless agent 1 of each of two slaves has no connection. */
+static void
+cm_expect_unconnected(struct cm_node *node)
+{
+	char	*expected;
+
+	expected = tl_printf("[[\"%s1\",[]],[\"%s1\",[]]]",
+	    node->prefixes[0], node->prefixes[1]);
+	tl_expect_result(node->conn, "get_connections", NULL, expected);
+	free(expected);
+}
+
+/*
+ * A map that one slave refuses (its key names no agent there) changes no
+ * slave, as a map a slave refuses changes nothing there: the error names
+ * that slave, and the other slave's agent has no connection. With check
+ * a right map is only checked; then it is added.
+ */
+START_TEST(test_connections_all_or_none)
+{
+	struct cm_node		*node;
+	struct json_object	*error;
+	char			*map, *expected;
+
+	node = cm_start("2", NULL);
+	cm_spawn_on(node, "counter", 1, 0);
+	cm_spawn_on(node, "counter", 1, 1);
+	map = tl_printf("{\"map\":{\"%s1\":[\"%s1\"],\"%s2\":[\"%s1\"]}}",
+	    node->prefixes[0], node->prefixes[1], node->prefixes[1],
+	    node->prefixes[0]);
+	error = tl_err(node->conn, -32001, "create_connections", map);
+	ck_assert_msg(strstr(tl_string(error, "message"),
+	    node->managers[1]) != NULL, "%s", tl_json_text(error));
+	json_object_put(error);
+	free(map);
+	cm_expect_unconnected(node);
+	map = tl_printf("{\"map\":{\"%s1\":[\"%s1\"]},\"check\":true}",
+	    node->prefixes[0], node->prefixes[1]);
+	tl_expect_result(node->conn, "create_connections", map, "[]");
+	free(map);
+	cm_expect_unconnected(node);
+	map = tl_printf("{\"map\":{\"%s1\":[\"%s1\"]}}",
+	    node->prefixes[0], node->prefixes[1]);
+	tl_expect_result(node->conn, "create_connections", map, "[[true]]");
+	free(map);
+	expected = tl_printf("[[\"%s1\",[\"%s1\"]],[\"%s1\",[]]]",
+	    node->prefixes[0], node->prefixes[1], node->prefixes[1]);
+	tl_expect_result(node->conn, "get_connections", NULL, expected);
+	free(expected);
+	cm_stop(node);
+}
+END_TEST
+
 /* Fail unless get_agents (params) fails as a list past max_reply. */
 static void
 cm_assert_list_too_long(struct cm_node *node, const char *params)
@@ -1746,6 +1799,7 @@ suite_master(void)
 	tcase_add_test(tc, test_managers);
 	tcase_add_test(tc, test_spawn_and_trigger);
 	tcase_add_test(tc, test_graph);
+	tcase_add_test(tc, test_connections_all_or_none);
 	tcase_add_test(tc, test_random_connections);
 	suite_add_tcase(suite, tc);
 
