@@ -293,6 +293,7 @@ checkpoint_load_agents(struct savefile_reader *reader, int apply,
     char **cause)
 {
 	struct checkpoint_types	 types = { NULL, 0 };
+	struct json_object	*error;
 	uint64_t		 count, i;
 	uint32_t		 ntypes;
 	int			 rc = -1;
@@ -317,12 +318,10 @@ checkpoint_load_agents(struct savefile_reader *reader, int apply,
 		xasprintf(cause, "the number of agents is malformed");
 		goto fail;
 	}
-	if (apply && env->agents_size < count + 1) {
-		env->agents = xtable_resize(env->agents, env->agents_size *
-		    sizeof *env->agents, (count + 1) * sizeof *env->agents);
-		if (env->agents == NULL)
-			fatal("%s: the table of agents", __func__);
-		env->agents_size = count + 1;
+	if (apply && env_reserve(count, &error) != 0) {
+		*cause = xstrdup(rpc_error_message(error));
+		json_object_put(error);
+		goto fail;
 	}
 	for (i = 0; i < count; i++) {
 		if (checkpoint_load_agent(reader, &types, (uint32_t)(i + 1),
