@@ -364,7 +364,7 @@ FUZZ_CC ?=	$(firstword $(shell command -v clang-14 clang 2>/dev/null) \
 		    clang)
 FUZZ_BUILD =	build-fuzz
 FUZZ_SECONDS ?=	60
-FUZZ_TARGETS =	line dispatch config nodes addr jsonspan runs
+FUZZ_TARGETS =	line dispatch config nodes addr jsonspan runs reply
 FUZZ_SANFLAGS =	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer
 FUZZ_CFLAGS =	-std=gnu11 -O1 -g $(WARNINGS) $(FUZZ_SANFLAGS) \
@@ -402,7 +402,7 @@ $(FUZZ_DAEMON_LIB): $(FUZZ_DAEMON_OBJS)
 	$(QUIET_LINK)$(AR) rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_line $(FUZZ_BUILD)/fuzz_addr $(FUZZ_BUILD)/fuzz_jsonspan \
-    $(FUZZ_BUILD)/fuzz_runs: \
+    $(FUZZ_BUILD)/fuzz_runs $(FUZZ_BUILD)/fuzz_reply: \
     $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_HELPER) \
     $(FUZZ_LIB)
 	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS_EVENT) -lm
