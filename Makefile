@@ -7,6 +7,7 @@
 #   make bench        build and run the benchmarks
 #   make deb          the Debian packages, in build-deb/
 #   make check-deb    build them and check them in a fresh Debian root
+#   make check-systemd  and boot that root with systemd, the units enabled
 #   make install      install under $(DESTDIR)$(PREFIX), the configuration
 #                     under $(DESTDIR)$(SYSCONFDIR)/creamasd
 #   make uninstall    remove what install put there
@@ -114,7 +115,8 @@ CREAMASD =	$(BUILD)/creamasd
 CREAMASCTL =	$(BUILD)/creamasctl
 TESTS =		$(BUILD)/tests/run_tests
 
-.PHONY: all check check-slow check-install check-deb deb bench demo deps \
+.PHONY: all check check-slow check-install check-deb check-systemd deb \
+	bench demo deps \
 	install uninstall clean manlint FORCE
 
 all: $(CREAMASD) $(CREAMASCTL) $(PYTHON_PLUGIN) $(EXAMPLE_PLUGINS)
@@ -225,10 +227,11 @@ check: all $(TESTS) $(PLUGINS) check-install
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(FAST_SUITES)
 
-# check-slow checks the Debian packages too (check-deb), but under SAN=1,
-# and runs creamasd under a Slurm it starts (tests/slurm/run.sh, as root;
-# it says SKIP, and passes nothing, where it cannot run).
-check-slow: all $(TESTS) $(PLUGINS) $(if $(SANFLAGS),,check-deb)
+# check-slow checks the Debian packages too, under a real systemd
+# (check-systemd), but under SAN=1, and runs creamasd under a Slurm it
+# starts (tests/slurm/run.sh, as root; it says SKIP, and passes nothing,
+# where it cannot run).
+check-slow: all $(TESTS) $(PLUGINS) $(if $(SANFLAGS),,check-systemd)
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(SLOW_SUITES)
 	$(Q)$(CHECK_ENV) sh tests/slurm/run.sh || [ $$? -eq 77 ]
@@ -343,8 +346,15 @@ deb:
 check-deb:
 	MAKE="$(MAKE)" sh tests/deb-check.sh
 
+# The package check, then the package under a real systemd: a Debian 12
+# root with systemd booted in a container (systemd-nspawn), the units
+# enabled (tests/systemd-check.sh; as root, SKIP where it cannot run).
+check-systemd: check-deb
+	sh tests/systemd-check.sh || [ $$? -eq 77 ]
+
 clean:
-	rm -rf build build-san build-fuzz build-deb build-deb-base
+	rm -rf build build-san build-fuzz build-deb build-deb-base \
+	    build-systemd-base
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

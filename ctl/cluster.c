@@ -697,20 +697,29 @@ ctl_format_seconds(double seconds)
 
 /*
  * Return a path as node's daemon should get it: a relative path is made
- * absolute for a node on this machine, whose daemon runs elsewhere in the
- * file tree, and for a Slurm job step (the cluster shares its files); a
- * remote node's is left to its own working directory.
+ * absolute for a node this command starts on this machine, whose daemon
+ * runs elsewhere in the file tree, and for a Slurm job step (the cluster
+ * shares its files); a remote node's, and a launch=none node's (started
+ * by systemd, say, in its state folder), is left to its own working
+ * directory.
  */
 char *
 ctl_node_path(const struct node *node, const char *path)
 {
-	char	*cwd, *absolute;
-
-	if (path[0] == '/' || (node->launch != LAUNCH_LOCAL &&
-	    node->launch != LAUNCH_SLURM &&
+	if (node->launch == LAUNCH_NONE ||
+	    (node->launch != LAUNCH_LOCAL && node->launch != LAUNCH_SLURM &&
 	    !nodes_is_local_host(node->host)))
 		return (xstrdup(path));
-	if ((cwd = getcwd(NULL, 0)) == NULL)
+	return (ctl_local_path(path));
+}
+
+/* Return a path made absolute from the current directory. */
+char *
+ctl_local_path(const char *path)
+{
+	char	*cwd, *absolute;
+
+	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
 		return (xstrdup(path));
 	xasprintf(&absolute, "%s/%s", cwd, path);
 	free(cwd);

@@ -189,6 +189,7 @@ void		 ctl_print_node(const struct cluster *, size_t, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 char		*ctl_format_seconds(double);
 char		*ctl_node_path(const struct node *, const char *);
+char		*ctl_local_path(const char *);
 
 /* launch.c */
 int		 cmd_spawn(struct cluster *, int, char **);

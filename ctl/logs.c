@@ -453,7 +453,10 @@ logs_prepare_stop(struct cluster *cluster, struct logs_node *nodes,
 		if (!nodes[i].known || nodes[i].folder != NULL)
 			continue;
 		xasprintf(&to, "%s/%s", dir, cluster->node[i]->name);
-		path = ctl_node_path(cluster->node[i], to);
+		/* Into dir, for a node of this machine however started. */
+		path = cluster->node[i]->launch == LAUNCH_NONE &&
+		    nodes_is_local_host(cluster->node[i]->host) ?
+		    ctl_local_path(to) : ctl_node_path(cluster->node[i], to);
 		free(to);
 		params[count] = json_object_new_object();
 		json_object_object_add(params[count], "path",

@@ -419,16 +419,35 @@ env_undo_agent(struct cr_agent *agent)
 	agent_free(agent);
 }
 
+/*
+ * Return a folder as the daemon keeps it: a relative one made absolute
+ * from its working folder (a service's state folder), so that status
+ * says where the logs are to whoever asks from elsewhere.
+ */
+static char *
+env_absolute_folder(const char *path)
+{
+	char	*cwd, *absolute;
+
+	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
+		return (xstrdup(path));
+	xasprintf(&absolute, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+	free(cwd);
+	return (absolute);
+}
+
 /* Set the log folder (made if missing) and open the environment's log. */
 int
-env_set_log_folder(const char *path, char **cause)
+env_set_log_folder(const char *relative, char **cause)
 {
-	char	*file_path;
+	char	*path, *file_path;
 	FILE	*file;
 
+	path = env_absolute_folder(relative);
 	if (mkdir(path, 0755) == -1 && errno != EEXIST) {
 		xasprintf(cause, "cannot create log folder %s: %s", path,
 		    strerror(errno));
+		free(path);
 		return (-1);
 	}
 	xasprintf(&file_path, "%s/env_%u.log", path, env->port);
@@ -436,6 +455,7 @@ env_set_log_folder(const char *path, char **cause)
 		xasprintf(cause, "cannot open %s: %s", file_path,
 		    strerror(errno));
 		free(file_path);
+		free(path);
 		return (-1);
 	}
 	free(file_path);
@@ -454,9 +474,10 @@ env_set_log_folder(const char *path, char **cause)
 	/* The same folder again (SIGHUP): the agents' files go on. */
 	if (env->log_folder == NULL || strcmp(env->log_folder, path) != 0) {
 		free(env->log_folder);
-		env->log_folder = xstrdup(path);
+		env->log_folder = path;
 		agent_log_folder_changed();
-	}
+	} else
+		free(path);
 	return (0);
 }
 

@@ -77,8 +77,11 @@ bulk_start_limited(const char *role)
 	limited = old;
 	limited.rlim_cur = BULK_LIMIT_AS;
 	ck_assert(setrlimit(RLIMIT_AS, &limited) == 0);
+	/* Slaves making millions of agents before they run out take
+	   seconds, many more on a busy machine: the call may wait. */
 	if (strcmp(role, "master") == 0)
-		d = tl_daemon_start("--role", "master", "--slaves", "2", NULL);
+		d = tl_daemon_start("--role", "master", "--slaves", "2",
+		    "-o", "call_timeout=120", NULL);
 	else
 		d = tl_daemon_start(NULL);
 	ck_assert(setrlimit(RLIMIT_AS, &old) == 0);
@@ -108,7 +111,8 @@ bulk_check_refused(struct tl_conn *conn, const char *params)
 
 /*
  * Connect to a daemon under the limit and have spawn_n of 100,000,000
- * refused because the reply's list cannot fit. Return the connection.
+ * refused because the agents, or their list, cannot fit. Return the
+ * connection.
  */
 static struct tl_conn *
 bulk_check_refusals(struct tl_daemon *d)
