@@ -726,6 +726,39 @@ ctl_local_path(const char *path)
 	return (absolute);
 }
 
+/* Return 1 when the nodes file names more than one host. */
+static int
+ctl_hosts_differ(const struct nodes *nodes)
+{
+	size_t	 i;
+
+	for (i = 1; i < nodes->count; i++) {
+		if (strcmp(nodes->list[i].host, nodes->list[0].host) != 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Return the log folder node i of the cluster gets for a --log-folder,
+ * as ctl_node_path() gives it: the folder, or folder/NODE when the nodes
+ * are on more than one host, since a node names its files by port only
+ * and nodes on two hosts may share a port and a file system.
+ */
+char *
+ctl_node_log_folder(const struct cluster *cluster, size_t i,
+    const char *folder)
+{
+	char	*own, *path;
+
+	if (!ctl_hosts_differ(&cluster->nodes))
+		return (ctl_node_path(cluster->node[i], folder));
+	xasprintf(&own, "%s/%s", folder, cluster->node[i]->name);
+	path = ctl_node_path(cluster->node[i], own);
+	free(own);
+	return (path);
+}
+
 /* A number of seconds for JSON, to the microsecond. */
 struct json_object *
 ctl_json_seconds(double seconds)

@@ -190,6 +190,8 @@ void		 ctl_print_node(const struct cluster *, size_t, const char *,
 char		*ctl_format_seconds(double);
 char		*ctl_node_path(const struct node *, const char *);
 char		*ctl_local_path(const char *);
+char		*ctl_node_log_folder(const struct cluster *, size_t,
+		    const char *);
 
 /* launch.c */
 int		 cmd_spawn(struct cluster *, int, char **);

@@ -415,7 +415,7 @@ prepare_log_folder(struct cluster *cluster, const char *folder)
 	params = xcalloc(cluster->count + 1, sizeof *params);
 	for (i = 0; i < cluster->count; i++) {
 		params[i] = json_object_new_object();
-		path = ctl_node_path(cluster->node[i], folder);
+		path = ctl_node_log_folder(cluster, i, folder);
 		json_object_object_add(params[i], "path",
 		    json_object_new_string(path));
 		free(path);

@@ -253,7 +253,7 @@ stop_nodes(struct cluster *cluster, const char *log_folder,
 		if (log_folder == NULL)
 			continue;
 		params[k] = json_object_new_object();
-		path = ctl_node_path(cluster->node[i], log_folder);
+		path = ctl_node_log_folder(cluster, i, log_folder);
 		json_object_object_add(params[k], "log_folder",
 		    json_object_new_string(path));
 		free(path);

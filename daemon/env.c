@@ -436,17 +436,20 @@ env_absolute_folder(const char *path)
 	return (absolute);
 }
 
-/* Set the log folder (made if missing) and open the environment's log. */
+/*
+ * Set the log folder (made with its parents if missing) and open the
+ * environment's log.
+ */
 int
 env_set_log_folder(const char *relative, char **cause)
 {
-	char	*path, *file_path;
+	char	*path, *file_path, *why;
 	FILE	*file;
 
 	path = env_absolute_folder(relative);
-	if (mkdir(path, 0755) == -1 && errno != EEXIST) {
-		xasprintf(cause, "cannot create log folder %s: %s", path,
-		    strerror(errno));
+	if (savefile_mkdir(path, &why) != 0) {
+		xasprintf(cause, "log folder: %s", why);
+		free(why);
 		free(path);
 		return (-1);
 	}

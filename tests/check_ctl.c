@@ -1014,6 +1014,55 @@ START_TEST(test_run)
 END_TEST
 
 /*
+ * Nodes on two hosts (127.0.0.1 and 127.0.0.2, both this machine), run
+ * with --log-folder DIR/a/b: each writes its logs into DIR/a/b/NODE,
+ * made with its parents, for nodes on two hosts may have one port and
+ * share a file system, and a node names its files by port only.
+ */
+START_TEST(test_log_folder_hosts)
+{
+	struct cluster	 cluster;
+	struct tl_ctl	 run;
+	char		*logs, *path, *text;
+	size_t		 i;
+
+	cluster_make(&cluster, 2, NULL);
+	snprintf(cluster.names[1], sizeof cluster.names[1], "127.0.0.2:%u",
+	    cluster.ports[1]);
+	text = tl_printf("127.0.0.1 port=%u cmd=\"{creamasd} --role slave "
+	    "--listen {listen}\"\n127.0.0.2 port=%u cmd=\"{creamasd} --role "
+	    "slave --listen {listen}\"\n", cluster.ports[0], cluster.ports[1]);
+	tl_write_file(cluster.file, text);
+	free(text);
+	logs = tl_path(cluster.dir, "logs/a/b");
+
+	tl_ctl_run(&run, CTL_TIMEOUT, "-f", cluster.file, "run", "-n", "2",
+	    "--agents", "counter:3", "--log-folder", logs, NULL);
+	tl_ctl_expect(&run, 0, "run");
+	tl_ctl_free(&run);
+	for (i = 0; i < 2; i++) {
+		path = tl_printf("%s/%s/agent_%u_3.log", logs,
+		    cluster.names[i], cluster.ports[i]);
+		text = tl_read_file(path);
+		ck_assert_msg(text != NULL && strstr(text, "count 2") != NULL,
+		    "%s: %s", path, text != NULL ? text : "(none)");
+		free(text);
+		free(path);
+		path = tl_printf("%s/%s/env_%u.log", logs, cluster.names[i],
+		    cluster.ports[i]);
+		text = tl_read_file(path);
+		ck_assert_msg(text != NULL && strstr(text, "stopped: ") !=
+		    NULL, "%s: %s", path, text != NULL ? text : "(none)");
+		free(text);
+		free(path);
+	}
+	ck_assert_int_eq(tl_wait_no_stray(5.0), 0);
+	free(logs);
+	cluster_free(&cluster);
+}
+END_TEST
+
+/*
  * A launch=none node, started as systemd would: spawn finds it, stop ends
  * it with exit status 0, and the next spawn says that nothing listens on
  * its port and how such a node is started.
@@ -2014,6 +2063,7 @@ suite_ctl(void)
 	tcase_add_test(tc, test_node_stopped);
 	tcase_add_test(tc, test_spawn_failure);
 	tcase_add_test(tc, test_run);
+	tcase_add_test(tc, test_log_folder_hosts);
 	tcase_add_test(tc, test_commands);
 	tcase_add_test(tc, test_none_stopped);
 	tcase_add_test(tc, test_masters);
