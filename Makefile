@@ -229,12 +229,14 @@ check: all $(TESTS) $(PLUGINS) check-install
 
 # check-slow checks the Debian packages too, under a real systemd
 # (check-systemd), but under SAN=1, and runs creamasd under a Slurm it
-# starts (tests/slurm/run.sh, as root; it says SKIP, and passes nothing,
-# where it cannot run).
+# starts, with one node (tests/slurm/run.sh) and with two, each in
+# namespaces of its own (tests/slurm/two-nodes.sh); as root, each says
+# SKIP, and passes nothing, where it cannot run.
 check-slow: all $(TESTS) $(PLUGINS) $(if $(SANFLAGS),,check-systemd)
 	$(Q)$(CHECK_ENV) tests/run_suites.sh $(abspath $(TESTS)) \
 	    $(BUILD)/tests $(CHECK_JOBS) $(SLOW_SUITES)
 	$(Q)$(CHECK_ENV) sh tests/slurm/run.sh || [ $$? -eq 77 ]
+	$(Q)$(CHECK_ENV) sh tests/slurm/two-nodes.sh || [ $$? -eq 77 ]
 
 # make install and uninstall in a staging root; the installed creamasd
 # in what can be built of the units' sandbox without systemd (as root).

@@ -16,28 +16,13 @@
 # failed.
 set -eu
 
-fail() {
-	echo "tests/slurm/run.sh: FAIL: $*" >&2
-	[ -n "${dir:-}" ] && for f in "$dir"/*.log "$dir"/out/*.out; do
-		[ -f "$f" ] || continue
-		echo "--- $f" >&2
-		tail -n 20 "$f" >&2
-	done
-	exit 1
-}
-
-skip() {
-	echo "tests/slurm/run.sh: SKIP: $*"
-	exit 77
-}
+me=tests/slurm/run.sh
+. "$(dirname "$0")/lib.sh"
 
 ctl=$(cd "$(dirname "${CREAMASCTL:?}")" && pwd)/$(basename "$CREAMASCTL")
 [ -x "$ctl" ] || fail "no creamasctl at $ctl"
-[ "$(id -u)" -eq 0 ] || skip "needs root (munged and slurmd run as root)"
-for p in munged slurmctld slurmd sbatch salloc srun scancel sinfo squeue; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] ||
-	    skip "$p is not installed (Debian's slurm-wlm and munge)"
-done
+need_root_and munged slurmctld slurmd sbatch salloc srun scancel sinfo \
+    squeue ss
 host=$(hostname -s)
 getent hosts "$host" >/dev/null ||
     skip "this machine's name $host does not resolve"
@@ -47,33 +32,15 @@ chmod 711 "$dir"
 pids=
 jobs=
 
+# Slurm commands reach the controller from here.
+slurm_run() {
+	"$@"
+}
+
 # Stop what this test started, by pid: jobs first, then the daemons.
 cleanup() {
-	for j in $jobs; do
-		scancel "$j" 2>/dev/null || true
-	done
-	for j in $jobs; do
-		n=0
-		while [ -n "$(squeue -h -j "$j" 2>/dev/null)" ] &&
-		    [ $n -lt 100 ]; do
-			sleep 0.2
-			n=$((n + 1))
-		done
-	done
-	[ -f "$dir/munged.pid" ] && pids="$pids $(cat "$dir/munged.pid")"
-	for p in $pids; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $pids; do
-		n=0
-		while kill -0 "$p" 2>/dev/null && [ $n -lt 100 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	# CREAMAS_SLURM_KEEP=1 keeps the folder, to read its logs.
-	[ -n "${CREAMAS_SLURM_KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
+	stop_slurm
+	remove_dir
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -92,46 +59,19 @@ free_ports() {
 	done
 }
 
-# munged with its own socket, key, pid, log and seed files.
-dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null
-chmod 400 "$dir/munge.key"
-/usr/sbin/munged --force --socket="$dir/munge.sock" \
-    --key-file="$dir/munge.key" --pid-file="$dir/munged.pid" \
-    --log-file="$dir/munged.log" --seed-file="$dir/munged.seed" ||
-    fail "munged did not start"
-
+start_munged
 ctld_port=$(free_ports 1)
 slurmd_port=$(free_ports 1)
-mkdir -p "$dir/state" "$dir/spool" "$dir/out"
-cat > "$dir/slurm.conf" <<CONF
+mkdir -p "$dir/spool" "$dir/out"
+write_slurm_conf <<CONF
 ClusterName=creamas
 SlurmctldHost=$host
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
-AuthType=auth/munge
-AuthInfo=socket=$dir/munge.sock
-CredType=cred/munge
-SlurmUser=root
-SlurmdUser=root
-StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
-SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SlurmdParameters=config_overrides
-MpiDefault=none
-ReturnToService=2
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-KillWait=30
 NodeName=$host CPUs=8 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE
 CONF
 export SLURM_CONF="$dir/slurm.conf"
 # spawn writes each srun's output in $TMPDIR: here, in the folder.
@@ -142,12 +82,7 @@ pids="$pids $!"
 /usr/sbin/slurmd -D -f "$SLURM_CONF" > "$dir/slurmd.out.log" 2>&1 &
 pids="$pids $!"
 
-n=0
-until [ "$(sinfo -h -n "$host" -o %t 2>/dev/null)" = idle ]; do
-	n=$((n + 1))
-	[ $n -lt 300 ] || fail "the node is not idle after 60 s"
-	sleep 0.2
-done
+wait_idle
 
 # 1. nodes --from-slurm in an allocation.
 out=$(salloc -N1 -Q "$ctl" nodes --from-slurm --port 7100 --slaves 2) ||
@@ -165,11 +100,7 @@ export CREAMAS_OUT="$dir/out/main"
 here=$(cd "$(dirname "$0")/../.." && pwd)
 sbatch -N1 --wait -o "$dir/out/main.out" "$here/examples/slurm.sbatch" \
     > /dev/null || fail "sbatch --wait examples/slurm.sbatch did not exit 0"
-[ "$(ls "$dir/out/main/logs" | grep -c '^agent_')" -eq 10 ] ||
-    fail "the batch job did not write 10 agent logs"
-for f in "$dir"/out/main/logs/agent_*.log; do
-	grep -q "round 5" "$f" || fail "$f has no round 5"
-done
+expect_agent_logs "$dir/out/main/logs" 10 "round 5" "the batch job"
 
 # 3. A job cancelled in its rounds: SIGTERM to every step.
 port=$(free_ports 3)
@@ -179,27 +110,14 @@ job=$(sbatch -N1 --parsable -o "$dir/out/cancel.out" \
     "$here/examples/slurm.sbatch") || fail "sbatch (to cancel)"
 jobs="$jobs $job"
 # Cancel once its rounds are under way (trigger prints each).
-n=0
-until grep -qs "^round 3:" "$dir/out/cancel.out"; do
-	n=$((n + 1))
-	[ $n -lt 600 ] || fail "the job to cancel did not start its rounds"
-	sleep 0.2
-done
+wait_line "$dir/out/cancel.out" "^round 3:" \
+    "the job to cancel did not start its rounds"
 sleep 1
 scancel "$job"
 cancelled=$(date +%s)
-n=0
-while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; do
-	n=$((n + 1))
-	[ $n -lt 600 ] || fail "job $job did not end after scancel"
-	sleep 0.2
-done
+wait_job_gone "$job" 600 || fail "job $job did not end after scancel"
 logs=$dir/out/cancel/logs
-[ "$(ls "$logs" | grep -c '^agent_')" -eq 10 ] ||
-    fail "the cancelled job did not write 10 agent logs"
-for f in "$logs"/agent_*.log; do
-	grep -q "round" "$f" || fail "$f is empty"
-done
+expect_agent_logs "$logs" 10 "round" "the cancelled job"
 for s in 1 2; do
 	f=$logs/env_$((port + s)).log
 	grep -q "stopped:" "$f" ||
@@ -216,12 +134,8 @@ export CREAMAS_PORT="$port" CREAMAS_OUT="$dir/out/usr1"
 sbatch -N1 --wait --parsable -o "$dir/out/usr1.out" \
     "$here/examples/slurm.sbatch" > "$dir/out/usr1.id" &
 waiter=$!
-n=0
-until grep -qs "^round 3:" "$dir/out/usr1.out"; do
-	n=$((n + 1))
-	[ $n -lt 600 ] || fail "the job to checkpoint did not start its rounds"
-	sleep 0.2
-done
+wait_line "$dir/out/usr1.out" "^round 3:" \
+    "the job to checkpoint did not start its rounds"
 job=$(cat "$dir/out/usr1.id")
 jobs="$jobs $job"
 scancel --batch --signal=USR1 "$job" || fail "scancel --signal=USR1"
@@ -237,12 +151,9 @@ export CREAMAS_RESTORE="$dir/out/usr1/checkpoint" CREAMAS_ROUNDS=5
 export CREAMAS_OUT="$dir/out/restore"
 sbatch -N1 --wait -o "$dir/out/restore.out" "$here/examples/slurm.sbatch" \
     > /dev/null || fail "the restoring job did not exit 0"
-[ "$(ls "$dir/out/restore/logs" | grep -c '^agent_')" -eq 10 ] ||
-    fail "the restoring job did not write 10 agent logs"
-for f in "$dir"/out/restore/logs/agent_*.log; do
-	grep -q "^round $((round + 5)): count $((round + 5))$" "$f" ||
-	    fail "$f does not go on from round $round to $((round + 5))"
-done
+expect_agent_logs "$dir/out/restore/logs" 10 \
+    "^round $((round + 5)): count $((round + 5))$" \
+    "the restoring job, from round $round,"
 echo "tests/slurm/run.sh: checkpoint on SIGUSR1 after round $round," \
     "restored and on to round $((round + 5))"
 echo "tests/slurm/run.sh: PASS"
