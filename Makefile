@@ -63,8 +63,8 @@ COMMON_SRCS =	common/addr.c common/auth.c common/client.c common/clock.c \
 		common/jsonfast.c common/jsonrpc.c \
 		common/jsonspan.c common/valueruns.c \
 		common/limit.c common/linebuf.c \
-		common/log.c common/resolve.c common/server.c common/socket.c \
-		common/xmalloc.c
+		common/log.c common/path.c common/resolve.c common/server.c \
+		common/socket.c common/xmalloc.c
 DAEMON_SRCS =	$(wildcard daemon/*.c)
 CTL_SRCS =	$(wildcard ctl/*.c)
 TEST_SRCS =	$(wildcard tests/*.c)

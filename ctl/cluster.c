@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "creamasctl.h"
+#include "path.h"
 #include "jsonrpc.h"
 #include "quote.h"
 #include "xmalloc.h"
@@ -710,20 +711,7 @@ ctl_node_path(const struct node *node, const char *path)
 	    (node->launch != LAUNCH_LOCAL && node->launch != LAUNCH_SLURM &&
 	    !nodes_is_local_host(node->host)))
 		return (xstrdup(path));
-	return (ctl_local_path(path));
-}
-
-/* Return a path made absolute from the current directory. */
-char *
-ctl_local_path(const char *path)
-{
-	char	*cwd, *absolute;
-
-	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
-		return (xstrdup(path));
-	xasprintf(&absolute, "%s/%s", cwd, path);
-	free(cwd);
-	return (absolute);
+	return (path_absolute(path));
 }
 
 /* Return 1 when the nodes file names more than one host. */

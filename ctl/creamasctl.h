@@ -189,7 +189,6 @@ void		 ctl_print_node(const struct cluster *, size_t, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 char		*ctl_format_seconds(double);
 char		*ctl_node_path(const struct node *, const char *);
-char		*ctl_local_path(const char *);
 char		*ctl_node_log_folder(const struct cluster *, size_t,
 		    const char *);
 

@@ -31,6 +31,7 @@
 
 #include "addr.h"
 #include "creamasctl.h"
+#include "path.h"
 #include "xmalloc.h"
 
 /*
@@ -456,7 +457,7 @@ logs_prepare_stop(struct cluster *cluster, struct logs_node *nodes,
 		/* Into dir, for a node of this machine however started. */
 		path = cluster->node[i]->launch == LAUNCH_NONE &&
 		    nodes_is_local_host(cluster->node[i]->host) ?
-		    ctl_local_path(to) : ctl_node_path(cluster->node[i], to);
+		    path_absolute(to) : ctl_node_path(cluster->node[i], to);
 		free(to);
 		params[count] = json_object_new_object();
 		json_object_object_add(params[count], "path",

@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "creamasd.h"
 #include "log.h"
+#include "path.h"
 #include "xmalloc.h"
 
 /*
@@ -420,23 +421,6 @@ env_undo_agent(struct cr_agent *agent)
 }
 
 /*
- * Return a folder as the daemon keeps it: a relative one made absolute
- * from its working folder (a service's state folder), so that status
- * says where the logs are to whoever asks from elsewhere.
- */
-static char *
-env_absolute_folder(const char *path)
-{
-	char	*cwd, *absolute;
-
-	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
-		return (xstrdup(path));
-	xasprintf(&absolute, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
-	free(cwd);
-	return (absolute);
-}
-
-/*
  * Set the log folder (made with its parents if missing) and open the
  * environment's log.
  */
@@ -446,7 +430,8 @@ env_set_log_folder(const char *relative, char **cause)
 	char	*path, *file_path, *why;
 	FILE	*file;
 
-	path = env_absolute_folder(relative);
+	/* Kept absolute, so that status says where the logs are. */
+	path = path_absolute(relative);
 	if (savefile_mkdir(path, &why) != 0) {
 		xasprintf(cause, "log folder: %s", why);
 		free(why);
