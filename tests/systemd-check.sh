@@ -53,18 +53,11 @@ if [ ! -x "$base/lib/systemd/systemd" ]; then
 fi
 root=$(mktemp -d "$PWD/build-deb/systemd.XXXXXX")
 container=
+. tests/pids.sh
 # Power the container off (SIGTERM to systemd-nspawn: its systemd shuts
-# down), by pid, then remove its root.
+# down, given up to a minute), by pid, then remove its root.
 cleanup() {
-	if [ -n "$container" ]; then
-		kill "$container" 2>/dev/null || true
-		n=0
-		while kill -0 "$container" 2>/dev/null && [ $n -lt 600 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		kill -9 "$container" 2>/dev/null || true
-	fi
+	[ -z "$container" ] || stop_wait=600 stop_pids "$container"
 	rm -rf "$root" "$root.boot.log"
 }
 trap cleanup EXIT

@@ -2,6 +2,8 @@
 # its folder (once made), pids the daemons it started, jobs its jobs, and
 # slurm_run runs a Slurm command where the controller can be reached.
 
+. "$(dirname "$0")/../pids.sh"
+
 # Say why the test failed, show the end of every log, and exit 1.
 fail() {
 	echo "$me: FAIL: $*" >&2
@@ -48,21 +50,6 @@ wait_line() {
 		n=$((n + 1))
 		[ $n -lt 600 ] || fail "$3"
 		sleep 0.2
-	done
-}
-
-# Stop pids: SIGTERM, up to 10 s each to end, then SIGKILL.
-stop_pids() {
-	for p in "$@"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "$@"; do
-		n=0
-		while kill -0 "$p" 2>/dev/null && [ $n -lt 100 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		kill -9 "$p" 2>/dev/null || true
 	done
 }
 
