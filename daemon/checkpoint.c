@@ -263,7 +263,11 @@ checkpoint_load_agent(struct savefile_reader *reader,
 			xasprintf(cause, "agent %u: malformed", id);
 		return (reader->short_read ? -1 : 0);
 	}
-	agent = agent_new(type, id);
+	if ((agent = agent_new(type, id)) == NULL) {
+		json_object_put(connections);
+		*cause = xmalloc_shortage("agents", agent_slab_bytes(type));
+		return (-1);
+	}
 	env->agents[env->nagents++] = agent;
 	if (connections != NULL)
 		agent_extra(agent)->connections = connections;

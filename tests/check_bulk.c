@@ -39,6 +39,8 @@
 
 #define BULK_LIMIT_AS		1500000000	/* bytes, as in the report */
 #define BULK_SPAWN_HUGE		"100000000"	/* agents, the documented max */
+#define BULK_RESTORED		"8000000"	/* agents checkpointed */
+#define BULK_RESTORE_LIMIT_AS	200000000	/* bytes: too few for them */
 #define BULK_SPAWN_SLICED	1000000		/* agents, many slices long */
 #define BULK_SPAWN_SLICED_TEXT	"1000000"
 #define BULK_UNDONE		200000		/* agents made, then undone */
@@ -63,29 +65,38 @@ bulk_address(const struct tl_daemon *d, long n)
 }
 
 /*
- * Start creamasd with its address space limited as prlimit --as does:
- * the limit is set in the test process, inherited by the daemon (and a
- * master's slaves), and lifted again once it runs.
+ * Start creamasd with args (NULL-terminated) and its address space
+ * limited to bytes as prlimit --as does: the limit is set in the test
+ * process, inherited by the daemon (and a master's slaves), and lifted
+ * again once it runs.
  */
 static struct tl_daemon *
-bulk_start_limited(const char *role)
+bulk_start_within(rlim_t bytes, const char *const *args)
 {
 	struct tl_daemon	*d;
 	struct rlimit		 old, limited;
 
 	ck_assert(getrlimit(RLIMIT_AS, &old) == 0);
 	limited = old;
-	limited.rlim_cur = BULK_LIMIT_AS;
+	limited.rlim_cur = bytes;
 	ck_assert(setrlimit(RLIMIT_AS, &limited) == 0);
-	/* Slaves making millions of agents before they run out take
-	   seconds, many more on a busy machine: the call may wait. */
-	if (strcmp(role, "master") == 0)
-		d = tl_daemon_start("--role", "master", "--slaves", "2",
-		    "-o", "call_timeout=120", NULL);
-	else
-		d = tl_daemon_start(NULL);
+	d = tl_daemon_startv(args);
 	ck_assert(setrlimit(RLIMIT_AS, &old) == 0);
 	return (d);
+}
+
+/* Start a slave or a master of 2 under BULK_LIMIT_AS. */
+static struct tl_daemon *
+bulk_start_limited(const char *role)
+{
+	/* Slaves making millions of agents before they run out take
+	   seconds, many more on a busy machine: the call may wait. */
+	static const char *const master[] = { "--role", "master",
+	    "--slaves", "2", "-o", "call_timeout=120", NULL };
+	static const char *const slave[] = { NULL };
+
+	return (bulk_start_within(BULK_LIMIT_AS,
+	    strcmp(role, "master") == 0 ? master : slave));
 }
 
 /* The error of a refused spawn_n names the limit; nothing was made. */
@@ -151,6 +162,53 @@ START_TEST(test_spawn_out_of_memory)
 	json_object_put(agents);
 	tl_close(conn);
 	tl_daemon_stop_clean(d);
+}
+END_TEST
+
+/*
+ * A restore that runs out of memory fails with the limit named, takes
+ * back the agents it made and serves on: BULK_RESTORED noop agents are
+ * checkpointed, then restored at the same address by a slave whose
+ * address space cannot hold them; a round and a spawn follow. (It once
+ * answered the restore with the agents it could not make left empty,
+ * and the next round ended the daemon.)
+ */
+START_TEST(test_restore_out_of_memory)
+{
+	struct tl_daemon	*d;
+	struct tl_conn		*conn;
+	struct json_object	*error, *agents;
+	const char		*message;
+	const char		*args[] = { "--listen", NULL, NULL };
+	char			*dir, *listen;
+
+	d = tl_daemon_start(NULL);
+	conn = tl_connect(d->port);
+	conn->timeout = 120;
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\",\"n\":"
+	    BULK_RESTORED ",\"addresses\":false}", BULK_RESTORED);
+	dir = tl_checkpoint_and_stop(d, conn, "restored", &listen);
+
+	args[1] = listen;
+	d = bulk_start_within(BULK_RESTORE_LIMIT_AS, args);
+	conn = tl_connect(d->port);
+	conn->timeout = 120;
+	error = tl_errf(conn, -32012, "restore", "{\"folder\":\"%s\"}", dir);
+	message = tl_string(error, "message");
+	ck_assert_msg(strstr(message, "out of memory") != NULL &&
+	    strstr(message, "RLIMIT_AS") != NULL, "the error does not name "
+	    "the limit: %s", message);
+	json_object_put(error);
+	agents = tl_ok(conn, "get_agents", "{\"runs\":true}");
+	tl_assert_json(agents, "[]");
+	json_object_put(agents);
+	json_object_put(tl_ok(conn, "trigger_all", NULL));
+	tl_expect_result(conn, "spawn_n", "{\"type\":\"noop\",\"n\":2,"
+	    "\"addresses\":false}", "2");
+	tl_close(conn);
+	tl_daemon_stop_clean(d);
+	free(listen);
+	free(dir);
 }
 END_TEST
 
@@ -852,10 +910,12 @@ suite_bulk(void)
 	tcase_add_test(tc, test_spawn_out_of_memory);
 	tcase_add_test(tc, test_spawn_out_of_memory_master);
 	tcase_add_test(tc, test_random_connections_out_of_memory);
+	tcase_add_test(tc, test_restore_out_of_memory);
 #else
 	(void)test_spawn_out_of_memory;
 	(void)test_spawn_out_of_memory_master;
 	(void)test_random_connections_out_of_memory;
+	(void)test_restore_out_of_memory;
 #endif
 	tcase_add_test(tc, test_spawn_count_master);
 	tcase_add_test(tc, test_spawn_sliced);

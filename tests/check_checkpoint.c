@@ -723,12 +723,7 @@ START_TEST(test_old_plugin)
 	json_object_put(tl_ok(conn, "spawn_n", "{\"type\":\"tally\","
 	    "\"n\":2}"));
 	json_object_put(tl_ok(conn, "trigger_all", NULL));
-	dir = tl_path(tl_tempdir(), "old");
-	json_object_put(tl_okf(conn, "checkpoint", "{\"folder\":\"%s\"}",
-	    dir));
-	tl_close(conn);
-	listen = tl_printf("127.0.0.1:%u", first->port);
-	tl_daemon_stop_clean(first);
+	dir = tl_checkpoint_and_stop(first, conn, "old", &listen);
 	second = tl_daemon_start("--plugin", tl_plugin_path("oldtable"),
 	    "--listen", listen, NULL);
 	conn = tl_connect(second->port);

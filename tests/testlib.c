@@ -404,6 +404,27 @@ tl_daemon_start_plugin(const char *plugin, const char *option)
 }
 
 /*
+ * Checkpoint a daemon into the folder name of the test's temporary one,
+ * close conn (the daemon's) and stop the daemon cleanly. Return the
+ * folder; *listen gets the address it listened on, where a daemon may
+ * restore it (both to free).
+ */
+char *
+tl_checkpoint_and_stop(struct tl_daemon *d, struct tl_conn *conn,
+    const char *name, char **listen)
+{
+	char	*dir;
+
+	dir = tl_path(tl_tempdir(), name);
+	json_object_put(tl_okf(conn, "checkpoint", "{\"folder\":\"%s\"}",
+	    dir));
+	tl_close(conn);
+	*listen = tl_printf("127.0.0.1:%u", d->port);
+	tl_daemon_stop_clean(d);
+	return (dir);
+}
+
+/*
  * Stop a daemon by pid (SIGTERM), fail unless it exited 0 by itself,
  * showing its stderr, and free it.
  */

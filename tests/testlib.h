@@ -170,6 +170,8 @@ long long	 tl_proc_bytes(pid_t, const char *);
 void		 tl_signal(pid_t, int);
 struct tl_daemon *tl_daemon_start_plugin(const char *, const char *);
 void		 tl_daemon_stop_clean(struct tl_daemon *);
+char		*tl_checkpoint_and_stop(struct tl_daemon *, struct tl_conn *,
+		    const char *, char **);
 void		 tl_daemon_assert_alive(struct tl_daemon *);
 void		 tl_forget_slaves(size_t, const pid_t *, char **);
 void		 tl_assert_slaves_gone(size_t, const pid_t *, char *const *);
