@@ -159,11 +159,16 @@ resolve_setup(struct event_base *base)
 	if (resolve_event != NULL)
 		return (event_get_base(resolve_event) == base ? 0 :
 		    (errno = EBUSY, -1));
+	/* The read end only is non-blocking: a thread's write waits. */
 	if (resolve_pipe[0] == -1) {
 		if (pipe2(resolve_pipe, O_CLOEXEC) == -1)
 			return (-1);
-		if (fcntl(resolve_pipe[0], F_SETFL, O_NONBLOCK) == -1)
+		if (fcntl(resolve_pipe[0], F_SETFL, O_NONBLOCK) == -1) {
+			close(resolve_pipe[0]);
+			close(resolve_pipe[1]);
+			resolve_pipe[0] = resolve_pipe[1] = -1;
 			return (-1);
+		}
 	}
 	resolve_event = event_new(base, resolve_pipe[0], EV_READ | EV_PERSIST,
 	    resolve_read_cb, NULL);

@@ -27,8 +27,8 @@
 #include <event2/event.h>
 
 #include "creamasctl.h"
-#include "path.h"
 #include "jsonrpc.h"
+#include "path.h"
 #include "quote.h"
 #include "xmalloc.h"
 

@@ -455,8 +455,7 @@ logs_prepare_stop(struct cluster *cluster, struct logs_node *nodes,
 			continue;
 		xasprintf(&to, "%s/%s", dir, cluster->node[i]->name);
 		/* Into dir, for a node of this machine however started. */
-		path = cluster->node[i]->launch == LAUNCH_NONE &&
-		    nodes_is_local_host(cluster->node[i]->host) ?
+		path = nodes_is_local_host(cluster->node[i]->host) ?
 		    path_absolute(to) : ctl_node_path(cluster->node[i], to);
 		free(to);
 		params[count] = json_object_new_object();
